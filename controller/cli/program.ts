@@ -1,0 +1,29 @@
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { registerInit } from "./init.command.js";
+import { registerLedgerCommands } from "./ledger.command.js";
+import { registerPlan } from "./plan.command.js";
+import { registerValidate } from "./validate.command.js";
+
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** The `gaffer` command tree. Usage errors throw CommanderError (exit 2 in main.ts). */
+export function buildProgram(): Command {
+  const program = new Command("gaffer")
+    .description("Declarative controller for fleets of AI coding agents in tmux and git worktrees")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  registerInit(program);
+  registerValidate(program);
+  registerPlan(program);
+  registerLedgerCommands(program);
+  for (const command of program.commands) inheritExitOverride(command);
+  return program;
+}
+
+function inheritExitOverride(command: Command): void {
+  command.exitOverride().showHelpAfterError();
+  for (const sub of command.commands) inheritExitOverride(sub);
+}

@@ -1,0 +1,22 @@
+import type { Command } from "commander";
+import { formatManifestIssue } from "../manifest/manifest-issue.js";
+import { validateDir } from "../manifest/load.js";
+import { resolve } from "node:path";
+import { printJson, printLine } from "./output.js";
+import { withCommon, type CommonOptions } from "./context.js";
+
+export function registerValidate(program: Command): void {
+  withCommon(program.command("validate").description("check every manifest against its schema and the others; exit 1 listing every problem")).action(async (options: CommonOptions) => {
+    const result = await validateDir(resolve(options.dir));
+    if (options.json === true) {
+      printJson({ valid: result.valid, issues: result.issues });
+    } else if (result.valid) {
+      const set = result.set;
+      printLine(`manifests valid: 1 project, ${set.agentPools.length} agent pool(s), ${set.playbooks.length} playbook(s), ${set.tasks.length} task(s) (generation ${set.generation})`);
+    } else {
+      for (const issue of result.issues) process.stderr.write(formatManifestIssue(issue) + "\n");
+      process.stderr.write(`error: MANIFEST_INVALID: ${result.issues.length} problem${result.issues.length === 1 ? "" : "s"} found\n`);
+    }
+    if (!result.valid) process.exitCode = 1;
+  });
+}

@@ -1,0 +1,191 @@
+import { fileURLToPath } from "node:url";
+import type { AgentProfileName, AgentSpec } from "./manifest-types.js";
+
+/** Status kinds a screen rule can signal. */
+export type RuleKind = "ready" | "busy" | "waiting" | "error" | "rateLimit";
+
+/** One screen rule: its id is stored as evidence when it matches. */
+export interface ScreenRule {
+  /** `<profile>/<kind>/<n>` or `<agent>/<kind>` for manifest overrides. */
+  readonly id: string;
+  readonly kind: RuleKind;
+  /** Regular expression source, matched against the pane text (multiline). */
+  readonly pattern: string;
+}
+
+/** A built-in agent profile, versioned with gaffer. */
+export interface AgentProfile {
+  readonly name: AgentProfileName;
+  /** Version of the CLI whose screens the patterns were taken from. */
+  readonly seenWith: string;
+  readonly command: readonly string[];
+  readonly models: readonly string[];
+  readonly rules: readonly ScreenRule[];
+  readonly idleAfterMs: number;
+  readonly stuckAfterMs: number;
+  readonly startupTimeoutMs: number;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The bundled scripted agent's entry point. */
+export const SCRIPTED_AGENT_PATH = fileURLToPath(new URL("../agents/scripted-agent.js", import.meta.url));
+
+const RATE_LIMIT = String.raw`\b429\b|rate limit|usage limit reached|Too Many Requests`;
+
+function rules(profile: AgentProfileName, byKind: Partial<Record<RuleKind, readonly string[]>>): ScreenRule[] {
+  return Object.entries(byKind).flatMap(([kind, patterns]) =>
+    (patterns ?? []).map((pattern, n) => ({ id: `${profile}/${kind}/${n + 1}`, kind: kind as RuleKind, pattern })),
+  );
+}
+
+export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = {
+  claude: {
+    name: "claude",
+    seenWith: "claude 2.1",
+    command: ["claude", "--model", "{model}"],
+    models: ["sonnet", "opus", "haiku"],
+    rules: rules("claude", {
+      busy: [String.raw`esc to interrupt`, String.raw`ctrl\+c to interrupt`],
+      waiting: [String.raw`Do you want to `, String.raw`Would you like `, String.raw`❯ 1\. Yes`, String.raw`Do you trust the files in this folder\?`, String.raw`Yes, I trust this folder`, String.raw`esc to cancel`],
+      error: [String.raw`Unable to connect to Anthropic services`, String.raw`API Error`, String.raw`Not logged in`],
+      rateLimit: [RATE_LIMIT],
+      ready: [String.raw`\? for shortcuts`],
+    }),
+    idleAfterMs: 2000,
+    stuckAfterMs: 900_000,
+    startupTimeoutMs: 30_000,
+    env: {},
+  },
+  codex: {
+    name: "codex",
+    seenWith: "codex 0.169",
+    command: ["codex", "-m", "{model}"],
+    models: ["gpt-5-codex", "gpt-5"],
+    rules: rules("codex", {
+      busy: [String.raw`esc to interrupt`, String.raw`• Working`],
+      waiting: [String.raw`press enter to confirm or esc to cancel`, String.raw`[Aa]llow command\?`, String.raw`\[y/n\]`, String.raw`Trust this folder\?`, String.raw`Do you trust`],
+      error: [String.raw`Reconnecting\.\.\. waiting for network`, String.raw`\b40[13]\b`],
+      rateLimit: [RATE_LIMIT],
+      ready: [String.raw`\? for shortcuts`, String.raw`^\s*›`],
+    }),
+    idleAfterMs: 2000,
+    stuckAfterMs: 900_000,
+    startupTimeoutMs: 30_000,
+    env: {},
+  },
+  gemini: {
+    name: "gemini",
+    seenWith: "gemini 0.61",
+    command: ["gemini", "--model", "{model}"],
+    models: ["gemini-2.5-pro", "gemini-2.5-flash"],
+    rules: rules("gemini", {
+      busy: [String.raw`\(esc to cancel`],
+      waiting: [String.raw`│ Allow execution`, String.raw`│ Apply this change`, String.raw`Yes, allow once`, String.raw`Do you trust`, String.raw`Trust folder`],
+      error: [String.raw`✕ \[API Error`],
+      rateLimit: [RATE_LIMIT],
+      ready: [String.raw`\? for shortcuts`, String.raw`Type your message`],
+    }),
+    idleAfterMs: 2000,
+    stuckAfterMs: 900_000,
+    startupTimeoutMs: 30_000,
+    env: {},
+  },
+  aider: {
+    name: "aider",
+    seenWith: "aider 0.86",
+    command: ["aider", "--model", "{model}"],
+    models: ["sonnet", "gpt-4o"],
+    rules: rules("aider", {
+      waiting: [String.raw`\(Y\)es/\(N\)o`],
+      error: [String.raw`litellm\.\w+Error`, String.raw`\b40[13]\b`],
+      rateLimit: [RATE_LIMIT],
+      ready: [String.raw`^(\w+ )?> ?$`],
+    }),
+    idleAfterMs: 2000,
+    stuckAfterMs: 900_000,
+    startupTimeoutMs: 30_000,
+    env: {},
+  },
+  opencode: {
+    name: "opencode",
+    seenWith: "opencode 1.18",
+    command: ["opencode", "-m", "{model}"],
+    models: ["anthropic/claude-sonnet-4-5"],
+    rules: rules("opencode", {
+      busy: [String.raw`esc interrupt`],
+      waiting: [String.raw`△ Permission required`],
+      error: [String.raw`Cannot connect to API`],
+      rateLimit: [RATE_LIMIT],
+      ready: [String.raw`Ask anything`],
+    }),
+    idleAfterMs: 2000,
+    stuckAfterMs: 900_000,
+    startupTimeoutMs: 30_000,
+    env: {},
+  },
+  scripted: {
+    name: "scripted",
+    seenWith: "gaffer scripted agent 1",
+    command: [process.execPath, SCRIPTED_AGENT_PATH, "--model", "{model}", "--session", "{session}"],
+    models: ["scripted-1"],
+    rules: rules("scripted", {
+      busy: [String.raw`^Working\.\.\.`],
+      waiting: [String.raw`^\? .*\[y/n\]\s*$`],
+      error: [String.raw`^ERROR: `],
+      rateLimit: [String.raw`^RATE LIMITED`],
+      ready: [String.raw`^scripted> ?$`],
+    }),
+    idleAfterMs: 300,
+    stuckAfterMs: 120_000,
+    startupTimeoutMs: 10_000,
+    env: {},
+  },
+};
+
+/** An AgentPool agent with its profile and defaults applied. */
+export interface ResolvedAgent {
+  readonly name: string;
+  readonly profile: AgentProfileName | null;
+  readonly command: readonly string[];
+  readonly models: readonly string[];
+  readonly capacity: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly rules: readonly ScreenRule[];
+  readonly idleAfterMs: number;
+  readonly stuckAfterMs: number;
+  readonly startupTimeoutMs: number;
+  readonly maxRestarts: number;
+}
+
+const OVERRIDES: readonly (readonly [keyof AgentSpec, RuleKind])[] = [
+  ["readyPattern", "ready"],
+  ["busyPattern", "busy"],
+  ["waitingPattern", "waiting"],
+  ["errorPattern", "error"],
+  ["rateLimitPattern", "rateLimit"],
+];
+
+/** Applies the profile, then every field the manifest sets overrides just that field. */
+export function resolveAgent(agent: AgentSpec): ResolvedAgent {
+  const profile = agent.profile === undefined ? null : AGENT_PROFILES[agent.profile];
+  let screenRules: ScreenRule[] = [...(profile?.rules ?? [])];
+  for (const [field, kind] of OVERRIDES) {
+    const pattern = agent[field];
+    if (typeof pattern === "string") {
+      screenRules = [...screenRules.filter((r) => r.kind !== kind), { id: `${agent.name}/${kind}`, kind, pattern }];
+    }
+  }
+  return {
+    name: agent.name,
+    profile: agent.profile ?? null,
+    command: agent.command ?? profile?.command ?? [],
+    models: agent.models !== undefined && agent.models.length > 0 ? agent.models : (profile?.models ?? []),
+    capacity: agent.capacity ?? 1,
+    env: { ...profile?.env, ...agent.env },
+    rules: screenRules,
+    idleAfterMs: agent.idleAfterMs ?? profile?.idleAfterMs ?? 1500,
+    stuckAfterMs: agent.stuckAfterMs ?? profile?.stuckAfterMs ?? 600_000,
+    startupTimeoutMs: agent.startupTimeoutMs ?? profile?.startupTimeoutMs ?? 30_000,
+    maxRestarts: agent.maxRestarts ?? 2,
+  };
+}

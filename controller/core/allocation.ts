@@ -1,0 +1,94 @@
+import type { ResolvedAgent } from "./agent-profiles.js";
+import { addUsage, checkCapacity, freeSlots, type CapacityExceeded, type CapacityLimits, type CapacityUsage } from "./capacity.js";
+import type { StageSpec, TaskManifest } from "./manifest-types.js";
+
+/** Why a role cannot be (fully) staffed. */
+export type BlockReason =
+  | CapacityExceeded
+  | { readonly code: "NO_ALLOWED_AGENT"; readonly role: string; readonly allowedAgents: readonly string[]; readonly detail: string }
+  | { readonly code: "MODEL_UNAVAILABLE"; readonly agent: string; readonly model: string; readonly models: readonly string[] };
+
+export interface Assignment {
+  readonly agent: string;
+  readonly model: string | null;
+  readonly count: number;
+}
+
+export interface RoleAllocation {
+  readonly role: string;
+  readonly requested: number;
+  readonly allocated: number;
+  readonly assignments: readonly Assignment[];
+  /** Tasks of this stage that this role does (the worktree plan). */
+  readonly tasks: readonly string[];
+  /** Empty when the role is fully staffed. */
+  readonly blocked: readonly BlockReason[];
+}
+
+/** The selection report of seed skill 1. */
+export interface AllocationReport {
+  readonly stage: string;
+  readonly roles: readonly RoleAllocation[];
+  /** True when every role got all it asked for. */
+  readonly feasible: boolean;
+  readonly limits: CapacityLimits;
+  readonly inUse: CapacityUsage;
+}
+
+export interface AllocationInput {
+  readonly stage: StageSpec;
+  readonly agents: readonly ResolvedAgent[];
+  readonly limits: CapacityLimits;
+  /** What is already reserved (from the ledger). */
+  readonly inUse: CapacityUsage;
+  readonly tasks?: readonly TaskManifest[];
+  /** Overrides every role's `count` (the brief's requested_parallelism). */
+  readonly parallelism?: number;
+}
+
+/**
+ * Pure: assigns agents and models to each role of a stage in preference
+ * order, within every capacity limit, and says why any role is short.
+ */
+export function planAllocation(input: AllocationInput): AllocationReport {
+  let usage = input.inUse;
+  const roles = input.stage.roles.map((role): RoleAllocation => {
+    const requested = input.parallelism ?? role.count ?? 1;
+    const tasks = (input.tasks ?? []).filter((t) => t.spec.stage === input.stage.name && t.spec.role === role.name).map((t) => t.metadata.name);
+    const assignments: Assignment[] = [];
+    const blocked: BlockReason[] = [];
+    const candidates: ResolvedAgent[] = [];
+    for (const name of role.allowedAgents) {
+      const agent = input.agents.find((a) => a.name === name);
+      if (agent === undefined) continue;
+      if (role.model !== undefined && agent.models.length > 0 && !agent.models.includes(role.model)) {
+        blocked.push({ code: "MODEL_UNAVAILABLE", agent: name, model: role.model, models: agent.models });
+        continue;
+      }
+      candidates.push(agent);
+    }
+    if (candidates.length === 0) {
+      const detail = blocked.length > 0 ? "no allowed agent offers the role's model" : "none of the allowed agents is in an AgentPool";
+      return { role: role.name, requested, allocated: 0, assignments, tasks, blocked: [{ code: "NO_ALLOWED_AGENT", role: role.name, allowedAgents: role.allowedAgents, detail }, ...blocked] };
+    }
+    let remaining = requested;
+    for (const agent of candidates) {
+      const take = Math.min(remaining, freeSlots(input.limits, usage, agent.name, role.name));
+      if (take <= 0) continue;
+      assignments.push({ agent: agent.name, model: role.model ?? agent.models[0] ?? null, count: take });
+      usage = addUsage(usage, agent.name, role.name, take);
+      remaining -= take;
+      if (remaining === 0) break;
+    }
+    if (remaining > 0) {
+      const reasons = new Map<string, BlockReason>();
+      for (const agent of candidates) {
+        const reason = checkCapacity(input.limits, usage, { agent: agent.name, role: role.name, count: remaining });
+        if (reason !== null) reasons.set(`${reason.scope}/${reason.key}`, reason);
+      }
+      blocked.unshift(...reasons.values());
+    }
+    return { role: role.name, requested, allocated: requested - remaining, assignments, tasks, blocked: remaining > 0 ? blocked : [] };
+  });
+  return { stage: input.stage.name, roles, feasible: roles.every((r) => r.blocked.length === 0), limits: input.limits, inUse: input.inUse };
+}

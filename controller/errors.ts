@@ -1,0 +1,130 @@
+/**
+ * Every failure a user can meet, one class per kind, each with a literal `code`.
+ * The CLI prints `error: CODE: message`; `exitCode` says how the process ends
+ * (1: refused or failed action, 2: usage error).
+ */
+export abstract class GafferError extends Error {
+  abstract readonly code: string;
+  /** Process exit code for this failure. */
+  readonly exitCode: number = 1;
+  /** Structured detail for `--json` output and the ledger. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.details = options.details ?? {};
+  }
+
+  /** The one line a user sees. */
+  toLine(): string {
+    return `error: ${this.code}: ${this.message}`;
+  }
+}
+
+export class UsageError extends GafferError {
+  readonly code = "USAGE";
+  override readonly exitCode = 2;
+}
+
+export class ManifestInvalidError extends GafferError {
+  readonly code = "MANIFEST_INVALID";
+}
+
+export class NotFoundError extends GafferError {
+  readonly code = "NOT_FOUND";
+}
+
+export class AlreadyExistsError extends GafferError {
+  readonly code = "ALREADY_EXISTS";
+}
+
+export class LedgerCorruptError extends GafferError {
+  readonly code = "LEDGER_CORRUPT";
+}
+
+export class LedgerLockedError extends GafferError {
+  readonly code = "LEDGER_LOCKED";
+}
+
+export class LedgerMigrationError extends GafferError {
+  readonly code = "LEDGER_MIGRATION_FAILED";
+}
+
+export class CapacityExceededError extends GafferError {
+  readonly code = "CAPACITY_EXCEEDED";
+}
+
+export class AllocationBlockedError extends GafferError {
+  readonly code = "ALLOCATION_BLOCKED";
+}
+
+export class SessionNotFoundError extends GafferError {
+  readonly code = "SESSION_NOT_FOUND";
+}
+
+export class SessionStartError extends GafferError {
+  readonly code = "SESSION_START_FAILED";
+}
+
+export class InvalidNameError extends GafferError {
+  readonly code = "INVALID_NAME";
+}
+
+export class TmuxError extends GafferError {
+  readonly code = "TMUX_FAILED";
+}
+
+export class GitError extends GafferError {
+  readonly code = "GIT_FAILED";
+}
+
+export class MergeConflictError extends GafferError {
+  readonly code = "MERGE_CONFLICT";
+}
+
+export class WorktreeConflictError extends GafferError {
+  readonly code = "WORKTREE_CONFLICT";
+}
+
+export class PathEscapeError extends GafferError {
+  readonly code = "PATH_ESCAPE";
+}
+
+export class UncommittedWorkError extends GafferError {
+  readonly code = "UNCOMMITTED_WORK";
+}
+
+/** A guardrail refusal: `code` is `POLICY_<RULE>` (e.g. POLICY_COMMIT_FORMAT). */
+export class PolicyError extends GafferError {
+  readonly code: `POLICY_${string}`;
+  constructor(rule: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options);
+    this.code = `POLICY_${rule}`;
+  }
+}
+
+export class ApprovalError extends GafferError {
+  readonly code: `APPROVAL_${string}`;
+  constructor(reason: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options);
+    this.code = `APPROVAL_${reason}`;
+  }
+}
+
+export class ControllerLockedError extends GafferError {
+  readonly code = "CONTROLLER_LOCKED";
+}
+
+export class GateFailedError extends GafferError {
+  readonly code = "GATE_FAILED";
+}
+
+/** Anything not anticipated: a bug. The message asks for a report. */
+export class InternalError extends GafferError {
+  readonly code = "INTERNAL";
+}
+
+export function isGafferError(value: unknown): value is GafferError {
+  return value instanceof GafferError;
+}

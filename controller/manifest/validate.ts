@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import type { AgentPoolManifest, ManifestSet, PlaybookManifest, ProjectManifest, TaskManifest } from "../core/manifest-types.js";
+import { crossCheck, type SchemaValidDocs, type TypedDoc } from "./cross-check.js";
+import { compareIssues, type ManifestIssue } from "./manifest-issue.js";
+import { parseManifestFile } from "./parse.js";
+import { checkDocumentSchema } from "./schema-check.js";
+
+/** One manifest file's bytes and its path relative to the control dir. */
+export interface ManifestSource {
+  readonly file: string;
+  readonly bytes: Uint8Array;
+}
+
+export type ValidationResult =
+  | { readonly valid: true; readonly set: ManifestSet; readonly issues: readonly [] }
+  | { readonly valid: false; readonly issues: readonly ManifestIssue[] };
+
+/**
+ * Pure: manifest file contents -> a validated ManifestSet, or every problem
+ * found (syntax, schema, then cross-document), sorted by file and position.
+ */
+export function validateManifests(sources: readonly ManifestSource[], manifestsDir = "manifests"): ValidationResult {
+  const issues: ManifestIssue[] = [];
+  const docs: { projects: TypedDoc<ProjectManifest>[]; agentPools: TypedDoc<AgentPoolManifest>[]; playbooks: TypedDoc<PlaybookManifest>[]; tasks: TypedDoc<TaskManifest>[] } = {
+    projects: [],
+    agentPools: [],
+    playbooks: [],
+    tasks: [],
+  };
+  for (const source of [...sources].sort((a, b) => a.file.localeCompare(b.file))) {
+    const parsed = parseManifestFile(source.file, source.bytes);
+    issues.push(...parsed.issues);
+    for (const doc of parsed.docs) {
+      const problems = checkDocumentSchema(doc);
+      if (problems.length > 0) {
+        issues.push(...problems);
+        continue;
+      }
+      const value = doc.value as ProjectManifest | AgentPoolManifest | PlaybookManifest | TaskManifest;
+      if (value.kind === "Project") docs.projects.push({ doc, value });
+      else if (value.kind === "AgentPool") docs.agentPools.push({ doc, value });
+      else if (value.kind === "Playbook") docs.playbooks.push({ doc, value });
+      else docs.tasks.push({ doc, value });
+    }
+  }
+  const schemaValid: SchemaValidDocs = docs;
+  issues.push(...crossCheck(schemaValid, manifestsDir));
+  if (issues.length > 0) return { valid: false, issues: issues.sort(compareIssues) };
+  const set = {
+    project: docs.projects[0]!.value,
+    agentPools: docs.agentPools.map((d) => d.value),
+    playbooks: docs.playbooks.map((d) => d.value),
+    tasks: docs.tasks.map((d) => d.value),
+  };
+  return { valid: true, set: { ...set, generation: digestManifests(set) }, issues: [] };
+}
+
+/** Stable content hash of a manifest set (key order and file layout do not matter). */
+export function digestManifests(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 16);
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}

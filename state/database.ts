@@ -1,0 +1,22 @@
+import type { CommandsTable } from "./commands.table.js";
+import type { EventsTable } from "./events.table.js";
+import type { ReservationsTable } from "./reservations.table.js";
+import type { SessionsTable } from "./sessions.table.js";
+import type { ApprovalsTable, EffectsTable, GatesTable, MemoryTable, MergesTable, StagesTable, TasksTable } from "./workflow.table.js";
+import type { WorktreesTable } from "./worktrees.table.js";
+
+/** The ledger's tables, as kysely sees them. */
+export interface Database {
+  events: EventsTable;
+  sessions: SessionsTable;
+  commands: CommandsTable;
+  reservations: ReservationsTable;
+  worktrees: WorktreesTable;
+  stages: StagesTable;
+  tasks: TasksTable;
+  approvals: ApprovalsTable;
+  gates: GatesTable;
+  merges: MergesTable;
+  memory: MemoryTable;
+  effects: EffectsTable;
+}

@@ -1,0 +1,88 @@
+import type { Ledger } from "./ledger.js";
+import { nowIso } from "./ledger.js";
+
+/** An audit event, as the rest of gaffer sees it. */
+export interface LedgerEvent {
+  readonly id: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly subject: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly commitSha: string | null;
+}
+
+export interface NewEvent {
+  readonly actor: string;
+  readonly action: string;
+  readonly subject: string;
+  readonly payload?: Readonly<Record<string, unknown>>;
+  readonly commitSha?: string | null;
+  /** Defaults to now. */
+  readonly at?: string;
+}
+
+/** Appends one event; call it inside the transaction of the state change it records. */
+export async function appendEvent(db: Ledger, event: NewEvent): Promise<number> {
+  const row = await db
+    .insertInto("events")
+    .values({
+      at: event.at ?? nowIso(),
+      actor: event.actor,
+      action: event.action,
+      subject: event.subject,
+      payload: JSON.stringify(event.payload ?? {}),
+      commit_sha: event.commitSha ?? null,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Appends many events with one multi-row insert (hot paths). */
+export async function appendEvents(db: Ledger, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const at = nowIso();
+  const rows = events.map((e) => ({
+    at: e.at ?? at,
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    payload: JSON.stringify(e.payload ?? {}),
+    commit_sha: e.commitSha ?? null,
+  }));
+  // SQLite allows 32766 bound variables; 6 per row.
+  for (let i = 0; i < rows.length; i += 5000) await db.insertInto("events").values(rows.slice(i, i + 5000)).execute();
+}
+
+export interface EventQuery {
+  /** Only events at or after this ISO time. */
+  readonly since?: string;
+  /** Only events whose subject equals this, or starts with it followed by `/`. */
+  readonly subject?: string;
+  readonly action?: string;
+  /** Most recent N (still returned oldest first). */
+  readonly limit?: number;
+}
+
+export async function listEvents(db: Ledger, query: EventQuery = {}): Promise<LedgerEvent[]> {
+  let q = db.selectFrom("events").selectAll();
+  if (query.since !== undefined) q = q.where("at", ">=", query.since);
+  if (query.subject !== undefined) {
+    const subject = query.subject;
+    q = q.where((eb) => eb.or([eb("subject", "=", subject), eb("subject", "like", `${subject.replace(/[%_]/g, "")}/%`)]));
+  }
+  if (query.action !== undefined) q = q.where("action", "=", query.action);
+  q = q.orderBy("id", "desc");
+  if (query.limit !== undefined) q = q.limit(query.limit);
+  const rows = await q.execute();
+  return rows.reverse().map((r) => ({
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+    commitSha: r.commit_sha,
+  }));
+}

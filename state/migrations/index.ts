@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from "kysely";
+import * as m0001 from "./0001_create_events.js";
+import * as m0002 from "./0002_create_sessions.js";
+import * as m0003 from "./0003_create_workflow.js";
+
+/** Every migration, in order. Static, so a bundled or moved install still finds them. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001_create_events": m0001,
+  "0002_create_sessions": m0002,
+  "0003_create_workflow": m0003,
+};
+
+/** A provider over a fixed set (tests use a prefix of MIGRATIONS to build an older ledger). */
+export function staticMigrations(migrations: Readonly<Record<string, Migration>> = MIGRATIONS): MigrationProvider {
+  return { getMigrations: async () => ({ ...migrations }) };
+}

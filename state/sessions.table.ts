@@ -1,0 +1,32 @@
+import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+
+export interface SessionsTable {
+  id: string;
+  task: string | null;
+  stage: string | null;
+  role: string | null;
+  agent: string;
+  model: string | null;
+  tmux_socket: string;
+  tmux_name: string;
+  pane_pid: number | null;
+  worktree: string;
+  /** Starting | Idle | Running | Waiting | Crashed | Restarting | Stuck | Backoff | Closed | Failed */
+  state: string;
+  /** Last status hint: idle | running | waiting | error | unknown */
+  status: string;
+  status_rule: string | null;
+  status_hash: string | null;
+  status_at: string | null;
+  restarts: Generated<number>;
+  reservation_id: string | null;
+  paused: Generated<number>;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  close_reason: string | null;
+}
+
+export type SessionRow = Selectable<SessionsTable>;
+export type NewSessionRow = Insertable<SessionsTable>;
+export type SessionUpdate = Updateable<SessionsTable>;
