@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AlreadyExistsError } from "./errors.js";
 import { SCHEMAS_DIR } from "./manifest/schemas.js";
+import { packagePath } from "./paths.js";
 
 /** The repo's own `manifests/`: the templates `init` writes. */
-export const TEMPLATE_DIR = fileURLToPath(new URL("../manifests/", import.meta.url));
+export const TEMPLATE_DIR = packagePath("manifests");
 const TEMPLATES = ["project.yaml", "agents.yaml", "playbook.yaml", "tasks.yaml"] as const;
 
 export interface ScaffoldOptions {

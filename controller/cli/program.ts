@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { packagePath } from "../paths.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
 import { registerPlan } from "./plan.command.js";
 import { registerValidate } from "./validate.command.js";
 
-const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { version: string }).version;
 
 /** The `gaffer` command tree. Usage errors throw CommanderError (exit 2 in main.ts). */
 export function buildProgram(): Command {

@@ -1,4 +1,4 @@
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../paths.js";
 import type { AgentProfileName, AgentSpec } from "./manifest-types.js";
 
 /** Status kinds a screen rule can signal. */
@@ -28,7 +28,7 @@ export interface AgentProfile {
 }
 
 /** The bundled scripted agent's entry point. */
-export const SCRIPTED_AGENT_PATH = fileURLToPath(new URL("../agents/scripted-agent.js", import.meta.url));
+export const SCRIPTED_AGENT_PATH = packagePath("controller", "agents", "scripted-agent.js");
 
 const RATE_LIMIT = String.raw`\b429\b|rate limit|usage limit reached|Too Many Requests`;
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../paths.js";
 import type { ManifestKind } from "../core/manifest-types.js";
 
 /** Schema file name per kind (`schemas/<file>`). */
@@ -11,7 +11,7 @@ export const SCHEMA_FILES: Readonly<Record<ManifestKind, string>> = {
 };
 
 /** Absolute path of the repo's `schemas/` directory. */
-export const SCHEMAS_DIR = fileURLToPath(new URL("../../schemas/", import.meta.url));
+export const SCHEMAS_DIR = packagePath("schemas") + "/";
 
 export type JsonSchema = Record<string, unknown>;
 

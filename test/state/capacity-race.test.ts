@@ -1,0 +1,40 @@
+import { execa } from "execa";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, test } from "vitest";
+import { listEvents } from "../../state/events.repository.js";
+import { openLedger } from "../../state/ledger.js";
+import { tempDir } from "../helpers/temp.js";
+
+const WORKER = fileURLToPath(new URL("../helpers/capacity-worker.ts", import.meta.url));
+
+test("8 processes x 25 attempts (up to 3 slots each) never hold more than the limit of 10, and every refusal is ledgered", async () => {
+  const file = join(tempDir(), "ledger.sqlite");
+  (await openLedger(file)).destroy();
+  const workers = Array.from({ length: 8 }, (_, id) => execa(process.execPath, ["--import", "tsx", WORKER, file, "10", "25", String(id)]));
+  const results = (await Promise.all(workers)).map((r) => JSON.parse(r.stdout) as { reserved: number; refused: number });
+  const reserved = results.reduce((n, r) => n + r.reserved, 0);
+  const refused = results.reduce((n, r) => n + r.refused, 0);
+  expect(reserved + refused).toBe(200);
+
+  const db = await openLedger(file);
+  const events = await listEvents(db);
+  await db.destroy();
+  let held = 0;
+  let maxHeld = 0;
+  for (const event of events) {
+    if (event.action === "CapacityReserved") held++;
+    if (event.action === "CapacityReleased") held--;
+    maxHeld = Math.max(maxHeld, held);
+  }
+  expect(held).toBe(0);
+  expect(maxHeld).toBeLessThanOrEqual(10);
+  expect(maxHeld).toBeGreaterThan(1);
+  expect(refused).toBeGreaterThan(0);
+  const refusals = events.filter((e) => e.action === "CapacityRefused");
+  expect(refusals).toHaveLength(refused);
+  expect(events.filter((e) => e.action === "CapacityReserved")).toHaveLength(reserved);
+  for (const refusal of refusals) {
+    expect(refusal.payload).toMatchObject({ code: "CAPACITY_EXCEEDED", scope: "global", key: "global", limit: 10, inUse: 10, requested: 1 });
+  }
+});

@@ -1,0 +1,85 @@
+import SqliteDatabase from "better-sqlite3";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { appendEvent, listEvents } from "../../state/events.repository.js";
+import { immediateTransaction, openLedger } from "../../state/ledger.js";
+import { MIGRATIONS } from "../../state/migrations/index.js";
+import { runGaffer } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp.js";
+
+const TABLES = ["approvals", "commands", "effects", "events", "gates", "memory", "merges", "reservations", "sessions", "stages", "tasks", "worktrees"];
+
+function tableNames(file: string): string[] {
+  const raw = new SqliteDatabase(file, { readonly: true });
+  const rows = raw.prepare("select name from sqlite_master where type = 'table' and name not like 'kysely_%' and name not like 'sqlite_%' order by name").all() as { name: string }[];
+  raw.close();
+  return rows.map((r) => r.name);
+}
+
+test("migrates an empty file to the latest schema, with WAL and foreign keys", async () => {
+  const file = join(tempDir(), "ledger.sqlite");
+  const db = await openLedger(file);
+  await db.destroy();
+  expect(tableNames(file)).toEqual(expect.arrayContaining(TABLES));
+  const raw = new SqliteDatabase(file);
+  expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+  raw.close();
+});
+
+test("a ledger built by an older migration set upgrades in place and keeps its rows", async () => {
+  const file = join(tempDir(), "ledger.sqlite");
+  const old = await openLedger(file, { migrations: { "0001_create_events": MIGRATIONS["0001_create_events"]! } });
+  await appendEvent(old, { actor: "test", action: "Legacy", subject: "project/p", payload: { n: 1 } });
+  await old.destroy();
+  expect(tableNames(file)).toEqual(["events"]);
+
+  const db = await openLedger(file);
+  const events = await listEvents(db);
+  await db.destroy();
+  expect(events.map((e) => [e.action, e.payload])).toEqual([["Legacy", { n: 1 }]]);
+  expect(tableNames(file)).toEqual(expect.arrayContaining(TABLES));
+});
+
+test("a state change and its event are one transaction: a failure inside leaves neither", async () => {
+  const db = await openLedger(join(tempDir(), "ledger.sqlite"));
+  const attempt = immediateTransaction(db, async (trx) => {
+    await trx.insertInto("stages").values({ name: "build", phase: "Running", generation: null, plan_digest: null, started_at: null, finished_at: null, updated_at: "2026-01-01T00:00:00.000Z" }).execute();
+    await appendEvent(trx, { actor: "test", action: "StageStarted", subject: "stage/build" });
+    throw new Error("forced failure after both writes");
+  });
+  await expect(attempt).rejects.toThrow("forced failure after both writes");
+  expect(await db.selectFrom("stages").selectAll().execute()).toEqual([]);
+  expect(await listEvents(db)).toEqual([]);
+  await immediateTransaction(db, async (trx) => {
+    await trx.insertInto("stages").values({ name: "build", phase: "Running", generation: null, plan_digest: null, started_at: null, finished_at: null, updated_at: "2026-01-01T00:00:00.000Z" }).execute();
+    await appendEvent(trx, { actor: "test", action: "StageStarted", subject: "stage/build" });
+  });
+  expect((await listEvents(db)).map((e) => e.action)).toEqual(["StageStarted"]);
+  await db.destroy();
+});
+
+test("a locked ledger is LEDGER_LOCKED with what to do", async () => {
+  const file = join(tempDir(), "ledger.sqlite");
+  (await openLedger(file, { migrations: { "0001_create_events": MIGRATIONS["0001_create_events"]! } })).destroy();
+  const holder = new SqliteDatabase(file);
+  holder.exec("begin exclusive");
+  try {
+    await expect(openLedger(file, { busyTimeoutMs: 50 })).rejects.toMatchObject({
+      code: "LEDGER_LOCKED",
+      message: `${file} is locked by another process; wait for it to finish or stop it, then retry`,
+    });
+  } finally {
+    holder.exec("rollback");
+    holder.close();
+  }
+});
+
+test("a corrupt ledger file gives LEDGER_CORRUPT on the CLI, never a stack trace", async () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, ".gaffer"));
+  writeFileSync(join(dir, ".gaffer", "ledger.sqlite"), "this is not a database, just text that is long enough to look like a header".repeat(20));
+  const result = await runGaffer(["log", "--dir", dir]);
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).toBe(`error: LEDGER_CORRUPT: ${join(dir, ".gaffer", "ledger.sqlite")} is not a readable SQLite ledger (file is not a database); move it aside to start a new ledger, or restore it from a backup`);
+});
