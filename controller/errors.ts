@@ -128,3 +128,8 @@ export class InternalError extends GafferError {
 export function isGafferError(value: unknown): value is GafferError {
   return value instanceof GafferError;
 }
+
+/** A status file that does not parse: the controller will not overwrite it (it may hold people's approvals). */
+export class StatusFileInvalidError extends GafferError {
+  readonly code = "STATUS_FILE_INVALID";
+}

@@ -1,0 +1,168 @@
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { setCondition } from "../../controller/core/conditions.js";
+import { appendApprovalText } from "../../controller/core/status-text.js";
+import type { Condition, StageStatus } from "../../controller/core/status-types.js";
+import { readControllerStatus, readStageApprovals, readStageStatus, statusHeader, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../state/status-store.js";
+import { tempDir } from "../helpers/temp.js";
+
+const T0 = "2025-01-01T00:00:00.000Z";
+const T1 = "2025-01-01T00:05:00.000Z";
+
+function stageStatus(phase: string, generation = "gen1", extra: Partial<StageStatus> = {}): StageStatus {
+  const conditions = setCondition([], { type: "Approved", status: "False", reason: "Pending", message: "waiting for approval", observedGeneration: generation }, T0);
+  return {
+    observedGeneration: generation,
+    phase,
+    conditions,
+    details: { attempt: 1, note: "multi\nline" },
+    proposal: { allocation: [{ role: "builder", requested: 2, allocated: 2, assignments: [{ agent: "scripted", model: null, count: 2 }], tasks: ["a", "b"] }], worktrees: [{ task: "a", role: "builder", branch: "gaffer/build/a", base: "main", path: ".gaffer/worktrees/a" }] },
+    approvalRequest: { id: "build-0123456789ab", planDigest: "0123456789ab".padEnd(64, "0"), requiredApprovals: 1 },
+    ...extra,
+  };
+}
+
+/** Odd but valid person-written approvals blocks: comments everywhere, flow style, blank lines, no final newline. */
+const BLOCKS = [
+  "\n# Approvals below. Reviewed in the Tuesday meeting.\napprovals: # people only\n  - {requestId: build-0123456789ab, decision: approved, comment: \"lgtm\"}   # alice\n  # bob is still looking\n  - requestId: build-aaaaaaaaaaaa\n    decision: rejected # old plan\n    comment: >-\n      folded\n      comment\n\n# trailing comment at the end\n",
+  "approvals: [{requestId: x, decision: approved}, {requestId: y, decision: rejected, comment: 'no'}]  # flow\n",
+  "\n\n\napprovals:\n- requestId: a\n  decision: approved\n#c\n-   {requestId: b,\n     decision: approved}",
+  "approvals: []\n# nothing yet\n",
+];
+
+describe("status store", () => {
+  it("keeps the approvals block and its comments byte-for-byte across many rewrites", async () => {
+    for (const block of BLOCKS) {
+      const dir = tempDir();
+      await writeStageStatus(dir, "build", stageStatus("Proposed"));
+      const file = join(dir, "status/stages/build.yaml");
+      const original = readFileSync(file, "utf8");
+      const controllerPart = original.slice(0, original.indexOf("\napprovals: []"));
+      writeFileSync(file, controllerPart + block);
+      for (let i = 0; i < 20; i += 1) {
+        const phase = ["AwaitingApproval", "Running", "Gating"][i % 3]!;
+        const result = await writeStageStatus(dir, "build", stageStatus(phase, `gen${i}`, { details: { pass: i, list: Array.from({ length: i % 4 }, (_, k) => k) } }));
+        expect(result.changed).toBe(true);
+        const text = readFileSync(file, "utf8");
+        expect(text.endsWith(block)).toBe(true);
+        expect(text.split(block).length).toBe(2);
+        expect((await readStageStatus(dir, "build")).status?.phase).toBe(phase);
+      }
+    }
+  });
+
+  it("keeps a block that people put first or in the middle, comments included", async () => {
+    const dir = tempDir();
+    const file = join(dir, "status/stages/build.yaml");
+    await writeStageStatus(dir, "build", stageStatus("Proposed"));
+    const middle = "# mine\napprovals:\n  - {requestId: r, decision: approved} # yes\n# also mine\n";
+    writeFileSync(file, `phase: Old\n${middle}conditions: []\n`);
+    await writeStageStatus(dir, "build", stageStatus("Running"));
+    const text = readFileSync(file, "utf8");
+    expect(text.startsWith(statusHeader("stage", "build"))).toBe(true);
+    expect(text.endsWith(middle)).toBe(true);
+    const first = "# hand written\napprovals: [{requestId: r, decision: approved}]\n";
+    writeFileSync(file, first + "phase: Old\n");
+    await writeStageStatus(dir, "build", stageStatus("Running"));
+    expect(readFileSync(file, "utf8").endsWith(first)).toBe(true);
+  });
+
+  it("keeps CRLF approvals blocks byte-for-byte", async () => {
+    const dir = tempDir();
+    const file = join(dir, "status/stages/build.yaml");
+    await writeStageStatus(dir, "build", stageStatus("Proposed"));
+    const block = "\r\n# windows\r\napprovals:\r\n  - {requestId: r, decision: approved}\r\n";
+    writeFileSync(file, readFileSync(file, "utf8").replace("\napprovals: []\n", block));
+    await writeStageStatus(dir, "build", stageStatus("Running"));
+    expect(readFileSync(file, "utf8").endsWith(block)).toBe(true);
+    expect((await readStageApprovals(dir, "build")).entries.map((e) => e.requestId)).toEqual(["r"]);
+  });
+
+  it("does not write at all when nothing would change (an idle pass changes nothing)", async () => {
+    const dir = tempDir();
+    expect((await writeStageStatus(dir, "build", stageStatus("Proposed"))).changed).toBe(true);
+    const file = join(dir, "status/stages/build.yaml");
+    const before = statSync(file);
+    for (let i = 0; i < 5; i += 1) expect((await writeStageStatus(dir, "build", stageStatus("Proposed"))).changed).toBe(false);
+    const after = statSync(file);
+    expect(after.ino).toBe(before.ino);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect((await writeTaskStatus(dir, "a", { observedGeneration: "g", phase: "Working", conditions: [] })).changed).toBe(true);
+    expect((await writeTaskStatus(dir, "a", { observedGeneration: "g", phase: "Working", conditions: [] })).changed).toBe(false);
+  });
+
+  it("writes atomically: a new inode by rename, no temp files left, readers never see a partial file", async () => {
+    const dir = tempDir();
+    await writeStageStatus(dir, "build", stageStatus("Proposed"));
+    const file = join(dir, "status/stages/build.yaml");
+    const inode = statSync(file).ino;
+    const big = { blob: "x".repeat(200_000) };
+    const reads: Promise<void>[] = [];
+    const writes = Promise.all(Array.from({ length: 10 }, (_, i) => writeStageStatus(dir, "build", stageStatus(`P${i}`, "g", { details: big }))));
+    for (let i = 0; i < 50; i += 1) reads.push(readStageStatus(dir, "build").then((r) => expect(r.status?.phase).toMatch(/^P/)));
+    await Promise.all([writes, ...reads]);
+    expect(statSync(file).ino).not.toBe(inode);
+    expect(readdirSync(join(dir, "status/stages"))).toEqual(["build.yaml"]);
+  });
+
+  it("refuses to rewrite a file that does not parse, saying where", async () => {
+    const dir = tempDir();
+    await writeStageStatus(dir, "build", stageStatus("Proposed"));
+    const file = join(dir, "status/stages/build.yaml");
+    writeFileSync(file, readFileSync(file, "utf8") + "  - {requestId: r, decision: approved\n");
+    const broken = readFileSync(file, "utf8");
+    await expect(writeStageStatus(dir, "build", stageStatus("Running"))).rejects.toThrow(/^status\/stages\/build\.yaml:\d+:\d+: .+; fix the file by hand \(gaffer does not rewrite a status file it cannot parse, so no approval is lost\)$/);
+    expect(readFileSync(file, "utf8")).toBe(broken);
+  });
+
+  it("writes controller.yaml with revisions, sourceDirty and manifest errors", async () => {
+    const dir = tempDir();
+    const status = {
+      observedGeneration: "g1",
+      phase: "Degraded",
+      conditions: [] as Condition[],
+      lastAttemptedRevision: "b".repeat(40),
+      lastAppliedRevision: "a".repeat(40),
+      sourceDirty: true,
+      manifestErrors: [{ file: "manifests/tasks.yaml", line: 12, column: 5, message: "Task/x: unknown stage \"nope\"" }],
+    };
+    await writeControllerStatus(dir, status);
+    const read = await readControllerStatus(dir);
+    expect(read.status).toMatchObject({ phase: "Degraded", lastAttemptedRevision: "b".repeat(40), lastAppliedRevision: "a".repeat(40), sourceDirty: true, manifestErrors: status.manifestErrors });
+    expect(read.text).not.toContain("approvals");
+    expect((await writeControllerStatus(dir, status)).changed).toBe(false);
+  });
+});
+
+describe("setCondition", () => {
+  const base = { type: "Ready", status: "False" as const, reason: "Starting", message: "m", observedGeneration: "g1" };
+  it("moves lastTransitionTime only when the status changes", () => {
+    const first = setCondition([], base, T0);
+    expect(first).toEqual([{ ...base, lastTransitionTime: T0 }]);
+    const sameStatus = setCondition(first, { ...base, reason: "StillStarting", message: "m2", observedGeneration: "g2" }, T1);
+    expect(sameStatus).toEqual([{ ...base, reason: "StillStarting", message: "m2", observedGeneration: "g2", lastTransitionTime: T0 }]);
+    const flipped = setCondition(sameStatus, { ...base, status: "True", reason: "Ready" }, T1);
+    expect(flipped[0]!.lastTransitionTime).toBe(T1);
+    const other = setCondition(flipped, { ...base, type: "Approved" }, T1);
+    expect(other.map((c) => c.type)).toEqual(["Ready", "Approved"]);
+    expect(setCondition(other, { ...base, status: "True", reason: "Ready" }, "later")).toEqual(other);
+  });
+});
+
+describe("appendApprovalText", () => {
+  const header = "# h\n";
+  const entry = { requestId: "build-0123456789ab", decision: "approved" as const, comment: "ok: \"quoted\"" };
+  const line = '{requestId: "build-0123456789ab", decision: approved, comment: "ok: \\"quoted\\""}';
+  it.each([
+    ["a block list", "phase: x\napprovals:\n  - {requestId: a, decision: approved} # c\n# after\n", `phase: x\napprovals:\n  - {requestId: a, decision: approved} # c\n  - ${line}\n# after\n`],
+    ["an empty flow list", "phase: x\napprovals: [] # none\n", `phase: x\napprovals: # none\n  - ${line}\n`],
+    ["a non-empty flow list", "phase: x\napprovals: [{requestId: a, decision: approved}]\n", `phase: x\napprovals: [{requestId: a, decision: approved},\n  ${line}]\n`],
+    ["an empty key", "approvals:\nphase: x\n", `approvals:\n  - ${line}\nphase: x\n`],
+    ["no block", "phase: x", `phase: x\napprovals:\n  - ${line}\n`],
+    ["a multi-line last entry, indented 0", "approvals:\n- requestId: a\n  decision: approved\n", `approvals:\n- requestId: a\n  decision: approved\n- ${line}\n`],
+    ["CRLF", "phase: x\r\napprovals:\r\n  - {requestId: a, decision: approved}\r\n", `phase: x\r\napprovals:\r\n  - {requestId: a, decision: approved}\r\n  - ${line}\r\n`],
+  ])("appends to %s, changing nothing else", (_name, before, after) => {
+    expect(appendApprovalText(before, header, entry)).toBe(after);
+  });
+});
