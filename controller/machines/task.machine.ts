@@ -1,0 +1,157 @@
+import { assign, fromPromise, setup, type ActorLogicFrom } from "xstate";
+
+/** What the controller observed about a task's surroundings. Sent as `task.observed`. */
+export interface TaskFacts {
+  /** The task's stage is Running (approved, staffed). */
+  readonly stageRunning: boolean;
+  /** Every task in `dependsOn` is Merged. */
+  readonly depsMerged: boolean;
+  /** The task, its stage or the project is paused (human takeover). */
+  readonly paused: boolean;
+}
+
+export type TaskPhase = "Pending" | "Provisioning" | "Working" | "Committing" | "Gating" | "Merging" | "Merged" | "Conflict" | "Resolving" | "Failed" | "Paused";
+
+export interface TaskContext {
+  readonly name: string;
+  readonly maxGateAttempts: number;
+  readonly maxResolveAttempts: number;
+  /** Work rounds so far (1 = first prompt; each failed gate adds one). */
+  readonly attempt: number;
+  readonly gateAttempts: number;
+  readonly resolveAttempts: number;
+  /** Failure output sent back to the agent on the next round. */
+  readonly feedback: string | null;
+  readonly conflictedFiles: readonly string[];
+  readonly reason: string | null;
+}
+
+/** Input every effect gets: enough to be idempotent (keys derive from task + attempt). */
+export interface EffectInput {
+  readonly task: string;
+  readonly attempt: number;
+  readonly feedback: string | null;
+  readonly conflictedFiles: readonly string[];
+  readonly resolveAttempt: number;
+}
+
+export interface GateOutcome {
+  readonly passed: boolean;
+  /** Failure output (command tails, review findings) for the agent. */
+  readonly summary: string;
+}
+
+export type MergeOutcome =
+  | { readonly result: "merged"; readonly sha: string }
+  | { readonly result: "conflict"; readonly files: readonly string[] }
+  | { readonly result: "gate-failed"; readonly summary: string };
+
+export type TaskEvent = { readonly type: "task.observed"; readonly facts: TaskFacts };
+
+const effect = <T>() => fromPromise<T, EffectInput>(async () => {
+  throw new Error("effect not provided: main.ts must provide every task actor");
+});
+
+/** The named effects a task invokes; real ones are provided by the controller (`machine.provide`). */
+export const TASK_EFFECTS = {
+  provisionWorktree: effect<{ readonly path: string; readonly branch: string }>(),
+  runAgent: effect<{ readonly summary: string }>(),
+  commitWork: effect<{ readonly sha: string | null }>(),
+  runGate: effect<GateOutcome>(),
+  mergeBranch: effect<MergeOutcome>(),
+  resolveConflict: effect<{ readonly summary: string }>(),
+};
+
+export type TaskEffects = { [K in keyof typeof TASK_EFFECTS]: ActorLogicFrom<(typeof TASK_EFFECTS)[K]> };
+
+const input = ({ context }: { context: TaskContext }): EffectInput => ({
+  task: context.name,
+  attempt: context.attempt,
+  feedback: context.feedback,
+  conflictedFiles: context.conflictedFiles,
+  resolveAttempt: context.resolveAttempts,
+});
+
+const errorText = (error: unknown): string => (error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error));
+
+/**
+ * A task: Pending -> Provisioning -> Working -> Committing -> Gating ->
+ * Merging -> Merged, with Conflict -> Resolving, Failed and Paused. Each
+ * working state invokes one named, idempotent effect; a restarted controller
+ * restores the persisted snapshot and the effect of the current state runs
+ * again, finding its own earlier work by idempotency key.
+ */
+export const taskMachine = setup({
+  types: {
+    context: {} as TaskContext,
+    events: {} as TaskEvent,
+    input: {} as { readonly name: string; readonly maxGateAttempts: number; readonly maxResolveAttempts: number },
+  },
+  actors: TASK_EFFECTS,
+  guards: {
+    canStart: ({ event }) => event.facts.stageRunning && event.facts.depsMerged && !event.facts.paused,
+    isPaused: ({ event }) => event.facts.paused,
+    isResumed: ({ event }) => !event.facts.paused,
+  },
+}).createMachine({
+  id: "task",
+  context: ({ input: i }) => ({ name: i.name, maxGateAttempts: i.maxGateAttempts, maxResolveAttempts: i.maxResolveAttempts, attempt: 1, gateAttempts: 0, resolveAttempts: 0, feedback: null, conflictedFiles: [], reason: null }),
+  initial: "Pending",
+  states: {
+    Pending: { on: { "task.observed": { guard: "canStart", target: "Provisioning" } } },
+    Provisioning: {
+      on: { "task.observed": { guard: "isPaused", target: "Paused" } },
+      invoke: { src: "provisionWorktree", input, onDone: "Working", onError: { target: "Failed", actions: assign({ reason: ({ event }) => `provisioning failed: ${errorText(event.error)}` }) } },
+    },
+    Working: {
+      on: { "task.observed": { guard: "isPaused", target: "Paused" } },
+      invoke: { src: "runAgent", input, onDone: "Committing", onError: { target: "Failed", actions: assign({ reason: ({ event }) => `agent failed: ${errorText(event.error)}` }) } },
+    },
+    Committing: {
+      invoke: { src: "commitWork", input, onDone: "Gating", onError: { target: "Failed", actions: assign({ reason: ({ event }) => `commit refused: ${errorText(event.error)}` }) } },
+    },
+    Gating: {
+      invoke: {
+        src: "runGate",
+        input,
+        onDone: [
+          { guard: ({ event }) => event.output.passed, target: "Merging", actions: assign({ gateAttempts: ({ context }) => context.gateAttempts + 1, feedback: () => null }) },
+          { guard: ({ context }) => context.gateAttempts + 1 < context.maxGateAttempts, target: "Working", actions: assign({ gateAttempts: ({ context }) => context.gateAttempts + 1, attempt: ({ context }) => context.attempt + 1, feedback: ({ event }) => event.output.summary }) },
+          { target: "Failed", actions: assign({ gateAttempts: ({ context }) => context.gateAttempts + 1, reason: ({ event, context }) => `gate failed ${context.gateAttempts + 1} time(s): ${event.output.summary}` }) },
+        ],
+        onError: { target: "Failed", actions: assign({ reason: ({ event }) => `gate could not run: ${errorText(event.error)}` }) },
+      },
+    },
+    Merging: {
+      invoke: {
+        src: "mergeBranch",
+        input,
+        onDone: [
+          { guard: ({ event }) => event.output.result === "merged", target: "Merged" },
+          { guard: ({ event }) => event.output.result === "conflict", target: "Conflict", actions: assign({ conflictedFiles: ({ event }) => (event.output.result === "conflict" ? event.output.files : []) }) },
+          { guard: ({ context }) => context.gateAttempts < context.maxGateAttempts, target: "Working", actions: assign({ attempt: ({ context }) => context.attempt + 1, gateAttempts: ({ context }) => context.gateAttempts + 1, feedback: ({ event }) => (event.output.result === "gate-failed" ? event.output.summary : null) }) },
+          { target: "Failed", actions: assign({ reason: () => "the gate failed on the updated branch too many times" }) },
+        ],
+        onError: { target: "Failed", actions: assign({ reason: ({ event }) => `merge failed: ${errorText(event.error)}` }) },
+      },
+    },
+    Conflict: {
+      always: [
+        { guard: ({ context }) => context.resolveAttempts < context.maxResolveAttempts, target: "Resolving", actions: assign({ resolveAttempts: ({ context }) => context.resolveAttempts + 1 }) },
+        { target: "Failed", actions: assign({ reason: ({ context }) => `conflict in ${context.conflictedFiles.join(", ")} not resolved after ${context.resolveAttempts} attempt(s)` }) },
+      ],
+    },
+    Resolving: {
+      on: { "task.observed": { guard: "isPaused", target: "Paused" } },
+      invoke: { src: "resolveConflict", input, onDone: "Merging", onError: { target: "Conflict" } },
+    },
+    Merged: { type: "final" },
+    Failed: { type: "final" },
+    Paused: { on: { "task.observed": { guard: "isResumed", target: "Pending" } } },
+  },
+});
+
+/** Phase of a task snapshot value. */
+export function taskPhaseOf(value: unknown): TaskPhase {
+  return value as TaskPhase;
+}
