@@ -1,5 +1,6 @@
 import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from "yaml";
 import type { ManifestIssue } from "./manifest-issue.js";
+import { firstSyntaxProblem } from "./yaml-syntax.js";
 
 /** A JSON path into a document: object keys and array indexes. */
 export type DocPath = readonly (string | number)[];
@@ -73,9 +74,8 @@ export function parseManifestText(file: string, text: string): ParseResult {
   };
   for (const [index, doc] of yamlDocs.entries()) {
     if (doc.errors.length > 0) {
-      for (const error of doc.errors) {
-        issues.push(fileIssue(file, "YAML_SYNTAX", `YAML syntax error: ${firstLine(error.message)}`, at(error.pos[0])));
-      }
+      const problem = firstSyntaxProblem(text, doc.errors, (offset) => lineCounter.linePos(offset).line);
+      issues.push(fileIssue(file, "YAML_SYNTAX", `YAML syntax error: ${problem.message}`, at(problem.offset)));
       continue;
     }
     if (doc.contents === null) continue;
@@ -91,30 +91,35 @@ export function parseManifestText(file: string, text: string): ParseResult {
   return { docs, issues };
 }
 
-function firstLine(message: string): string {
-  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-}
-
 function toParsedDoc(file: string, index: number, doc: Document.Parsed, at: (offset: number) => Position): ParsedDoc {
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   const record = (value ?? {}) as { kind?: unknown; metadata?: { name?: unknown } };
   const kind = typeof record.kind === "string" ? record.kind : null;
   const name = typeof record.metadata?.name === "string" ? record.metadata.name : null;
   const rootOffset = doc.contents?.range?.[0] ?? 0;
+  const nodeStart = (path: DocPath): number | undefined => {
+    const node = path.length === 0 ? doc.contents : doc.getIn(path, true);
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    // An empty value (`key:` with nothing after it) has no text of its own: use its key.
+    if (range === undefined || (isScalar(node) && node.value === null && range[0] === range[1])) return undefined;
+    return range[0];
+  };
+  const keyStart = (path: DocPath): number | undefined => {
+    const last = path.at(-1);
+    if (typeof last !== "string") return undefined;
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+    if (!isMap(parent)) return undefined;
+    const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === last);
+    return pair !== undefined && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+  };
   const locate = (path: DocPath, options: { readonly key?: boolean } = {}): Position => {
-    for (let depth = path.length; depth >= 0; depth--) {
+    const own = options.key === true ? (keyStart(path) ?? nodeStart(path)) : (nodeStart(path) ?? keyStart(path));
+    if (own !== undefined) return at(own);
+    // Missing node: the nearest existing ancestor, at its key when it has one.
+    for (let depth = path.length - 1; depth >= 0; depth--) {
       const prefix = path.slice(0, depth);
-      if (options.key === true && depth === path.length && depth > 0) {
-        const parent = doc.getIn(prefix.slice(0, -1), true);
-        if (isMap(parent)) {
-          const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(path[depth - 1]));
-          if (pair !== undefined && isScalar(pair.key) && pair.key.range) return at(pair.key.range[0]);
-        }
-        continue;
-      }
-      const node = depth === 0 ? doc.contents : doc.getIn(prefix, true);
-      const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      if (range) return at(range[0]);
+      const offset = keyStart(prefix) ?? nodeStart(prefix);
+      if (offset !== undefined) return at(offset);
     }
     return at(rootOffset);
   };

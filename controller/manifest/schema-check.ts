@@ -102,7 +102,8 @@ function describe(error: ErrorObject, path: DocPath): Described {
     case "required": {
       const missing = String(params.missingProperty);
       const full = where === "" ? missing : `${where}.${missing}`;
-      return { code: "SCHEMA_REQUIRED", message: `missing required field "${full}"`, target: path, key: false };
+      // Points at the parent: at its key when it has one (`spec:`), else at the node (a list item, the document).
+      return { code: "SCHEMA_REQUIRED", message: `missing required field "${full}"`, target: path, key: typeof path.at(-1) === "string" };
     }
     case "additionalProperties": {
       const extra = String(params.additionalProperty);
@@ -113,7 +114,7 @@ function describe(error: ErrorObject, path: DocPath): Described {
       return { code: "SCHEMA_UNKNOWN_FIELD", message: `unknown field "${full}"${tail}`, target: [...path, extra], key: true };
     }
     case "type":
-      return { code: "SCHEMA_TYPE", message: `${field} must be ${article(String(params.type))} (got ${typeName(data)})`, target: path, key: false };
+      return { code: "SCHEMA_TYPE", message: `${field} must be ${expectedType(String(params.type))} (got ${typeName(data)})`, target: path, key: false };
     case "const":
       return { code: "SCHEMA_CONST", message: `${field} must be ${JSON.stringify(params.allowedValue)} (got ${JSON.stringify(data)})`, target: path, key: false };
     case "enum": {
@@ -134,8 +135,12 @@ function describe(error: ErrorObject, path: DocPath): Described {
       return { code: "SCHEMA_MIN_ITEMS", message: `${field} must have at least ${String(params.limit)} item${params.limit === 1 ? "" : "s"}`, target: path, key: false };
     case "minLength":
       return { code: "SCHEMA_EMPTY", message: `${field} must not be empty`, target: path, key: false };
-    case "uniqueItems":
-      return { code: "SCHEMA_DUPLICATE_ITEM", message: `${field} has a repeated item (items ${String(params.j)} and ${String(params.i)} are equal)`, target: [...path, Number(params.i)], key: false };
+    case "uniqueItems": {
+      // ajv reports the pair as i < j; point at the later copy.
+      const [first, second] = [Number(params.i), Number(params.j)].sort((a, b) => a - b) as [number, number];
+      const item = Array.isArray(data) ? JSON.stringify(data[second]) : "an item";
+      return { code: "SCHEMA_DUPLICATE_ITEM", message: `${field} lists ${item} twice (items ${first} and ${second})`, target: [...path, second], key: false };
+    }
     default:
       return { code: `SCHEMA_${error.keyword.toUpperCase()}`, message: `${field} ${error.message ?? "is invalid"}`, target: path, key: false };
   }
@@ -146,8 +151,22 @@ function knownProperties(error: ErrorObject): string[] {
   return Object.keys(schema?.properties ?? {});
 }
 
-function article(type: string): string {
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+/** JSON Schema type names in the words of YAML. */
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  object: "a mapping",
+  array: "a list",
+  boolean: "true or false",
+  integer: "an integer",
+  number: "a number",
+  string: "a string",
+  null: "null",
+};
+
+function expectedType(types: string): string {
+  return types
+    .split(",")
+    .map((type) => TYPE_WORDS[type] ?? type)
+    .join(" or ");
 }
 
 function typeName(value: unknown): string {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { AgentPoolManifest, ManifestSet, PlaybookManifest, ProjectManifest, TaskManifest } from "../core/manifest-types.js";
 import { crossCheck, type SchemaValidDocs, type TypedDoc } from "./cross-check.js";
 import { compareIssues, type ManifestIssue } from "./manifest-issue.js";
-import { parseManifestFile } from "./parse.js";
+import { parseManifestFile, type ParsedDoc } from "./parse.js";
 import { checkDocumentSchema } from "./schema-check.js";
 
 /** One manifest file's bytes and its path relative to the control dir. */
@@ -21,19 +21,24 @@ export type ValidationResult =
  */
 export function validateManifests(sources: readonly ManifestSource[], manifestsDir = "manifests"): ValidationResult {
   const issues: ManifestIssue[] = [];
-  const docs: { projects: TypedDoc<ProjectManifest>[]; agentPools: TypedDoc<AgentPoolManifest>[]; playbooks: TypedDoc<PlaybookManifest>[]; tasks: TypedDoc<TaskManifest>[] } = {
-    projects: [],
-    agentPools: [],
-    playbooks: [],
-    tasks: [],
+  const docs = {
+    projects: [] as TypedDoc<ProjectManifest>[],
+    agentPools: [] as TypedDoc<AgentPoolManifest>[],
+    playbooks: [] as TypedDoc<PlaybookManifest>[],
+    tasks: [] as TypedDoc<TaskManifest>[],
+    rejected: [] as ParsedDoc[],
+    unreadable: false,
   };
   for (const source of [...sources].sort((a, b) => a.file.localeCompare(b.file))) {
     const parsed = parseManifestFile(source.file, source.bytes);
     issues.push(...parsed.issues);
+    // An empty file hides nothing; any other parse problem may hide documents of any kind.
+    if (parsed.issues.some((issue) => issue.code !== "FILE_EMPTY")) docs.unreadable = true;
     for (const doc of parsed.docs) {
       const problems = checkDocumentSchema(doc);
       if (problems.length > 0) {
         issues.push(...problems);
+        docs.rejected.push(doc);
         continue;
       }
       const value = doc.value as ProjectManifest | AgentPoolManifest | PlaybookManifest | TaskManifest;
