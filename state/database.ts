@@ -1,8 +1,9 @@
 import type { CommandsTable } from "./commands.table.js";
 import type { EventsTable } from "./events.table.js";
+import type { MergeLeasesTable } from "./merge-leases.table.js";
 import type { ReservationsTable } from "./reservations.table.js";
 import type { SessionsTable } from "./sessions.table.js";
-import type { ApprovalsTable, EffectsTable, GatesTable, MemoryTable, MergesTable, StagesTable, TasksTable } from "./workflow.table.js";
+import type { ApprovalsTable, EffectsTable, GatesTable, MemoryTable, MergesTable, PausesTable, StagesTable, TasksTable } from "./workflow.table.js";
 import type { WorktreesTable } from "./worktrees.table.js";
 
 /** The ledger's tables, as kysely sees them. */
@@ -19,4 +20,6 @@ export interface Database {
   merges: MergesTable;
   memory: MemoryTable;
   effects: EffectsTable;
+  pauses: PausesTable;
+  merge_leases: MergeLeasesTable;
 }

@@ -8,6 +8,8 @@ export interface StagesTable {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string;
+  /** Persisted xstate snapshot (JSON), restored after a restart. */
+  snapshot: string | null;
 }
 
 export interface TasksTable {
@@ -18,6 +20,16 @@ export interface TasksTable {
   gate_attempts: Generated<number>;
   resolve_attempts: Generated<number>;
   updated_at: string;
+  /** Persisted xstate snapshot (JSON), restored after a restart. */
+  snapshot: Generated<string | null>;
+}
+
+/** A pause set by a person (`gaffer pause`): `project`, `stage/<name>` or `task/<name>`. */
+export interface PausesTable {
+  target: string;
+  actor: string;
+  reason: string | null;
+  paused_at: string;
 }
 
 export interface ApprovalsTable {

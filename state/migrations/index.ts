@@ -2,12 +2,16 @@ import type { Migration, MigrationProvider } from "kysely";
 import * as m0001 from "./0001_create_events.js";
 import * as m0002 from "./0002_create_sessions.js";
 import * as m0003 from "./0003_create_workflow.js";
+import * as m0005 from "./0005_create_merge_leases.js";
+import * as m0007 from "./0007_controller_state.js";
 
 /** Every migration, in order. Static, so a bundled or moved install still finds them. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_create_events": m0001,
   "0002_create_sessions": m0002,
   "0003_create_workflow": m0003,
+  "0005_create_merge_leases": m0005,
+  "0007_controller_state": m0007,
 };
 
 /** A provider over a fixed set (tests use a prefix of MIGRATIONS to build an older ledger). */

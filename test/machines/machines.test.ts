@@ -2,7 +2,7 @@ import { expect, test } from "vitest";
 import { createActor, fromPromise, getNextSnapshot, initialTransition, transition, waitFor } from "xstate";
 import { sessionMachine } from "../../controller/machines/session.machine.js";
 import { stageMachine, stagePhaseOf, type StageFacts } from "../../controller/machines/stage.machine.js";
-import { taskMachine, type TaskFacts } from "../../controller/machines/task.machine.js";
+import { taskMachine, type MergeOutcome, type TaskFacts } from "../../controller/machines/task.machine.js";
 
 const base: StageFacts = {
   needsPassed: true,
@@ -96,7 +96,7 @@ function scripted(outcomes: { gate: boolean[]; merge: ("merged" | "conflict")[] 
         calls.push(`gate:${passed}`);
         return { passed, summary: passed ? "" : "test failed: expected 2, got 3" };
       }),
-      mergeBranch: fromPromise(async () => {
+      mergeBranch: fromPromise(async (): Promise<MergeOutcome> => {
         const result = outcomes.merge.shift() ?? "merged";
         calls.push(`merge:${result}`);
         return result === "merged" ? { result, sha: "def" } : { result, files: ["src/a.ts"] };
@@ -136,7 +136,7 @@ test("a persisted snapshot restored after a crash re-runs the effect of its stat
   first.stop();
   calls.length = 0;
   // Restarted controller: restores the snapshot; only Committing's effect and what follows run.
-  const second = createActor(machine, { snapshot: persisted }).start();
+  const second = createActor(machine, { snapshot: persisted, input: { name: "t", maxGateAttempts: 2, maxResolveAttempts: 1 } }).start();
   expect((await waitFor(second, (s) => s.status === "done")).value).toBe("Merged");
   expect(calls).toEqual(["commit:1", "gate:true", "merge:merged"]);
 });
