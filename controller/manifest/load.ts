@@ -13,7 +13,8 @@ export async function readManifestSources(dir: string): Promise<ManifestSource[]
   try {
     entries = await readdir(join(dir, MANIFESTS_DIR), { recursive: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
       throw new NotFoundError(`no ${MANIFESTS_DIR}/ directory in ${dir}; run \`gaffer init --dir ${dir}\` or pass --dir`, { cause: error });
     }
     throw error;
