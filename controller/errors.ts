@@ -133,3 +133,11 @@ export function isGafferError(value: unknown): value is GafferError {
 export class StatusFileInvalidError extends GafferError {
   readonly code = "STATUS_FILE_INVALID";
 }
+
+export class InvalidTextError extends GafferError {
+  readonly code = "INVALID_TEXT";
+}
+
+export class CommandStrandedError extends GafferError {
+  readonly code = "COMMAND_STRANDED";
+}

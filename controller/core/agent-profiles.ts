@@ -24,13 +24,22 @@ export interface AgentProfile {
   readonly idleAfterMs: number;
   readonly stuckAfterMs: number;
   readonly startupTimeoutMs: number;
+  /** Status rules look at only the last N non-blank screen lines (old dialogs and errors scroll up but stay visible). */
+  readonly statusLines: number;
+  /** Delay before the first restart of a crashed session; doubles with each restart. */
+  readonly restartBackoffMs: number;
+  /** Backoff after a rate-limit line that shows no reset time. */
+  readonly rateLimitDelayMs: number;
   readonly env: Readonly<Record<string, string>>;
 }
 
 /** The bundled scripted agent's entry point. */
 export const SCRIPTED_AGENT_PATH = packagePath("controller", "agents", "scripted-agent.js");
 
-const RATE_LIMIT = String.raw`\b429\b|rate limit|usage limit reached|Too Many Requests`;
+const RATE_LIMIT = String.raw`\b429\b|[Rr]ate ?[Ll]imit|usage limit reached|Too Many Requests|RESOURCE_EXHAUSTED`;
+
+/** Defaults shared by the real CLIs' profiles. */
+const REAL_CLI = { idleAfterMs: 2000, stuckAfterMs: 900_000, startupTimeoutMs: 30_000, statusLines: 15, restartBackoffMs: 2000, rateLimitDelayMs: 60_000, env: {} } as const;
 
 function rules(profile: AgentProfileName, byKind: Partial<Record<RuleKind, readonly string[]>>): ScreenRule[] {
   return Object.entries(byKind).flatMap(([kind, patterns]) =>
@@ -46,15 +55,12 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
     models: ["sonnet", "opus", "haiku"],
     rules: rules("claude", {
       busy: [String.raw`esc to interrupt`, String.raw`ctrl\+c to interrupt`],
-      waiting: [String.raw`Do you want to `, String.raw`Would you like `, String.raw`❯ 1\. Yes`, String.raw`Do you trust the files in this folder\?`, String.raw`Yes, I trust this folder`, String.raw`esc to cancel`],
+      waiting: [String.raw`Do you want to `, String.raw`Would you like `, String.raw`❯ 1\. Yes`, String.raw`Do you trust the files in this folder\?`, String.raw`Yes, I trust this folder`, String.raw`No, and tell Claude`, String.raw`esc to cancel`, String.raw`Do you want to use this API key\?`],
       error: [String.raw`Unable to connect to Anthropic services`, String.raw`API Error`, String.raw`Not logged in`],
       rateLimit: [RATE_LIMIT],
       ready: [String.raw`\? for shortcuts`],
     }),
-    idleAfterMs: 2000,
-    stuckAfterMs: 900_000,
-    startupTimeoutMs: 30_000,
-    env: {},
+    ...REAL_CLI,
   },
   codex: {
     name: "codex",
@@ -63,15 +69,12 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
     models: ["gpt-5-codex", "gpt-5"],
     rules: rules("codex", {
       busy: [String.raw`esc to interrupt`, String.raw`• Working`],
-      waiting: [String.raw`press enter to confirm or esc to cancel`, String.raw`[Aa]llow command\?`, String.raw`\[y/n\]`, String.raw`Trust this folder\?`, String.raw`Do you trust`],
-      error: [String.raw`Reconnecting\.\.\. waiting for network`, String.raw`\b40[13]\b`],
+      waiting: [String.raw`[Pp]ress enter to confirm or esc to cancel`, String.raw`[Aa]llow command\?`, String.raw`\[y/n\]`, String.raw`Trust this folder\?`, String.raw`Do you trust`, String.raw`Sign in with ChatGPT`, String.raw`Paste or type your API key`, String.raw`Would you like to run`],
+      error: [String.raw`Reconnecting\.\.\. waiting for network`, String.raw`\b40[13] (Unauthorized|Forbidden)`, String.raw`unexpected status 40[13]`],
       rateLimit: [RATE_LIMIT],
       ready: [String.raw`\? for shortcuts`, String.raw`^\s*›`],
     }),
-    idleAfterMs: 2000,
-    stuckAfterMs: 900_000,
-    startupTimeoutMs: 30_000,
-    env: {},
+    ...REAL_CLI,
   },
   gemini: {
     name: "gemini",
@@ -80,15 +83,12 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
     models: ["gemini-2.5-pro", "gemini-2.5-flash"],
     rules: rules("gemini", {
       busy: [String.raw`\(esc to cancel`],
-      waiting: [String.raw`│ Allow execution`, String.raw`│ Apply this change`, String.raw`Yes, allow once`, String.raw`Do you trust`, String.raw`Trust folder`],
+      waiting: [String.raw`│ Allow execution`, String.raw`│ Apply this change`, String.raw`Yes, allow once`, String.raw`Do you trust`, String.raw`Trust folder \(`, String.raw`How would you like to authenticate`, String.raw`Enter Gemini API Key`, String.raw`\(Use Enter to select\)`],
       error: [String.raw`✕ \[API Error`],
       rateLimit: [RATE_LIMIT],
       ready: [String.raw`\? for shortcuts`, String.raw`Type your message`],
     }),
-    idleAfterMs: 2000,
-    stuckAfterMs: 900_000,
-    startupTimeoutMs: 30_000,
-    env: {},
+    ...REAL_CLI,
   },
   aider: {
     name: "aider",
@@ -97,14 +97,11 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
     models: ["sonnet", "gpt-4o"],
     rules: rules("aider", {
       waiting: [String.raw`\(Y\)es/\(N\)o`],
-      error: [String.raw`litellm\.\w+Error`, String.raw`\b40[13]\b`],
+      error: [String.raw`litellm\.\w+Error`, String.raw`\b40[13] (Unauthorized|Forbidden)`],
       rateLimit: [RATE_LIMIT],
       ready: [String.raw`^(\w+ )?> ?$`],
     }),
-    idleAfterMs: 2000,
-    stuckAfterMs: 900_000,
-    startupTimeoutMs: 30_000,
-    env: {},
+    ...REAL_CLI,
   },
   opencode: {
     name: "opencode",
@@ -118,10 +115,7 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
       rateLimit: [RATE_LIMIT],
       ready: [String.raw`Ask anything`],
     }),
-    idleAfterMs: 2000,
-    stuckAfterMs: 900_000,
-    startupTimeoutMs: 30_000,
-    env: {},
+    ...REAL_CLI,
   },
   scripted: {
     name: "scripted",
@@ -135,9 +129,13 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
       rateLimit: [String.raw`^RATE LIMITED`],
       ready: [String.raw`^scripted> ?$`],
     }),
-    idleAfterMs: 300,
+    idleAfterMs: 200,
     stuckAfterMs: 120_000,
     startupTimeoutMs: 10_000,
+    // Its last non-blank line is always the state: prompt, `Working...`, a question, an error or a limit.
+    statusLines: 1,
+    restartBackoffMs: 200,
+    rateLimitDelayMs: 5_000,
     env: {},
   },
 };
@@ -155,6 +153,10 @@ export interface ResolvedAgent {
   readonly stuckAfterMs: number;
   readonly startupTimeoutMs: number;
   readonly maxRestarts: number;
+  /** See AgentProfile.statusLines (15 without a profile). */
+  readonly statusLines: number;
+  readonly restartBackoffMs: number;
+  readonly rateLimitDelayMs: number;
 }
 
 const OVERRIDES: readonly (readonly [keyof AgentSpec, RuleKind])[] = [
@@ -187,5 +189,8 @@ export function resolveAgent(agent: AgentSpec): ResolvedAgent {
     stuckAfterMs: agent.stuckAfterMs ?? profile?.stuckAfterMs ?? 600_000,
     startupTimeoutMs: agent.startupTimeoutMs ?? profile?.startupTimeoutMs ?? 30_000,
     maxRestarts: agent.maxRestarts ?? 2,
+    statusLines: profile?.statusLines ?? REAL_CLI.statusLines,
+    restartBackoffMs: profile?.restartBackoffMs ?? REAL_CLI.restartBackoffMs,
+    rateLimitDelayMs: profile?.rateLimitDelayMs ?? REAL_CLI.rateLimitDelayMs,
   };
 }

@@ -1,0 +1,187 @@
+import { execa } from "execa";
+import { randomBytes } from "node:crypto";
+import { InvalidNameError, InvalidTextError, TmuxError } from "../errors.js";
+import type { NewTmuxSession, PaneState, Tmux } from "../ports.js";
+
+/**
+ * Session and socket names: a letter or digit, then letters, digits, `_`, `-`.
+ * This excludes every character tmux or a shell gives meaning to (`#{`, `#(`,
+ * `;`, `$`, `:`, `.`, spaces, quotes, newlines) and a leading `-` (an option).
+ */
+export const TMUX_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+/** Throws INVALID_NAME unless `name` is safe as a tmux session or socket name. */
+export function validateTmuxName(name: string, what = "session name"): string {
+  if (!TMUX_NAME_PATTERN.test(name)) {
+    throw new InvalidNameError(`${what} ${JSON.stringify(name)} is not allowed: use 1-63 letters, digits, "_" or "-", starting with a letter or digit (tmux formats, shell characters, ":" "." and newlines are refused)`);
+  }
+  return name;
+}
+
+/** A session name derived from the task (or agent) and a short unique suffix; validated. */
+export function sessionNameFor(base: string, suffix: string): string {
+  validateTmuxName(base, "task name");
+  return validateTmuxName(`${base.slice(0, 55)}-${suffix}`);
+}
+
+// Control characters other than tab and newline could end a bracketed paste early (ESC[201~) or act as keys.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u0080-\u009f]/;
+
+/** Normalizes line ends and refuses control characters (INVALID_TEXT); the text is otherwise passed verbatim. */
+export function validatePasteText(text: string): string {
+  const normalized = text.replace(/\r\n?/g, "\n");
+  if (normalized.trim() === "") throw new InvalidTextError("the text is empty; send something the agent can act on");
+  const bad = FORBIDDEN_TEXT.exec(normalized);
+  if (bad !== null) {
+    const code = bad[0].charCodeAt(0).toString(16).padStart(2, "0");
+    throw new InvalidTextError(`the text contains control character 0x${code} at offset ${bad.index}; only printable text, tabs and newlines can be sent (escape sequences could act as keystrokes)`);
+  }
+  return normalized;
+}
+
+/** The environment tmux runs with: ours, minus TMUX (so it never talks to an enclosing tmux). */
+function tmuxEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.TMUX;
+  delete env.TMUX_PANE;
+  return env;
+}
+
+/** An exact-match target: `=NAME:` is the session NAME (never a prefix match), its current pane. */
+function target(name: string): string {
+  return `=${validateTmuxName(name)}:`;
+}
+
+/** tmux runs a single-argument command through `sh -c`; `env --` makes it an exec, never a shell. */
+function execArgv(argv: readonly string[]): string[] {
+  if (argv.length === 0 || argv[0] === "") throw new InvalidNameError("the agent command is empty; set `command` in the AgentPool");
+  return argv.length === 1 ? ["env", "--", argv[0]!] : [...argv];
+}
+
+const MISSING = /can't find (session|pane|window)|no server running|no such (session|window)|error connecting to|server exited/;
+
+export interface TmuxAdapterOptions {
+  /** `-L` socket name (default `gaffer`). */
+  readonly socket?: string;
+}
+
+/** The tmux adapter over execa: every call is `tmux -L SOCKET ...argv`, never a shell string. */
+export class TmuxAdapter implements Tmux {
+  readonly socket: string;
+
+  constructor(options: TmuxAdapterOptions = {}) {
+    this.socket = validateTmuxName(options.socket ?? "gaffer", "tmux socket");
+  }
+
+  private async run(args: readonly string[], options: { input?: string; allowMissing?: boolean } = {}): Promise<{ ok: boolean; stdout: string }> {
+    const argv = ["-L", this.socket, ...args];
+    const result = await execa("tmux", argv, { env: tmuxEnv(), extendEnv: false, reject: false, stripFinalNewline: false, ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }) });
+    if (result.exitCode === 0) return { ok: true, stdout: result.stdout };
+    const stderr = result.stderr.trim();
+    if (options.allowMissing === true && MISSING.test(stderr)) return { ok: false, stdout: "" };
+    throw new TmuxError(`tmux ${args[0]} failed (exit ${result.exitCode ?? "?"}): ${stderr || result.shortMessage}; is tmux installed and the socket ${this.socket} usable?`, {
+      cause: result,
+      details: { command: ["tmux", ...argv], exitCode: result.exitCode ?? null, stderr },
+    });
+  }
+
+  async newSession(spec: NewTmuxSession): Promise<void> {
+    const envArgs = Object.entries(spec.env ?? {}).flatMap(([key, value]) => ["-e", `${key}=${value}`]);
+    const name = validateTmuxName(spec.name);
+    // NOTE: remain-on-exit is set in the same command list, before the server's
+    // event loop can reap a process that exits at once; its dead status stays readable.
+    await this.run([
+      "new-session", "-d", "-s", name, "-c", spec.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...execArgv(spec.argv),
+      ";", "set-option", "-w", "-t", target(name), "remain-on-exit", "on",
+    ]);
+  }
+
+  async hasSession(name: string): Promise<boolean> {
+    return (await this.run(["has-session", "-t", `=${validateTmuxName(name)}`], { allowMissing: true })).ok;
+  }
+
+  async listSessions(): Promise<string[]> {
+    const { stdout } = await this.run(["list-sessions", "-F", "#{session_name}"], { allowMissing: true });
+    return stdout.split("\n").filter((line) => line !== "");
+  }
+
+  async paneState(name: string): Promise<PaneState | null> {
+    const { ok, stdout } = await this.run(["list-panes", "-t", target(name), "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status}"], { allowMissing: true });
+    if (!ok) return null;
+    const [pid, dead, status] = (stdout.split("\n")[0] ?? "").trim().split(" ");
+    const exitStatus = status === undefined || status === "" ? null : Number(status);
+    return { pid: Number(pid), dead: dead === "1", exitStatus: dead === "1" && Number.isInteger(exitStatus) ? exitStatus : null };
+  }
+
+  async panePid(name: string): Promise<number | null> {
+    return (await this.paneState(name))?.pid ?? null;
+  }
+
+  async capturePane(name: string, lines: number): Promise<string> {
+    const n = Math.max(1, Math.floor(lines));
+    const { stdout } = await this.run(["capture-pane", "-p", "-J", "-t", target(name), "-S", String(-n)]);
+    const all = stdout.replace(/\n$/, "").split("\n");
+    while (all.length > 0 && all[all.length - 1]!.trim() === "") all.pop();
+    return all.slice(-n).join("\n");
+  }
+
+  /** load-buffer from stdin into a named buffer: the text never becomes tmux or shell syntax. */
+  async loadBuffer(buffer: string, text: string): Promise<void> {
+    await this.run(["load-buffer", "-b", validateTmuxName(buffer, "buffer name"), "-"], { input: text });
+  }
+
+  /** Bracketed (`-p`) paste of a named buffer, deleting it afterwards (`-d`). */
+  async pasteBuffer(name: string, buffer: string): Promise<void> {
+    await this.run(["paste-buffer", "-p", "-d", "-b", validateTmuxName(buffer, "buffer name"), "-t", target(name)]);
+  }
+
+  async pasteText(name: string, text: string): Promise<void> {
+    const buffer = `gaffer-${randomBytes(6).toString("hex")}`;
+    await this.loadBuffer(buffer, validatePasteText(text));
+    await this.pasteBuffer(name, buffer);
+  }
+
+  async sendEnter(name: string): Promise<void> {
+    await this.run(["send-keys", "-t", target(name), "Enter"]);
+  }
+
+  async killSession(name: string): Promise<boolean> {
+    const pane = await this.paneState(name);
+    const { ok } = await this.run(["kill-session", "-t", `=${validateTmuxName(name)}`], { allowMissing: true });
+    if (pane !== null) await killProcessGroup(pane.pid);
+    return ok;
+  }
+
+  async killServer(): Promise<void> {
+    await this.run(["kill-server"], { allowMissing: true });
+  }
+
+  attachArgv(name: string): string[] {
+    return ["tmux", "-L", this.socket, "attach", "-t", validateTmuxName(name)];
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ends a pane's process group: SIGTERM, then SIGKILL after a short grace.
+ * The pane process is a session leader (tmux forks it with setsid), so its
+ * pid is the group id; helpers an agent left behind in the group go too.
+ */
+export async function killProcessGroup(pgid: number, graceMs = 500): Promise<void> {
+  if (!Number.isInteger(pgid) || pgid <= 1 || !signalGroup(pgid, "SIGTERM")) return;
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!signalGroup(pgid, 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  signalGroup(pgid, "SIGKILL");
+}

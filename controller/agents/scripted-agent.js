@@ -1,0 +1,317 @@
+#!/usr/bin/env node
+/**
+ * gaffer's bundled scripted agent: a small, deterministic coding-agent TUI for
+ * the demo and the tests (and a template for what gaffer expects of an agent).
+ *
+ *   node scripted-agent.js --model M --session S [--log FILE] [--ignore-enter]
+ *
+ * Screen: a banner, then the ready prompt `scripted> `. Input is raw: typed
+ * keys and bracketed pastes (ESC[200~ ... ESC[201~, newlines kept) are echoed;
+ * Enter submits. While it acts the last line is `Working...`; results are
+ * printed above it. Each processed prompt ends with `DONE <n>` (n counts
+ * prompts from 1), then the prompt again. An empty submit is ignored.
+ *
+ * Prompt language: one instruction per line, the keyword in lowercase first.
+ *   write PATH <<<TEXT       write TEXT and a newline to PATH (dirs created)
+ *   write PATH <<TAG         here-doc: the following lines up to a line `TAG`
+ *   append PATH TEXT         append TEXT and a newline to PATH
+ *   resolve PATH <<<TEXT     replace a conflicted file's whole content (also <<TAG)
+ *   run CMD ARG...           run argv in the cwd, no shell; "double quotes" group
+ *   commit MESSAGE           git add -A, git commit -m MESSAGE
+ *   sleep MS                 act for MS milliseconds
+ *   ask QUESTION             print `? QUESTION [y/n]`, wait for y or n;
+ *                            n skips the rest of the prompt
+ *   error TEXT               print `ERROR: TEXT`, skip the rest of the prompt
+ *   ratelimit SECONDS        print `RATE LIMITED: usage limit reached, resets at
+ *                            <ISO> (in N s)` and block for that long
+ *   exit CODE                exit with CODE at once (a crash)
+ *   verdict approve [TEXT] | verdict request-changes FINDINGS
+ *                            print `VERDICT: approve` / `VERDICT: request-changes: FINDINGS`
+ *   done SUMMARY             print `SUMMARY: SUMMARY`
+ * Blank lines and lines starting with `#` are ignored. A line starting with
+ * `@` or `!` is `ERROR: unknown instruction <word>`; a keyword line with the
+ * wrong shape is `ERROR: bad instruction: <line>`; both skip the rest. Any
+ * other line is prose, acknowledged as `note: <line>` (so real prompts work).
+ *
+ * --log FILE appends one JSON line per received prompt ({n, text}).
+ * --ignore-enter never submits (to test stranded delivery).
+ */
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { dirname, resolve } from "node:path";
+
+const args = parseArgs(process.argv.slice(2));
+const out = (text) => process.stdout.write(text);
+const PROMPT = "scripted> ";
+const BUSY = "Working...";
+const PASTE_START = "\x1b[200~";
+const PASTE_END = "\x1b[201~";
+
+let promptCount = 0;
+let mode = "prompt"; // prompt | busy | ask
+let line = "";
+let pending = "";
+let inPaste = false;
+let answerWaiter = null;
+const queued = [];
+
+function parseArgs(argv) {
+  const opts = { model: "scripted-1", session: "-", log: null, ignoreEnter: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--model") opts.model = argv[++i];
+    else if (a === "--session") opts.session = argv[++i];
+    else if (a === "--log") opts.log = argv[++i];
+    else if (a === "--ignore-enter") opts.ignoreEnter = true;
+  }
+  return opts;
+}
+
+const crlf = (text) => text.replace(/\r?\n/g, "\r\n");
+
+/** Prints a result line above the busy line, which stays last. */
+function say(text) {
+  out(`\r\x1b[2K${crlf(text)}\r\n${BUSY}`);
+}
+
+function startUp() {
+  out(`gaffer scripted agent 1 (model ${args.model}, session ${args.session})\r\n`);
+  out(`cwd: ${process.cwd()}\r\n`);
+  out(`Type instructions (write, append, run, commit, sleep, ask, error, ratelimit, exit, verdict, done) and press Enter.\r\n\r\n`);
+  out("\x1b[?2004h" + PROMPT);
+  if (process.stdin.isTTY) process.stdin.setRawMode(true);
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk) => {
+    if (mode === "busy") queued.push(chunk);
+    else feed(chunk);
+  });
+}
+
+/** Splits input into pastes and keys; a partial marker at the end waits for the next chunk. */
+function feed(chunk) {
+  pending += chunk;
+  while (pending.length > 0) {
+    if (inPaste) {
+      const end = pending.indexOf(PASTE_END);
+      const usable = end === -1 ? safeLength(pending, PASTE_END) : end;
+      const text = pending.slice(0, usable).replace(/\r\n?/g, "\n");
+      line += text;
+      out(crlf(text));
+      pending = pending.slice(usable);
+      if (end === -1) return;
+      pending = pending.slice(PASTE_END.length);
+      inPaste = false;
+      continue;
+    }
+    if (pending.startsWith(PASTE_START)) {
+      pending = pending.slice(PASTE_START.length);
+      inPaste = true;
+      continue;
+    }
+    if (pending.startsWith("\x1b") && PASTE_START.startsWith(pending)) return;
+    const key = pending[0];
+    pending = pending.slice(1);
+    if (onKey(key) === "submitted") {
+      // Keys typed after Enter wait until the agent is at its prompt again.
+      if (pending !== "") queued.unshift(pending);
+      pending = "";
+      return;
+    }
+  }
+}
+
+function safeLength(text, marker) {
+  for (let k = Math.min(marker.length - 1, text.length); k > 0; k--) if (marker.startsWith(text.slice(-k))) return text.length - k;
+  return text.length;
+}
+
+function onKey(key) {
+  if (key === "\r" || key === "\n") {
+    if (args.ignoreEnter || line.trim() === "") return "ignored";
+    const text = line;
+    line = "";
+    out("\r\n");
+    if (mode === "ask") {
+      const waiter = answerWaiter;
+      answerWaiter = null;
+      waiter(text.trim());
+    } else {
+      void processPrompt(text);
+    }
+    return "submitted";
+  }
+  if (key === "\x7f" || key === "\b") {
+    if (line.length > 0 && !line.endsWith("\n")) {
+      line = line.slice(0, -1);
+      out("\b \b");
+    }
+    return "edited";
+  }
+  if (key === "\x03") {
+    line = "";
+    out("^C\r\n" + (mode === "ask" ? "" : PROMPT));
+    return "edited";
+  }
+  if (key >= " " || key === "\t") {
+    line += key;
+    out(key);
+  }
+  return "edited";
+}
+
+async function processPrompt(text) {
+  mode = "busy";
+  const n = ++promptCount;
+  if (args.log) appendFileSync(args.log, JSON.stringify({ n, text }) + "\n");
+  out(BUSY);
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const result = await runLine(lines, i);
+    if (result.stop) break;
+    i = result.next ?? i;
+  }
+  out(`\r\x1b[2KDONE ${n}\r\n${PROMPT}`);
+  mode = "prompt";
+  const backlog = queued.splice(0).join("");
+  if (backlog !== "") feed(backlog);
+}
+
+/** Runs line i; returns {stop} to skip the rest, {next} when a here-doc consumed lines. */
+async function runLine(lines, i) {
+  const raw = lines[i];
+  const trimmed = raw.trim();
+  if (trimmed === "" || trimmed.startsWith("#")) return {};
+  if (/^[@!]/.test(trimmed)) return fail(`unknown instruction ${trimmed.split(/\s+/)[0]}`);
+  const [word] = trimmed.split(/\s+/, 1);
+  const rest = trimmed.slice(word.length).trim();
+  const handler = Object.hasOwn(INSTRUCTIONS, word) ? INSTRUCTIONS[word] : undefined;
+  if (handler === undefined) {
+    say(`note: ${trimmed}`);
+    return {};
+  }
+  try {
+    return (await handler(rest, lines, i)) ?? {};
+  } catch (error) {
+    return fail(error instanceof BadInstruction ? `bad instruction: ${trimmed}` : String(error.message ?? error));
+  }
+}
+
+class BadInstruction extends Error {}
+
+function fail(message) {
+  say(`ERROR: ${message}`);
+  return { stop: true };
+}
+
+/** `PATH <<<TEXT` or `PATH <<TAG` + lines: returns {path, content, next}. */
+function content(rest, lines, i) {
+  let m = /^(\S+)\s+<<<(.*)$/s.exec(rest);
+  if (m) return { path: m[1], content: m[2] + "\n", next: i };
+  m = /^(\S+)\s+<<(\w+)$/.exec(rest);
+  if (!m) throw new BadInstruction();
+  const end = lines.indexOf(m[2], i + 1);
+  if (end === -1) throw new BadInstruction();
+  const body = lines.slice(i + 1, end);
+  return { path: m[1], content: body.length === 0 ? "" : body.join("\n") + "\n", next: end };
+}
+
+function writeFile(path, text, append) {
+  const file = resolve(process.cwd(), path);
+  mkdirSync(dirname(file), { recursive: true });
+  if (append) appendFileSync(file, text);
+  else writeFileSync(file, text);
+}
+
+function splitArgv(text) {
+  const argv = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) argv.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]);
+  return argv;
+}
+
+function runArgv(argv) {
+  const result = spawnSync(argv[0], argv.slice(1), { cwd: process.cwd(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (result.error) return { code: 127, output: String(result.error.message) };
+  return { code: result.status ?? 1, output: `${result.stdout}${result.stderr}`.trimEnd() };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const INSTRUCTIONS = {
+  write(rest, lines, i) {
+    const c = content(rest, lines, i);
+    writeFile(c.path, c.content, false);
+    say(`wrote ${c.path} (${Buffer.byteLength(c.content)} bytes)`);
+    return { next: c.next };
+  },
+  append(rest) {
+    const m = /^(\S+)\s+(.*)$/s.exec(rest);
+    if (!m) throw new BadInstruction();
+    writeFile(m[1], m[2] + "\n", true);
+    say(`appended ${m[1]}`);
+  },
+  resolve(rest, lines, i) {
+    const c = content(rest, lines, i);
+    const before = readFileSync(resolve(process.cwd(), c.path), "utf8");
+    writeFile(c.path, c.content, false);
+    say(`resolved ${c.path} (${/^<{7}( |$)/m.test(before) ? "had" : "no"} conflict markers)`);
+    return { next: c.next };
+  },
+  run(rest) {
+    const argv = splitArgv(rest);
+    if (argv.length === 0) throw new BadInstruction();
+    const { code, output } = runArgv(argv);
+    if (output !== "") say(output.split("\n").slice(-20).join("\n"));
+    if (code !== 0) return fail(`${argv[0]} exited ${code}`);
+    say(`ran ${argv[0]}: exit 0`);
+  },
+  commit(rest) {
+    if (rest === "") throw new BadInstruction();
+    const add = runArgv(["git", "add", "-A"]);
+    if (add.code !== 0) return fail(`git add failed: ${add.output}`);
+    const commit = runArgv(["git", "commit", "-q", "-m", rest]);
+    if (commit.code !== 0) return fail(`git commit failed: ${commit.output}`);
+    say(`committed ${runArgv(["git", "rev-parse", "--short", "HEAD"]).output} ${rest}`);
+  },
+  async sleep(rest) {
+    if (!/^\d+$/.test(rest)) throw new BadInstruction();
+    await sleep(Number(rest));
+    say(`slept ${rest} ms`);
+  },
+  async ask(rest) {
+    if (rest === "") throw new BadInstruction();
+    mode = "ask";
+    out(`\r\x1b[2K? ${rest} [y/n] `);
+    const answer = await new Promise((r) => (answerWaiter = r));
+    mode = "busy";
+    const yes = /^y(es)?$/i.test(answer);
+    say(`answer: ${yes ? "yes" : "no"}`);
+    return yes ? {} : { stop: true };
+  },
+  error(rest) {
+    return fail(rest === "" ? "error" : rest);
+  },
+  async ratelimit(rest) {
+    if (!/^\d+$/.test(rest)) throw new BadInstruction();
+    const resets = new Date(Date.now() + Number(rest) * 1000).toISOString();
+    out(`\r\x1b[2KRATE LIMITED: usage limit reached, resets at ${resets} (in ${rest} s)`);
+    await sleep(Number(rest) * 1000);
+    out(`\r\n${BUSY}`);
+  },
+  exit(rest) {
+    if (!/^\d+$/.test(rest)) throw new BadInstruction();
+    out(`\r\x1b[2Kexiting with ${rest}\r\n`);
+    process.exit(Number(rest));
+  },
+  verdict(rest) {
+    const m = /^(approve|request-changes)(?:\s+(.*))?$/s.exec(rest);
+    if (!m || (m[1] === "request-changes" && !m[2])) throw new BadInstruction();
+    say(m[1] === "approve" ? "VERDICT: approve" : `VERDICT: request-changes: ${m[2]}`);
+  },
+  done(rest) {
+    say(`SUMMARY: ${rest}`);
+  },
+};
+
+process.on("SIGHUP", () => process.exit(129));
+startUp();

@@ -1,0 +1,143 @@
+/**
+ * Small interfaces between the core and the outside world. Each port covers
+ * only what its callers use; adapters in `adapters/` implement them.
+ */
+
+/** What a new tmux session runs, and where. */
+export interface NewTmuxSession {
+  /** Validated session name (see `validateSessionName`). */
+  readonly name: string;
+  /** Working directory of the pane. */
+  readonly cwd: string;
+  /** The program and its arguments, executed directly (never through a shell). */
+  readonly argv: readonly string[];
+  /** Extra environment for the pane. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** The pane of a session: its process and whether it has exited. */
+export interface PaneState {
+  /** PID of the pane's process (the agent), also its process group id. */
+  readonly pid: number;
+  /** True once the process exited (the pane stays, `remain-on-exit`). */
+  readonly dead: boolean;
+  /** Exit status of a dead pane, null while alive or when killed by a signal. */
+  readonly exitStatus: number | null;
+}
+
+/** gaffer's own tmux server (`tmux -L <socket>`). */
+export interface Tmux {
+  /** The `-L` socket name. */
+  readonly socket: string;
+  /** Starts a detached session; the pane remains after its process exits. */
+  newSession(spec: NewTmuxSession): Promise<void>;
+  /** Whether a session with exactly this name exists. */
+  hasSession(name: string): Promise<boolean>;
+  /** Names of all sessions on this server (empty when no server runs). */
+  listSessions(): Promise<string[]>;
+  /** The pane's process and liveness, or null when the session does not exist. */
+  paneState(name: string): Promise<PaneState | null>;
+  /** The last `lines` lines of the pane (history + screen), wrapped lines joined, trailing blank lines dropped. */
+  capturePane(name: string, lines: number): Promise<string>;
+  /** Pastes `text` as inert data: load-buffer from stdin, then a bracketed paste-buffer that deletes the buffer. */
+  pasteText(name: string, text: string): Promise<void>;
+  /** Presses Enter in the pane. */
+  sendEnter(name: string): Promise<void>;
+  /** Kills the session and its pane's whole process group; false when it did not exist. */
+  killSession(name: string): Promise<boolean>;
+  /** Stops the whole server (tests, cleanup). */
+  killServer(): Promise<void>;
+  /** The argv a person runs to attach: `tmux -L SOCKET attach -t NAME`. */
+  attachArgv(name: string): string[];
+}
+
+/** One entry of `git worktree list --porcelain`. */
+export interface GitWorktreeEntry {
+  /** Absolute path of the checkout. */
+  readonly path: string;
+  /** Commit checked out, null for a bare repo. */
+  readonly head: string | null;
+  /** Short branch name (`main`), null when detached or bare. */
+  readonly branch: string | null;
+  readonly bare: boolean;
+  /** Git says the directory is gone (`git worktree prune` would drop it). */
+  readonly prunable: boolean;
+}
+
+/** One changed path from `git status --porcelain=v2`. */
+export interface GitStatusEntry {
+  readonly path: string;
+  /** Two-letter XY code (`??` for untracked, `UU` etc. for unmerged). */
+  readonly code: string;
+}
+
+/** A checkout's branch and uncommitted changes (untracked files included, ignored ones not). */
+export interface GitStatus {
+  /** Short branch name, null when detached. */
+  readonly branch: string | null;
+  /** HEAD commit, null on an unborn branch. */
+  readonly head: string | null;
+  readonly entries: readonly GitStatusEntry[];
+}
+
+/** One file a commit changed, with line counts (0/0 for binary files). */
+export interface GitFileChange {
+  readonly path: string;
+  readonly change: "added" | "modified" | "deleted";
+  readonly insertions: number;
+  readonly deletions: number;
+}
+
+/** A commit and what it changed relative to its first parent. */
+export interface GitCommitSummary {
+  readonly sha: string;
+  readonly files: readonly GitFileChange[];
+}
+
+/** How bringing a branch up to date went: done, or stopped on conflicts (still in progress). */
+export type GitUpdateResult = { readonly kind: "done" } | { readonly kind: "conflict"; readonly files: readonly string[] };
+
+/**
+ * The git operations gaffer's workspace layer uses. Every failure is a
+ * GitError carrying command, cwd, exit code and stderr.
+ */
+export interface Git {
+  /** Whether `git check-ref-format --branch NAME` accepts the name. */
+  isValidBranchName(repo: string, name: string): Promise<boolean>;
+  /** The commit `rev` names, or null when it does not exist. */
+  resolveCommit(cwd: string, rev: string): Promise<string | null>;
+  /** Whether `ancestor` is reachable from `descendant` (equal counts). */
+  isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean>;
+  /** Every worktree of the repo, the main checkout first. */
+  listWorktrees(repo: string): Promise<GitWorktreeEntry[]>;
+  /** Adds a worktree at `path` on `branch`; with `createFrom`, creates the branch there first. */
+  addWorktree(repo: string, spec: { readonly path: string; readonly branch: string; readonly createFrom?: string }): Promise<void>;
+  /** Removes a worktree (`force` drops uncommitted changes: save them first). */
+  removeWorktree(repo: string, path: string, options: { readonly force: boolean }): Promise<void>;
+  /** Branch, HEAD and uncommitted changes of a checkout. */
+  status(cwd: string): Promise<GitStatus>;
+  /** Stages every change (`add -A`). */
+  stageAll(cwd: string): Promise<void>;
+  /** Commits the index with `message` and trailers; returns the new commit with its changes. */
+  commit(cwd: string, spec: { readonly message: string; readonly trailers: readonly (readonly [string, string])[] }): Promise<GitCommitSummary>;
+  /** Commits everything uncommitted in `cwd` (untracked included) onto a new branch, leaving HEAD alone; returns the commit. */
+  snapshotToBranch(cwd: string, spec: { readonly branch: string; readonly message: string }): Promise<string>;
+  /** Merges `rev` into the checked-out branch (a new merge commit unless it fast-forwards). */
+  mergeInto(cwd: string, rev: string, message: string): Promise<GitUpdateResult>;
+  /** Rebases the checked-out branch onto `rev`. */
+  rebaseOnto(cwd: string, rev: string): Promise<GitUpdateResult>;
+  /** Replaces the checked-out branch with one commit on top of `rev` holding the branch's changes. */
+  squashOnto(cwd: string, rev: string, message: string): Promise<GitUpdateResult>;
+  /** Aborts a merge, rebase or squash in progress (no-op when none is); the tree is clean afterwards. */
+  abortInProgress(cwd: string): Promise<void>;
+  /** Moves `ref` from `oldSha` to `newSha` atomically; false when the ref no longer points at `oldSha`. */
+  updateRef(repo: string, spec: { readonly ref: string; readonly newSha: string; readonly oldSha: string; readonly reason: string }): Promise<boolean>;
+  /** Moves a checkout's index and files from tree `from` to `to` keeping local changes (`read-tree -m -u`); with dryRun only checks. Returns git's complaint, or null. */
+  syncCheckout(path: string, spec: { readonly from: string; readonly to: string; readonly dryRun: boolean }): Promise<string | null>;
+  /** `git diff --check` findings about leftover conflict markers between `base` and the working tree. */
+  conflictMarkerFindings(cwd: string, base: string): Promise<string[]>;
+  /** Subjects of commits in `base..head`, oldest first. */
+  subjects(cwd: string, base: string, head: string): Promise<string[]>;
+  /** Deletes a local branch (callers check protection first). */
+  deleteBranch(repo: string, branch: string, options: { readonly force: boolean }): Promise<void>;
+}
