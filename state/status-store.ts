@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { stringify } from "yaml";
 import type { ApprovalsLocation } from "../controller/core/status-text.js";
-import { parseStatusText } from "../controller/core/status-text.js";
+import { appendApprovalText, parseStatusText } from "../controller/core/status-text.js";
 import type { ControllerStatus, StageStatus, TaskStatus } from "../controller/core/status-types.js";
 import { InvalidNameError, StatusFileInvalidError } from "../controller/errors.js";
 
@@ -169,4 +169,34 @@ async function writeTemp(path: string, text: string): Promise<string> {
     await handle.close();
   }
   return tmp;
+}
+
+/**
+ * Appends one entry to a stage file's `approvals:` list (see
+ * core/status-text.ts: every other byte is kept), atomically. Returns the
+ * text before and after, so a caller can put the old text back.
+ */
+export async function appendStageApproval(dir: string, stage: string, entry: Parameters<typeof appendApprovalText>[2]): Promise<{ readonly file: string; readonly before: string; readonly after: string }> {
+  const file = statusFilePath("stage", stage);
+  const path = join(dir, file);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const before = await readText(path);
+    if (before === null) throw new StatusFileInvalidError(`${file} does not exist`);
+    const after = appendApprovalText(before, statusHeader("stage", stage), entry);
+    const tmp = await writeTemp(path, after);
+    if ((await readText(path)) !== before) {
+      await rm(tmp, { force: true });
+      continue;
+    }
+    await rename(tmp, path);
+    return { file, before, after };
+  }
+  throw new StatusFileInvalidError(`${file} kept changing while gaffer edited it (${MAX_ATTEMPTS} attempts); retry`);
+}
+
+/** Puts back `before` if the file still holds `after` (undoing appendStageApproval after a failed commit). */
+export async function restoreStatusText(dir: string, file: string, before: string, after: string): Promise<void> {
+  const path = join(dir, file);
+  if ((await readText(path)) !== after) return;
+  await rename(await writeTemp(path, before), path);
 }

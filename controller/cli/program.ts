@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { packagePath } from "../paths.js";
+import { registerApprovalCommands } from "./approval.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
+import { registerMemoryCommands } from "./memory.command.js";
 import { registerPlan } from "./plan.command.js";
 import { registerValidate } from "./validate.command.js";
 
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerPlan(program);
   registerLedgerCommands(program);
+  registerApprovalCommands(program);
+  registerMemoryCommands(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

@@ -139,8 +139,11 @@ export function appendApprovalText(text: string, header: string, entry: Paramete
   if (isSeq(value) && value.flow === true) {
     const [start, end] = value.range;
     if (value.items.length === 0) {
-      const cut = text[end] === " " && text[start - 1] === " " ? end + 1 : end;
-      return insertAtLineEnd(text.slice(0, start) + text.slice(cut), start, `${eol}  - ${item}`);
+      // Drop `[]` and the space that separated it, so no trailing blank is left behind.
+      const spaced = text[start - 1] === " ";
+      const atEnd = end === text.length || text[end] === "\n" || text[end] === "\r";
+      const [from, to] = spaced && atEnd ? [start - 1, end] : spaced && text[end] === " " ? [start, end + 1] : [start, end];
+      return insertAtLineEnd(text.slice(0, from) + text.slice(to), from, `${eol}  - ${item}`);
     }
     const close = text.lastIndexOf("]", end);
     const before = text.slice(0, close).trimEnd();
