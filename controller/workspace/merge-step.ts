@@ -1,0 +1,136 @@
+/**
+ * One merge from the queue, in the task's own worktree: bring the branch up
+ * to date with the integration head (merge | squash | rebase), gate that
+ * exact head, and only then fast-forward the integration branch.
+ */
+import type { TaskManifest } from "../core/manifest-types.js";
+import { findTask } from "../core/project-config.js";
+import { GafferError, GitError, MergeBlockedError, MergeConflictError, NotFoundError, PolicyError } from "../errors.js";
+import type { GitUpdateResult } from "../ports.js";
+import { missingGateReason, runGate, taskGate, type GateReviewer } from "../gates/gate-runner.js";
+import { appendEvent } from "../../state/events.repository.js";
+import { immediateTransaction } from "../../state/ledger.js";
+import { findMerge, setMergeState, type MergeRecord } from "../../state/merges.repository.js";
+import { bumpTaskCounter, setTaskPhase } from "../../state/task-phase.repository.js";
+import { findActiveWorktree, type WorktreeRecord } from "../../state/worktrees.repository.js";
+import { readConflictHunks, recordConflict, type ConflictFound } from "./conflicts.js";
+import { policyRefusal, targetRepoPath, type WorkspaceContext } from "./context.js";
+import { fastForwardIntegration } from "./integration-ref.js";
+import { removeWorktree } from "./worktree-removal.js";
+
+export interface MergeStepOptions {
+  /** Gives review verdicts when a gate requires review. */
+  readonly reviewer?: GateReviewer;
+}
+
+type Outcome =
+  | { readonly kind: "merged"; readonly headSha: string; readonly mergeSha: string; readonly from: string; readonly synced: readonly string[] }
+  | ({ readonly kind: "conflict" } & ConflictFound);
+
+const identity = (task: TaskManifest) => ({ name: task.metadata.name, stage: task.spec.stage, role: task.spec.role });
+
+/** Runs one claimed (`running`) merge to its end and returns the finished row. Never throws for the task's own problems. */
+export async function runMergeStep(ctx: WorkspaceContext, merge: MergeRecord, options: MergeStepOptions = {}): Promise<MergeRecord> {
+  const task = findTask(ctx.manifests, merge.task);
+  try {
+    if (task === undefined) throw new NotFoundError(`task ${merge.task} is no longer in the manifests`);
+    const outcome = await attemptMerge(ctx, merge, task, options);
+    if (outcome.kind === "conflict") await immediateTransaction(ctx.db, (trx) => recordConflict({ ...ctx, db: trx }, merge, identity(task), outcome));
+    else await recordMerged(ctx, merge, task, outcome);
+  } catch (error) {
+    if (!(error instanceof GafferError)) throw error;
+    await recordFailure(ctx, merge, task, error);
+  }
+  return (await findMerge(ctx.db, merge.id))!;
+}
+
+async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: TaskManifest, options: MergeStepOptions): Promise<Outcome> {
+  const subject = `task/${merge.task}`;
+  const gate = taskGate(ctx.manifests, task);
+  const missing = missingGateReason(gate);
+  if (missing !== null) throw await policyRefusal(ctx, { rule: "GATE_REQUIRED", subject, message: `${missing}; a merge needs a passing gate: add gate.commands to Task/${merge.task} or its stage`, details: { merge: merge.id } });
+  if (gate!.review === "required" && options.reviewer === undefined) {
+    throw await policyRefusal(ctx, { rule: "REVIEW_REQUIRED", subject, message: `the gate of task ${merge.task} requires a review verdict and none is available; run the reviewer, or set gate.review: none`, details: { merge: merge.id } });
+  }
+  const worktree = await findActiveWorktree(ctx.db, merge.task);
+  if (worktree === null) throw new NotFoundError(`task ${merge.task} has no worktree to merge from; create it (gaffer worktree create --task ${merge.task})`);
+  await immediateTransaction(ctx.db, (trx) => setTaskPhase(trx, identity(task), "Merging", { actor: ctx.actor, reason: `merge ${merge.id} started` }));
+  const { targetHead, branchHead } = await prepareWorktree(ctx, merge, worktree);
+  const update = await bringUpToDate(ctx, merge, worktree.path, targetHead, branchHead);
+  if (update.kind === "conflict") {
+    const hunks = await readConflictHunks(worktree.path, update.files, merge.strategy === "rebase");
+    await ctx.git.abortInProgress(worktree.path);
+    return { kind: "conflict", files: update.files, hunks, branchHead, targetHead };
+  }
+  const headSha = (await ctx.git.resolveCommit(worktree.path, "HEAD"))!;
+  await immediateTransaction(ctx.db, (trx) => setTaskPhase(trx, identity(task), "Gating", { actor: ctx.actor, reason: `gating ${headSha.slice(0, 12)} for merge ${merge.id}` }));
+  const result = await runGate({ db: ctx.db, actor: ctx.actor, task: merge.task, worktree: worktree.path, gate: gate!, headSha, ...(options.reviewer === undefined ? {} : { reviewer: options.reviewer }) });
+  await bumpTaskCounter(ctx.db, merge.task, "gate_attempts");
+  if (!result.passed) {
+    throw await policyRefusal(ctx, { rule: "GATE_REQUIRED", subject, message: `the gate did not pass on ${headSha.slice(0, 12)} (${result.reason}); ${merge.target} was not touched: fix the branch, commit, and merge again`, details: { merge: merge.id, headSha, attempt: result.attempt, gates: result.commands.map((c) => c.id) } });
+  }
+  const landed = await fastForwardIntegration(ctx, { task: merge.task, target: merge.target, from: targetHead, to: headSha });
+  if (landed.kind === "moved") throw new GitError(`${merge.target} moved while task ${merge.task} was being gated; nothing was merged, run \`gaffer merge --task ${merge.task}\` again`);
+  return { kind: "merged", headSha, mergeSha: headSha, from: targetHead, synced: landed.synced };
+}
+
+/** Recovers an interrupted merge/rebase, and checks the worktree is on the branch with nothing uncommitted. */
+async function prepareWorktree(ctx: WorkspaceContext, merge: MergeRecord, worktree: WorktreeRecord): Promise<{ targetHead: string; branchHead: string }> {
+  await ctx.git.abortInProgress(worktree.path);
+  const status = await ctx.git.status(worktree.path);
+  if (status.branch !== merge.branch) {
+    throw await policyRefusal(ctx, { rule: "WRONG_BRANCH", subject: `task/${merge.task}`, message: `the worktree of task ${merge.task} is on ${status.branch ?? "a detached HEAD"}, not ${merge.branch}; switch back (git switch ${merge.branch}) and merge again`, details: { merge: merge.id } });
+  }
+  const dirty = status.entries.filter((e) => e.code !== "??");
+  if (dirty.length > 0) throw new GitError(`the worktree of task ${merge.task} has uncommitted changes (${dirty.map((e) => e.path).join(", ")}); commit them (gaffer commit --task ${merge.task} -m MSG) and merge again`);
+  const targetHead = await ctx.git.resolveCommit(targetRepoPath(ctx), `refs/heads/${merge.target}`);
+  if (targetHead === null) throw new NotFoundError(`integration branch ${merge.target} does not exist`);
+  return { targetHead, branchHead: status.head! };
+}
+
+async function bringUpToDate(ctx: WorkspaceContext, merge: MergeRecord, path: string, targetHead: string, branchHead: string): Promise<GitUpdateResult> {
+  if (merge.strategy === "rebase") return ctx.git.rebaseOnto(path, targetHead);
+  if (merge.strategy === "squash") {
+    const subjects = await ctx.git.subjects(path, targetHead, branchHead);
+    const message = `${subjects.at(-1) ?? `chore: squash ${merge.branch}`}\n\n${subjects.map((s) => `* ${s}`).join("\n")}\n\nGaffer-Task: ${merge.task}\n`;
+    return ctx.git.squashOnto(path, targetHead, message);
+  }
+  return ctx.git.mergeInto(path, targetHead, `chore(merge): merge ${merge.target} into ${merge.branch}\n\nGaffer-Task: ${merge.task}\n`);
+}
+
+async function recordMerged(ctx: WorkspaceContext, merge: MergeRecord, task: TaskManifest, outcome: Extract<Outcome, { kind: "merged" }>): Promise<void> {
+  await immediateTransaction(ctx.db, async (trx) => {
+    await setMergeState(trx, merge.id, { state: "merged", headSha: outcome.headSha, mergeSha: outcome.mergeSha, reason: null });
+    await appendEvent(trx, { actor: ctx.actor, action: "MergeSucceeded", subject: `task/${merge.task}`, commitSha: outcome.mergeSha, payload: { merge: merge.id, branch: merge.branch, target: merge.target, strategy: merge.strategy, from: outcome.from, to: outcome.mergeSha, syncedCheckouts: outcome.synced } });
+    await setTaskPhase(trx, identity(task), "Merged", { actor: ctx.actor, reason: `merged into ${merge.target} at ${outcome.mergeSha.slice(0, 12)}` });
+  });
+  if (ctx.config.policy.worktreeRetention === "remove-after-merge") {
+    await removeWorktree(ctx, merge.task).catch((error: unknown) => appendEvent(ctx.db, { actor: ctx.actor, action: "WorktreeRetentionFailed", subject: `task/${merge.task}`, payload: { error: (error as Error).message } }));
+  }
+}
+
+/** A refusal or failure: the row says `CODE: message`; the task goes back to Working, or Failed once gate attempts run out. */
+async function recordFailure(ctx: WorkspaceContext, merge: MergeRecord, task: TaskManifest | undefined, error: GafferError): Promise<void> {
+  const state = error instanceof PolicyError ? "refused" : "failed";
+  await immediateTransaction(ctx.db, async (trx) => {
+    await setMergeState(trx, merge.id, { state, reason: `${error.code}: ${error.message}` });
+    await appendEvent(trx, { actor: ctx.actor, action: state === "refused" ? "MergeRefused" : "MergeFailed", subject: `task/${merge.task}`, payload: { merge: merge.id, code: error.code, message: error.message } });
+    if (task === undefined) return;
+    const attempts = (await trx.selectFrom("tasks").select("gate_attempts").where("name", "=", merge.task).executeTakeFirst())?.gate_attempts ?? 0;
+    const exhausted = attempts >= ctx.config.policy.maxGateAttempts;
+    await setTaskPhase(trx, identity(task), exhausted ? "Failed" : "Working", { actor: ctx.actor, reason: exhausted ? `gate failed ${attempts} times (policy.maxGateAttempts)` : `merge ${merge.id} ${state}: ${error.code}`, evidence: { merge: merge.id, code: error.code } });
+  });
+}
+
+/** The error a finished, unmerged row stands for (its reason is `CODE: message`). */
+export function mergeError(record: MergeRecord): GafferError {
+  const reason = record.reason ?? `merge ${record.id} ended ${record.state}`;
+  const match = /^([A-Z_]+): ([\s\S]*)$/.exec(reason);
+  const [code, message] = match === null ? ["", reason] : [match[1]!, match[2]!];
+  if (code.startsWith("POLICY_")) return new PolicyError(code.slice("POLICY_".length), message, { details: { merge: record.id } });
+  const details = { merge: record.id, files: record.conflictedFiles };
+  if (record.state === "conflict") return new MergeConflictError(message, { details });
+  if (code === "MERGE_BLOCKED") return new MergeBlockedError(message, { details });
+  if (code === "NOT_FOUND") return new NotFoundError(message, { details });
+  return new GitError(message, { details });
+}
