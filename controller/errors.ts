@@ -141,3 +141,8 @@ export class InvalidTextError extends GafferError {
 export class CommandStrandedError extends GafferError {
   readonly code = "COMMAND_STRANDED";
 }
+
+/** A merge that cannot land yet for a reason outside the task (e.g. a dirty checkout of the integration branch). */
+export class MergeBlockedError extends GafferError {
+  readonly code = "MERGE_BLOCKED";
+}
