@@ -82,7 +82,8 @@ function checkApprovers({ docs, report, complete }: CheckContext, stages: Readon
   const required = policy.requiredApprovals ?? 1;
   if (approvers.length >= required) return;
   const path = policy.approvers === undefined ? ["spec", "policy"] : ["spec", "policy", "approvers"];
-  report(first.doc, path, "APPROVERS_TOO_FEW", `requiredApprovals is ${required} but policy.approvers lists ${approvers.length} email${approvers.length === 1 ? "" : "s"}: no stage that needs approval could ever start; add approver emails`);
+  const setting = `requiredApprovals is ${required}${policy.requiredApprovals === undefined ? " (the default)" : ""}`;
+  report(first.doc, path, "APPROVERS_TOO_FEW", `${setting} but policy.approvers lists ${approvers.length} email${approvers.length === 1 ? "" : "s"}: no stage that needs approval could ever start; add approver emails`);
 }
 
 function checkDuplicateNames({ docs, report }: CheckContext): void {

@@ -39,6 +39,11 @@ describe("valid manifests", () => {
     expect(result.valid).toBe(true);
   });
 
+  it("no approvers are needed when no stage needs an approval", async () => {
+    const result = await validateDir(join(FIXTURES, "valid-no-approval"));
+    expect(result.issues).toEqual([]);
+  });
+
   it("the repo's own manifests are valid", async () => {
     const result = await validateDir(REPO);
     expect(result.issues).toEqual([]);
