@@ -4,7 +4,8 @@ import { basename, dirname, join } from "node:path";
 import { stringify } from "yaml";
 import type { ApprovalsLocation } from "../controller/core/status-text.js";
 import { appendApprovalText, parseStatusText } from "../controller/core/status-text.js";
-import type { ControllerStatus, StageStatus, TaskStatus } from "../controller/core/status-types.js";
+import type { ControllerStatus, ManifestErrorEntry, StageStatus, TaskStatus } from "../controller/core/status-types.js";
+import type { ManifestIssue } from "../controller/manifest/manifest-issue.js";
 import { InvalidNameError, StatusFileInvalidError } from "../controller/errors.js";
 
 /**
@@ -199,4 +200,9 @@ export async function restoreStatusText(dir: string, file: string, before: strin
   const path = join(dir, file);
   if ((await readText(path)) !== after) return;
   await rename(await writeTemp(path, before), path);
+}
+
+/** Manifest issues as controller.yaml lists them (`file:line:col` plus `Kind/name: message`). */
+export function toManifestErrors(issues: readonly ManifestIssue[]): ManifestErrorEntry[] {
+  return issues.map((i) => ({ file: i.file, line: i.line, column: i.column, message: `${i.kind === null ? "" : `${i.kind}/${i.name ?? "?"}: `}${i.message}` }));
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { setCondition } from "../../controller/core/conditions.js";
 import { appendApprovalText } from "../../controller/core/status-text.js";
 import type { Condition, StageStatus } from "../../controller/core/status-types.js";
-import { readControllerStatus, readStageApprovals, readStageStatus, statusHeader, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../state/status-store.js";
+import { readControllerStatus, readStageApprovals, readStageStatus, statusHeader, toManifestErrors, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../state/status-store.js";
 import { tempDir } from "../helpers/temp.js";
 
 const T0 = "2025-01-01T00:00:00.000Z";
@@ -125,11 +125,12 @@ describe("status store", () => {
       lastAttemptedRevision: "b".repeat(40),
       lastAppliedRevision: "a".repeat(40),
       sourceDirty: true,
-      manifestErrors: [{ file: "manifests/tasks.yaml", line: 12, column: 5, message: "Task/x: unknown stage \"nope\"" }],
+      manifestErrors: toManifestErrors([{ file: "manifests/tasks.yaml", line: 12, column: 5, pointer: "/spec/stage", kind: "Task", name: "x", code: "UNKNOWN_STAGE", message: 'unknown stage "nope"' }]),
     };
     await writeControllerStatus(dir, status);
     const read = await readControllerStatus(dir);
     expect(read.status).toMatchObject({ phase: "Degraded", lastAttemptedRevision: "b".repeat(40), lastAppliedRevision: "a".repeat(40), sourceDirty: true, manifestErrors: status.manifestErrors });
+    expect(read.status?.manifestErrors).toEqual([{ file: "manifests/tasks.yaml", line: 12, column: 5, message: 'Task/x: unknown stage "nope"' }]);
     expect(read.text).not.toContain("approvals");
     expect((await writeControllerStatus(dir, status)).changed).toBe(false);
   });
