@@ -1,4 +1,4 @@
-import { assign, fromPromise, setup, type ActorLogicFrom } from "xstate";
+import { assign, fromPromise, setup, type PromiseActorLogic } from "xstate";
 
 /** What the controller observed about a task's surroundings. Sent as `task.observed`. */
 export interface TaskFacts {
@@ -48,21 +48,30 @@ export type MergeOutcome =
 
 export type TaskEvent = { readonly type: "task.observed"; readonly facts: TaskFacts };
 
-const effect = <T>() => fromPromise<T, EffectInput>(async () => {
-  throw new Error("effect not provided: main.ts must provide every task actor");
-});
+/** The named effects a task invokes; the controller provides real ones (`machine.provide`). */
+export interface TaskEffects {
+  provisionWorktree: PromiseActorLogic<{ readonly path: string; readonly branch: string }, EffectInput>;
+  runAgent: PromiseActorLogic<{ readonly summary: string }, EffectInput>;
+  commitWork: PromiseActorLogic<{ readonly sha: string | null }, EffectInput>;
+  runGate: PromiseActorLogic<GateOutcome, EffectInput>;
+  mergeBranch: PromiseActorLogic<MergeOutcome, EffectInput>;
+  resolveConflict: PromiseActorLogic<{ readonly summary: string }, EffectInput>;
+}
 
-/** The named effects a task invokes; real ones are provided by the controller (`machine.provide`). */
-export const TASK_EFFECTS = {
-  provisionWorktree: effect<{ readonly path: string; readonly branch: string }>(),
-  runAgent: effect<{ readonly summary: string }>(),
-  commitWork: effect<{ readonly sha: string | null }>(),
-  runGate: effect<GateOutcome>(),
-  mergeBranch: effect<MergeOutcome>(),
-  resolveConflict: effect<{ readonly summary: string }>(),
+function unprovided<T>(): PromiseActorLogic<T, EffectInput> {
+  return fromPromise<T, EffectInput>(async () => {
+    throw new Error("effect not provided: the controller must provide every task effect");
+  });
+}
+
+const TASK_EFFECTS: TaskEffects = {
+  provisionWorktree: unprovided(),
+  runAgent: unprovided(),
+  commitWork: unprovided(),
+  runGate: unprovided(),
+  mergeBranch: unprovided(),
+  resolveConflict: unprovided(),
 };
-
-export type TaskEffects = { [K in keyof typeof TASK_EFFECTS]: ActorLogicFrom<(typeof TASK_EFFECTS)[K]> };
 
 const input = ({ context }: { context: TaskContext }): EffectInput => ({
   task: context.name,
@@ -87,7 +96,7 @@ export const taskMachine = setup({
     events: {} as TaskEvent,
     input: {} as { readonly name: string; readonly maxGateAttempts: number; readonly maxResolveAttempts: number },
   },
-  actors: TASK_EFFECTS,
+  actors: { ...TASK_EFFECTS },
   guards: {
     canStart: ({ event }) => event.facts.stageRunning && event.facts.depsMerged && !event.facts.paused,
     isPaused: ({ event }) => event.facts.paused,

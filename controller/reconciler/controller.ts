@@ -1,0 +1,214 @@
+import type { Logger } from "pino";
+import { createActor, transition, type Actor, type SnapshotFrom } from "xstate";
+import { resolveAgent } from "../core/agent-profiles.js";
+import { capacityLimits } from "../core/capacity.js";
+import type { ManifestSet } from "../core/manifest-types.js";
+import { allAgents, allStages, resolveProject } from "../core/project-config.js";
+import { orderStages, planStage, type StagePlan } from "../core/stage-plan.js";
+import { stageMachine, stagePhaseOf, type StageFacts } from "../machines/stage.machine.js";
+import { taskMachine, type TaskEffects } from "../machines/task.machine.js";
+import { evaluateApprovals } from "../governance/approvals.js";
+import type { ApprovalJudgement } from "../core/approval-rules.js";
+import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
+import { listPauses, loadStageRecords, loadTaskRecords, saveStage, saveTask } from "../../state/controller.repository.js";
+import type { Ledger } from "../../state/ledger.js";
+import { ManifestTracker } from "./manifest-tracker.js";
+import { writeAllStatus } from "./status-writer.js";
+import { isTaskPaused, type World } from "./world.js";
+
+type StageSnapshot = SnapshotFrom<typeof stageMachine>;
+type TaskActor = Actor<typeof taskMachine>;
+
+/** Phases in which a task has an effect under way. */
+const BUSY_PHASES = new Set(["Provisioning", "Working", "Committing", "Gating", "Merging", "Resolving"]);
+const PAST_WORK = new Set(["Gating", "Merging", "Merged", "Conflict", "Resolving"]);
+
+export interface ControllerOptions {
+  readonly dir: string;
+  readonly db: Ledger;
+  readonly logger: Logger;
+  /** Builds the real task effects; they read the world through `world()` on every call. */
+  readonly effects: (world: () => World) => TaskEffects;
+  readonly actor?: string;
+}
+
+/** What one pass saw and did, for logs, `--once` and status. */
+export interface PassResult {
+  readonly changed: boolean;
+  readonly plans: ReadonlyMap<string, StagePlan>;
+  readonly judgements: ReadonlyMap<string, ApprovalJudgement | null>;
+}
+
+/**
+ * The level-triggered reconciler: each pass re-reads manifests, approvals,
+ * pauses and the ledger, sends what it observed to the stage machines (pure,
+ * fact-driven) and task actors (which run one idempotent effect per state),
+ * persists every snapshot, and rewrites the status files (a no-op when
+ * nothing changed).
+ */
+export class Controller {
+  readonly actor: string;
+  private readonly tracker: ManifestTracker;
+  private readonly stages = new Map<string, StageSnapshot>();
+  private readonly tasks = new Map<string, TaskActor>();
+  private readonly machine: typeof taskMachine;
+  private pauses: ReadonlySet<string> = new Set();
+  private saving: Promise<unknown> = Promise.resolve();
+  private listeners = new Set<() => void>();
+
+  constructor(private readonly options: ControllerOptions) {
+    this.actor = options.actor ?? "controller";
+    this.tracker = new ManifestTracker(options.dir, options.db, this.actor);
+    this.machine = taskMachine.provide({ actors: options.effects(() => this.world()) });
+  }
+
+  /** Calls `listener` whenever a task moves (effects finish between passes). */
+  onTaskChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** True while any task has an effect under way. */
+  get busy(): boolean {
+    return [...this.tasks.values()].some((a) => BUSY_PHASES.has(String(a.getSnapshot().value)));
+  }
+
+  private world(): World {
+    const set = this.tracker.current.applied;
+    if (set === null) throw new Error("no valid manifests applied yet");
+    const config = resolveProject(set.project);
+    const agents = allAgents(set).map(resolveAgent);
+    const pauses = this.pauses;
+    return { dir: this.options.dir, db: this.options.db, logger: this.options.logger, actor: this.actor, set, config, agents, limits: capacityLimits(config, agents), isPaused: (task) => isTaskPaused(set, pauses, task) };
+  }
+
+  /** Restores stage snapshots and task actors from the ledger (after a restart). */
+  async restore(): Promise<void> {
+    await this.tracker.refresh();
+    for (const record of await loadStageRecords(this.options.db)) {
+      const saved = record.snapshot as { value: StageSnapshot["value"]; context: StageSnapshot["context"] } | null;
+      if (saved !== null) this.stages.set(record.name, stageMachine.resolveState({ value: saved.value, context: saved.context }));
+    }
+    for (const record of await loadTaskRecords(this.options.db)) {
+      if (record.snapshot !== null && !this.tasks.has(record.name)) this.startTask(record.name, record.snapshot);
+    }
+  }
+
+  private startTask(name: string, snapshot: unknown | null): TaskActor {
+    const policy = this.tracker.current.applied === null ? null : resolveProject(this.tracker.current.applied.project).policy;
+    const input = { name, maxGateAttempts: policy?.maxGateAttempts ?? 3, maxResolveAttempts: policy?.maxResolveAttempts ?? 2 };
+    const actor = createActor(this.machine, snapshot === null ? { input } : { input, snapshot: snapshot as never });
+    let last = "";
+    actor.subscribe({
+      next: (s) => {
+        const phase = String(s.value);
+        const key = `${phase}/${s.context.attempt}/${s.context.resolveAttempts}`;
+        if (key === last) return;
+        last = key;
+        this.persistTask(name, actor);
+        this.options.logger.info({ task: name, phase, attempt: s.context.attempt }, `task ${name}: ${phase}`);
+        for (const listener of this.listeners) listener();
+      },
+      error: (error) => this.options.logger.error({ task: name, err: error }, `task ${name} actor failed`),
+    });
+    this.tasks.set(name, actor);
+    actor.start();
+    return actor;
+  }
+
+  private persistTask(name: string, actor: TaskActor): void {
+    const set = this.tracker.current.applied;
+    const task = set?.tasks.find((t) => t.metadata.name === name);
+    const s = actor.getSnapshot();
+    const snapshot = actor.getPersistedSnapshot();
+    this.saving = this.saving.then(() =>
+      saveTask(this.options.db, { name, stage: task?.spec.stage ?? "?", role: task?.spec.role ?? "?", phase: String(s.value), snapshot, actor: this.actor, reason: s.context.reason, gateAttempts: s.context.gateAttempts, resolveAttempts: s.context.resolveAttempts }).catch((error: unknown) =>
+        this.options.logger.error({ err: error, task: name }, "could not persist task snapshot"),
+      ),
+    );
+  }
+
+  /** Waits until every snapshot so far is in the ledger. */
+  async flush(): Promise<void> {
+    await this.saving;
+  }
+
+  /** One reconcile pass. Returns whether anything changed. */
+  async pass(): Promise<PassResult> {
+    const manifestsChanged = await this.tracker.refresh();
+    const set = this.tracker.current.applied;
+    const plans = new Map<string, StagePlan>();
+    const judgements = new Map<string, ApprovalJudgement | null>();
+    if (set === null) {
+      await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements });
+      return { changed: false, plans, judgements };
+    }
+    this.pauses = await listPauses(this.options.db);
+    let changed = manifestsChanged;
+    const world = this.world();
+    for (const stage of orderStages(allStages(set))) {
+      const plan = planStage(set, world.config, world.agents, world.limits, stage);
+      plans.set(stage.name, plan);
+      const judgement = plan.request === null ? null : await evaluateApprovals({ dir: this.options.dir, stage: stage.name, policy: world.config.policy, request: plan.request });
+      judgements.set(stage.name, judgement);
+      if (judgement !== null && judgement.verdicts.length > 0) await recordApprovalVerdicts(this.options.db, { stage: stage.name, judgement, actor: this.actor });
+      if (await this.observeStage(set, plan, judgement)) changed = true;
+    }
+    for (const task of set.tasks) {
+      const name = task.metadata.name;
+      const actor = this.tasks.get(name) ?? this.startTask(name, null);
+      const before = JSON.stringify(actor.getSnapshot().value);
+      const stagePhase = stagePhaseOf(this.stages.get(task.spec.stage)?.value ?? { Active: "Pending" });
+      const depsMerged = (task.spec.dependsOn ?? []).every((d) => this.tasks.get(d)?.getSnapshot().value === "Merged");
+      actor.send({ type: "task.observed", facts: { stageRunning: stagePhase === "Running" || stagePhase === "Gating", depsMerged, paused: world.isPaused(task) } });
+      if (JSON.stringify(actor.getSnapshot().value) !== before) changed = true;
+    }
+    await this.flush();
+    await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements });
+    return { changed, plans, judgements };
+  }
+
+  /** Sends the stage's facts until it settles (one step per event); persists a change. */
+  private async observeStage(set: ManifestSet, plan: StagePlan, judgement: ApprovalJudgement | null): Promise<boolean> {
+    const name = plan.stage.name;
+    const start = this.stages.get(name) ?? stageMachine.resolveState({ value: { Active: "Pending" }, context: { name, planDigest: null, reason: null } });
+    const facts = this.stageFacts(set, plan, judgement);
+    let current = start;
+    for (let i = 0; i < 10; i++) {
+      const [next] = transition(stageMachine, current, { type: "stage.observed", facts });
+      if (JSON.stringify(next.value) === JSON.stringify(current.value) && JSON.stringify(next.context) === JSON.stringify(current.context)) break;
+      current = next;
+    }
+    this.stages.set(name, current);
+    const changed = JSON.stringify(current.value) !== JSON.stringify(start.value) || JSON.stringify(current.context) !== JSON.stringify(start.context) || !this.savedStages.has(name);
+    if (changed) {
+      this.savedStages.add(name);
+      await saveStage(this.options.db, { name, phase: stagePhaseOf(current.value), snapshot: { value: current.value, context: current.context }, actor: this.actor, reason: current.context.reason ?? judgement?.message ?? null, generation: set.generation });
+    }
+    return JSON.stringify(current.value) !== JSON.stringify(start.value);
+  }
+
+  private readonly savedStages = new Set<string>();
+
+  private stageFacts(set: ManifestSet, plan: StagePlan, judgement: ApprovalJudgement | null): StageFacts {
+    const phaseOf = (stage: string): string => stagePhaseOf(this.stages.get(stage)?.value ?? { Active: "Pending" });
+    const tasks = set.tasks.filter((t) => t.spec.stage === plan.stage.name).map((t) => String(this.tasks.get(t.metadata.name)?.getSnapshot().value ?? "Pending"));
+    const approval = judgement === null ? "pending" : judgement.reason === "Granted" ? "granted" : judgement.reason === "Rejected" ? "rejected" : "pending";
+    const paused = set.project.spec.paused === true || this.pauses.has("project") || this.pauses.has(`stage/${plan.stage.name}`);
+    return {
+      needsPassed: (plan.stage.needs ?? []).every((n) => phaseOf(n) === "Passed"),
+      feasible: plan.report.feasible,
+      approvalRequired: plan.approvalRequired,
+      approval,
+      planDigest: plan.digest,
+      tasks: { total: tasks.length, merged: tasks.filter((p) => p === "Merged").length, failed: tasks.filter((p) => p === "Failed").length, pastWork: tasks.filter((p) => PAST_WORK.has(p)).length },
+      paused,
+    };
+  }
+
+  /** Stops the task actors (their effects see the abort signal); tmux sessions keep running. */
+  async stop(): Promise<void> {
+    for (const actor of this.tasks.values()) actor.stop();
+    await this.flush();
+  }
+}

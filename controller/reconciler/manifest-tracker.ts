@@ -1,0 +1,76 @@
+import { execa } from "execa";
+import type { ManifestSet } from "../core/manifest-types.js";
+import type { ManifestErrorEntry } from "../core/status-types.js";
+import { readManifestSources } from "../manifest/load.js";
+import { formatManifestIssue } from "../manifest/manifest-issue.js";
+import { validateManifests } from "../manifest/validate.js";
+import { appendEvent, listEvents } from "../../state/events.repository.js";
+import type { Ledger } from "../../state/ledger.js";
+
+/** Where the manifests came from in the control repo. */
+export interface ManifestSource {
+  /** Control-repo HEAD, or null when the control dir is not a git repo. */
+  readonly revision: string | null;
+  /** Whether manifests/ differs from HEAD. */
+  readonly dirty: boolean;
+}
+
+export interface ManifestState {
+  /** The last valid set: what the controller reconciles toward. */
+  readonly applied: ManifestSet | null;
+  readonly appliedRevision: string | null;
+  readonly attempted: ManifestSource;
+  /** Problems of the last attempted set, empty when it was applied. */
+  readonly errors: readonly ManifestErrorEntry[];
+}
+
+async function readSource(dir: string): Promise<ManifestSource> {
+  const head = await execa("git", ["rev-parse", "--verify", "-q", "HEAD"], { cwd: dir, reject: false });
+  if (head.exitCode !== 0) return { revision: null, dirty: true };
+  const status = await execa("git", ["status", "--porcelain", "--", "manifests"], { cwd: dir, reject: false });
+  return { revision: head.stdout.trim(), dirty: status.stdout.trim() !== "" };
+}
+
+/**
+ * Loads and validates the manifests each pass. An invalid set is never
+ * applied: the last valid one stays, the problems are kept for
+ * status/controller.yaml and recorded once as a `ManifestRejected` event;
+ * fixing the files recovers on the next pass.
+ */
+export class ManifestTracker {
+  private state: ManifestState = { applied: null, appliedRevision: null, attempted: { revision: null, dirty: false }, errors: [] };
+  private lastRejected = "";
+  private lastApplied: string | null | undefined;
+
+  constructor(private readonly dir: string, private readonly db: Ledger, private readonly actor: string) {}
+
+  get current(): ManifestState {
+    return this.state;
+  }
+
+  /** Re-reads the files; returns true when the applied set changed. */
+  async refresh(): Promise<boolean> {
+    const attempted = await readSource(this.dir);
+    const result = validateManifests(await readManifestSources(this.dir));
+    if (!result.valid) {
+      const errors = result.issues.map((i) => ({ file: i.file, line: i.line, column: i.column, message: formatManifestIssue(i) }));
+      const fingerprint = errors.map((e) => e.message).join("\n");
+      if (fingerprint !== this.lastRejected) {
+        this.lastRejected = fingerprint;
+        await appendEvent(this.db, { actor: this.actor, action: "ManifestRejected", subject: "controller", payload: { revision: attempted.revision, issues: errors.map((e) => e.message), keeping: this.state.applied?.generation ?? null }, commitSha: attempted.revision });
+      }
+      this.state = { ...this.state, attempted, errors };
+      return false;
+    }
+    this.lastRejected = "";
+    // After a restart, the ledger remembers what was applied: re-applying the same set is not news.
+    this.lastApplied ??= ((await listEvents(this.db, { action: "ManifestApplied", limit: 1 }))[0]?.payload.generation as string | undefined) ?? null;
+    const changed = this.state.applied?.generation !== result.set.generation;
+    if (this.lastApplied !== result.set.generation) {
+      this.lastApplied = result.set.generation;
+      await appendEvent(this.db, { actor: this.actor, action: "ManifestApplied", subject: "controller", payload: { generation: result.set.generation, revision: attempted.revision, dirty: attempted.dirty }, commitSha: attempted.revision });
+    }
+    this.state = { applied: result.set, appliedRevision: attempted.revision, attempted, errors: [] };
+    return changed;
+  }
+}

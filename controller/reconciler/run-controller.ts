@@ -1,0 +1,128 @@
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { watchDirs, type DirWatcher } from "../adapters/watcher.js";
+import type { TaskEffects } from "../machines/task.machine.js";
+import { appendEvent } from "../../state/events.repository.js";
+import { LEDGER_FILE, openLedger } from "../../state/ledger.js";
+import { acquireControllerLock, LOCK_FILE } from "./controller-lock.js";
+import { Controller } from "./controller.js";
+import type { World } from "./world.js";
+
+export interface RunControllerOptions {
+  readonly dir: string;
+  readonly logger: Logger;
+  readonly effects: (world: () => World) => TaskEffects;
+  /** Run passes until nothing more can happen without a person, then exit. */
+  readonly once?: boolean;
+  /** Resync timer (default 30 s). */
+  readonly resyncMs?: number;
+  /** Resolves to stop a long-running controller (signals also stop it). */
+  readonly stopSignal?: Promise<void>;
+  /** Called after every pass (progress display, tests). */
+  readonly onPass?: (controller: Controller) => void;
+}
+
+/**
+ * `gaffer up`: one controller per control dir (a lock), restore from the
+ * ledger, then passes on file changes, task changes and a resync timer.
+ * SIGINT/SIGTERM finish the pass under way, persist, and leave every tmux
+ * session running so a restarted controller adopts them.
+ */
+export async function runController(options: RunControllerOptions): Promise<Controller> {
+  const release = acquireControllerLock(join(options.dir, LOCK_FILE));
+  const db = await openLedger(join(options.dir, LEDGER_FILE));
+  const controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects });
+  await appendEvent(db, { actor: controller.actor, action: "ControllerStarted", subject: "controller", payload: { pid: process.pid, once: options.once === true } });
+  let watcher: DirWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await controller.restore();
+    const loop = new PassLoop(controller, options);
+    if (options.once === true) {
+      await loop.untilSettled();
+    } else {
+      watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status")], () => loop.request());
+      controller.onTaskChange(() => loop.request());
+      timer = setInterval(() => loop.request(), options.resyncMs ?? 30_000);
+      loop.request();
+      await waitForStop(options.stopSignal);
+      await loop.idle();
+    }
+  } finally {
+    if (timer !== undefined) clearInterval(timer);
+    await watcher?.close();
+    await controller.stop();
+    await appendEvent(db, { actor: controller.actor, action: "ControllerStopped", subject: "controller", payload: { pid: process.pid } }).catch(() => undefined);
+    await db.destroy();
+    release();
+  }
+  return controller;
+}
+
+function waitForStop(stopSignal?: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+    void stopSignal?.then(done);
+  });
+}
+
+/** Serializes passes: a request during a pass runs one more pass after it. */
+class PassLoop {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly controller: Controller, private readonly options: RunControllerOptions) {}
+
+  request(): void {
+    if (this.running !== null) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = null;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.controller.pass();
+        this.options.onPass?.(this.controller);
+      } catch (error) {
+        this.options.logger.error({ err: error }, "reconcile pass failed; retrying on the next trigger");
+      }
+    } while (this.again);
+  }
+
+  async idle(): Promise<void> {
+    while (this.running !== null) await this.running;
+  }
+
+  /** `--once`: passes until one changes nothing and no effect is under way. */
+  async untilSettled(): Promise<void> {
+    for (;;) {
+      const result = await this.controller.pass();
+      this.options.onPass?.(this.controller);
+      if (result.changed) continue;
+      if (!this.controller.busy) {
+        await this.controller.flush();
+        const confirm = await this.controller.pass();
+        if (!confirm.changed && !this.controller.busy) return;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const off = this.controller.onTaskChange(() => {
+          off();
+          resolve();
+        });
+      });
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { Actor, SnapshotFrom } from "xstate";
+import type { ApprovalJudgement } from "../core/approval-rules.js";
+import { approvedCondition } from "../core/approval-rules.js";
+import { setCondition, type ConditionUpdate } from "../core/conditions.js";
+import type { StagePlan } from "../core/stage-plan.js";
+import type { Condition } from "../core/status-types.js";
+import { stagePhaseOf, type stageMachine } from "../machines/stage.machine.js";
+import type { taskMachine } from "../machines/task.machine.js";
+import { nowIso, type Ledger } from "../../state/ledger.js";
+import { readStageStatus, readTaskStatus, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../state/status-store.js";
+import { readTaskDetails } from "../../state/task-details.repository.js";
+import type { ManifestState } from "./manifest-tracker.js";
+
+export interface StatusInput {
+  readonly dir: string;
+  readonly db: Ledger;
+  readonly manifests: ManifestState;
+  readonly stages: ReadonlyMap<string, SnapshotFrom<typeof stageMachine>>;
+  readonly tasks: ReadonlyMap<string, Actor<typeof taskMachine>>;
+  readonly plans: ReadonlyMap<string, StagePlan>;
+  readonly judgements: ReadonlyMap<string, ApprovalJudgement | null>;
+}
+
+function apply(conditions: readonly Condition[], updates: readonly ConditionUpdate[], now: string): Condition[] {
+  return updates.reduce<Condition[]>((acc, u) => setCondition(acc, u, now), [...conditions]);
+}
+
+const cond = (type: string, on: boolean, reason: string, message: string, generation: string): ConditionUpdate => ({ type, status: on ? "True" : "False", reason, message, observedGeneration: generation });
+
+/** Rewrites every status file from what the controller holds; unchanged files are not touched. */
+export async function writeAllStatus(input: StatusInput): Promise<void> {
+  const set = input.manifests.applied;
+  const now = nowIso();
+  const generation = set?.generation ?? "";
+  for (const [name, plan] of input.plans) {
+    const snapshot = input.stages.get(name);
+    const phase = snapshot === undefined ? "Pending" : stagePhaseOf(snapshot.value);
+    const previous = (await readStageStatus(input.dir, name)).status?.conditions ?? [];
+    const judgement = input.judgements.get(name) ?? null;
+    const reason = snapshot?.context.reason ?? null;
+    const updates: ConditionUpdate[] = [
+      cond("Ready", phase === "Passed", phase, phase === "Passed" ? "every task merged with passing gates" : `stage is ${phase}`, generation),
+      cond("Reconciling", phase === "Running" || phase === "Gating", phase, `stage is ${phase}`, generation),
+      cond("Stalled", phase === "Failed" || phase === "Blocked", phase === "Failed" || phase === "Blocked" ? phase : "Progressing", reason ?? (phase === "Blocked" ? "allocation cannot staff every role" : "no problem"), generation),
+    ];
+    if (judgement !== null) updates.push(approvedCondition(judgement, generation));
+    else if (!plan.approvalRequired) updates.push(cond("Approved", true, "NotRequired", "this stage has no needs and approval: none", generation));
+    const tasks = (set?.tasks ?? []).filter((t) => t.spec.stage === name).map((t) => ({ name: t.metadata.name, phase: String(input.tasks.get(t.metadata.name)?.getSnapshot().value ?? "Pending") }));
+    await writeStageStatus(input.dir, name, {
+      observedGeneration: generation,
+      phase,
+      conditions: apply(previous, updates, now),
+      details: { needs: [...(plan.stage.needs ?? [])], tasks, ...(reason === null ? {} : { reason }), blocked: plan.report.roles.filter((r) => r.blocked.length > 0).map((r) => ({ role: r.role, reasons: r.blocked })) },
+      proposal: plan.proposal,
+      ...(plan.request === null ? {} : { approvalRequest: plan.request }),
+    });
+  }
+  for (const task of set?.tasks ?? []) {
+    const name = task.metadata.name;
+    const snapshot = input.tasks.get(name)?.getSnapshot();
+    const phase = String(snapshot?.value ?? "Pending");
+    const previous = (await readTaskStatus(input.dir, name)).status?.conditions ?? [];
+    const details = await readTaskDetails(input.db, name);
+    const lastGate = details.gates.length === 0 ? null : details.gates.every((g) => g.state === "passed");
+    const updates = [
+      cond("Ready", phase === "Merged", phase, phase === "Merged" ? "merged into the integration branch" : `task is ${phase}`, generation),
+      cond("GatePassed", lastGate === true, lastGate === null ? "NotRun" : lastGate ? "Passed" : "Failed", lastGate === null ? "no gate has run yet" : `gate attempt ${details.gates[0]!.attempt}: ${details.gates.map((g) => `${g.command} ${g.state}`).join(", ")}`, generation),
+      cond("Merged", phase === "Merged", details.merge?.state ?? "NotQueued", details.merge?.mergeSha ? `merged as ${details.merge.mergeSha}` : (details.merge?.reason ?? "not merged yet"), generation),
+      cond("Stalled", phase === "Failed", phase === "Failed" ? "Failed" : "Progressing", snapshot?.context.reason ?? "no problem", generation),
+    ];
+    await writeTaskStatus(input.dir, name, {
+      observedGeneration: generation,
+      phase,
+      conditions: apply(previous, updates, now),
+      details: { stage: task.spec.stage, role: task.spec.role, attempt: snapshot?.context.attempt ?? 1, gateAttempts: snapshot?.context.gateAttempts ?? 0, resolveAttempts: snapshot?.context.resolveAttempts ?? 0, ...details, ...(snapshot?.context.reason ? { reason: snapshot.context.reason } : {}) },
+    });
+  }
+  const m = input.manifests;
+  await writeControllerStatus(input.dir, {
+    observedGeneration: generation || null,
+    phase: m.errors.length > 0 ? "Degraded" : set === null ? "Pending" : "Reconciling",
+    conditions: [],
+    lastAttemptedRevision: m.attempted.revision,
+    lastAppliedRevision: m.appliedRevision,
+    sourceDirty: m.attempted.dirty,
+    manifestErrors: m.errors,
+  });
+}

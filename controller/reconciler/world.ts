@@ -1,0 +1,25 @@
+import type { ResolvedAgent } from "../core/agent-profiles.js";
+import type { CapacityLimits } from "../core/capacity.js";
+import type { ManifestSet, TaskManifest } from "../core/manifest-types.js";
+import type { ProjectConfig } from "../core/project-config.js";
+import type { Ledger } from "../../state/ledger.js";
+import type { Logger } from "pino";
+
+/** What every effect sees: the applied manifests, resolved, and the ledger. Re-read on every call. */
+export interface World {
+  readonly dir: string;
+  readonly db: Ledger;
+  readonly logger: Logger;
+  readonly actor: string;
+  readonly set: ManifestSet;
+  readonly config: ProjectConfig;
+  readonly agents: readonly ResolvedAgent[];
+  readonly limits: CapacityLimits;
+  /** Whether the task (or its stage, or the project) is paused right now. */
+  isPaused(task: TaskManifest): boolean;
+}
+
+/** Paused by a manifest (`paused: true`) or by a person (`gaffer pause`). */
+export function isTaskPaused(set: ManifestSet, pauses: ReadonlySet<string>, task: TaskManifest): boolean {
+  return set.project.spec.paused === true || task.spec.paused === true || pauses.has("project") || pauses.has(`stage/${task.spec.stage}`) || pauses.has(`task/${task.metadata.name}`);
+}

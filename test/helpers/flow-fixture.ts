@@ -1,0 +1,115 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { git, gitRepo } from "./git-repo.js";
+import { tempDir } from "./temp.js";
+
+export const APPROVER = "alice@example.com";
+export const MANIFEST_AUTHOR = "author@example.com";
+
+export interface FlowFixture {
+  /** The control repo (manifests/, status/, memory/). */
+  readonly dir: string;
+  /** The target repo the agents work on (`spec.repo: ../target`). */
+  readonly target: string;
+  readonly socket: string;
+}
+
+export interface FlowOptions {
+  /** Extra YAML appended under the Project's spec. */
+  readonly projectSpec?: string;
+  /** Build tasks: name -> scripted-agent prompt. */
+  readonly buildTasks?: Readonly<Record<string, string>>;
+  /** Gate commands for the build stage, as YAML flow lists. */
+  readonly gate?: string;
+  readonly capacity?: number;
+}
+
+/** Commits paths in `dir` as `email`. */
+export function commitAs(dir: string, email: string, message: string, ...paths: string[]): void {
+  git(dir, "add", "--", ...paths);
+  git(dir, "-c", `user.email=${email}`, "-c", "user.name=someone", "commit", "-q", "-m", message, "--", ...paths);
+}
+
+/**
+ * A control repo and a target repo side by side: plan (no approval) ->
+ * build (approval by alice), the scripted agent, one tmux socket per test.
+ */
+export function flowFixture(options: FlowOptions = {}): FlowFixture {
+  const root = tempDir("gaffer-flow-");
+  const target = join(root, "target");
+  const dir = join(root, "control");
+  mkdirSync(target);
+  mkdirSync(dir);
+  for (const repo of [target, dir]) {
+    git(repo, "init", "-q", "-b", "main");
+    git(repo, "config", "user.email", "dev@example.com");
+    git(repo, "config", "user.name", "Dev");
+    git(repo, "config", "gc.auto", "0");
+    git(repo, "config", "commit.gpgsign", "false");
+  }
+  writeFileSync(join(target, "README.md"), "# target\n");
+  writeFileSync(join(target, "app.txt"), "version = 1\n");
+  git(target, "add", ".");
+  git(target, "commit", "-q", "-m", "chore: initial commit");
+  const socket = `gaffer-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  mkdirSync(join(dir, "manifests"));
+  writeFileSync(join(dir, ".gitignore"), ".gaffer/\n");
+  writeFileSync(join(dir, "manifests/project.yaml"), `apiVersion: gaffer/v1
+kind: Project
+metadata:
+  name: flow
+spec:
+  repo: ../target
+  tmuxSocket: ${socket}
+  capacity:
+    global: ${options.capacity ?? 3}
+  policy:
+    approvers: [${APPROVER}]
+${options.projectSpec ?? ""}`);
+  writeFileSync(join(dir, "manifests/agents.yaml"), `apiVersion: gaffer/v1
+kind: AgentPool
+metadata:
+  name: pool
+spec:
+  agents:
+    - name: scripted
+      profile: scripted
+      capacity: ${options.capacity ?? 3}
+      idleAfterMs: 200
+`);
+  writeFileSync(join(dir, "manifests/playbook.yaml"), `apiVersion: gaffer/v1
+kind: Playbook
+metadata:
+  name: flow
+spec:
+  stages:
+    - name: plan
+      approval: none
+      roles:
+        - name: planner
+          allowedAgents: [scripted]
+    - name: build
+      needs: [plan]
+      roles:
+        - name: builder
+          count: 3
+          allowedAgents: [scripted]
+      gate:
+        commands: ${options.gate ?? "[[git, diff, --check, HEAD~1]]"}
+`);
+  const tasks = options.buildTasks ?? { "add-a": "write a.txt <<<alpha\ncommit feat(add-a): add a" };
+  const docs = [
+    taskDoc("write-plan", "plan", "planner", "write PLAN.md <<<plan: build the tasks\ncommit docs(write-plan): plan"),
+    ...Object.entries(tasks).map(([name, prompt]) => taskDoc(name, "build", "builder", prompt)),
+  ];
+  writeFileSync(join(dir, "manifests/tasks.yaml"), docs.join("---\n"));
+  commitAs(dir, MANIFEST_AUTHOR, "feat: manifests", "manifests", ".gitignore");
+  return { dir, target, socket };
+}
+
+function taskDoc(name: string, stage: string, role: string, prompt: string): string {
+  const body = prompt.split("\n").map((l) => `    ${l}`).join("\n");
+  return `apiVersion: gaffer/v1\nkind: Task\nmetadata:\n  name: ${name}\nspec:\n  stage: ${stage}\n  role: ${role}\n  prompt: |\n${body}\n`;
+}
+
+export { gitRepo };
