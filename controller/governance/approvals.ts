@@ -45,10 +45,22 @@ export async function evaluateApprovals(input: EvaluateApprovalsInput): Promise<
   return judgeApprovals({ stage: input.stage, file: read.file, request, policy: input.policy, facts, malformed: read.malformed, manifestAuthor });
 }
 
-/** Blame of the working-tree file against HEAD; an untracked file or a dir outside git blames as all uncommitted. */
+/**
+ * Blame of the working-tree file against HEAD; an untracked file or a dir
+ * outside git blames as all uncommitted. NOTE: blame applies `.mailmap` to
+ * author emails (and honours blame.ignoreRevsFile), either of which a
+ * committer could use to pass as an approver, so ignore-revs is switched off
+ * and the raw author emails are read again with `%ae`.
+ */
 export async function blameFile(dir: string, file: string): Promise<Map<number, BlameLine>> {
-  const result = await runGit(dir, ["blame", "--porcelain", "--", file], { check: false });
-  return result.exitCode === 0 ? parseBlamePorcelain(result.stdout) : new Map();
+  const result = await runGit(dir, ["-c", "blame.ignoreRevsFile=", "blame", "--porcelain", "--", file], { check: false });
+  if (result.exitCode !== 0) return new Map();
+  const lines = parseBlamePorcelain(result.stdout);
+  const shas = [...new Set([...lines.values()].filter((l) => l.committed).map((l) => l.sha))];
+  if (shas.length === 0) return lines;
+  const raw = await runGit(dir, ["show", "-s", "--format=%H%x00%ae%x00%an", ...shas]);
+  const authors = new Map(raw.stdout.trim().split("\n").map((l) => l.split("\0")).map(([sha, email, name]) => [sha!, { authorEmail: email ?? "", authorName: name ?? "" }]));
+  return new Map([...lines].map(([n, l]) => [n, l.committed ? { ...l, ...(authors.get(l.sha) ?? { authorEmail: "", authorName: "" }) } : l]));
 }
 
 /**

@@ -59,6 +59,15 @@ describe("approvals verified against git", () => {
     expect(judgement.verdicts[0]!.message).toBe(`${FILE}:23: committed by ${MALLORY} (commit ${sha.slice(0, 7)}), who is not in policy.approvers (${ALICE}, ${BOB}): an approver must commit it, or add ${MALLORY} to policy.approvers`);
   });
 
+  it("reads raw author emails: a committed .mailmap cannot turn a committer into an approver", async () => {
+    const dir = await governanceRepo({ request: REQ });
+    writeFileSync(join(dir, ".mailmap"), `Alice <${ALICE}> <${MALLORY}>\n`);
+    commitAs(dir, MALLORY, "chore: mailmap", [".mailmap"]);
+    await addEntry(dir, "build", REQ.id, "approved");
+    commitAs(dir, MALLORY, "approve", [FILE]);
+    expect(await judge(dir)).toMatchObject({ status: "False", reason: "Unauthorized" });
+  });
+
   it("refuses self-approval by the author of the manifest change", async () => {
     const dir = await governanceRepo({ request: REQ, manifestAuthor: ALICE });
     const manifestSha = (await import("../helpers/git-repo.js")).git(dir, "log", "-1", "--format=%H", "--", "manifests");
