@@ -21,6 +21,10 @@ export interface CommandsTable {
   summary: string | null;
   /** JSON evidence for the last transition (screen hash, rule, attempts). */
   evidence: string | null;
+  /** Process delivering it (`pid@host`), while it holds the lease (migration 0004). */
+  owner: string | null;
+  /** ISO time the delivery lease ends; after that another process may take over. */
+  lease_until: string | null;
 }
 
 export type CommandRow = Selectable<CommandsTable>;

@@ -25,6 +25,14 @@ export interface SessionsTable {
   updated_at: string;
   closed_at: string | null;
   close_reason: string | null;
+  /** When the screen hash last changed (migration 0004). */
+  screen_changed_at: string | null;
+  /** Rate-limit backoff: no command is delivered before this ISO time. */
+  backoff_until: string | null;
+  /** JSON argv the agent was started with (restarts reuse it). */
+  argv: string | null;
+  /** Exit status of the agent's process when it died. */
+  last_exit_status: number | null;
 }
 
 export type SessionRow = Selectable<SessionsTable>;

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import * as m0001 from "./0001_create_events.js";
 import * as m0002 from "./0002_create_sessions.js";
 import * as m0003 from "./0003_create_workflow.js";
+import * as m0004 from "./0004_session_delivery.js";
 import * as m0005 from "./0005_create_merge_leases.js";
 import * as m0007 from "./0007_controller_state.js";
 
@@ -10,6 +11,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_create_events": m0001,
   "0002_create_sessions": m0002,
   "0003_create_workflow": m0003,
+  "0004_session_delivery": m0004,
   "0005_create_merge_leases": m0005,
   "0007_controller_state": m0007,
 };

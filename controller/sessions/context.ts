@@ -1,0 +1,88 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { ResolvedAgent } from "../core/agent-profiles.js";
+import type { CapacityLimits } from "../core/capacity.js";
+import { classify, type StatusEvidence } from "../core/screen-status.js";
+import { NotFoundError } from "../errors.js";
+import type { PaneState, Tmux } from "../ports.js";
+import type { Ledger } from "../../state/ledger.js";
+import { recordObservation, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
+
+/** Delivery and polling timings (ms). Defaults follow what others found reliable (AGENT-PROFILES.md). */
+export interface SessionTiming {
+  /** Poll interval while waiting for a screen. */
+  readonly pollMs: number;
+  /** How long to wait for a pasted text to echo. */
+  readonly echoTimeoutMs: number;
+  /** After Enter, how long to wait for busy or a screen change before pressing Enter again. */
+  readonly enterRetryMs: number;
+  /** Extra Enters before the command is `stranded`. */
+  readonly maxEnterRetries: number;
+  /** How long a delivering process holds a command before another may take over. */
+  readonly leaseMs: number;
+}
+
+export const DEFAULT_TIMING: SessionTiming = { pollMs: 25, echoTimeoutMs: 2000, enterRetryMs: 3000, maxEnterRetries: 2, leaseMs: 60_000 };
+
+/** Everything the session service needs: passed in by the CLI, the controller and the MCP server. */
+export interface SessionServiceContext {
+  readonly db: Ledger;
+  readonly tmux: Tmux;
+  readonly limits: CapacityLimits;
+  /** Who acts (`cli:alice`, `controller`, `mcp:...`): every event carries it. */
+  readonly actor: string;
+  /** The AgentPool agents, resolved. */
+  readonly agents: readonly ResolvedAgent[];
+  readonly timing?: Partial<SessionTiming>;
+}
+
+export function timingOf(ctx: SessionServiceContext): SessionTiming {
+  return { ...DEFAULT_TIMING, ...ctx.timing };
+}
+
+export function findAgent(ctx: SessionServiceContext, name: string): ResolvedAgent {
+  const agent = ctx.agents.find((a) => a.name === name);
+  if (agent === undefined) throw new NotFoundError(`no agent "${name}" in any AgentPool (have: ${ctx.agents.map((a) => a.name).join(", ") || "none"})`);
+  return agent;
+}
+
+/** A process-unique owner id for delivery leases. */
+export function newOwnerId(): string {
+  return `${process.pid}@${hostname()}#${randomBytes(3).toString("hex")}`;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lines captured for status: the visible screen (tmux sessions are 50 rows). */
+export const SCREEN_LINES = 50;
+
+/** One look at a session: screen, classification (persisted) and the pane's liveness. */
+export interface Observation {
+  readonly screen: string;
+  readonly evidence: StatusEvidence;
+  readonly pane: PaneState | null;
+  readonly session: SessionRecord;
+}
+
+const STATE_OF: Readonly<Record<string, SessionState | null>> = { idle: "Idle", running: "Running", waiting: "Waiting", error: null, unknown: null };
+
+/**
+ * Captures and classifies a session's screen, recording the hash, its change
+ * time and any status change (a `SessionStatusChanged` event). Stability is
+ * measured from the ledger, so it holds across processes.
+ */
+export async function observeSession(ctx: SessionServiceContext, session: SessionRecord, agent: ResolvedAgent): Promise<Observation> {
+  const pane = await ctx.tmux.paneState(session.tmuxName);
+  const screen = pane === null ? "" : await ctx.tmux.capturePane(session.tmuxName, SCREEN_LINES);
+  const quick = classify(screen, agent.rules, { stableForMs: 0, idleAfterMs: agent.idleAfterMs, tailLines: agent.statusLines });
+  const unchangedSince = quick.screenHash === session.statusHash && session.screenChangedAt !== null ? Date.parse(session.screenChangedAt) : Date.now();
+  const evidence = quick.settling ? classify(screen, agent.rules, { stableForMs: Date.now() - unchangedSince, idleAfterMs: agent.idleAfterMs, tailLines: agent.statusLines }) : quick;
+  const state = pane === null || pane.dead ? null : STATE_OF[evidence.status] ?? null;
+  const updated = await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state }, ctx.actor);
+  return { screen, evidence, pane, session: updated };
+}
+
+/** Fills `{model}`, `{worktree}`, `{session}` in an argv template (each element stays one argument). */
+export function renderArgv(template: readonly string[], vars: { readonly model: string; readonly worktree: string; readonly session: string }): string[] {
+  return template.map((part) => part.replace(/\{(model|worktree|session)\}/g, (_, key: "model" | "worktree" | "session") => vars[key]));
+}

@@ -1,0 +1,101 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import type { ResolvedAgent } from "../core/agent-profiles.js";
+import { sessionNameFor } from "../adapters/tmux.js";
+import { NotFoundError, SessionStartError } from "../errors.js";
+import { releaseCapacity, reserveCapacity, setReservationHolder } from "../../state/capacity.repository.js";
+import { getSession, insertSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
+import { findAgent, observeSession, renderArgv, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
+
+export interface CreateSessionInput {
+  /** The task the session works on; its name is the base of the session id. */
+  readonly task: string;
+  readonly agent: string;
+  /** Defaults to the agent's first model. */
+  readonly model?: string;
+  /** Capacity role (default `worker`). */
+  readonly role?: string;
+  readonly stage?: string | null;
+  /** Directory the agent starts in (a worktree or the target repo). */
+  readonly worktree: string;
+}
+
+function pickModel(agent: ResolvedAgent, model: string | undefined): string {
+  if (model === undefined) return agent.models[0] ?? "default";
+  if (agent.models.length > 0 && !agent.models.includes(model)) {
+    throw new NotFoundError(`agent "${agent.name}" has no model "${model}" (has: ${agent.models.join(", ")}); pick one or add it to the AgentPool`);
+  }
+  return model;
+}
+
+function checkDir(dir: string): string {
+  const path = resolve(dir);
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new NotFoundError(`worktree directory ${path} does not exist; create the worktree first (\`gaffer worktree create\`) or pass --worktree`);
+  return path;
+}
+
+/**
+ * Starts an agent session: reserves capacity first (one transaction), starts
+ * tmux in the worktree with the agent's argv, waits for its ready screen
+ * within `startupTimeoutMs`, and records the session. On any failure the
+ * reservation is released and the reason recorded (`SessionStartFailed`).
+ */
+export async function createSession(ctx: SessionServiceContext, input: CreateSessionInput): Promise<SessionRecord> {
+  const agent = findAgent(ctx, input.agent);
+  const model = pickModel(agent, input.model);
+  const id = sessionNameFor(input.task, randomBytes(4).toString("hex").slice(0, 6));
+  const worktree = checkDir(input.worktree);
+  const argv = renderArgv(agent.command, { model, worktree, session: id });
+  const role = input.role ?? "worker";
+  const reservation = await reserveCapacity(ctx.db, ctx.limits, { agent: agent.name, role, stage: input.stage ?? null, task: input.task, holder: `pending:${id}`, actor: ctx.actor });
+  try {
+    await insertSession(ctx.db, { id, task: input.task, stage: input.stage ?? null, role, agent: agent.name, model, tmuxSocket: ctx.tmux.socket, tmuxName: id, worktree, reservationId: reservation.id, argv }, ctx.actor);
+    await setReservationHolder(ctx.db, reservation.id, id);
+    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, env: agent.env });
+    const seen = await waitUntilStarted(ctx, id, agent);
+    await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, {
+      actor: ctx.actor, action: "SessionCreated", subject: sessionSubject(id),
+      payload: { task: input.task, agent: agent.name, model, role, worktree, tmuxName: id, tmuxSocket: ctx.tmux.socket, panePid: seen.pane?.pid ?? null, rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash },
+    });
+    return (await getSession(ctx.db, id))!;
+  } catch (error) {
+    await failStart(ctx, id, reservation.id, error);
+    throw error;
+  }
+}
+
+/** Polls until the agent shows its ready (or a waiting) screen; a dead pane, an error screen or the timeout is a start failure. */
+export async function waitUntilStarted(ctx: SessionServiceContext, id: string, agent: ResolvedAgent): Promise<Observation> {
+  const deadline = Date.now() + agent.startupTimeoutMs;
+  let last: Observation | null = null;
+  for (;;) {
+    const session = (await getSession(ctx.db, id))!;
+    last = await observeSession(ctx, session, agent);
+    const { evidence, pane } = last;
+    if (pane === null || pane.dead) throw startError(id, `the agent exited during start-up (status ${pane?.exitStatus ?? "unknown"})`, last);
+    if (evidence.ruleKind === "ready" || evidence.status === "waiting") return last;
+    if (evidence.status === "error") throw startError(id, `the agent showed an error at start-up: ${evidence.matched}`, last);
+    if (Date.now() > deadline) throw startError(id, `no ready screen within ${agent.startupTimeoutMs} ms (status ${evidence.status})`, last);
+    await sleep(timingOf(ctx).pollMs * 2);
+  }
+}
+
+function startError(id: string, reason: string, seen: Observation): SessionStartError {
+  const tail = seen.screen.split("\n").slice(-8).join("\n");
+  return new SessionStartError(`session ${id} did not start: ${reason}; the last screen lines are in the ledger (\`gaffer log --subject session/${id}\`)`, {
+    details: { sessionId: id, reason, screenTail: tail, rule: seen.evidence.ruleId, matched: seen.evidence.matched, exitStatus: seen.pane?.exitStatus ?? null },
+  });
+}
+
+async function failStart(ctx: SessionServiceContext, id: string, reservationId: string, error: unknown): Promise<void> {
+  const reason = error instanceof Error ? error.message : String(error);
+  await ctx.tmux.killSession(id).catch(() => false);
+  if ((await getSession(ctx.db, id)) !== undefined) {
+    const details = (error as { details?: Record<string, unknown> }).details ?? {};
+    await updateSession(ctx.db, id, { state: "Failed", closed_at: new Date().toISOString(), close_reason: `start failed: ${reason}`, last_exit_status: (details.exitStatus as number | null | undefined) ?? null }, {
+      actor: ctx.actor, action: "SessionStartFailed", subject: sessionSubject(id), payload: { reason, ...details },
+    });
+  }
+  await releaseCapacity(ctx.db, reservationId, ctx.actor, `session ${id} failed to start`);
+}

@@ -1,0 +1,131 @@
+import { parseResetTime } from "../core/screen-status.js";
+import type { PaneState } from "../ports.js";
+import { releaseCapacity } from "../../state/capacity.repository.js";
+import { requeueUndelivered, transitionSessionCommands } from "../../state/commands.repository.js";
+import { nowIso } from "../../state/ledger.js";
+import { getSession, listSessions, sessionSubject, updateSession, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
+import { findAgent, observeSession, sleep, type SessionServiceContext } from "./context.js";
+import { waitUntilStarted } from "./create-session.js";
+import { drainQueue } from "./send-command.js";
+
+/** What a health check found. */
+export interface HealthReport {
+  readonly sessionId: string;
+  readonly state: SessionState;
+  /** Why the state is what it is (crash reason, stuck duration, backoff deadline). */
+  readonly reason: string | null;
+  readonly status: string;
+  readonly rule: string | null;
+}
+
+const LIVE: readonly SessionState[] = ["Starting", "Idle", "Running", "Waiting", "Stuck", "Backoff"];
+
+/**
+ * The pane's process or the tmux session died: `Crashed`, with the exit
+ * status. Commands in flight are `failed` (never sent again: the agent may
+ * have acted on them); undelivered ones return to the queue for the restart.
+ */
+export async function markCrashed(ctx: SessionServiceContext, session: SessionRecord, pane: PaneState | null): Promise<boolean> {
+  const reason = pane === null ? "the tmux session is gone" : `the agent process exited (status ${pane.exitStatus ?? "unknown"})`;
+  const agent = findAgent(ctx, session.agent);
+  const backoff = agent.restartBackoffMs * 2 ** session.restarts;
+  const screen = pane === null ? "" : await ctx.tmux.capturePane(session.tmuxName, 8).catch(() => "");
+  const marked = await updateSession(ctx.db, session.id, { state: "Crashed", last_exit_status: pane?.exitStatus ?? null, backoff_until: new Date(Date.now() + backoff).toISOString() }, {
+    actor: ctx.actor, action: "SessionCrashed", subject: sessionSubject(session.id), payload: { reason, exitStatus: pane?.exitStatus ?? null, panePid: session.panePid, screenTail: screen, restartAfterMs: backoff },
+  }, LIVE);
+  if (!marked) return false;
+  await transitionSessionCommands(ctx.db, session.id, { to: "failed", from: ["acknowledged"], actor: ctx.actor, evidence: { reason: `session crashed: ${reason}`, resent: false } });
+  await requeueUndelivered(ctx.db, session.id, ctx.actor);
+  return true;
+}
+
+/**
+ * One health check: Crashed when the tmux session or the pane's process
+ * died; Stuck when running with no screen change for `stuckAfterMs`;
+ * Backoff while a rate-limit line shows (until its reset time, or the
+ * agent's `rateLimitDelayMs`). Every change is ledgered.
+ */
+export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: string): Promise<HealthReport> {
+  const session = (await getSession(ctx.db, sessionId))!;
+  const report = (s: SessionRecord, reason: string | null): HealthReport => ({ sessionId, state: s.state, reason, status: s.status, rule: s.statusRule });
+  if (!LIVE.includes(session.state)) return report(session, session.closeReason);
+  const agent = findAgent(ctx, session.agent);
+  const seen = await observeSession(ctx, session, agent);
+  if (seen.pane === null || seen.pane.dead) {
+    await markCrashed(ctx, seen.session, seen.pane);
+    return report((await getSession(ctx.db, sessionId))!, seen.pane === null ? "tmux session gone" : `exit status ${seen.pane.exitStatus ?? "unknown"}`);
+  }
+  const now = Date.now();
+  if (seen.evidence.ruleKind === "rateLimit") {
+    const until = Math.max(parseResetTime(seen.evidence.matched ?? "", now) ?? now + agent.rateLimitDelayMs, now);
+    if (seen.session.state !== "Backoff") {
+      await updateSession(ctx.db, sessionId, { state: "Backoff", backoff_until: new Date(until).toISOString() }, { actor: ctx.actor, action: "SessionBackoff", subject: sessionSubject(sessionId), payload: { until: new Date(until).toISOString(), rule: seen.evidence.ruleId, matched: seen.evidence.matched } });
+    }
+    return report((await getSession(ctx.db, sessionId))!, `rate limited until ${new Date(until).toISOString()}`);
+  }
+  if (seen.session.state === "Backoff" && (seen.session.backoffUntil === null || Date.parse(seen.session.backoffUntil) <= now)) {
+    await updateSession(ctx.db, sessionId, { state: "Idle", backoff_until: null }, { actor: ctx.actor, action: "SessionBackoffEnded", subject: sessionSubject(sessionId), payload: { status: seen.evidence.status } });
+  }
+  const quietMs = now - Date.parse(seen.session.screenChangedAt ?? nowIso());
+  if (seen.evidence.status === "running" && quietMs >= agent.stuckAfterMs) {
+    await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload: { quietMs, rule: seen.evidence.ruleId, screenHash: seen.evidence.screenHash } }, ["Running", "Idle", "Waiting"]);
+    return report((await getSession(ctx.db, sessionId))!, `no screen change for ${quietMs} ms while running`);
+  }
+  return report((await getSession(ctx.db, sessionId))!, null);
+}
+
+export type RecoveryOutcome = "restarted" | "backing-off" | "failed" | "not-needed";
+
+/**
+ * Restarts a Crashed or Stuck session in the same worktree with the same
+ * argv, after its backoff, while `restarts < maxRestarts`; beyond that the
+ * session is Failed and its capacity released. After a restart the queued
+ * commands (those that never reached `acknowledged`) are delivered again;
+ * `done` commands never are.
+ */
+export async function recoverSession(ctx: SessionServiceContext, sessionId: string, options: { resend?: boolean } = {}): Promise<RecoveryOutcome> {
+  const session = (await getSession(ctx.db, sessionId))!;
+  if (session.state !== "Crashed" && session.state !== "Stuck") return "not-needed";
+  const agent = findAgent(ctx, session.agent);
+  if (session.restarts >= agent.maxRestarts) return giveUp(ctx, session, `crashed and maxRestarts (${agent.maxRestarts}) reached`);
+  if (session.state === "Crashed" && session.backoffUntil !== null && Date.parse(session.backoffUntil) > Date.now()) return "backing-off";
+  if (!(await updateSession(ctx.db, sessionId, { state: "Restarting" }, { actor: ctx.actor, action: "SessionRestarting", subject: sessionSubject(sessionId), payload: { attempt: session.restarts + 1, was: session.state } }, ["Crashed", "Stuck"]))) return "not-needed";
+  await ctx.tmux.killSession(session.tmuxName);
+  if (session.state === "Stuck") {
+    await transitionSessionCommands(ctx.db, sessionId, { to: "failed", from: ["acknowledged"], actor: ctx.actor, evidence: { reason: "session stuck; restarted", resent: false } });
+    await requeueUndelivered(ctx.db, sessionId, ctx.actor);
+  }
+  try {
+    await ctx.tmux.newSession({ name: session.tmuxName, cwd: session.worktree, argv: session.argv, env: agent.env });
+    const seen = await waitUntilStarted(ctx, sessionId, agent);
+    await updateSession(ctx.db, sessionId, { state: "Idle", pane_pid: seen.pane?.pid ?? null, restarts: session.restarts + 1, backoff_until: null }, {
+      actor: ctx.actor, action: "SessionRestarted", subject: sessionSubject(sessionId), payload: { attempt: session.restarts + 1, panePid: seen.pane?.pid ?? null, worktree: session.worktree, rule: seen.evidence.ruleId },
+    });
+  } catch (error) {
+    await ctx.tmux.killSession(session.tmuxName).catch(() => false);
+    const backoff = agent.restartBackoffMs * 2 ** (session.restarts + 1);
+    await updateSession(ctx.db, sessionId, { state: "Crashed", restarts: session.restarts + 1, backoff_until: new Date(Date.now() + backoff).toISOString() }, { actor: ctx.actor, action: "SessionRestartFailed", subject: sessionSubject(sessionId), payload: { reason: (error as Error).message } });
+    return "backing-off";
+  }
+  if (options.resend !== false) await drainQueue(ctx, sessionId);
+  return "restarted";
+}
+
+async function giveUp(ctx: SessionServiceContext, session: SessionRecord, reason: string): Promise<RecoveryOutcome> {
+  await ctx.tmux.killSession(session.tmuxName).catch(() => false);
+  await transitionSessionCommands(ctx.db, session.id, { to: "failed", from: ["issued"], actor: ctx.actor, evidence: { reason } });
+  await updateSession(ctx.db, session.id, { state: "Failed", closed_at: nowIso(), close_reason: reason }, { actor: ctx.actor, action: "SessionFailed", subject: sessionSubject(session.id), payload: { reason, restarts: session.restarts } });
+  if (session.reservationId !== null) await releaseCapacity(ctx.db, session.reservationId, ctx.actor, `session ${session.id} failed: ${reason}`);
+  return "failed";
+}
+
+/** Checks and recovers every open session each `intervalMs` until `signal` aborts (the controller's health loop). */
+export async function superviseSessions(ctx: SessionServiceContext, options: { intervalMs: number; signal: AbortSignal }): Promise<void> {
+  while (!options.signal.aborted) {
+    for (const session of await listSessions(ctx.db)) {
+      const health = await checkSessionHealth(ctx, session.id);
+      if (health.state === "Crashed" || health.state === "Stuck") await recoverSession(ctx, session.id);
+    }
+    await sleep(options.intervalMs);
+  }
+}

@@ -1,0 +1,125 @@
+import type { ResolvedAgent } from "../core/agent-profiles.js";
+import { tailOf } from "../core/screen-status.js";
+import { validatePasteText } from "../adapters/tmux.js";
+import { claimNextCommand, enqueueCommand, getCommand, releaseClaim, transitionCommand, transitionSessionCommands, UNDELIVERED, type CommandRecord, type CommandState } from "../../state/commands.repository.js";
+import { getSession, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
+import { findAgent, newOwnerId, observeSession, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
+import { deliverCommand } from "./deliver.js";
+import { markCrashed } from "./health.js";
+
+export interface SendCommandInput {
+  /** Explicit target: there is no default session. */
+  readonly sessionId: string;
+  readonly text: string;
+  /** Return once the command reached this state (default `acknowledged`). */
+  readonly waitFor?: "acknowledged" | "done";
+  /** Give up waiting after this long (default 10 minutes); a command still queued then is `failed`. */
+  readonly timeoutMs?: number;
+  readonly idempotencyKey?: string;
+}
+
+const REACHED: Readonly<Record<"acknowledged" | "done", readonly CommandState[]>> = {
+  acknowledged: ["acknowledged", "done", "failed", "stranded"],
+  done: ["done", "failed", "stranded"],
+};
+
+/**
+ * Sends text to one session through its FIFO: enqueue (`issued`), wait for
+ * the turn (earlier commands delivered and done, or the agent asking a
+ * question), deliver with confirmation, and optionally wait until done.
+ * Serialized across processes by the ledger; never falls back to another session.
+ */
+export async function sendCommand(ctx: SessionServiceContext, input: SendCommandInput): Promise<CommandRecord> {
+  const session = await requireOpenSession(ctx.db, input.sessionId);
+  const text = validatePasteText(input.text);
+  const command = await enqueueCommand(ctx.db, { sessionId: session.id, text, sender: ctx.actor, ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }) });
+  const target = REACHED[input.waitFor ?? "acknowledged"];
+  const done = await driveQueue(ctx, session.id, { until: async () => target.includes((await getCommand(ctx.db, command.id))!.state), timeoutMs: input.timeoutMs ?? 600_000 });
+  if (!done) {
+    await transitionCommand(ctx.db, command.id, { to: "failed", from: ["issued"], actor: ctx.actor, evidence: { reason: `still queued after ${input.timeoutMs ?? 600_000} ms` } });
+  }
+  return (await getCommand(ctx.db, command.id))!;
+}
+
+/** Delivers every queued command of a session (after a restart, or from the controller loop). */
+export async function drainQueue(ctx: SessionServiceContext, sessionId: string, timeoutMs = 60_000): Promise<boolean> {
+  return driveQueue(ctx, sessionId, { until: async () => (await transitionlessPending(ctx, sessionId)) === 0, timeoutMs });
+}
+
+async function transitionlessPending(ctx: SessionServiceContext, sessionId: string): Promise<number> {
+  const rows = await ctx.db.selectFrom("commands").select("id").where("session_id", "=", sessionId).where("state", "in", [...UNDELIVERED]).execute();
+  return rows.length;
+}
+
+/**
+ * The queue loop one process runs while it has something waiting: observe
+ * the screen, finish in-flight commands when the agent is idle again, and
+ * claim + deliver the next command when it is this session's turn.
+ */
+async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: { until: () => Promise<boolean>; timeoutMs: number }): Promise<boolean> {
+  const owner = newOwnerId();
+  const deadline = Date.now() + goal.timeoutMs;
+  const pollMs = timingOf(ctx).pollMs;
+  while (!(await goal.until())) {
+    if (Date.now() > deadline) return false;
+    const session = await requireOpenSession(ctx.db, sessionId).catch(async (error: unknown) => {
+      await failQueued(ctx, sessionId, "the session was closed");
+      throw error;
+    });
+    if (await deliverable(ctx, session, owner)) continue;
+    await sleep(pollMs);
+  }
+  return true;
+}
+
+/** One turn of the loop; true when it delivered something (so the next turn comes at once). */
+async function deliverable(ctx: SessionServiceContext, session: SessionRecord, owner: string): Promise<boolean> {
+  if (["Crashed", "Restarting", "Starting", "Stuck"].includes(session.state)) return false;
+  if (session.backoffUntil !== null && Date.parse(session.backoffUntil) > Date.now()) return false;
+  const agent = findAgent(ctx, session.agent);
+  const seen = await observeSession(ctx, session, agent);
+  if (seen.pane === null || seen.pane.dead) {
+    await markCrashed(ctx, seen.session, seen.pane);
+    return false;
+  }
+  if (seen.evidence.status === "idle") await finishInFlight(ctx, session.id, seen, agent);
+  if (seen.evidence.ruleKind === "rateLimit") return false;
+  const claim = await claimNextCommand(ctx.db, { sessionId: session.id, owner, leaseMs: timingOf(ctx).leaseMs, allowInFlight: seen.evidence.status === "waiting", actor: ctx.actor });
+  if (claim.kind !== "claimed") return false;
+  if (claim.command.state !== "issued") {
+    await releaseClaim(ctx.db, claim.command.id, owner);
+    return false;
+  }
+  const outcome = await deliverCommand({ ctx, session: seen.session, agent, command: claim.command, owner });
+  return outcome !== "lost";
+}
+
+/**
+ * The agent is idle again: every acknowledged command is finished. It is
+ * `failed` when an error rule matched in the output after its echo, else `done`.
+ */
+export async function finishInFlight(ctx: SessionServiceContext, sessionId: string, seen: Observation, agent: ResolvedAgent): Promise<void> {
+  const inFlight = await ctx.db.selectFrom("commands").select(["id", "text", "seq"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
+  if (inFlight.length === 0) return;
+  const history = await ctx.tmux.capturePane((await getSession(ctx.db, sessionId))!.tmuxName, 2000);
+  for (const command of inFlight) {
+    const error = errorAfterEcho(history, command.text, agent);
+    const evidence = { rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash, ...(error === null ? {} : { error }) };
+    await transitionCommand(ctx.db, command.id, { to: error === null ? "done" : "failed", from: ["acknowledged"], actor: ctx.actor, evidence, summary: error });
+  }
+}
+
+/** An error or rate-limit line printed after the command's echo, if any. */
+function errorAfterEcho(history: string, text: string, agent: ResolvedAgent): string | null {
+  const lines = tailOf(history, 0);
+  const probe = text.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop() ?? "";
+  let start = -1;
+  for (let i = lines.length - 1; i >= 0; i--) if (probe !== "" && lines[i]!.includes(probe)) { start = i; break; }
+  if (start === -1) return null;
+  const rules = agent.rules.filter((r) => r.kind === "error").map((r) => new RegExp(r.pattern));
+  return lines.slice(start + 1).find((line) => rules.some((re) => re.test(line)))?.trim() ?? null;
+}
+
+async function failQueued(ctx: SessionServiceContext, sessionId: string, reason: string): Promise<void> {
+  await transitionSessionCommands(ctx.db, sessionId, { to: "failed", from: ["issued"], actor: ctx.actor, evidence: { reason } });
+}
