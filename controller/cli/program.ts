@@ -2,11 +2,13 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { packagePath } from "../paths.js";
 import { registerApprovalCommands } from "./approval.command.js";
+import { registerController } from "./controller.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
 import { registerPlan } from "./plan.command.js";
 import { registerValidate } from "./validate.command.js";
+import { registerWorkspaceCommands } from "./workspace.command.js";
 
 const VERSION = (JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { version: string }).version;
 
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerLedgerCommands(program);
   registerApprovalCommands(program);
   registerMemoryCommands(program);
+  registerWorkspaceCommands(program);
+  registerController(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

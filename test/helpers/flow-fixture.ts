@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { git, gitRepo } from "./git-repo.js";
+import { execFileSync } from "node:child_process";
+import { onTestFinished } from "vitest";
 import { tempDir } from "./temp.js";
 
 export const APPROVER = "alice@example.com";
@@ -52,6 +54,13 @@ export function flowFixture(options: FlowOptions = {}): FlowFixture {
   git(target, "add", ".");
   git(target, "commit", "-q", "-m", "chore: initial commit");
   const socket = `gaffer-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  onTestFinished(() => {
+    try {
+      execFileSync("tmux", ["-L", socket, "kill-server"], { stdio: "ignore", env: { ...process.env, TMUX: "" } });
+    } catch {
+      // no server was started
+    }
+  });
   mkdirSync(join(dir, "manifests"));
   writeFileSync(join(dir, ".gitignore"), ".gaffer/\n");
   writeFileSync(join(dir, "manifests/project.yaml"), `apiVersion: gaffer/v1
@@ -88,11 +97,13 @@ spec:
       roles:
         - name: planner
           allowedAgents: [scripted]
+      gate:
+        commands: [[test, -f, PLAN.md]]
     - name: build
       needs: [plan]
       roles:
         - name: builder
-          count: 3
+          count: ${options.capacity ?? 3}
           allowedAgents: [scripted]
       gate:
         commands: ${options.gate ?? "[[git, diff, --check, HEAD~1]]"}

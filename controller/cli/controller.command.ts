@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import { resolve } from "node:path";
+import { createLogger } from "../adapters/logger.js";
+import { NotFoundError, UsageError } from "../errors.js";
+import { runController } from "../reconciler/run-controller.js";
+import { buildTaskEffects } from "../reconciler/task-effects.js";
+import { clearPause, setPause } from "../../state/controller.repository.js";
+import { withCommon, withControlDir, type CommonOptions } from "./context.js";
+import { printJson, printLine } from "./output.js";
+
+interface UpOptions extends CommonOptions {
+  readonly once?: boolean;
+  readonly resync?: string;
+}
+
+interface PauseOptions extends CommonOptions {
+  readonly all?: boolean;
+  readonly reason?: string;
+}
+
+export function registerController(program: Command): void {
+  withCommon(program.command("up").description("run the controller: reconcile manifests, approvals and the live world"))
+    .option("--once", "run passes until nothing more can happen without a person, then exit")
+    .option("--resync <ms>", "resync timer in ms", "30000")
+    .action(async (options: UpOptions) => {
+      const resyncMs = Number(options.resync);
+      if (!Number.isInteger(resyncMs) || resyncMs < 100) throw new UsageError(`--resync must be an integer >= 100 (got ${options.resync})`);
+      const dir = resolve(options.dir);
+      await runController({ dir, logger: createLogger(), effects: buildTaskEffects, once: options.once === true, resyncMs });
+    });
+
+  for (const verb of ["pause", "resume"] as const) {
+    withCommon(program.command(verb).argument("[target]", "a task or stage name").description(verb === "pause" ? "stop the controller sending anything to a task's, stage's or every session (human takeover)" : "let the controller continue; it re-reads the world first"))
+      .option("--all", "the whole project")
+      .option("--reason <text>", "why (recorded in the ledger)")
+      .action(async (target: string | undefined, options: PauseOptions) => {
+        if ((target === undefined) === (options.all !== true)) throw new UsageError(`${verb} takes a task or stage name, or --all`);
+        const result = await withControlDir(options, async (ctx) => {
+          const set = await ctx.loadManifests();
+          let subject = "project";
+          if (target !== undefined) {
+            if (set.tasks.some((t) => t.metadata.name === target)) subject = `task/${target}`;
+            else if (set.playbooks.some((p) => p.spec.stages.some((s) => s.name === target))) subject = `stage/${target}`;
+            else throw new NotFoundError(`no task or stage named "${target}"`);
+          }
+          const db = await ctx.openLedger();
+          const changed = verb === "pause" ? await setPause(db, subject, ctx.actor, options.reason ?? null) : await clearPause(db, subject, ctx.actor);
+          return { subject, changed };
+        });
+        if (options.json === true) printJson({ action: verb, ...result });
+        else if (!result.changed) printLine(`${result.subject} was already ${verb === "pause" ? "paused" : "running"}; nothing changed`);
+        else printLine(verb === "pause" ? `paused ${result.subject}: the controller sends nothing to its sessions; attach with \`gaffer session attach ID\`, then \`gaffer resume\`` : `resumed ${result.subject}: the controller re-reads the world and continues`);
+      });
+  }
+}

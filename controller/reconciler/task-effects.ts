@@ -1,0 +1,99 @@
+import { fromPromise } from "xstate";
+import { GitCli } from "../adapters/git.js";
+import { findTask } from "../core/project-config.js";
+import { NotFoundError } from "../errors.js";
+import { runGate, taskGate, missingGateReason, type GateResult } from "../gates/gate-runner.js";
+import type { EffectInput, GateOutcome, MergeOutcome, TaskEffects } from "../machines/task.machine.js";
+import { commitChanges } from "../workspace/commit.js";
+import type { WorkspaceContext } from "../workspace/context.js";
+import { resolveMergeConflict } from "../workspace/conflicts.js";
+import { mergeWorktree } from "../workspace/merge-queue.js";
+import { createWorktree } from "../workspace/worktrees.js";
+import { findActiveWorktree } from "../../state/worktrees.repository.js";
+import { AgentRunner } from "./agent-runner.js";
+import type { World } from "./world.js";
+
+const git = new GitCli();
+
+function workspace(world: World): WorkspaceContext {
+  return { db: world.db, git, config: world.config, manifests: world.set, controlDir: world.dir, actor: world.actor };
+}
+
+function requireManifest(world: World, name: string) {
+  const task = findTask(world.set, name);
+  if (task === undefined) throw new NotFoundError(`task ${name} is no longer in the manifests`);
+  return task;
+}
+
+/** The agent's prompt for one work round: the task's prompt, plus the gate's failure output after a failed round. */
+export function workPrompt(prompt: string, input: EffectInput): string {
+  if (input.feedback === null) return prompt;
+  return `${prompt.trimEnd()}\n\n# Round ${input.attempt}: the gate failed on your last change. Fix it. Gate output:\n${input.feedback
+    .split("\n")
+    .map((l) => `# ${l}`)
+    .join("\n")}`;
+}
+
+function gateSummary(result: GateResult): string {
+  const failed = result.commands.filter((c) => c.state === "failed").map((c) => `$ ${c.command.join(" ")} (exit ${c.exitCode ?? "timeout"})\n${c.outputTail.trim().split("\n").slice(-15).join("\n")}`);
+  const review = result.review !== null && !result.review.approved ? [`review by ${result.review.reviewer}: ${result.review.summary}`] : [];
+  return [...failed, ...review, ...(result.reason === null ? [] : [result.reason])].join("\n") || "gate failed";
+}
+
+/**
+ * The real effects of the task machine: git worktrees, agent sessions in
+ * tmux, policy-checked commits, gates, and the merge queue. Each is
+ * idempotent (worktrees are adopted, prompts carry idempotency keys, an
+ * empty commit is a no-op, the merge queue finds an already-merged branch),
+ * so a restarted controller can run the current state's effect again.
+ */
+export function buildTaskEffects(world: () => World): TaskEffects {
+  const agents = new AgentRunner(world);
+  return {
+    provisionWorktree: fromPromise<{ path: string; branch: string }, EffectInput>(async ({ input }) => {
+      const outcome = await createWorktree(workspace(world()), input.task);
+      return { path: outcome.worktree.path, branch: outcome.worktree.branch };
+    }),
+    runAgent: fromPromise<{ summary: string }, EffectInput>(async ({ input, signal }) => {
+      const w = world();
+      const task = requireManifest(w, input.task);
+      const worktree = await findActiveWorktree(w.db, input.task);
+      if (worktree === null) throw new NotFoundError(`task ${input.task} has no worktree`);
+      const result = await agents.run({ task, role: task.spec.role, worktree: worktree.path, text: workPrompt(task.spec.prompt, input), key: `task:${input.task}:work:${input.attempt}`, signal });
+      return { summary: result.summary };
+    }),
+    commitWork: fromPromise<{ sha: string | null }, EffectInput>(async ({ input }) => {
+      const w = world();
+      const session = await agents.lastSession(input.task);
+      const result = await commitChanges(workspace(w), { task: input.task, message: `chore(${input.task}): work of round ${input.attempt}`, session });
+      return { sha: result.sha };
+    }),
+    runGate: fromPromise<GateOutcome, EffectInput>(async ({ input, signal }) => {
+      const w = world();
+      const task = requireManifest(w, input.task);
+      const worktree = await findActiveWorktree(w.db, input.task);
+      if (worktree === null) throw new NotFoundError(`task ${input.task} has no worktree`);
+      const gate = taskGate(w.set, task);
+      const missing = missingGateReason(gate);
+      if (missing !== null || gate === null) return { passed: false, summary: `no gate to decide on: ${missing}; a stage passes only on evidence, so add gate.commands to the stage or task` };
+      const result = await runGate({ db: w.db, actor: w.actor, task: input.task, worktree: worktree.path, gate, reviewer: agents.reviewer(task, signal) });
+      return { passed: result.passed, summary: result.passed ? "" : gateSummary(result) };
+    }),
+    mergeBranch: fromPromise<MergeOutcome, EffectInput>(async ({ input, signal }) => {
+      const w = world();
+      const task = requireManifest(w, input.task);
+      const merge = await mergeWorktree(workspace(w), input.task, { reviewer: agents.reviewer(task, signal) });
+      if (merge.state === "merged") return { result: "merged", sha: merge.mergeSha ?? "" };
+      if (merge.state === "conflict") return { result: "conflict", files: merge.conflictedFiles ?? [] };
+      return { result: "gate-failed", summary: merge.reason ?? `merge ${merge.state}` };
+    }),
+    resolveConflict: fromPromise<{ summary: string }, EffectInput>(async ({ input, signal }) => {
+      const w = world();
+      const task = requireManifest(w, input.task);
+      // The branch re-enters the queue in the Merging state that follows.
+      const outcome = await resolveMergeConflict(workspace(w), input.task, { resolver: agents.resolver(task, input.resolveAttempt, signal), reviewer: agents.reviewer(task, signal) });
+      if (!outcome.resolved) throw new Error(outcome.reason ?? "conflict not resolved");
+      return { summary: `resolved in round ${outcome.round}` };
+    }),
+  };
+}
