@@ -7,6 +7,7 @@ import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
 import { registerPlan } from "./plan.command.js";
+import { registerSessionCommands } from "./session.command.js";
 import { registerValidate } from "./validate.command.js";
 import { registerWorkspaceCommands } from "./workspace.command.js";
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerPlan(program);
   registerLedgerCommands(program);
+  registerSessionCommands(program);
   registerApprovalCommands(program);
   registerMemoryCommands(program);
   registerWorkspaceCommands(program);

@@ -145,6 +145,8 @@ async function runRound(ctx: WorkspaceContext, job: ResolveJob, request: Resolve
   if (unmerged.length > 0 || findings.length > 0 || scanned.length > 0) {
     return { reason: `conflict markers remain (${[...new Set([...unmerged.map((e) => e.path), ...scanned, ...findings])].join(", ")}); remove them and commit`, evidence: { unmerged: unmerged.map((e) => e.path), diffCheck: findings, markers: scanned } };
   }
+  const notIn = await missingTarget(ctx, request.worktree, job);
+  if (notIn !== null) return { reason: notIn, evidence: {} };
   const dirty = status.entries.filter((e) => e.code !== "??");
   if (dirty.length > 0) return { reason: `the resolution is not committed (${dirty.map((e) => e.path).join(", ")}); commit it (gaffer commit --task ${request.task} -m MSG)`, evidence: { uncommitted: dirty.map((e) => e.path) } };
   const gate = taskGate(ctx.manifests, findTask(ctx.manifests, request.task)!);
@@ -152,6 +154,24 @@ async function runRound(ctx: WorkspaceContext, job: ResolveJob, request: Resolve
   const result = await runGate({ db: ctx.db, actor: ctx.actor, task: request.task, worktree: request.worktree, gate: gate ?? {}, headSha, ...(options.reviewer === undefined ? {} : { reviewer: options.reviewer }) });
   if (!result.passed) return { reason: `the gate did not pass after resolving: ${result.reason}`, evidence: { gateAttempt: result.attempt, gates: result.commands.map((c) => c.id) } };
   return null;
+}
+
+/** The resolution must contain the integration head it conflicted with (else the queue would just conflict again). */
+async function missingTarget(ctx: WorkspaceContext, worktree: string, job: ResolveJob): Promise<string | null> {
+  const { targetHead, target } = job.result as { targetHead: string; target: string };
+  if (await ctx.git.isAncestor(worktree, targetHead, "HEAD")) return null;
+  return `the branch does not contain ${target} at ${targetHead.slice(0, 12)} yet; in the worktree run \`git merge ${targetHead.slice(0, 12)}\` (or rebase onto it), resolve, and commit`;
+}
+
+/** Why a person's hand resolution is not ready yet (checked before a round is spent), or null. */
+export async function handResolutionProblem(ctx: WorkspaceContext, taskName: string): Promise<string | null> {
+  const job = await latestResolveJob(ctx.db, taskName);
+  const worktree = await findActiveWorktree(ctx.db, taskName);
+  if (job === null || worktree === null || job.state === "done" || job.state === "failed") return null; // resolveMergeConflict reports it
+  const status = await ctx.git.status(worktree.path);
+  const pending = status.entries.filter((e) => e.code !== "??").map((e) => e.path);
+  if (pending.length > 0) return `the worktree has uncommitted changes (${pending.join(", ")}); remove the conflict markers and commit (gaffer commit --task ${taskName} -m MSG)`;
+  return missingTarget(ctx, worktree.path, job);
 }
 
 async function finishRound(ctx: WorkspaceContext, task: TaskIdentity, job: ResolveJob): Promise<ResolveOutcome> {

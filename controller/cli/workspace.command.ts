@@ -1,0 +1,91 @@
+/** `gaffer worktree create|list|remove`, `commit`, `merge`, `resolve`: the git verbs of the tool contract. */
+import type { Command } from "commander";
+import { GitCli } from "../adapters/git.js";
+import { MergeConflictError, UsageError } from "../errors.js";
+import { commitChanges } from "../workspace/commit.js";
+import { handResolutionProblem, type ConflictResolver } from "../workspace/conflicts.js";
+import type { WorkspaceContext } from "../workspace/context.js";
+import { mergeError, mergeWorktree, resolveAndRequeue } from "../workspace/merge-queue.js";
+import { createWorktrees, listWorktrees, removeWorktree } from "../workspace/worktrees.js";
+import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
+import { formatTable, printJson, printLine } from "./output.js";
+
+async function workspaceContext(ctx: ControlDir): Promise<WorkspaceContext> {
+  return { db: await ctx.openLedger(), git: new GitCli(), config: await ctx.config(), manifests: await ctx.loadManifests(), controlDir: ctx.dir, actor: ctx.actor };
+}
+
+/** Without a resolver session, a person resolved the conflict in the worktree by hand; gaffer only verifies it. */
+const BY_HAND: ConflictResolver = { resolve: async () => ({ summary: "resolved by hand in the worktree" }) };
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function output(options: CommonOptions, value: unknown, lines: () => string[]): void {
+  if (options.json === true) printJson(value);
+  else for (const line of lines()) printLine(line);
+}
+
+function registerWorktree(program: Command): void {
+  const worktree = program.command("worktree").description("task worktrees under Project.worktreeRoot");
+  withCommon(worktree.command("create").description("create (or adopt) the worktree of a task, or of every task of a stage"))
+    .option("--task <task>", "one task")
+    .option("--stage <stage>", "every task of this stage")
+    .action(async (options: CommonOptions & { task?: string; stage?: string }) => {
+      if ((options.task === undefined) === (options.stage === undefined)) throw new UsageError("give exactly one of --task TASK or --stage STAGE");
+      const outcomes = await withControlDir(options, async (ctx) => {
+        const ws = await workspaceContext(ctx);
+        const tasks = options.task !== undefined ? [options.task] : ws.manifests.tasks.filter((t) => t.spec.stage === options.stage).map((t) => t.metadata.name);
+        if (tasks.length === 0) throw new UsageError(`stage "${options.stage}" has no tasks`);
+        return createWorktrees(ws, tasks);
+      });
+      output(options, outcomes, () => outcomes.map((o) => `${o.action}  ${o.task}  ${o.worktree.branch}  ${o.worktree.path}`));
+    });
+  withCommon(worktree.command("list").description("active task worktrees, checked against git")).action(async (options: CommonOptions) => {
+    const views = await withControlDir(options, async (ctx) => listWorktrees(await workspaceContext(ctx)));
+    output(options, views, () => (views.length === 0 ? ["no worktrees"] : [formatTable(views, [["TASK", (v) => v.task], ["STAGE", (v) => v.stage], ["ROLE", (v) => v.role], ["BRANCH", (v) => v.branch], ["PRESENT", (v) => (v.present ? "yes" : "MISSING")], ["PATH", (v) => v.path]])]));
+  });
+  withCommon(worktree.command("remove").description("remove a task's worktree (refuses uncommitted work unless --force, which saves it on a salvage branch)"))
+    .requiredOption("--task <task>", "the task")
+    .option("--force", "save uncommitted work on gaffer/salvage/<task>-<time>, then remove")
+    .option("--delete-branch", "also delete the task branch (never a protected one)")
+    .action(async (options: CommonOptions & { task: string; force?: boolean; deleteBranch?: boolean }) => {
+      const result = await withControlDir(options, async (ctx) => removeWorktree(await workspaceContext(ctx), options.task, { force: options.force === true, deleteBranch: options.deleteBranch === true }));
+      output(options, result, () => [`removed the worktree of ${result.task} (${result.path})`, ...(result.salvageBranch === null ? [] : [`uncommitted work saved on ${result.salvageBranch} (${result.salvageSha!.slice(0, 12)})`])]);
+    });
+}
+
+export function registerWorkspaceCommands(program: Command): void {
+  registerWorktree(program);
+  withCommon(program.command("commit").description("commit everything changed in a task's worktree, after the guardrails"))
+    .requiredOption("--task <task>", "the task")
+    .requiredOption("-m, --message <message>", "commit message (policy.commitFormat)")
+    .option("--session <id>", "session that made the change (Gaffer-Session trailer)")
+    .option("--command <id>", "ledger command that asked for it (Gaffer-Command trailer)")
+    .option("--allow-secret <file>", "let this denylisted file through (repeatable)", collect, [])
+    .action(async (options: CommonOptions & { task: string; message: string; session?: string; command?: string; allowSecret: string[] }) => {
+      const result = await withControlDir(options, async (ctx) => commitChanges(await workspaceContext(ctx), { task: options.task, message: options.message, session: options.session ?? null, command: options.command ?? null, allowSecrets: options.allowSecret }));
+      const s = result.summary;
+      output(options, result, () => [result.noop ? `nothing to commit in the worktree of ${result.task}` : `committed ${result.sha!.slice(0, 12)} on ${result.branch}: ${s.added} added, ${s.modified} modified, ${s.deleted} deleted, +${s.insertions} -${s.deletions}`]);
+    });
+  withCommon(program.command("merge").description("queue a task's branch and land it on the integration branch once its gate passes"))
+    .requiredOption("--task <task>", "the task")
+    .action(async (options: CommonOptions & { task: string }) => {
+      const row = await withControlDir(options, async (ctx) => mergeWorktree(await workspaceContext(ctx), options.task));
+      if (row.state !== "merged") throw mergeError(row);
+      output(options, row, () => [`merged ${row.task} (${row.branch}) into ${row.target} at ${row.mergeSha!.slice(0, 12)}`]);
+    });
+  withCommon(program.command("resolve").description("after a conflict was resolved in the worktree: verify no markers, gate, and re-queue"))
+    .requiredOption("--task <task>", "the task")
+    .action(async (options: CommonOptions & { task: string }) => {
+      const result = await withControlDir(options, async (ctx) => {
+        const ws = await workspaceContext(ctx);
+        const problem = await handResolutionProblem(ws, options.task);
+        if (problem !== null) throw new MergeConflictError(`task ${options.task} is not resolved yet: ${problem}; then run \`gaffer resolve --task ${options.task}\` again`);
+        return resolveAndRequeue(ws, options.task, { resolver: BY_HAND });
+      });
+      if (!result.outcome.resolved) throw new MergeConflictError(`round ${result.outcome.round} of task ${options.task} failed: ${result.outcome.reason} (task is now ${result.outcome.phase})`);
+      if (result.merge !== null && result.merge.state !== "merged") throw mergeError(result.merge);
+      output(options, result, () => [`resolved ${options.task} (round ${result.outcome.round}); merged into ${result.merge!.target} at ${result.merge!.mergeSha!.slice(0, 12)}`]);
+    });
+}
