@@ -1,4 +1,5 @@
 import { parseResetTime } from "../core/screen-status.js";
+import { SessionNotFoundError } from "../errors.js";
 import type { PaneState } from "../ports.js";
 import { releaseCapacity } from "../../state/capacity.repository.js";
 import { requeueUndelivered, transitionSessionCommands } from "../../state/commands.repository.js";
@@ -46,7 +47,8 @@ export async function markCrashed(ctx: SessionServiceContext, session: SessionRe
  * agent's `rateLimitDelayMs`). Every change is ledgered.
  */
 export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: string): Promise<HealthReport> {
-  const session = (await getSession(ctx.db, sessionId))!;
+  const session = await getSession(ctx.db, sessionId);
+  if (session === undefined) throw new SessionNotFoundError(`no session "${sessionId}"; \`gaffer session list\` shows the open ones`, { details: { sessionId } });
   const report = (s: SessionRecord, reason: string | null): HealthReport => ({ sessionId, state: s.state, reason, status: s.status, rule: s.statusRule });
   if (!LIVE.includes(session.state)) return report(session, session.closeReason);
   const agent = findAgent(ctx, session.agent);
@@ -84,7 +86,8 @@ export type RecoveryOutcome = "restarted" | "backing-off" | "failed" | "not-need
  * `done` commands never are.
  */
 export async function recoverSession(ctx: SessionServiceContext, sessionId: string, options: { resend?: boolean } = {}): Promise<RecoveryOutcome> {
-  const session = (await getSession(ctx.db, sessionId))!;
+  const session = await getSession(ctx.db, sessionId);
+  if (session === undefined) throw new SessionNotFoundError(`no session "${sessionId}"; \`gaffer session list\` shows the open ones`, { details: { sessionId } });
   if (session.state !== "Crashed" && session.state !== "Stuck") return "not-needed";
   const agent = findAgent(ctx, session.agent);
   if (session.restarts >= agent.maxRestarts) return giveUp(ctx, session, `crashed and maxRestarts (${agent.maxRestarts}) reached`);

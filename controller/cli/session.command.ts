@@ -1,0 +1,181 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { execa } from "execa";
+import { TmuxAdapter } from "../adapters/tmux.js";
+import { findTask } from "../core/project-config.js";
+import { CommandStrandedError, UsageError } from "../errors.js";
+import { checkSessionHealth, closeSession, createSession, readSessionOutput, recoverSession, sendCommand, type SessionServiceContext } from "../sessions/index.js";
+import type { CommandRecord } from "../../state/commands.repository.js";
+import { listSessions, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
+import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
+import { formatTable, printJson, printLine } from "./output.js";
+
+/** The session service's context for a control dir: its ledger, its tmux socket, its agents and limits. */
+export async function sessionContext(ctx: ControlDir): Promise<SessionServiceContext> {
+  const config = await ctx.config();
+  return { db: await ctx.openLedger(), tmux: new TmuxAdapter({ socket: config.tmuxSocket }), limits: await ctx.limits(), actor: ctx.actor, agents: await ctx.agents() };
+}
+
+/** The task's active worktree from the ledger, else the Project's target repo. */
+async function defaultWorktree(ctx: ControlDir, task: string): Promise<string> {
+  const row = await (await ctx.openLedger()).selectFrom("worktrees").select("path").where("task", "=", task).where("state", "=", "active").orderBy("created_at", "desc").executeTakeFirst();
+  return row !== undefined ? resolve(ctx.dir, row.path) : resolve(ctx.dir, (await ctx.config()).repo);
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer (got ${value})`);
+  return n;
+}
+
+function sessionLine(s: SessionRecord): string {
+  return `session ${s.id}: ${s.state} (agent ${s.agent}, model ${s.model ?? "-"}, worktree ${s.worktree}, tmux -L ${s.tmuxSocket} attach -t ${s.tmuxName})`;
+}
+
+interface CreateOptions extends CommonOptions {
+  readonly task: string;
+  readonly agent: string;
+  readonly model?: string;
+  readonly role?: string;
+  readonly worktree?: string;
+}
+
+function registerCreate(session: Command): void {
+  withCommon(session.command("create").description("start an agent session in the task's worktree (reserves capacity, waits for the ready screen)"))
+    .requiredOption("--task <task>", "task the session works on")
+    .requiredOption("--agent <agent>", "AgentPool agent")
+    .option("--model <model>", "model (default: the agent's first)")
+    .option("--role <role>", "capacity role (default: the task's role, else worker)")
+    .option("--worktree <path>", "directory to start in (default: the task's active worktree, else the target repo)")
+    .action(async (options: CreateOptions) => {
+      const created = await withControlDir(options, async (ctx) => {
+        const task = findTask(await ctx.loadManifests(), options.task);
+        const worktree = options.worktree === undefined ? await defaultWorktree(ctx, options.task) : resolve(options.worktree);
+        const role = options.role ?? task?.spec.role ?? "worker";
+        return createSession(await sessionContext(ctx), { task: options.task, agent: options.agent, role, stage: task?.spec.stage ?? null, worktree, ...(options.model === undefined ? {} : { model: options.model }) });
+      });
+      if (options.json === true) printJson(created);
+      else printLine(sessionLine(created));
+    });
+}
+
+interface SendOptions extends CommonOptions {
+  readonly file?: string;
+  readonly wait?: string;
+  readonly timeout?: string;
+}
+
+function commandLine(c: CommandRecord): string {
+  return `command ${c.seq} to session ${c.sessionId}: ${c.state}${c.summary ? ` (${c.summary})` : ""}`;
+}
+
+function registerSend(session: Command): void {
+  withCommon(session.command("send").argument("<id>", "session id").argument("[text]", "text to send (or --file)").description("send a prompt through the session's queue with confirmed delivery"))
+    .option("--file <file>", "read the text from a file")
+    .option("--wait <state>", "return at acknowledged (default) or done", "acknowledged")
+    .option("--timeout <ms>", "give up waiting after this long")
+    .action(async (id: string, text: string | undefined, options: SendOptions) => {
+      if ((text === undefined) === (options.file === undefined)) throw new UsageError("give the text either as an argument or with --file, not both or neither");
+      if (options.wait !== "acknowledged" && options.wait !== "done") throw new UsageError(`--wait takes acknowledged or done (got ${options.wait})`);
+      const body = text ?? readFileSync(resolve(options.file!), "utf8");
+      const timeoutMs = positiveInt(options.timeout, "--timeout");
+      const command = await withControlDir(options, async (ctx) =>
+        sendCommand(await sessionContext(ctx), { sessionId: id, text: body, waitFor: options.wait as "acknowledged" | "done", ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
+      );
+      if (options.json === true) printJson(command);
+      else printLine(commandLine(command));
+      if (command.state === "stranded") throw new CommandStrandedError(`command ${command.seq} was not taken up by session ${id}: ${String(command.evidence?.reason ?? "no evidence")}; look at it with \`gaffer session attach ${id}\``);
+      if (command.state === "failed") process.exitCode = 1;
+    });
+}
+
+interface ReadOptions extends CommonOptions {
+  readonly lines?: string;
+  readonly since?: string;
+}
+
+function registerRead(session: Command): void {
+  withCommon(session.command("read").argument("<id>", "session id").description("the session's latest output and a status hint with its evidence"))
+    .option("--lines <n>", "last N lines", "50")
+    .option("--since <marker>", "only the output after the last line containing MARKER")
+    .action(async (id: string, options: ReadOptions) => {
+      const lines = positiveInt(options.lines, "--lines");
+      const output = await withControlDir(options, async (ctx) =>
+        readSessionOutput(await sessionContext(ctx), { sessionId: id, ...(lines === undefined ? {} : { lines }), ...(options.since === undefined ? {} : { sinceMarker: options.since }) }),
+      );
+      if (options.json === true) return printJson(output);
+      printLine(output.text);
+      printLine(`--- status: ${output.status} (rule ${output.rule ?? "none"}${output.matched === null ? "" : `, matched ${JSON.stringify(output.matched)}`}, screen ${output.screenHash}, state ${output.state})`);
+    });
+}
+
+function registerClose(session: Command): void {
+  withCommon(session.command("close").argument("<id>", "session id").description("kill the session, mark it closed, release its capacity"))
+    .action(async (id: string, options: CommonOptions) => {
+      const result = await withControlDir(options, async (ctx) => closeSession(await sessionContext(ctx), id));
+      if (options.json === true) printJson(result);
+      else printLine(result.message);
+    });
+}
+
+function registerList(session: Command): void {
+  withCommon(session.command("list").description("open sessions (--all: closed ones too)"))
+    .option("--all", "include closed and failed sessions")
+    .action(async (options: CommonOptions & { all?: boolean }) => {
+      const sessions = await withControlDir(options, async (ctx) => listSessions(await ctx.openLedger(), { includeClosed: options.all === true }));
+      if (options.json === true) return printJson(sessions);
+      if (sessions.length === 0) return printLine("no open sessions");
+      printLine(formatTable(sessions, [
+        ["ID", (s) => s.id], ["TASK", (s) => s.task ?? "-"], ["AGENT", (s) => s.agent], ["MODEL", (s) => s.model ?? "-"],
+        ["STATE", (s) => s.state], ["STATUS", (s) => s.status], ["WORKTREE", (s) => s.worktree],
+      ]));
+    });
+}
+
+function registerAttach(session: Command): void {
+  withCommon(session.command("attach").argument("<id>", "session id").description("print (or with --exec run) the tmux command that attaches to the session"))
+    .option("--exec", "run it (take over the session; detach with C-b d)")
+    .action(async (id: string, options: CommonOptions & { exec?: boolean }) => {
+      const argv = await withControlDir(options, async (ctx) => {
+        const s = await requireOpenSession(await ctx.openLedger(), id);
+        return new TmuxAdapter({ socket: s.tmuxSocket }).attachArgv(s.tmuxName);
+      });
+      if (options.exec === true) {
+        const env = { ...process.env };
+        delete env.TMUX;
+        await execa(argv[0]!, argv.slice(1), { stdio: "inherit", env, extendEnv: false });
+        return;
+      }
+      if (options.json === true) printJson({ sessionId: id, argv, command: argv.join(" ") });
+      else printLine(argv.join(" "));
+    });
+}
+
+function registerCheck(session: Command): void {
+  withCommon(session.command("check").argument("<id>", "session id").description("health check (Crashed, Stuck, Backoff); --recover restarts per the agent's policy"))
+    .option("--recover", "restart a crashed or stuck session")
+    .action(async (id: string, options: CommonOptions & { recover?: boolean }) => {
+      const result = await withControlDir(options, async (ctx) => {
+        const sctx = await sessionContext(ctx);
+        const health = await checkSessionHealth(sctx, id);
+        const recovery = options.recover === true ? await recoverSession(sctx, id) : null;
+        return { ...health, recovery };
+      });
+      if (options.json === true) printJson(result);
+      else printLine(`session ${id}: ${result.state}${result.reason ? ` (${result.reason})` : ""}${result.recovery ? `; recovery: ${result.recovery}` : ""}`);
+    });
+}
+
+/** `gaffer session create|send|read|close|list|attach|check`. */
+export function registerSessionCommands(program: Command): void {
+  const session = program.command("session").description("agent sessions in tmux: create, send, read, close, list, attach, check");
+  registerCreate(session);
+  registerSend(session);
+  registerRead(session);
+  registerClose(session);
+  registerList(session);
+  registerAttach(session);
+  registerCheck(session);
+}
