@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { setCondition } from "../../controller/core/conditions.js";
 import { appendApprovalText } from "../../controller/core/status-text.js";
 import type { Condition, StageStatus } from "../../controller/core/status-types.js";
@@ -96,13 +96,18 @@ describe("status store", () => {
     const dir = tempDir();
     await writeStageStatus(dir, "build", stageStatus("Proposed"));
     const file = join(dir, "status/stages/build.yaml");
-    const inode = statSync(file).ino;
+    const original = readFileSync(file, "utf8");
+    // An open descriptor on the old file: a rename leaves its bytes intact (an in-place rewrite would not) and keeps its inode from being reused.
+    const fd = openSync(file, "r");
+    onTestFinished(() => closeSync(fd));
+    const inode = fstatSync(fd).ino;
     const big = { blob: "x".repeat(200_000) };
     const reads: Promise<void>[] = [];
     const writes = Promise.all(Array.from({ length: 10 }, (_, i) => writeStageStatus(dir, "build", stageStatus(`P${i}`, "g", { details: big }))));
     for (let i = 0; i < 50; i += 1) reads.push(readStageStatus(dir, "build").then((r) => expect(r.status?.phase).toMatch(/^P/)));
     await Promise.all([writes, ...reads]);
     expect(statSync(file).ino).not.toBe(inode);
+    expect(readFileSync(fd, "utf8")).toBe(original);
     expect(readdirSync(join(dir, "status/stages"))).toEqual(["build.yaml"]);
   });
 
