@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ResolvedAgent } from "../core/agent-profiles.js";
+import { tailOf } from "../core/screen-status.js";
 import { sessionNameFor } from "../adapters/tmux.js";
 import { NotFoundError, SessionStartError } from "../errors.js";
 import { releaseCapacity, reserveCapacity, setReservationHolder } from "../../state/capacity.repository.js";
@@ -73,7 +74,7 @@ export async function waitUntilStarted(ctx: SessionServiceContext, id: string, a
     const session = (await getSession(ctx.db, id))!;
     last = await observeSession(ctx, session, agent);
     const { evidence, pane } = last;
-    if (pane === null || pane.dead) throw startError(id, `the agent exited during start-up (status ${pane?.exitStatus ?? "unknown"})`, last);
+    if (pane === null || pane.dead) throw startError(id, `the agent exited during start-up (${pane?.exitStatus == null ? "no exit status" : `status ${pane.exitStatus}`})`, last);
     if (evidence.ruleKind === "ready" || evidence.status === "waiting") return last;
     if (evidence.status === "error") throw startError(id, `the agent showed an error at start-up: ${evidence.matched}`, last);
     if (Date.now() > deadline) throw startError(id, `no ready screen within ${agent.startupTimeoutMs} ms (status ${evidence.status})`, last);
@@ -82,7 +83,7 @@ export async function waitUntilStarted(ctx: SessionServiceContext, id: string, a
 }
 
 function startError(id: string, reason: string, seen: Observation): SessionStartError {
-  const tail = seen.screen.split("\n").slice(-8).join("\n");
+  const tail = tailOf(seen.screen, 8).join("\n");
   return new SessionStartError(`session ${id} did not start: ${reason}; the last screen lines are in the ledger (\`gaffer log --subject session/${id}\`)`, {
     details: { sessionId: id, reason, screenTail: tail, rule: seen.evidence.ruleId, matched: seen.evidence.matched, exitStatus: seen.pane?.exitStatus ?? null },
   });

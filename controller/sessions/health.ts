@@ -1,11 +1,11 @@
-import { parseResetTime } from "../core/screen-status.js";
+import { parseResetTime, tailOf } from "../core/screen-status.js";
 import { SessionNotFoundError } from "../errors.js";
 import type { PaneState } from "../ports.js";
 import { releaseCapacity } from "../../state/capacity.repository.js";
 import { requeueUndelivered, transitionSessionCommands } from "../../state/commands.repository.js";
 import { nowIso } from "../../state/ledger.js";
 import { getSession, listSessions, sessionSubject, updateSession, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
-import { findAgent, observeSession, sleep, type SessionServiceContext } from "./context.js";
+import { findAgent, observeSession, SCREEN_LINES, sleep, type SessionServiceContext } from "./context.js";
 import { waitUntilStarted } from "./create-session.js";
 import { drainQueue } from "./send-command.js";
 
@@ -27,10 +27,10 @@ const LIVE: readonly SessionState[] = ["Starting", "Idle", "Running", "Waiting",
  * have acted on them); undelivered ones return to the queue for the restart.
  */
 export async function markCrashed(ctx: SessionServiceContext, session: SessionRecord, pane: PaneState | null): Promise<boolean> {
-  const reason = pane === null ? "the tmux session is gone" : `the agent process exited (status ${pane.exitStatus ?? "unknown"})`;
+  const reason = pane === null ? "the tmux session is gone" : pane.exitStatus === null ? "the agent process was killed by a signal" : `the agent process exited (status ${pane.exitStatus})`;
   const agent = findAgent(ctx, session.agent);
   const backoff = agent.restartBackoffMs * 2 ** session.restarts;
-  const screen = pane === null ? "" : await ctx.tmux.capturePane(session.tmuxName, 8).catch(() => "");
+  const screen = pane === null ? "" : tailOf(await ctx.tmux.capturePane(session.tmuxName, SCREEN_LINES).catch(() => ""), 8).join("\n");
   const marked = await updateSession(ctx.db, session.id, { state: "Crashed", last_exit_status: pane?.exitStatus ?? null, backoff_until: new Date(Date.now() + backoff).toISOString() }, {
     actor: ctx.actor, action: "SessionCrashed", subject: sessionSubject(session.id), payload: { reason, exitStatus: pane?.exitStatus ?? null, panePid: session.panePid, screenTail: screen, restartAfterMs: backoff },
   }, LIVE);
@@ -55,7 +55,8 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
   const seen = await observeSession(ctx, session, agent);
   if (seen.pane === null || seen.pane.dead) {
     await markCrashed(ctx, seen.session, seen.pane);
-    return report((await getSession(ctx.db, sessionId))!, seen.pane === null ? "tmux session gone" : `exit status ${seen.pane.exitStatus ?? "unknown"}`);
+    const why = seen.pane === null ? "tmux session gone" : seen.pane.exitStatus === null ? "killed by a signal" : `exit status ${seen.pane.exitStatus}`;
+    return report((await getSession(ctx.db, sessionId))!, why);
   }
   const now = Date.now();
   if (seen.evidence.ruleKind === "rateLimit") {

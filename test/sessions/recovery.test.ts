@@ -1,0 +1,84 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkSessionHealth, createSession, recoverSession, sendCommand } from "../../controller/sessions/index.js";
+import { readCapacityUsage } from "../../state/capacity.repository.js";
+import { listCommands } from "../../state/commands.repository.js";
+import { listEvents } from "../../state/events.repository.js";
+import { getSession } from "../../state/sessions.repository.js";
+import { sessionFixture } from "../helpers/session-fixture.js";
+import { waitFor } from "../helpers/temp.js";
+
+describe("health and recovery", () => {
+  it("sees a killed agent as Crashed within 2 s, restarts it in the same worktree, and never re-sends a done command", async () => {
+    const f = await sessionFixture();
+    const s = await createSession(f.ctx, { task: "round-trip", agent: "scripted", worktree: f.dir });
+    const first = await sendCommand(f.ctx, { sessionId: s.id, text: "append log.txt first", waitFor: "done" });
+    expect(first.state).toBe("done");
+    const inFlight = await sendCommand(f.ctx, { sessionId: s.id, text: "sleep 5000\nappend log.txt never" });
+    expect(inFlight.state).toBe("acknowledged");
+
+    process.kill(s.panePid!, "SIGKILL");
+    const killedAt = Date.now();
+    const crashed = await waitFor(async () => {
+      const h = await checkSessionHealth(f.ctx, s.id);
+      return h.state === "Crashed" ? h : undefined;
+    }, { timeoutMs: 2000 });
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    expect(crashed.reason).toBe("killed by a signal");
+    const queued = sendCommand(f.ctx, { sessionId: s.id, text: "append log.txt second", waitFor: "done" });
+
+    const outcome = await waitFor(async () => ((await recoverSession(f.ctx, s.id)) === "restarted" ? "restarted" : undefined));
+    expect(outcome).toBe("restarted");
+    expect((await queued).state).toBe("done");
+    const restarted = (await getSession(f.ctx.db, s.id))!;
+    expect(restarted).toMatchObject({ state: "Idle", restarts: 1, worktree: f.dir, tmuxName: s.tmuxName });
+    expect(restarted.panePid).not.toBe(s.panePid);
+
+    expect(readFileSync(join(f.dir, "log.txt"), "utf8")).toBe("first\nsecond\n");
+    expect(f.prompts().map((p) => p.text)).toEqual(["append log.txt first", "sleep 5000\nappend log.txt never", "append log.txt second"]);
+    const states = (await listCommands(f.ctx.db, s.id)).map((c) => [c.seq, c.state, c.evidence?.resent ?? null]);
+    expect(states).toEqual([[1, "done", null], [2, "failed", false], [3, "done", null]]);
+    const actions = (await listEvents(f.ctx.db, { subject: `session/${s.id}` })).map((e) => e.action).filter((a) => a.startsWith("Session") && a !== "SessionStatusChanged");
+    expect(actions).toEqual(["SessionStarting", "SessionCreated", "SessionCrashed", "SessionRestarting", "SessionRestarted"]);
+  });
+
+  it("gives up after maxRestarts: Failed, capacity released, the id no longer usable", async () => {
+    const f = await sessionFixture({ agent: { maxRestarts: 0 } });
+    const s = await createSession(f.ctx, { task: "round-trip", agent: "scripted", worktree: f.dir });
+    await sendCommand(f.ctx, { sessionId: s.id, text: "exit 3" });
+    const crashed = await waitFor(async () => {
+      const h = await checkSessionHealth(f.ctx, s.id);
+      return h.state === "Crashed" ? h : undefined;
+    });
+    expect(crashed.reason).toBe("exit status 3");
+    expect(await recoverSession(f.ctx, s.id)).toBe("failed");
+    expect((await getSession(f.ctx.db, s.id))!).toMatchObject({ state: "Failed", closeReason: "crashed and maxRestarts (0) reached", lastExitStatus: 3 });
+    expect((await readCapacityUsage(f.ctx.db)).global).toBe(0);
+    expect(await f.tmux.hasSession(s.tmuxName)).toBe(false);
+    await expect(sendCommand(f.ctx, { sessionId: s.id, text: "hi" })).rejects.toMatchObject({ code: "SESSION_NOT_FOUND" });
+  });
+
+  it("marks a running session with a frozen screen Stuck and restarts it", async () => {
+    const f = await sessionFixture({ agent: { stuckAfterMs: 1000 } });
+    const s = await createSession(f.ctx, { task: "round-trip", agent: "scripted", worktree: f.dir });
+    await sendCommand(f.ctx, { sessionId: s.id, text: "sleep 20000" });
+    const stuck = await waitFor(async () => {
+      const h = await checkSessionHealth(f.ctx, s.id);
+      return h.state === "Stuck" ? h : undefined;
+    });
+    expect(stuck.reason).toMatch(/^no screen change for \d+ ms while running$/);
+    expect(await recoverSession(f.ctx, s.id)).toBe("restarted");
+    expect((await listCommands(f.ctx.db, s.id)).map((c) => c.state)).toEqual(["failed"]);
+    expect((await getSession(f.ctx.db, s.id))!).toMatchObject({ state: "Idle", restarts: 1 });
+  });
+
+  it("fails a start whose agent dies at once, releasing the reservation and recording why", async () => {
+    const f = await sessionFixture({ agent: { command: ["sh", "-c", "echo cannot start; exit 7"] } });
+    await expect(createSession(f.ctx, { task: "round-trip", agent: "scripted", worktree: f.dir })).rejects.toMatchObject({ code: "SESSION_START_FAILED" });
+    expect((await readCapacityUsage(f.ctx.db)).global).toBe(0);
+    const [failed] = await listEvents(f.ctx.db, { action: "SessionStartFailed" });
+    expect(failed!.payload).toMatchObject({ reason: "the agent exited during start-up (status 7)", exitStatus: 7 });
+    expect(String(failed!.payload.screenTail)).toContain("cannot start");
+  });
+});
