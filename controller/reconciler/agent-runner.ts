@@ -11,6 +11,7 @@ import { sendCommand } from "../sessions/send-command.js";
 import type { ConflictResolver } from "../workspace/conflicts.js";
 import { appendEvent } from "../../state/events.repository.js";
 import type { SessionRecord } from "../../state/sessions.repository.js";
+import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
 
 const OPEN_STATES = ["Starting", "Idle", "Running", "Waiting", "Stuck", "Backoff", "Restarting"];
@@ -127,7 +128,9 @@ export class AgentRunner {
         const diff = await execa("git", ["diff", `${base}...HEAD`], { cwd: worktree, reject: false });
         const text = reviewPrompt(task.metadata.name, base, headSha, diff.stdout);
         const result = await this.run({ task, role, worktree, text, key: `task:${task.metadata.name}:review:${headSha ?? "head"}`, signal });
-        return parseVerdict(result);
+        const verdict = parseVerdict(result);
+        await rememberReview(this.world(), { task: task.metadata.name, stage: task.spec.stage, headSha, ...verdict });
+        return verdict;
       },
     };
   }

@@ -13,6 +13,7 @@ import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
 import { listPauses, loadStageRecords, loadTaskRecords, saveStage, saveTask } from "../../state/controller.repository.js";
 import type { Ledger } from "../../state/ledger.js";
 import { ManifestTracker } from "./manifest-tracker.js";
+import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
 import { writeAllStatus } from "./status-writer.js";
 import { isTaskPaused, type World } from "./world.js";
 
@@ -121,11 +122,17 @@ export class Controller {
     const task = set?.tasks.find((t) => t.metadata.name === name);
     const s = actor.getSnapshot();
     const snapshot = actor.getPersistedSnapshot();
-    this.saving = this.saving.then(() =>
-      saveTask(this.options.db, { name, stage: task?.spec.stage ?? "?", role: task?.spec.role ?? "?", phase: String(s.value), snapshot, actor: this.actor, reason: s.context.reason, gateAttempts: s.context.gateAttempts, resolveAttempts: s.context.resolveAttempts }).catch((error: unknown) =>
-        this.options.logger.error({ err: error, task: name }, "could not persist task snapshot"),
-      ),
-    );
+    const phase = String(s.value);
+    this.saving = this.saving.then(async () => {
+      try {
+        await saveTask(this.options.db, { name, stage: task?.spec.stage ?? "?", role: task?.spec.role ?? "?", phase, snapshot, actor: this.actor, reason: s.context.reason, gateAttempts: s.context.gateAttempts, resolveAttempts: s.context.resolveAttempts });
+        // The first stage's output is the plan: it goes to project memory.
+        const stage = task === undefined || set === null ? undefined : allStages(set).find((st) => st.name === task.spec.stage);
+        if (phase === "Merged" && stage !== undefined && (stage.needs ?? []).length === 0) await rememberPlan(this.world(), name, stage.name);
+      } catch (error) {
+        this.options.logger.error({ err: error, task: name }, "could not persist task snapshot");
+      }
+    });
   }
 
   /** Waits until every snapshot so far is in the ledger. */
@@ -151,12 +158,16 @@ export class Controller {
       plans.set(stage.name, plan);
       const judgement = plan.request === null ? null : await evaluateApprovals({ dir: this.options.dir, stage: stage.name, policy: world.config.policy, request: plan.request });
       judgements.set(stage.name, judgement);
-      if (judgement !== null && judgement.verdicts.length > 0) await recordApprovalVerdicts(this.options.db, { stage: stage.name, judgement, actor: this.actor });
+      if (judgement !== null && judgement.verdicts.length > 0) {
+        await recordApprovalVerdicts(this.options.db, { stage: stage.name, judgement, actor: this.actor });
+        await rememberApproval(world, stage.name, judgement);
+      }
       if (await this.observeStage(set, plan, judgement)) changed = true;
     }
     for (const task of set.tasks) {
       const name = task.metadata.name;
       const actor = this.tasks.get(name) ?? this.startTask(name, null);
+      if (actor.getSnapshot().status === "done") continue;
       const before = JSON.stringify(actor.getSnapshot().value);
       const stagePhase = stagePhaseOf(this.stages.get(task.spec.stage)?.value ?? { Active: "Pending" });
       const depsMerged = (task.spec.dependsOn ?? []).every((d) => this.tasks.get(d)?.getSnapshot().value === "Merged");
@@ -183,7 +194,9 @@ export class Controller {
     const changed = JSON.stringify(current.value) !== JSON.stringify(start.value) || JSON.stringify(current.context) !== JSON.stringify(start.context) || !this.savedStages.has(name);
     if (changed) {
       this.savedStages.add(name);
-      await saveStage(this.options.db, { name, phase: stagePhaseOf(current.value), snapshot: { value: current.value, context: current.context }, actor: this.actor, reason: current.context.reason ?? judgement?.message ?? null, generation: set.generation });
+      const phase = stagePhaseOf(current.value);
+      const moved = await saveStage(this.options.db, { name, phase, snapshot: { value: current.value, context: current.context }, actor: this.actor, reason: current.context.reason ?? judgement?.message ?? null, generation: set.generation });
+      if (moved && (phase === "Passed" || phase === "Failed")) await rememberStageSummary(this.world(), name, phase, current.context.reason);
     }
     return JSON.stringify(current.value) !== JSON.stringify(start.value);
   }

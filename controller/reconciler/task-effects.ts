@@ -15,6 +15,20 @@ import type { World } from "./world.js";
 
 const git = new GitCli();
 
+/**
+ * One merge at a time per controller process: the queue's lease is
+ * per process, so two tasks of this process must not work it side by side.
+ */
+let mergeTurn: Promise<unknown> = Promise.resolve();
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const run = mergeTurn.then(fn, fn);
+  mergeTurn = run.catch(() => undefined);
+  return run;
+}
+
+/** Merge rows that ended `failed` (the integration branch moved, a lease broke) are retried, not sent back to the agent. */
+const MERGE_RETRIES = 3;
+
 function workspace(world: World): WorkspaceContext {
   return { db: world.db, git, config: world.config, manifests: world.set, controlDir: world.dir, actor: world.actor };
 }
@@ -82,10 +96,13 @@ export function buildTaskEffects(world: () => World): TaskEffects {
     mergeBranch: fromPromise<MergeOutcome, EffectInput>(async ({ input, signal }) => {
       const w = world();
       const task = requireManifest(w, input.task);
-      const merge = await mergeWorktree(workspace(w), input.task, { reviewer: agents.reviewer(task, signal) });
-      if (merge.state === "merged") return { result: "merged", sha: merge.mergeSha ?? "" };
-      if (merge.state === "conflict") return { result: "conflict", files: merge.conflictedFiles ?? [] };
-      return { result: "gate-failed", summary: merge.reason ?? `merge ${merge.state}` };
+      for (let round = 1; ; round++) {
+        const merge = await serialized(() => mergeWorktree(workspace(w), input.task, { reviewer: agents.reviewer(task, signal) }));
+        if (merge.state === "merged") return { result: "merged", sha: merge.mergeSha ?? "" };
+        if (merge.state === "conflict") return { result: "conflict", files: merge.conflictedFiles ?? [] };
+        if (merge.state === "refused") return { result: "gate-failed", summary: merge.reason ?? "the gate refused the merge" };
+        if (round >= MERGE_RETRIES) throw new Error(`merge ${merge.state} ${round} times: ${merge.reason ?? "no reason recorded"}`);
+      }
     }),
     resolveConflict: fromPromise<{ summary: string }, EffectInput>(async ({ input, signal }) => {
       const w = world();

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { expect, test } from "vitest";
@@ -50,6 +51,17 @@ test("end to end with the scripted agent: plan runs, build waits for a committed
     expect(commands.every((c) => c.state === "done")).toBe(true);
     const merges = await db.selectFrom("merges").select(["task", "state"]).orderBy("id").execute();
     expect(merges.filter((m) => m.state === "merged").map((m) => m.task).sort()).toEqual(["add-a", "add-b", "add-c", "write-plan"]);
+    // Project memory: the planner's output, the approval with its comment, and each stage's summary.
+    const memory = await db.selectFrom("memory").select(["kind", "title", "path"]).orderBy("id").execute();
+    expect(memory.map((m) => `${m.kind}: ${m.title}`)).toEqual([
+      "plan: Plan from write-plan",
+      "summary: Stage plan Passed",
+      expect.stringMatching(/^decision: Approved build-[0-9a-f]{12}$/),
+      "summary: Stage build Passed",
+    ]);
+    expect(readFileSync(join(dir, memory[0]!.path), "utf8")).toContain("+plan: build the tasks");
+    expect(readFileSync(join(dir, memory[2]!.path), "utf8")).toContain(`${APPROVER} approved in commit`);
+    expect(readFileSync(join(dir, memory[2]!.path), "utf8")).toContain(": looks right");
   } finally {
     await db.destroy();
   }
