@@ -52,12 +52,31 @@ export async function openLedger(file: string, options: OpenLedgerOptions = {}):
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   try {
-    await migrateLedger(db, file, options.migrations ?? MIGRATIONS);
+    await migrateWithRetry(db, file, options.migrations ?? MIGRATIONS);
   } catch (error) {
     await db.destroy();
     throw translateSqliteError(file, error);
   }
   return db;
+}
+
+/**
+ * NOTE: kysely's SQLite adapter takes no migration lock (it assumes one
+ * connection), so two processes opening a new ledger at once can both try a
+ * migration. Each migration is its own transaction: the loser rolls back,
+ * and a retry finds the winner's work recorded.
+ */
+async function migrateWithRetry(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateLedger(db, file, migrations);
+      return;
+    } catch (error) {
+      const raced = error instanceof LedgerMigrationError && /already exists|duplicate column/.test(String((error.cause as Error | undefined)?.message));
+      if (!raced || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
 
 async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>): Promise<void> {

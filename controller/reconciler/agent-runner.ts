@@ -71,6 +71,8 @@ export class AgentRunner {
     const key = previous !== undefined && previous.session_id !== session.id ? `${job.key}@${session.id}` : job.key;
     const command = await sendCommand(ctx, { sessionId: session.id, text: job.text, waitFor: "done", idempotencyKey: key, timeoutMs: w.agents.find((a) => a.name === session.agent)?.stuckAfterMs ?? 600_000 });
     const screen = await ctx.tmux.capturePane(session.tmuxName, 200).catch(() => "");
+    // Paused (or stopped) meanwhile: the session now belongs to the person; leave it open.
+    if (job.signal.aborted) return { sessionId: session.id, summary: command.summary ?? "", screen };
     if (command.state !== "done") {
       throw new GateFailedError(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
     }

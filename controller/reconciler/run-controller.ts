@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import { watchDirs, type DirWatcher } from "../adapters/watcher.js";
 import type { TaskEffects } from "../machines/task.machine.js";
 import { appendEvent } from "../../state/events.repository.js";
-import { LEDGER_FILE, openLedger } from "../../state/ledger.js";
+import { sql } from "kysely";
+import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
 import { acquireControllerLock, LOCK_FILE } from "./controller-lock.js";
 import { Controller } from "./controller.js";
 import type { World } from "./world.js";
@@ -35,6 +36,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   await appendEvent(db, { actor: controller.actor, action: "ControllerStarted", subject: "controller", payload: { pid: process.pid, once: options.once === true } });
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let ledgerPoll: NodeJS.Timeout | undefined;
   try {
     await controller.restore();
     const loop = new PassLoop(controller, options);
@@ -44,12 +46,15 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status")], () => loop.request());
       controller.onTaskChange(() => loop.request());
       timer = setInterval(() => loop.request(), options.resyncMs ?? 30_000);
+      // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version.
+      ledgerPoll = watchLedger(db, () => loop.request());
       loop.request();
       await waitForStop(options.stopSignal);
       await loop.idle();
     }
   } finally {
     if (timer !== undefined) clearInterval(timer);
+    if (ledgerPoll !== undefined) clearInterval(ledgerPoll);
     await watcher?.close();
     await controller.stop();
     await appendEvent(db, { actor: controller.actor, action: "ControllerStopped", subject: "controller", payload: { pid: process.pid } }).catch(() => undefined);
@@ -57,6 +62,27 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     release();
   }
   return controller;
+}
+
+/** Polls `PRAGMA data_version` (cheap; changes only on commits by other connections). */
+function watchLedger(db: Ledger, onChange: () => void, intervalMs = 200): NodeJS.Timeout {
+  let last: number | null = null;
+  let busy = false;
+  return setInterval(() => {
+    if (busy) return;
+    busy = true;
+    sql<{ data_version: number }>`pragma data_version`
+      .execute(db)
+      .then((result) => {
+        const version = result.rows[0]?.data_version ?? null;
+        if (last !== null && version !== last) onChange();
+        last = version;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        busy = false;
+      });
+  }, intervalMs);
 }
 
 function waitForStop(stopSignal?: Promise<void>): Promise<void> {
