@@ -1,6 +1,6 @@
 import type { StatusEvidence } from "../core/screen-status.js";
 import { requireOpenSession, type SessionState } from "../../state/sessions.repository.js";
-import { findAgent, observeSession, type SessionServiceContext } from "./context.js";
+import { findAgent, observeSession, SCREEN_LINES, type SessionServiceContext } from "./context.js";
 import { markCrashed } from "./health.js";
 import { finishInFlight } from "./send-command.js";
 
@@ -45,12 +45,14 @@ export async function readSessionOutput(ctx: SessionServiceContext, input: ReadO
     await finishInFlight(ctx, session.id, seen, agent);
   }
   const lines = Math.max(1, input.lines ?? 50);
-  const { text, markerMissing } = seen.pane === null ? { text: "", markerMissing: input.sinceMarker !== undefined } : await outputText(ctx, session.tmuxName, lines, input.sinceMarker);
-  const after = await requireOpenSession(ctx.db, input.sessionId).catch(() => seen.session);
-  return { sessionId: session.id, text, status, rule: ruleId, matched, screenHash: seen.evidence.screenHash, state: after.state, markerMissing };
+  const { text, markerMissing } = seen.pane === null ? { text: "", markerMissing: input.sinceMarker !== undefined } : await outputText(ctx, seen.screen, session.tmuxName, lines, input.sinceMarker);
+  const state = seen.pane === null || seen.pane.dead ? "Crashed" : seen.session.state;
+  return { sessionId: session.id, text, status, rule: ruleId, matched, screenHash: seen.evidence.screenHash, state, markerMissing };
 }
 
-async function outputText(ctx: SessionServiceContext, name: string, lines: number, marker: string | undefined): Promise<{ text: string; markerMissing: boolean }> {
+async function outputText(ctx: SessionServiceContext, screen: string, name: string, lines: number, marker: string | undefined): Promise<{ text: string; markerMissing: boolean }> {
+  // The observation already captured the last SCREEN_LINES lines: no second capture for a short read.
+  if (marker === undefined && lines <= SCREEN_LINES) return { text: screen.split("\n").slice(-lines).join("\n"), markerMissing: false };
   if (marker === undefined) return { text: await ctx.tmux.capturePane(name, lines), markerMissing: false };
   const all = (await ctx.tmux.capturePane(name, 2000)).split("\n");
   for (let i = all.length - 1; i >= 0; i--) if (all[i]!.includes(marker)) return { text: all.slice(i + 1).join("\n"), markerMissing: false };

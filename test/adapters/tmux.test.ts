@@ -60,7 +60,7 @@ describe("TmuxAdapter", () => {
     const dir = tempDir();
     await tmux.newSession({ name: "single", cwd: dir, argv: [`echo hi; touch ${join(dir, "pwned")}`] });
     const dead = await waitFor(async () => ((await tmux.paneState("single"))?.dead === true ? await tmux.paneState("single") : undefined));
-    expect(dead.exitStatus).toBe(127);
+    expect(dead!.exitStatus).toBe(127);
     expect(existsSync(join(dir, "pwned"))).toBe(false);
   });
 
