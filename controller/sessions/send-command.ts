@@ -113,11 +113,13 @@ export async function finishInFlight(ctx: SessionServiceContext, sessionId: stri
 function errorAfterEcho(history: string, text: string, agent: ResolvedAgent): string | null {
   const lines = tailOf(history, 0);
   const probe = text.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop() ?? "";
-  let start = -1;
-  for (let i = lines.length - 1; i >= 0; i--) if (probe !== "" && lines[i]!.includes(probe)) { start = i; break; }
-  if (start === -1) return null;
   const rules = agent.rules.filter((r) => r.kind === "error").map((r) => new RegExp(r.pattern));
-  return lines.slice(start + 1).find((line) => rules.some((re) => re.test(line)))?.trim() ?? null;
+  const isError = (line: string): boolean => rules.some((re) => re.test(line));
+  // The echo is the last line showing the text that is not itself an error line quoting it.
+  let start = -1;
+  for (let i = lines.length - 1; i >= 0 && start === -1; i--) if (probe !== "" && lines[i]!.includes(probe) && !isError(lines[i]!)) start = i;
+  if (start === -1) return null;
+  return lines.slice(start + 1).find(isError)?.trim() ?? null;
 }
 
 async function failQueued(ctx: SessionServiceContext, sessionId: string, reason: string): Promise<void> {
