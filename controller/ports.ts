@@ -39,6 +39,8 @@ export interface Tmux {
   paneState(name: string): Promise<PaneState | null>;
   /** The last `lines` lines of the pane (history + screen), wrapped lines joined, trailing blank lines dropped. */
   capturePane(name: string, lines: number): Promise<string>;
+  /** paneState and capturePane in one tmux call; null when the session does not exist. */
+  snapshot(name: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null>;
   /** Pastes `text` as inert data: load-buffer from stdin, then a bracketed paste-buffer that deletes the buffer. */
   pasteText(name: string, text: string): Promise<void>;
   /** Presses Enter in the pane. */
@@ -88,12 +90,6 @@ export interface GitFileChange {
   readonly deletions: number;
 }
 
-/** A commit and what it changed relative to its first parent. */
-export interface GitCommitSummary {
-  readonly sha: string;
-  readonly files: readonly GitFileChange[];
-}
-
 /** How bringing a branch up to date went: done, or stopped on conflicts (still in progress). */
 export type GitUpdateResult = { readonly kind: "done" } | { readonly kind: "conflict"; readonly files: readonly string[] };
 
@@ -116,10 +112,18 @@ export interface Git {
   removeWorktree(repo: string, path: string, options: { readonly force: boolean }): Promise<void>;
   /** Branch, HEAD and uncommitted changes of a checkout. */
   status(cwd: string): Promise<GitStatus>;
+  /** The checked-out branch (short name), null when detached; read from the git dir, no process. */
+  currentBranch(cwd: string): Promise<string | null>;
+  /** Local branches and their commits (`for-each-ref refs/heads`). */
+  listBranches(repo: string): Promise<Map<string, string>>;
   /** Stages every change (`add -A`). */
   stageAll(cwd: string): Promise<void>;
-  /** Commits the index with `message` and trailers; returns the new commit with its changes. */
-  commit(cwd: string, spec: { readonly message: string; readonly trailers: readonly (readonly [string, string])[] }): Promise<GitCommitSummary>;
+  /** What is staged, against HEAD, with line counts. */
+  stagedChanges(cwd: string): Promise<GitFileChange[]>;
+  /** Unstages everything (`reset -q`), leaving the files as they are. */
+  unstageAll(cwd: string): Promise<void>;
+  /** Commits the index with `message` and trailers; returns the new commit. */
+  commit(cwd: string, spec: { readonly message: string; readonly trailers: readonly (readonly [string, string])[] }): Promise<string>;
   /** Commits everything uncommitted in `cwd` (untracked included) onto a new branch, leaving HEAD alone; returns the commit. */
   snapshotToBranch(cwd: string, spec: { readonly branch: string; readonly message: string }): Promise<string>;
   /** Merges `rev` into the checked-out branch (a new merge commit unless it fast-forwards). */
@@ -132,6 +136,10 @@ export interface Git {
   abortInProgress(cwd: string): Promise<void>;
   /** Moves `ref` from `oldSha` to `newSha` atomically; false when the ref no longer points at `oldSha`. */
   updateRef(repo: string, spec: { readonly ref: string; readonly newSha: string; readonly oldSha: string; readonly reason: string }): Promise<boolean>;
+  /** Paths of the checkouts (main and linked worktrees) that have `branch` checked out. */
+  checkoutsOf(repo: string, branch: string): Promise<string[]>;
+  /** In a checkout of the branch: fast-forwards it to `to` (ref, index and files together; local changes kept unless touched). Returns git's complaint, or null. */
+  fastForwardCheckout(path: string, to: string): Promise<string | null>;
   /** Moves a checkout's index and files from tree `from` to `to` keeping local changes (`read-tree -m -u`); with dryRun only checks. Returns git's complaint, or null. */
   syncCheckout(path: string, spec: { readonly from: string; readonly to: string; readonly dryRun: boolean }): Promise<string | null>;
   /** `git diff --check` findings about leftover conflict markers between `base` and the working tree. */

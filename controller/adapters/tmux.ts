@@ -59,6 +59,21 @@ function execArgv(argv: readonly string[]): string[] {
   return argv.length === 1 ? ["env", "--", argv[0]!] : [...argv];
 }
 
+const PANE_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status}";
+
+function parsePaneLine(line: string): PaneState {
+  const [pid, dead, status] = line.trim().split(" ");
+  const exitStatus = status === undefined || status === "" ? null : Number(status);
+  return { pid: Number(pid), dead: dead === "1", exitStatus: dead === "1" && Number.isInteger(exitStatus) ? exitStatus : null };
+}
+
+/** The last `n` lines of a capture, trailing blank lines (the empty rows below the cursor) dropped. */
+function lastLines(stdout: string, n: number): string {
+  const all = stdout.replace(/\n$/, "").split("\n");
+  while (all.length > 0 && all[all.length - 1]!.trim() === "") all.pop();
+  return all.slice(-n).join("\n");
+}
+
 const MISSING = /can't find (session|pane|window)|no server running|no such (session|window)|error connecting to|server exited/;
 
 export interface TmuxAdapterOptions {
@@ -107,11 +122,18 @@ export class TmuxAdapter implements Tmux {
   }
 
   async paneState(name: string): Promise<PaneState | null> {
-    const { ok, stdout } = await this.run(["list-panes", "-t", target(name), "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status}"], { allowMissing: true });
+    const { ok, stdout } = await this.run(["list-panes", "-t", target(name), "-F", PANE_FORMAT], { allowMissing: true });
+    return ok ? parsePaneLine(stdout.split("\n")[0] ?? "") : null;
+  }
+
+  async snapshot(name: string, lines: number): Promise<{ pane: PaneState; screen: string } | null> {
+    const n = Math.max(1, Math.floor(lines));
+    const t = target(name);
+    // One tmux call: the pane line first, then the capture (tmux stops at the first failing command).
+    const { ok, stdout } = await this.run(["list-panes", "-t", t, "-F", PANE_FORMAT, ";", "capture-pane", "-p", "-J", "-t", t, "-S", String(-n)], { allowMissing: true });
     if (!ok) return null;
-    const [pid, dead, status] = (stdout.split("\n")[0] ?? "").trim().split(" ");
-    const exitStatus = status === undefined || status === "" ? null : Number(status);
-    return { pid: Number(pid), dead: dead === "1", exitStatus: dead === "1" && Number.isInteger(exitStatus) ? exitStatus : null };
+    const newline = stdout.indexOf("\n");
+    return { pane: parsePaneLine(stdout.slice(0, newline)), screen: lastLines(stdout.slice(newline + 1), n) };
   }
 
   async panePid(name: string): Promise<number | null> {
@@ -121,9 +143,7 @@ export class TmuxAdapter implements Tmux {
   async capturePane(name: string, lines: number): Promise<string> {
     const n = Math.max(1, Math.floor(lines));
     const { stdout } = await this.run(["capture-pane", "-p", "-J", "-t", target(name), "-S", String(-n)]);
-    const all = stdout.replace(/\n$/, "").split("\n");
-    while (all.length > 0 && all[all.length - 1]!.trim() === "") all.pop();
-    return all.slice(-n).join("\n");
+    return lastLines(stdout, n);
   }
 
   /** load-buffer from stdin into a named buffer: the text never becomes tmux or shell syntax. */

@@ -72,12 +72,16 @@ const STATE_OF: Readonly<Record<string, SessionState | null>> = { idle: "Idle", 
  * measured from the ledger, so it holds across processes.
  */
 export async function observeSession(ctx: SessionServiceContext, session: SessionRecord, agent: ResolvedAgent): Promise<Observation> {
-  const pane = await ctx.tmux.paneState(session.tmuxName);
-  const screen = pane === null ? "" : await ctx.tmux.capturePane(session.tmuxName, SCREEN_LINES);
+  const snap = await ctx.tmux.snapshot(session.tmuxName, SCREEN_LINES);
+  const pane = snap?.pane ?? null;
+  const screen = snap?.screen ?? "";
   const quick = classify(screen, agent.rules, { stableForMs: 0, idleAfterMs: agent.idleAfterMs, tailLines: agent.statusLines });
   const unchangedSince = quick.screenHash === session.statusHash && session.screenChangedAt !== null ? Date.parse(session.screenChangedAt) : Date.now();
   const evidence = quick.settling ? classify(screen, agent.rules, { stableForMs: Date.now() - unchangedSince, idleAfterMs: agent.idleAfterMs, tailLines: agent.statusLines }) : quick;
   const state = pane === null || pane.dead ? null : STATE_OF[evidence.status] ?? null;
+  const unchanged = session.statusHash === evidence.screenHash && session.screenChangedAt !== null && session.status === evidence.status && (state === null || state === session.state);
+  // Nothing new to record: skip the write transaction (reads and polls are the hot path).
+  if (unchanged) return { screen, evidence, pane, session };
   const updated = await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state }, ctx.actor);
   return { screen, evidence, pane, session: updated };
 }

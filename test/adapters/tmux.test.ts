@@ -40,6 +40,8 @@ describe("TmuxAdapter", () => {
     const dead = await waitFor(async () => ((await tmux.paneState("exits"))?.dead === true ? await tmux.paneState("exits") : undefined));
     expect(dead).toMatchObject({ dead: true, exitStatus: 4 });
     expect(await tmux.capturePane("exits", 50)).toContain("bye");
+    expect(await tmux.snapshot("exits", 50)).toEqual({ pane: dead, screen: await tmux.capturePane("exits", 50) });
+    expect(await tmux.snapshot("abc", 50)).toBeNull();
     expect(tmux.attachArgv("abcdef")).toEqual(["tmux", "-L", tmux.socket, "attach", "-t", "abcdef"]);
   });
 
