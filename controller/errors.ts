@@ -146,3 +146,7 @@ export class CommandStrandedError extends GafferError {
 export class MergeBlockedError extends GafferError {
   readonly code = "MERGE_BLOCKED";
 }
+
+export class CommandFailedError extends GafferError {
+  readonly code = "COMMAND_FAILED";
+}

@@ -1,5 +1,7 @@
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { InvalidNameError, InvalidTextError, TmuxError } from "../errors.js";
 import type { NewTmuxSession, PaneState, Tmux } from "../ports.js";
 
@@ -173,8 +175,10 @@ export class TmuxAdapter implements Tmux {
     return ok;
   }
 
+  /** Stops the server and removes its socket file (tmux leaves it behind after kill-server). */
   async killServer(): Promise<void> {
     await this.run(["kill-server"], { allowMissing: true });
+    rmSync(join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 
   attachArgv(name: string): string[] {

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { execa } from "execa";
 import { TmuxAdapter } from "../adapters/tmux.js";
 import { findTask } from "../core/project-config.js";
-import { CommandStrandedError, UsageError } from "../errors.js";
+import { CommandFailedError, CommandStrandedError, UsageError } from "../errors.js";
 import { checkSessionHealth, closeSession, createSession, readSessionOutput, recoverSession, sendCommand, type SessionServiceContext } from "../sessions/index.js";
 import type { CommandRecord } from "../../state/commands.repository.js";
 import { listSessions, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
@@ -87,7 +87,7 @@ function registerSend(session: Command): void {
       if (options.json === true) printJson(command);
       else printLine(commandLine(command));
       if (command.state === "stranded") throw new CommandStrandedError(`command ${command.seq} was not taken up by session ${id}: ${String(command.evidence?.reason ?? "no evidence")}; look at it with \`gaffer session attach ${id}\``);
-      if (command.state === "failed") process.exitCode = 1;
+      if (command.state === "failed") throw new CommandFailedError(`command ${command.seq} failed in session ${id}: ${command.summary ?? String(command.evidence?.reason ?? "no evidence")}; \`gaffer session read ${id}\` shows the output`);
     });
 }
 

@@ -17,8 +17,10 @@ describe("gaffer session (CLI)", () => {
     const sent = await runGaffer(["session", "send", session.id, "--file", join(f.dir, "prompt.txt"), "--wait", "done", "--dir", f.dir]);
     expect(sent).toMatchObject({ exitCode: 0, stdout: `command 1 to session ${session.id}: done` });
     expect(readFileSync(join(f.dir, "log.txt"), "utf8")).toBe("one two\n");
+    const failed = await runGaffer(["session", "send", session.id, "error no disk", "--wait", "done", "--dir", f.dir]);
+    expect(failed).toMatchObject({ exitCode: 1, stdout: `command 2 to session ${session.id}: failed (ERROR: no disk)`, stderr: `error: COMMAND_FAILED: command 2 failed in session ${session.id}: ERROR: no disk; \`gaffer session read ${session.id}\` shows the output` });
     const read = await runGaffer(["session", "read", session.id, "--lines", "3", "--dir", f.dir, "--json"]);
-    expect(JSON.parse(read.stdout)).toMatchObject({ sessionId: session.id, text: "SUMMARY: appended\nDONE 1\nscripted> ", rule: "scripted/ready/1" });
+    expect(JSON.parse(read.stdout)).toMatchObject({ sessionId: session.id, text: "ERROR: no disk\nDONE 2\nscripted> ", rule: "scripted/ready/1" });
     const list = await runGaffer(["session", "list", "--dir", f.dir, "--json"]);
     expect((JSON.parse(list.stdout) as { id: string }[]).map((s) => s.id)).toEqual([session.id]);
     const attach = await runGaffer(["session", "attach", session.id, "--dir", f.dir]);
