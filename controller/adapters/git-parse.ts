@@ -61,12 +61,16 @@ function fieldsAfter(record: string, count: number): string {
 
 /**
  * `git diff-tree -r -z --no-renames --root --raw --numstat COMMIT`: the commit
- * id, then raw records (`:modes shas STATUS\0path\0`), then numstat records
- * (`ins\tdel\tpath\0`).
+ * id, then the records `parseRawNumstat` reads.
  */
 export function parseDiffTree(text: string): { sha: string; files: GitFileChange[] } {
   const tokens = text.split("\0").filter((t) => t.length > 0);
   const sha = (tokens.shift() ?? "").trim();
+  return { sha, files: parseRawNumstat(tokens) };
+}
+
+/** `--raw --numstat -z` records: raw ones (`:modes shas STATUS\0path\0`), then numstat ones (`ins\tdel\tpath\0`). */
+export function parseRawNumstat(tokens: readonly string[]): GitFileChange[] {
   const changes = new Map<string, GitFileChange["change"]>();
   const lines = new Map<string, [number, number]>();
   for (let i = 0; i < tokens.length; i++) {
@@ -80,11 +84,10 @@ export function parseDiffTree(text: string): { sha: string; files: GitFileChange
     const numstat = /^(\d+|-)\t(\d+|-)\t([\s\S]*)$/.exec(token);
     if (numstat !== null) lines.set(numstat[3]!, [toCount(numstat[1]!), toCount(numstat[2]!)]);
   }
-  const files = [...changes].map(([path, change]) => {
+  return [...changes].map(([path, change]) => {
     const [insertions, deletions] = lines.get(path) ?? [0, 0];
     return { path, change, insertions, deletions };
   });
-  return { sha, files };
 }
 
 function toCount(value: string): number {
@@ -94,4 +97,14 @@ function toCount(value: string): number {
 /** NUL-separated path list (`--name-only -z`). */
 export function parsePathList(text: string): string[] {
   return text.split("\0").filter((p) => p.length > 0);
+}
+
+/** The full sha from `git -c core.abbrev=40 commit` output (`[branch sha] subject`), or null. */
+export function parseCommitSha(stdout: string): string | null {
+  return /^\[[^\]]*?([0-9a-f]{40})\]/m.exec(stdout)?.[1] ?? null;
+}
+
+/** `git for-each-ref --format=%(refname:short)%00%(objectname)` lines. */
+export function parseRefList(text: string): Map<string, string> {
+  return new Map(text.split("\n").filter((l) => l.includes("\0")).map((l) => l.split("\0") as [string, string]));
 }

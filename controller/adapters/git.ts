@@ -5,11 +5,12 @@
  * single plumbing/porcelain call whose `-z` output git-parse.ts reads.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { readdir, readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { execa } from "execa";
 import { GitError } from "../errors.js";
-import type { Git, GitCommitSummary, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
-import { parseDiffTree, parsePathList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
+import type { Git, GitFileChange, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
+import { parseCommitSha, parsePathList, parseRawNumstat, parseRefList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
 
 /** What one git process returned. */
 export interface GitOutput {
@@ -53,6 +54,63 @@ async function conflictOrThrow(cwd: string, out: GitOutput, args: readonly strin
   throw new GitError(`git ${args.join(" ")} failed in ${cwd} (exit ${out.exitCode}): ${out.stderr.trim() || out.stdout.trim()}`, { details: { command: ["git", ...args], cwd, exitCode: out.exitCode, stderr: out.stderr } });
 }
 
+/** The git dir of a checkout: `.git` itself, or where a worktree's `.git` file points (`gitdir: PATH`). */
+async function gitDir(cwd: string): Promise<string> {
+  const dotGit = join(cwd, ".git");
+  const text = await readFile(dotGit, "utf8").catch(() => null);
+  if (text === null) return existsSync(dotGit) ? dotGit : (await runGit(cwd, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
+  const pointer = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
+  if (pointer === undefined) return (await runGit(cwd, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
+  return isAbsolute(pointer) ? pointer : resolve(cwd, pointer);
+}
+
+const SHA = /^[0-9a-f]{40}$/;
+
+/**
+ * `HEAD` or `refs/heads/X` read straight from the git dir when the ref is a
+ * loose file (git keeps an updated ref loose until `pack-refs`), else null and
+ * the caller asks git. Saves a process on the merge hot path.
+ */
+async function readLooseRef(cwd: string, rev: string): Promise<string | null> {
+  if (rev !== "HEAD" && !rev.startsWith("refs/heads/")) return null;
+  try {
+    const dir = await gitDir(cwd);
+    const common = await readFile(join(dir, "commondir"), "utf8").then((c) => resolve(dir, c.trim()), () => dir);
+    let ref = rev;
+    if (rev === "HEAD") {
+      const head = (await readFile(join(dir, "HEAD"), "utf8")).trim();
+      if (SHA.test(head)) return head;
+      if (!head.startsWith("ref: refs/heads/")) return null;
+      ref = head.slice(5);
+    }
+    const sha = (await readFile(join(common, ref), "utf8")).trim();
+    return SHA.test(sha) ? sha : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checkouts of `branch`, read from the git dirs (what `git worktree list`
+ * reads): the main worktree when `repo` is a work tree, and every linked
+ * worktree whose HEAD names the branch and whose directory still exists.
+ */
+async function checkoutsFromGitDir(repo: string, branch: string): Promise<string[]> {
+  const want = `ref: refs/heads/${branch}`;
+  const paths: string[] = [];
+  const main = await gitDir(repo);
+  const common = await readFile(join(main, "commondir"), "utf8").then((c) => resolve(main, c.trim()), () => main);
+  if (existsSync(join(repo, ".git")) && (await readFile(join(main, "HEAD"), "utf8")).trim() === want) paths.push(repo);
+  const linked = await readdir(join(common, "worktrees")).catch(() => [] as string[]);
+  for (const id of linked) {
+    const dir = join(common, "worktrees", id);
+    if ((await readFile(join(dir, "HEAD"), "utf8").catch(() => "")).trim() !== want) continue;
+    const path = dirname((await readFile(join(dir, "gitdir"), "utf8")).trim());
+    if (existsSync(path) && path !== repo) paths.push(path);
+  }
+  return paths;
+}
+
 /** The real Git port over the `git` binary. */
 export class GitCli implements Git {
   async isValidBranchName(repo: string, name: string): Promise<boolean> {
@@ -60,6 +118,8 @@ export class GitCli implements Git {
   }
 
   async resolveCommit(cwd: string, rev: string): Promise<string | null> {
+    const loose = await readLooseRef(cwd, rev);
+    if (loose !== null) return loose;
     const out = await runGit(cwd, ["rev-parse", "--verify", "-q", `${rev}^{commit}`], { ok: [1] });
     return out.exitCode === 0 ? out.stdout.trim() : null;
   }
@@ -89,15 +149,29 @@ export class GitCli implements Git {
     await runGit(cwd, ["add", "-A"]);
   }
 
-  async commit(cwd: string, spec: { message: string; trailers: readonly (readonly [string, string])[] }): Promise<GitCommitSummary> {
-    const trailers = spec.trailers.flatMap(([key, value]) => ["--trailer", `${key}: ${value}`]);
-    await runGit(cwd, ["commit", "-q", "--no-edit", "-F", "-", ...trailers], { input: spec.message });
-    return this.describeCommit(cwd, "HEAD");
+  async currentBranch(cwd: string): Promise<string | null> {
+    const head = (await readFile(join(await gitDir(cwd), "HEAD"), "utf8")).trim();
+    return head.startsWith("ref: refs/heads/") ? head.slice("ref: refs/heads/".length) : null;
   }
 
-  /** The commit and its changes against its first parent. */
-  async describeCommit(cwd: string, rev: string): Promise<GitCommitSummary> {
-    return parseDiffTree((await runGit(cwd, ["diff-tree", "-r", "-z", "--no-renames", "--root", "--raw", "--numstat", rev])).stdout);
+  async listBranches(repo: string): Promise<Map<string, string>> {
+    return parseRefList((await runGit(repo, ["for-each-ref", "--format=%(refname:short)%00%(objectname)", "refs/heads"])).stdout);
+  }
+
+  async stagedChanges(cwd: string): Promise<GitFileChange[]> {
+    const out = await runGit(cwd, ["diff", "--cached", "-z", "--no-renames", "--raw", "--numstat"]);
+    return parseRawNumstat(out.stdout.split("\0").filter((t) => t.length > 0));
+  }
+
+  async unstageAll(cwd: string): Promise<void> {
+    await runGit(cwd, ["reset", "-q"]);
+  }
+
+  async commit(cwd: string, spec: { message: string; trailers: readonly (readonly [string, string])[] }): Promise<string> {
+    const trailers = spec.trailers.flatMap(([key, value]) => ["--trailer", `${key}: ${value}`]);
+    // NOTE: with core.abbrev=40 the summary line `[branch sha] subject` carries the full sha: no rev-parse needed.
+    const out = await runGit(cwd, ["-c", "core.abbrev=40", "commit", "--no-edit", "-F", "-", ...trailers], { input: spec.message });
+    return parseCommitSha(out.stdout) ?? (await runGit(cwd, ["rev-parse", "HEAD"])).stdout.trim();
   }
 
   async snapshotToBranch(cwd: string, spec: { branch: string; message: string }): Promise<string> {
@@ -132,9 +206,12 @@ export class GitCli implements Git {
   }
 
   async abortInProgress(cwd: string): Promise<void> {
-    const gitDir = (await runGit(cwd, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
-    if (existsSync(join(gitDir, "rebase-merge")) || existsSync(join(gitDir, "rebase-apply"))) await runGit(cwd, ["rebase", "--abort"]);
-    if (existsSync(join(gitDir, "MERGE_HEAD"))) await runGit(cwd, ["merge", "--abort"]);
+    const dir = await gitDir(cwd);
+    const rebasing = existsSync(join(dir, "rebase-merge")) || existsSync(join(dir, "rebase-apply"));
+    const merging = existsSync(join(dir, "MERGE_HEAD"));
+    if (!rebasing && !merging) return;
+    if (rebasing) await runGit(cwd, ["rebase", "--abort"]);
+    if (merging) await runGit(cwd, ["merge", "--abort"]);
     const left = (await this.status(cwd)).entries.filter((e) => e.code !== "??");
     if (left.length > 0) {
       throw new GitError(`abort left ${cwd} with changes (${left.map((e) => e.path).join(", ")}); inspect it with \`git -C ${cwd} status\``, { details: { cwd, files: left.map((e) => e.path) } });
@@ -147,6 +224,19 @@ export class GitCli implements Git {
     const now = await this.resolveCommit(repo, spec.ref);
     if (now !== spec.oldSha) return false;
     throw new GitError(`git update-ref ${spec.ref} failed in ${repo}: ${out.stderr.trim()}`, { details: { command: ["git", "update-ref", spec.ref], cwd: repo, exitCode: out.exitCode, stderr: out.stderr } });
+  }
+
+  async checkoutsOf(repo: string, branch: string): Promise<string[]> {
+    try {
+      return await checkoutsFromGitDir(repo, branch);
+    } catch {
+      return (await this.listWorktrees(repo)).filter((e) => e.branch === branch && !e.bare && !e.prunable).map((e) => e.path);
+    }
+  }
+
+  async fastForwardCheckout(path: string, to: string): Promise<string | null> {
+    const out = await runGit(path, ["merge", "-q", "--ff-only", "--no-autostash", "--no-edit", to], { ok: [1, 128] });
+    return out.exitCode === 0 ? null : out.stderr.trim().split("\n").map((l) => l.trim()).join(" ");
   }
 
   async syncCheckout(path: string, spec: { from: string; to: string; dryRun: boolean }): Promise<string | null> {

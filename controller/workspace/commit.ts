@@ -6,7 +6,7 @@
 import { checkCommitMessage, isProtectedBranch, matchSecret } from "../core/git-policy.js";
 import { taskBranch } from "../core/project-config.js";
 import { NotFoundError } from "../errors.js";
-import type { GitFileChange, GitStatusEntry } from "../ports.js";
+import type { GitFileChange } from "../ports.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { policyRefusal, requireTask, type WorkspaceContext } from "./context.js";
@@ -59,19 +59,20 @@ export async function commitChanges(ctx: WorkspaceContext, request: CommitReques
   const worktree = await findActiveWorktree(ctx.db, request.task);
   if (worktree === null) throw new NotFoundError(`task ${request.task} has no worktree; create it first (gaffer worktree create --task ${request.task})`);
   const branch = taskBranch(ctx.config, task);
-  const status = await ctx.git.status(worktree.path);
-  await checkBranch(ctx, request.task, branch, status.branch);
-  if (status.entries.length === 0) return { task: request.task, branch, sha: null, noop: true, files: [], summary: EMPTY };
+  await checkBranch(ctx, request.task, branch, await ctx.git.currentBranch(worktree.path));
   const formatProblem = checkCommitMessage(ctx.config.policy.commitFormat, request.message);
   if (formatProblem !== null) {
     throw await policyRefusal(ctx, { rule: "COMMIT_FORMAT", subject: `task/${request.task}`, message: formatProblem, details: { format: ctx.config.policy.commitFormat } });
   }
-  await checkSecrets(ctx, request, status.entries);
+  // Stage, then judge exactly what would be committed; a refusal unstages again.
   await ctx.git.stageAll(worktree.path);
-  const commit = await ctx.git.commit(worktree.path, { message: request.message, trailers: commitTrailers(request) });
-  const summary = summarizeChanges(commit.files);
-  await appendEvent(ctx.db, { actor: ctx.actor, action: "Committed", subject: `task/${request.task}`, commitSha: commit.sha, payload: { branch, sha: commit.sha, session: request.session ?? null, command: request.command ?? null, ...summary, files: commit.files.map((f) => f.path), allowedSecrets: request.allowSecrets ?? [] } });
-  return { task: request.task, branch, sha: commit.sha, noop: false, files: commit.files, summary };
+  const files = await ctx.git.stagedChanges(worktree.path);
+  if (files.length === 0) return { task: request.task, branch, sha: null, noop: true, files: [], summary: EMPTY };
+  await checkSecrets(ctx, request, worktree.path, files);
+  const sha = await ctx.git.commit(worktree.path, { message: request.message, trailers: commitTrailers(request) });
+  const summary = summarizeChanges(files);
+  await appendEvent(ctx.db, { actor: ctx.actor, action: "Committed", subject: `task/${request.task}`, commitSha: sha, payload: { branch, sha, session: request.session ?? null, command: request.command ?? null, ...summary, files: files.map((f) => f.path), allowedSecrets: request.allowSecrets ?? [] } });
+  return { task: request.task, branch, sha, noop: false, files, summary };
 }
 
 async function checkBranch(ctx: WorkspaceContext, task: string, expected: string, actual: string | null): Promise<void> {
@@ -85,19 +86,20 @@ async function checkBranch(ctx: WorkspaceContext, task: string, expected: string
   }
 }
 
-async function checkSecrets(ctx: WorkspaceContext, request: CommitRequest, entries: readonly GitStatusEntry[]): Promise<void> {
+async function checkSecrets(ctx: WorkspaceContext, request: CommitRequest, path: string, files: readonly GitFileChange[]): Promise<void> {
   const allowed = new Set(request.allowSecrets ?? []);
   // Deleting a secret from the tree is fine; adding or changing one is not.
-  const hits = entries
-    .filter((e) => !e.code.includes("D") && !allowed.has(e.path))
-    .map((e) => ({ path: e.path, glob: matchSecret(e.path, ctx.config.policy.secretsDenylist) }))
+  const hits = files
+    .filter((f) => f.change !== "deleted" && !allowed.has(f.path))
+    .map((f) => ({ path: f.path, glob: matchSecret(f.path, ctx.config.policy.secretsDenylist) }))
     .filter((h): h is { path: string; glob: string } => h.glob !== null);
   if (hits.length === 0) return;
-  const files = hits.map((h) => `${h.path} (matches ${h.glob})`).join(", ");
+  await ctx.git.unstageAll(path);
+  const listed = hits.map((h) => `${h.path} (matches ${h.glob})`).join(", ");
   throw await policyRefusal(ctx, {
     rule: "SECRET_FILE",
     subject: `task/${request.task}`,
-    message: `refusing to commit ${hits.length === 1 ? "a file" : "files"} on the secrets denylist: ${files}; delete ${hits.length === 1 ? "it" : "them"} or add to .gitignore, or if it holds no secret pass --allow-secret ${hits[0]!.path}`,
+    message: `refusing to commit ${hits.length === 1 ? "a file" : "files"} on the secrets denylist: ${listed}; delete ${hits.length === 1 ? "it" : "them"} or add to .gitignore, or if it holds no secret pass --allow-secret ${hits[0]!.path}`,
     details: { files: hits.map((h) => h.path), globs: hits.map((h) => h.glob) },
   });
 }

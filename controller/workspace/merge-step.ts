@@ -69,7 +69,7 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
   if (!result.passed) {
     throw await policyRefusal(ctx, { rule: "GATE_REQUIRED", subject, message: `the gate did not pass on ${headSha.slice(0, 12)} (${result.reason}); ${merge.target} was not touched: fix the branch, commit, and merge again`, details: { merge: merge.id, headSha, attempt: result.attempt, gates: result.commands.map((c) => c.id) } });
   }
-  const landed = await fastForwardIntegration(ctx, { task: merge.task, target: merge.target, from: targetHead, to: headSha });
+  const landed = await fastForwardIntegration(ctx, { task: merge.task, target: merge.target, from: targetHead, to: headSha, descendantKnown: true });
   if (landed.kind === "moved") throw new GitError(`${merge.target} moved while task ${merge.task} was being gated; nothing was merged, run \`gaffer merge --task ${merge.task}\` again`);
   return { kind: "merged", headSha, mergeSha: headSha, from: targetHead, synced: landed.synced };
 }

@@ -38,8 +38,12 @@ export async function removeWorktree(ctx: WorkspaceContext, task: string, option
   }
   let salvage: { branch: string; sha: string } | null = null;
   if (existsSync(worktree.path)) {
-    salvage = await saveUncommitted(ctx, worktree, options.force === true);
-    await ctx.git.removeWorktree(repo, worktree.path, { force: salvage !== null });
+    // NOTE: a plain `worktree remove` already refuses modified or untracked files, so the clean case costs one git call.
+    const removed = await ctx.git.removeWorktree(repo, worktree.path, { force: false }).then(() => true, () => false);
+    if (!removed) {
+      salvage = await saveUncommitted(ctx, worktree, options.force === true);
+      await ctx.git.removeWorktree(repo, worktree.path, { force: salvage !== null });
+    }
   }
   if (options.deleteBranch === true) await ctx.git.deleteBranch(repo, worktree.branch, { force: options.force === true });
   await immediateTransaction(ctx.db, async (trx) => {

@@ -32,6 +32,7 @@ interface BatchFacts {
   readonly root: string;
   readonly integrationSha: string;
   entries: GitWorktreeEntry[];
+  readonly branches: Map<string, string>;
 }
 
 async function readBatchFacts(ctx: WorkspaceContext): Promise<BatchFacts> {
@@ -39,7 +40,9 @@ async function readBatchFacts(ctx: WorkspaceContext): Promise<BatchFacts> {
   const integration = ctx.config.integrationBranch;
   const integrationSha = await ctx.git.resolveCommit(repo, `refs/heads/${integration}`);
   if (integrationSha === null) throw new NotFoundError(`integration branch "${integration}" does not exist in ${repo}; create it (git branch ${integration}) or set spec.integrationBranch`);
-  return { repo, root: worktreeRootPath(ctx), integrationSha, entries: await ctx.git.listWorktrees(repo) };
+  const [listed, branches] = await Promise.all([ctx.git.listWorktrees(repo), ctx.git.listBranches(repo)]);
+  const entries = listed.map((e) => ({ ...e, path: canonicalPath(e.path) }));
+  return { repo, root: worktreeRootPath(ctx), integrationSha, entries, branches };
 }
 
 /** Refuses a branch gaffer must not work on: protected, or not a valid git branch name (asked of real git). */
@@ -64,12 +67,9 @@ export async function createWorktrees(ctx: WorkspaceContext, taskNames: readonly
   const tasks = taskNames.map((name) => requireTask(ctx, name));
   const facts = await readBatchFacts(ctx);
   const branches = tasks.map((task) => taskBranch(ctx.config, task));
-  // Branch checks are independent git calls: run them side by side, report in order.
-  const checks = await Promise.allSettled(tasks.map((task, i) => checkTaskBranch(ctx, facts.repo, task, branches[i]!)));
   const outcomes: WorktreeOutcome[] = [];
   for (const [i, task] of tasks.entries()) {
-    const check = checks[i]!;
-    if (check.status === "rejected") throw check.reason;
+    await checkTaskBranch(ctx, facts.repo, task, branches[i]!);
     outcomes.push(await provision(ctx, facts, task, branches[i]!));
   }
   return outcomes;
@@ -77,7 +77,7 @@ export async function createWorktrees(ctx: WorkspaceContext, taskNames: readonly
 
 async function provision(ctx: WorkspaceContext, facts: BatchFacts, task: TaskManifest, branch: string): Promise<WorktreeOutcome> {
   const path = confineWorktreePath(facts.root, task.metadata.name);
-  const entry = facts.entries.find((e) => canonicalPath(e.path) === path);
+  const entry = facts.entries.find((e) => e.path === path);
   if (entry !== undefined) return adopt(ctx, task, entry, path, branch);
   if (existsSync(path)) {
     throw new WorktreeConflictError(`${path} exists but is not a worktree of ${facts.repo} (stale or foreign); move it away or delete it, then run again`, { details: { path, task: task.metadata.name } });
@@ -86,13 +86,13 @@ async function provision(ctx: WorkspaceContext, facts: BatchFacts, task: TaskMan
   if (holder !== undefined) {
     throw new WorktreeConflictError(`branch ${branch} is already checked out at ${holder.path}; remove that worktree (git worktree remove ${holder.path}) or give task ${task.metadata.name} another branch`, { details: { branch, path: holder.path } });
   }
-  const existing = await ctx.git.resolveCommit(facts.repo, `refs/heads/${branch}`);
+  const existing = facts.branches.get(branch) ?? null;
   try {
     await ctx.git.addWorktree(facts.repo, existing === null ? { path, branch, createFrom: facts.integrationSha } : { path, branch });
   } catch (error) {
     // Another process may have created exactly this worktree meanwhile: adopt it then.
-    facts.entries = await ctx.git.listWorktrees(facts.repo);
-    const raced = facts.entries.find((e) => canonicalPath(e.path) === path);
+    facts.entries = (await ctx.git.listWorktrees(facts.repo)).map((e) => ({ ...e, path: canonicalPath(e.path) }));
+    const raced = facts.entries.find((e) => e.path === path);
     if (raced !== undefined && error instanceof GitError) return adopt(ctx, task, raced, path, branch);
     throw error;
   }

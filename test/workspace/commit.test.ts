@@ -67,7 +67,7 @@ describe("commit_changes", () => {
     git(path, "rm", "-q", "login.ts");
     const removed = await commitChanges(fx.ctx, { task: "login", message: "refactor: drop login.ts" });
     expect(removed.summary).toEqual({ added: 0, modified: 0, deleted: 1, insertions: 0, deletions: 3 });
-    const noop = await commitChanges(fx.ctx, { task: "login", message: "whatever" });
+    const noop = await commitChanges(fx.ctx, { task: "login", message: "chore: nothing" });
     expect(noop).toMatchObject({ noop: true, sha: null, files: [] });
     expect((await listEvents(fx.ctx.db, { action: "Committed" })).map((e) => e.commitSha)).toEqual([result.sha, removed.sha]);
   });

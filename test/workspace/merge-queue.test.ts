@@ -71,7 +71,7 @@ describe("merge queue", () => {
     writeFileSync(join(fx.repo, "second.txt"), "would be overwritten\n");
     const blocked = await mergeWorktree(fx.ctx, "second");
     expect(blocked.state).toBe("failed");
-    expect(blocked.reason).toBe(`MERGE_BLOCKED: main is checked out at ${fx.repo} with local changes this merge would overwrite (error: Untracked working tree file 'second.txt' would be overwritten by merge.); commit or stash them there, then run \`gaffer merge --task second\` again`);
+    expect(blocked.reason).toBe(`MERGE_BLOCKED: main is checked out at ${fx.repo} with local changes this merge would overwrite (error: The following untracked working tree files would be overwritten by merge: second.txt Please move or remove them before you merge. Aborting); commit or stash them there, then run \`gaffer merge --task second\` again`);
     expect(git(fx.repo, "rev-parse", "main")).toBe(first.mergeSha);
 
     git(fx.repo, "clean", "-q", "-f", "second.txt");
@@ -81,5 +81,23 @@ describe("merge queue", () => {
     expect(git(fx.repo, "status", "--porcelain")).toBe("M README.md\n?? local-notes.md");
     expect(git(fx.repo, "diff", "HEAD", "--stat")).toContain("README.md");
     expect((await listMerges(fx.ctx.db)).map((m) => [m.task, m.state])).toEqual([["first", "merged"], ["second", "failed"], ["second", "merged"]]);
+  });
+
+  it("lands on main when main is checked out in a linked worktree, and when it is checked out nowhere", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "first" }, { name: "second" }] });
+    await commitEach(fx, ["first", "second"]);
+    git(fx.repo, "switch", "-q", "-c", "dev");
+    const mainCheckout = join(fx.dir, ".gaffer/main-checkout");
+    git(fx.repo, "worktree", "add", "-q", mainCheckout, "main");
+    const first = await mergeWorktree(fx.ctx, "first");
+    expect(first.state).toBe("merged");
+    expect([git(mainCheckout, "rev-parse", "HEAD"), git(mainCheckout, "status", "--porcelain"), readFileSync(join(mainCheckout, "first.txt"), "utf8")]).toEqual([first.mergeSha, "", "first\n"]);
+
+    git(fx.repo, "worktree", "remove", mainCheckout);
+    const second = await mergeWorktree(fx.ctx, "second");
+    expect(second.state).toBe("merged");
+    expect(git(fx.repo, "rev-parse", "main")).toBe(second.mergeSha);
+    expect(git(fx.repo, "branch", "--show-current")).toBe("dev");
+    expect(git(fx.repo, "status", "--porcelain")).toBe("");
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * Git-layer benchmark: gaffer's worktree provisioning (50 tasks) and the
+ * whole create-commit-merge path (20 branches), each against the bare git
+ * commands doing the same work in the same run, on identical fresh repos.
+ * Target: ratio <= 1.25.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { GitCli } from "../../controller/adapters/git.js";
+import type { ManifestSet, TaskManifest } from "../../controller/core/manifest-types.js";
+import { resolveProject } from "../../controller/core/project-config.js";
+import { commitChanges } from "../../controller/workspace/commit.js";
+import type { WorkspaceContext } from "../../controller/workspace/context.js";
+import { processMergeQueue, requestMerge } from "../../controller/workspace/merge-queue.js";
+import { createWorktrees } from "../../controller/workspace/worktrees.js";
+import { LEDGER_FILE, openLedger } from "../../state/ledger.js";
+
+async function git(cwd: string, ...args: string[]): Promise<void> {
+  await execa("git", args, { cwd });
+}
+
+async function freshRepo(scratch: string, name: string): Promise<string> {
+  const dir = join(scratch, name);
+  await execa("git", ["init", "-q", "-b", "main", dir]);
+  for (const [k, v] of [["user.email", "bench@example.com"], ["user.name", "Bench"], ["gc.auto", "0"], ["commit.gpgsign", "false"]] as const) await git(dir, "config", k, v);
+  writeFileSync(join(dir, ".gitignore"), ".gaffer/\n");
+  for (let i = 0; i < 30; i++) writeFileSync(join(dir, `src-${i}.ts`), `export const v${i} = ${i};\n`);
+  await git(dir, "add", "-A");
+  await git(dir, "commit", "-q", "-m", "chore: initial");
+  return dir;
+}
+
+function tasks(count: number): TaskManifest[] {
+  return Array.from({ length: count }, (_, i) => ({ apiVersion: "gaffer/v1" as const, kind: "Task" as const, metadata: { name: `task-${i}` }, spec: { stage: "build", role: "builder", prompt: "x" } }));
+}
+
+async function workspace(dir: string, count: number): Promise<WorkspaceContext> {
+  const manifests: ManifestSet = {
+    project: { apiVersion: "gaffer/v1", kind: "Project", metadata: { name: "bench" }, spec: { repo: ".", policy: { approvers: ["a@example.com"] } } },
+    agentPools: [{ apiVersion: "gaffer/v1", kind: "AgentPool", metadata: { name: "p" }, spec: { agents: [{ name: "scripted", profile: "scripted" }] } }],
+    playbooks: [{ apiVersion: "gaffer/v1", kind: "Playbook", metadata: { name: "p" }, spec: { stages: [{ name: "build", approval: "none", roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }] } }],
+    tasks: tasks(count),
+    generation: "bench",
+  };
+  return { db: await openLedger(join(dir, LEDGER_FILE)), git: new GitCli(), config: resolveProject(manifests.project), manifests, controlDir: dir, actor: "bench" };
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+const names = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `task-${from + i}`);
+
+async function provisionBare(repo: string, from: number, to: number): Promise<void> {
+  for (const name of names(from, to)) await git(repo, "worktree", "add", "-q", "-b", `gaffer/build/${name}`, join(repo, ".gaffer/worktrees", name), "main");
+}
+
+async function provisionGaffer(ctx: WorkspaceContext, from: number, to: number): Promise<void> {
+  await createWorktrees(ctx, names(from, to));
+}
+
+async function pathBare(repo: string, from: number, to: number): Promise<void> {
+  await provisionBare(repo, from, to);
+  for (const name of names(from, to)) {
+    const wt = join(repo, ".gaffer/worktrees", name);
+    writeFileSync(join(wt, `${name}.txt`), `${name}\n`);
+    await git(wt, "add", "-A");
+    await git(wt, "commit", "-q", "-m", `feat: ${name}`);
+  }
+  for (const name of names(from, to)) {
+    const wt = join(repo, ".gaffer/worktrees", name);
+    await git(wt, "merge", "-q", "--no-edit", "main");
+    await execa("true", [], { cwd: wt });
+    await git(repo, "merge", "-q", "--ff-only", `gaffer/build/${name}`);
+    await git(repo, "worktree", "remove", wt);
+  }
+}
+
+async function pathGaffer(ctx: WorkspaceContext, from: number, to: number): Promise<void> {
+  const created = await createWorktrees(ctx, names(from, to));
+  for (const { task, worktree } of created) {
+    writeFileSync(join(worktree.path, `${task}.txt`), `${task}\n`);
+    await commitChanges(ctx, { task, message: `feat: ${task}` });
+  }
+  for (const task of names(from, to)) await requestMerge(ctx, task);
+  const { finished } = await processMergeQueue(ctx, "main");
+  const unmerged = finished.filter((m) => m.state !== "merged");
+  if (unmerged.length > 0 || finished.length !== to - from) throw new Error(`bench merge failed: ${JSON.stringify(unmerged[0])}`);
+}
+
+interface Scenario {
+  readonly key: string;
+  readonly count: number;
+  readonly chunk: number;
+  bare(repo: string, from: number, to: number): Promise<void>;
+  gaffer(ctx: WorkspaceContext, from: number, to: number): Promise<void>;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { key: "git.provision50", count: 50, chunk: 10, bare: provisionBare, gaffer: provisionGaffer },
+  { key: "git.createCommitMerge20", count: 20, chunk: 5, bare: pathBare, gaffer: pathGaffer },
+];
+
+/**
+ * Runs both sides in interleaved chunks (alternating which goes first) so a
+ * busy machine slows both alike; the totals cover the whole work.
+ */
+async function runScenario(scratch: string, s: Scenario): Promise<Record<string, number>> {
+  const bareRepo = await freshRepo(scratch, `${s.key}-bare`);
+  const ctx = await workspace(await freshRepo(scratch, `${s.key}-gaffer`), s.count);
+  let [bareMs, gafferMs] = [0, 0];
+  try {
+    for (let from = 0, i = 0; from < s.count; from += s.chunk, i++) {
+      const to = Math.min(from + s.chunk, s.count);
+      const runBare = async () => void (bareMs += await timed(() => s.bare(bareRepo, from, to)));
+      const runOurs = async () => void (gafferMs += await timed(() => s.gaffer(ctx, from, to)));
+      if (i % 2 === 0) await runBare().then(runOurs);
+      else await runOurs().then(runBare);
+    }
+  } finally {
+    await ctx.db.destroy();
+  }
+  return { [`${s.key}.gafferMs`]: Math.round(gafferMs), [`${s.key}.bareMs`]: Math.round(bareMs), [`${s.key}.ratio`]: Number((gafferMs / bareMs).toFixed(3)) };
+}
+
+/** Milliseconds for gaffer and for bare git, and their ratio (target <= 1.25), per scenario. */
+export async function benchGit(): Promise<Record<string, number>> {
+  const scratch = mkdtempSync(join(tmpdir(), "gaffer-bench-git-"));
+  try {
+    const result: Record<string, number> = {};
+    for (const s of SCENARIOS) Object.assign(result, await runScenario(scratch, s));
+    return result;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchGit(), null, 2));
+}
