@@ -106,9 +106,11 @@ export class TmuxAdapter implements Tmux {
   async newSession(spec: NewTmuxSession): Promise<void> {
     const envArgs = Object.entries(spec.env ?? {}).flatMap(([key, value]) => ["-e", `${key}=${value}`]);
     const name = validateTmuxName(spec.name);
-    // NOTE: remain-on-exit is set in the same command list, before the server's
-    // event loop can reap a process that exits at once; its dead status stays readable.
+    // NOTE: remain-on-exit is set in the same command list (server-wide first, then on
+    // the window), before the server's event loop can reap a process that exits at
+    // once, so a crashed pane stays and its dead status stays readable.
     await this.run([
+      "set-option", "-wg", "remain-on-exit", "on", ";",
       "new-session", "-d", "-s", name, "-c", spec.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...execArgv(spec.argv),
       ";", "set-option", "-w", "-t", target(name), "remain-on-exit", "on",
     ]);
