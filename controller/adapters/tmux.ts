@@ -160,10 +160,10 @@ export class TmuxAdapter implements Tmux {
     await this.run(["paste-buffer", "-p", "-d", "-b", validateTmuxName(buffer, "buffer name"), "-t", target(name)]);
   }
 
+  /** load-buffer (stdin) and paste-buffer -p -d in one tmux call: the text is data, never a command. */
   async pasteText(name: string, text: string): Promise<void> {
     const buffer = `gaffer-${randomBytes(6).toString("hex")}`;
-    await this.loadBuffer(buffer, validatePasteText(text));
-    await this.pasteBuffer(name, buffer);
+    await this.run(["load-buffer", "-b", buffer, "-", ";", "paste-buffer", "-p", "-d", "-b", buffer, "-t", target(name)], { input: validatePasteText(text) });
   }
 
   async sendEnter(name: string): Promise<void> {

@@ -12,6 +12,8 @@ import { recordObservation, type SessionRecord, type SessionState } from "../../
 export interface SessionTiming {
   /** Poll interval while waiting for a screen. */
   readonly pollMs: number;
+  /** Poll interval during delivery (echo and acknowledgement are short, bounded waits). */
+  readonly deliveryPollMs: number;
   /** How long to wait for a pasted text to echo. */
   readonly echoTimeoutMs: number;
   /** After Enter, how long to wait for busy or a screen change before pressing Enter again. */
@@ -22,7 +24,7 @@ export interface SessionTiming {
   readonly leaseMs: number;
 }
 
-export const DEFAULT_TIMING: SessionTiming = { pollMs: 25, echoTimeoutMs: 2000, enterRetryMs: 3000, maxEnterRetries: 2, leaseMs: 60_000 };
+export const DEFAULT_TIMING: SessionTiming = { pollMs: 25, deliveryPollMs: 10, echoTimeoutMs: 2000, enterRetryMs: 3000, maxEnterRetries: 2, leaseMs: 60_000 };
 
 /** Everything the session service needs: passed in by the CLI, the controller and the MCP server. */
 export interface SessionServiceContext {

@@ -12,6 +12,8 @@ interface Delivery {
   readonly agent: ResolvedAgent;
   readonly command: CommandRecord;
   readonly owner: string;
+  /** Hash of the screen just before delivery (from the observation that allowed it). */
+  readonly screenHash: string;
 }
 
 const screenOf = (d: Delivery): Promise<string> => d.ctx.tmux.capturePane(d.session.tmuxName, SCREEN_LINES);
@@ -32,7 +34,7 @@ export function echoProbe(text: string): string {
  */
 export async function deliverCommand(d: Delivery): Promise<DeliveryOutcome> {
   const timing = timingOf(d.ctx);
-  const before = hashScreen(await screenOf(d));
+  const before = d.screenHash;
   await d.ctx.tmux.pasteText(d.session.tmuxName, d.command.text);
   const echo = await waitForEcho(d, before, timing.echoTimeoutMs);
   if (echo === null) return strand(d, { reason: `the pasted text did not echo within ${timing.echoTimeoutMs} ms`, screenHash: before });
@@ -71,7 +73,7 @@ async function waitForEcho(d: Delivery, before: string, timeoutMs: number): Prom
     lastHash = hash;
     if (hash !== before && Date.now() - stableSince >= 300) return { echo: "changed", screenHash: hash };
     if (Date.now() > deadline) return null;
-    await sleep(timingOf(d.ctx).pollMs);
+    await sleep(timingOf(d.ctx).deliveryPollMs);
   }
 }
 
@@ -84,6 +86,6 @@ async function waitForAck(d: Delivery, echoed: string, timeoutMs: number): Promi
     if (seen.status === "running" && seen.ruleKind === "busy") return { by: "busy", rule: seen.ruleId, matched: seen.matched, screenHash: seen.screenHash };
     if (seen.screenHash !== echoed) return { by: "screen-change", rule: seen.ruleId, matched: seen.matched, screenHash: seen.screenHash };
     if (Date.now() > deadline) return null;
-    await sleep(timingOf(d.ctx).pollMs);
+    await sleep(timingOf(d.ctx).deliveryPollMs);
   }
 }

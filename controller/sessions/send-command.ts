@@ -90,7 +90,7 @@ async function deliverable(ctx: SessionServiceContext, session: SessionRecord, o
     await releaseClaim(ctx.db, claim.command.id, owner);
     return false;
   }
-  const outcome = await deliverCommand({ ctx, session: seen.session, agent, command: claim.command, owner });
+  const outcome = await deliverCommand({ ctx, session: seen.session, agent, command: claim.command, owner, screenHash: seen.evidence.screenHash });
   return outcome !== "lost";
 }
 
