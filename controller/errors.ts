@@ -129,11 +129,6 @@ export function isGafferError(value: unknown): value is GafferError {
   return value instanceof GafferError;
 }
 
-/** A status file that does not parse: the controller will not overwrite it (it may hold people's approvals). */
-export class StatusFileInvalidError extends GafferError {
-  readonly code = "STATUS_FILE_INVALID";
-}
-
 export class InvalidTextError extends GafferError {
   readonly code = "INVALID_TEXT";
 }
@@ -145,6 +140,11 @@ export class CommandStrandedError extends GafferError {
 /** A merge that cannot land yet for a reason outside the task (e.g. a dirty checkout of the integration branch). */
 export class MergeBlockedError extends GafferError {
   readonly code = "MERGE_BLOCKED";
+}
+
+/** A status file that does not parse: the controller will not overwrite it (it may hold people's approvals). */
+export class StatusFileInvalidError extends GafferError {
+  readonly code = "STATUS_FILE_INVALID";
 }
 
 export class CommandFailedError extends GafferError {

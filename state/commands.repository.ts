@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { CommandRow } from "./commands.table.js";
@@ -136,6 +137,22 @@ export async function transitionSessionCommands(db: Ledger, sessionId: string, t
   });
 }
 
+/**
+ * Whether the process behind a lease (`pid@host#tag`) still runs. On another
+ * host we cannot tell, so the lease time decides; on this host a killed
+ * process (SIGKILL leaves its lease behind) frees the command at once.
+ */
+export function isOwnerAlive(owner: string): boolean {
+  const match = /^(\d+)@([^#]+)#/.exec(owner);
+  if (match === null || match[2] !== hostname()) return true;
+  try {
+    process.kill(Number(match[1]), 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export type ClaimResult =
   | { readonly kind: "claimed"; readonly command: CommandRecord }
   | { readonly kind: "blocked"; readonly reason: "leased" | "in-flight"; readonly blocker: CommandRecord }
@@ -154,8 +171,9 @@ export interface ClaimRequest {
  * Claims the next undelivered command of a session for delivery, in one
  * BEGIN IMMEDIATE: the lowest seq not yet acknowledged, unless another live
  * process holds its lease or an earlier command is still in flight. A command
- * left `typed`/`submitted` by a process whose lease ran out is `stranded`
- * (its text may sit in the input box; typing it again could duplicate it).
+ * left `typed`/`submitted` by a process that died is claimed in that state, so
+ * the caller resumes its delivery (see `resumeDelivery`) instead of typing it
+ * again, which could duplicate it.
  */
 export async function claimNextCommand(db: Ledger, request: ClaimRequest): Promise<ClaimResult> {
   return immediateTransaction(db, async (trx) => {
@@ -163,12 +181,10 @@ export async function claimNextCommand(db: Ledger, request: ClaimRequest): Promi
     for (;;) {
       const next = await trx.selectFrom("commands").selectAll().where("session_id", "=", request.sessionId).where("state", "in", [...UNDELIVERED]).orderBy("seq").executeTakeFirst();
       if (next === undefined) return { kind: "empty" };
-      const leased = next.owner !== null && next.owner !== request.owner && next.lease_until !== null && next.lease_until > now;
+      const leased = next.owner !== null && next.owner !== request.owner && next.lease_until !== null && next.lease_until > now && isOwnerAlive(next.owner);
       if (leased) return { kind: "blocked", reason: "leased", blocker: toRecord(next) };
-      if (next.state !== "issued" && next.owner !== request.owner) {
-        await transitionIn(trx, next.id, { to: "stranded", from: ["typed", "submitted"], actor: request.actor, evidence: { reason: "the delivering process stopped mid-delivery (lease expired)", owner: next.owner } });
-        continue;
-      }
+      // A command left `typed`/`submitted` by a dead or expired deliverer is taken over as it is:
+      // the new owner finishes its delivery from the screen's evidence (never types it again).
       const inFlight = await trx.selectFrom("commands").selectAll().where("session_id", "=", request.sessionId).where("state", "=", "acknowledged").where("seq", "<", next.seq).orderBy("seq").executeTakeFirst();
       if (inFlight !== undefined && !request.allowInFlight) return { kind: "blocked", reason: "in-flight", blocker: toRecord(inFlight) };
       const leaseUntil = new Date(Date.now() + request.leaseMs).toISOString();

@@ -6,11 +6,11 @@ import { CapacityExceededError, GateFailedError } from "../errors.js";
 import type { GateReviewer, ReviewVerdict } from "../gates/gate-runner.js";
 import type { SessionServiceContext } from "../sessions/context.js";
 import { closeSession } from "../sessions/close-session.js";
-import { createSession } from "../sessions/create-session.js";
+import { createSession, waitUntilStarted } from "../sessions/create-session.js";
 import { sendCommand } from "../sessions/send-command.js";
 import type { ConflictResolver } from "../workspace/conflicts.js";
 import { appendEvent } from "../../state/events.repository.js";
-import type { SessionRecord } from "../../state/sessions.repository.js";
+import { getSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
 import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
 
@@ -55,15 +55,37 @@ export class AgentRunner {
     return { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: w.actor, agents: w.agents };
   }
 
+  /** Closes every open session of a task (its work is merged or failed): the desired number is zero. */
+  async closeTaskSessions(task: string, reason: string): Promise<void> {
+    const open = await this.world().db.selectFrom("sessions").select("id").where("task", "=", task).where("state", "not in", ["Closed", "Failed"]).execute();
+    const ctx = this.context();
+    for (const session of open) await closeSession(ctx, session.id, reason).catch(() => undefined);
+  }
+
   async lastSession(task: string): Promise<string | null> {
     const row = await this.world().db.selectFrom("sessions").select("id").where("task", "=", task).orderBy("created_at", "desc").executeTakeFirst();
     return row?.id ?? null;
   }
 
   async run(job: AgentJob): Promise<AgentJobResult> {
+    const first = await this.runOnce(job);
+    if (first.kind === "result") return first.result;
+    // Never acknowledged (its deliverer died mid-delivery): the agent did not start it, so a fresh
+    // session gets it once more under a derived key. An acknowledged prompt is never sent twice.
+    await closeSession(this.context(), first.sessionId, "prompt stranded before the agent took it").catch(() => undefined);
+    const second = await this.runOnce({ ...job, key: `${job.key}#resent` });
+    if (second.kind === "result") return second.result;
+    throw second.error;
+  }
+
+  private async runOnce(job: AgentJob): Promise<{ kind: "result"; result: AgentJobResult } | { kind: "unacknowledged"; sessionId: string; error: Error }> {
     const w = this.world();
     const previous = await w.db.selectFrom("commands").select(["state", "summary", "session_id"]).where("idempotency_key", "=", job.key).executeTakeFirst();
-    if (previous?.state === "done") return { sessionId: previous.session_id, summary: previous.summary ?? "", screen: "" };
+    if (previous?.state === "done") {
+      // Done before a restart: its session may still be open (the controller died before closing it).
+      await closeSession(this.context(), previous.session_id, "work done before a controller restart").catch(() => undefined);
+      return { kind: "result", result: { sessionId: previous.session_id, summary: previous.summary ?? "", screen: "" } };
+    }
     await this.waitWhilePaused(job);
     const ctx = this.context();
     const session = await this.sessionFor(ctx, job);
@@ -72,12 +94,14 @@ export class AgentRunner {
     const command = await sendCommand(ctx, { sessionId: session.id, text: job.text, waitFor: "done", idempotencyKey: key, timeoutMs: w.agents.find((a) => a.name === session.agent)?.stuckAfterMs ?? 600_000 });
     const screen = await ctx.tmux.capturePane(session.tmuxName, 200).catch(() => "");
     // Paused (or stopped) meanwhile: the session now belongs to the person; leave it open.
-    if (job.signal.aborted) return { sessionId: session.id, summary: command.summary ?? "", screen };
+    if (job.signal.aborted) return { kind: "result", result: { sessionId: session.id, summary: command.summary ?? "", screen } };
     if (command.state !== "done") {
-      throw new GateFailedError(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
+      const error = new GateFailedError(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
+      if (command.acknowledgedAt === null) return { kind: "unacknowledged", sessionId: session.id, error };
+      throw error;
     }
     await closeSession(ctx, session.id).catch(() => undefined);
-    return { sessionId: session.id, summary: command.summary ?? "", screen };
+    return { kind: "result", result: { sessionId: session.id, summary: command.summary ?? "", screen } };
   }
 
   private async waitWhilePaused(job: AgentJob): Promise<void> {
@@ -96,8 +120,8 @@ export class AgentRunner {
     const w = this.world();
     const open = await w.db.selectFrom("sessions").select("id").where("task", "=", job.task.metadata.name).where("role", "=", job.role).where("state", "in", OPEN_STATES).orderBy("created_at", "desc").executeTakeFirst();
     if (open !== undefined) {
-      const alive = await ctx.tmux.hasSession(open.id);
-      if (alive) return (await import("../../state/sessions.repository.js")).getSession(w.db, open.id).then((s) => s!);
+      const adopted = await this.adopt(ctx, open.id);
+      if (adopted !== null) return adopted;
     }
     const stage = findStage(w.set, job.task.spec.stage);
     const role = stage?.roles.find((r) => r.name === job.role);
@@ -116,6 +140,30 @@ export class AgentRunner {
         await appendEvent(w.db, { actor: w.actor, action: "CapacityWait", subject: `task/${job.task.metadata.name}`, payload: { role: job.role, allowed } });
       }
       await wait(250, job.signal);
+    }
+  }
+
+  /**
+   * Adopts a session a previous controller started. One it left `Starting`
+   * (killed before the ready screen was recorded) is checked for its ready
+   * screen now; a dead or never-ready one is closed and replaced.
+   */
+  private async adopt(ctx: SessionServiceContext, id: string): Promise<SessionRecord | null> {
+    const session = await getSession(ctx.db, id);
+    if (session === undefined || !(await ctx.tmux.hasSession(session.tmuxName))) {
+      if (session !== undefined) await closeSession(ctx, id, "its tmux session is gone").catch(() => undefined);
+      return null;
+    }
+    if (session.state !== "Starting") return session;
+    const agent = ctx.agents.find((a) => a.name === session.agent);
+    try {
+      if (agent === undefined) throw new Error(`agent ${session.agent} is no longer in the AgentPool`);
+      const seen = await waitUntilStarted(ctx, id, agent);
+      await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, { actor: ctx.actor, action: "SessionAdopted", subject: sessionSubject(id), payload: { rule: seen.evidence.ruleId, screenHash: seen.evidence.screenHash } }, ["Starting"]);
+      return (await getSession(ctx.db, id)) ?? null;
+    } catch {
+      await closeSession(ctx, id, "left starting by a stopped controller and never ready").catch(() => undefined);
+      return null;
     }
   }
 

@@ -5,12 +5,15 @@ import { NotFoundError } from "../errors.js";
 import { runGate, taskGate, missingGateReason, type GateResult } from "../gates/gate-runner.js";
 import type { EffectInput, GateOutcome, MergeOutcome, TaskEffects } from "../machines/task.machine.js";
 import { commitChanges } from "../workspace/commit.js";
-import type { WorkspaceContext } from "../workspace/context.js";
+import { targetRepoPath, worktreeRootPath, type WorkspaceContext } from "../workspace/context.js";
 import { resolveMergeConflict } from "../workspace/conflicts.js";
 import { mergeWorktree } from "../workspace/merge-queue.js";
 import { createWorktree } from "../workspace/worktrees.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
+import { join } from "node:path";
 import { AgentRunner } from "./agent-runner.js";
+import { journaled } from "./effect-journal.js";
+import { rollBackWorktreeAdd } from "./worktree-repair.js";
 import type { World } from "./world.js";
 
 const git = new GitCli();
@@ -96,9 +99,18 @@ export function buildTaskEffects(world: () => World): TaskEffects {
     mergeBranch: fromPromise<MergeOutcome, EffectInput>(async ({ input, signal }) => {
       const w = world();
       const task = requireManifest(w, input.task);
+      // Merged before a restart (the controller died before recording the phase): done, not merged again.
+      const landed = await w.db.selectFrom("merges").select("merge_sha").where("task", "=", input.task).where("state", "=", "merged").executeTakeFirst();
+      if (landed !== undefined) {
+        await agents.closeTaskSessions(input.task, "task merged");
+        return { result: "merged", sha: landed.merge_sha ?? "" };
+      }
       for (let round = 1; ; round++) {
         const merge = await serialized(() => mergeWorktree(workspace(w), input.task, { reviewer: agents.reviewer(task, signal) }));
-        if (merge.state === "merged") return { result: "merged", sha: merge.mergeSha ?? "" };
+        if (merge.state === "merged") {
+          await agents.closeTaskSessions(input.task, "task merged");
+          return { result: "merged", sha: merge.mergeSha ?? "" };
+        }
         if (merge.state === "conflict") return { result: "conflict", files: merge.conflictedFiles ?? [] };
         if (merge.state === "refused") return { result: "gate-failed", summary: merge.reason ?? "the gate refused the merge" };
         if (round >= MERGE_RETRIES) throw new Error(`merge ${merge.state} ${round} times: ${merge.reason ?? "no reason recorded"}`);

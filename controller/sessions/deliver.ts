@@ -54,6 +54,39 @@ export async function deliverCommand(d: Delivery): Promise<DeliveryOutcome> {
   return strand(d, { reason: `no busy line or screen change after ${1 + timing.maxEnterRetries} Enter presses`, screenHash: echo.screenHash, screenTail: tail });
 }
 
+/**
+ * Finishes a delivery a dead process left `typed` or `submitted`, from the
+ * screen's evidence: when the text's echo is followed by output, the agent
+ * took it (`acknowledged`); otherwise it still sits in the input box and
+ * Enter completes it. The text is never typed a second time.
+ */
+export async function resumeDelivery(d: Delivery): Promise<DeliveryOutcome> {
+  const timing = timingOf(d.ctx);
+  const step = { owner: d.owner, actor: d.ctx.actor, leaseMs: timing.leaseMs };
+  const history = await d.ctx.tmux.capturePane(d.session.tmuxName, 2000);
+  const lines = history.split("\n");
+  const probe = echoProbe(d.command.text);
+  const echoAt = probe === "" ? -1 : lines.findLastIndex((l) => l.includes(probe));
+  const after = echoAt === -1 ? [] : lines.slice(echoAt + 1).filter((l) => l.trim() !== "");
+  if (echoAt !== -1 && after.length > 0) {
+    const from = d.command.state === "typed" ? (["typed"] as const) : (["submitted"] as const);
+    if (from[0] === "typed" && !(await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "submitted", from: ["typed"], evidence: { resumed: true } }))) return "lost";
+    const ok = await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "acknowledged", from: ["submitted"], evidence: { by: "output-after-echo", resumed: true, line: after[0]!.trim().slice(0, 200) } });
+    return ok ? "acknowledged" : "lost";
+  }
+  const echoed = hashScreen(await screenOf(d));
+  for (let attempt = 1; attempt <= 1 + timing.maxEnterRetries; attempt++) {
+    await d.ctx.tmux.sendEnter(d.session.tmuxName);
+    if (!(await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "submitted", from: ["typed", "submitted"], evidence: { attempt, resumed: true, screenHash: echoed } }))) return "lost";
+    const ack = await waitForAck(d, echoed, timing.enterRetryMs);
+    if (ack !== null) {
+      const ok = await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "acknowledged", from: ["submitted"], evidence: { ...ack, attempt, resumed: true } });
+      return ok ? "acknowledged" : "lost";
+    }
+  }
+  return strand(d, { reason: "a resumed delivery got no busy line or screen change", screenHash: echoed, resumed: true });
+}
+
 async function strand(d: Delivery, evidence: Record<string, unknown>): Promise<DeliveryOutcome> {
   const ok = await transitionCommand(d.ctx.db, d.command.id, { to: "stranded", from: ["issued", "typed", "submitted"], owner: d.owner, actor: d.ctx.actor, evidence });
   return ok ? "stranded" : "lost";

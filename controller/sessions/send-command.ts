@@ -1,10 +1,10 @@
 import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { tailOf } from "../core/screen-status.js";
 import { validatePasteText } from "../adapters/tmux.js";
-import { claimNextCommand, enqueueCommand, getCommand, releaseClaim, transitionCommand, transitionSessionCommands, UNDELIVERED, type CommandRecord, type CommandState } from "../../state/commands.repository.js";
+import { claimNextCommand, enqueueCommand, getCommand, transitionCommand, transitionSessionCommands, UNDELIVERED, type CommandRecord, type CommandState } from "../../state/commands.repository.js";
 import { getSession, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
 import { findAgent, newOwnerId, observeSession, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
-import { deliverCommand } from "./deliver.js";
+import { deliverCommand, resumeDelivery } from "./deliver.js";
 import { markCrashed } from "./health.js";
 
 export interface SendCommandInput {
@@ -86,11 +86,8 @@ async function deliverable(ctx: SessionServiceContext, session: SessionRecord, o
   if (seen.evidence.ruleKind === "rateLimit") return false;
   const claim = await claimNextCommand(ctx.db, { sessionId: session.id, owner, leaseMs: timingOf(ctx).leaseMs, allowInFlight: seen.evidence.status === "waiting", actor: ctx.actor });
   if (claim.kind !== "claimed") return false;
-  if (claim.command.state !== "issued") {
-    await releaseClaim(ctx.db, claim.command.id, owner);
-    return false;
-  }
-  const outcome = await deliverCommand({ ctx, session: seen.session, agent, command: claim.command, owner, screenHash: seen.evidence.screenHash });
+  const delivery = { ctx, session: seen.session, agent, command: claim.command, owner, screenHash: seen.evidence.screenHash };
+  const outcome = claim.command.state === "issued" ? await deliverCommand(delivery) : await resumeDelivery(delivery);
   return outcome !== "lost";
 }
 
