@@ -77,6 +77,11 @@ export async function enqueueCommand(db: Ledger, command: NewCommand): Promise<C
   });
 }
 
+/** Records what a finished command produced (e.g. a parsed review verdict), found by its idempotency key. */
+export async function setCommandSummary(db: Ledger, idempotencyKey: string, summary: string): Promise<void> {
+  await db.updateTable("commands").set({ summary }).where("idempotency_key", "=", idempotencyKey).execute();
+}
+
 export async function getCommand(db: Ledger, id: string): Promise<CommandRecord | undefined> {
   const row = await db.selectFrom("commands").selectAll().where("id", "=", id).executeTakeFirst();
   return row === undefined ? undefined : toRecord(row);

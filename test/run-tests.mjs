@@ -15,7 +15,9 @@ let failed = 0;
 if (existsSync(out)) {
   const report = JSON.parse(readFileSync(out, "utf8"));
   passed = report.numPassedTests ?? 0;
-  failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0 > 0 && report.numTotalTests === 0 ? 1 : 0);
+  // A file that fails to load has no failed test in it: count such files as failures too.
+  const brokenFiles = (report.testResults ?? []).filter((r) => r.status === "failed" && (r.assertionResults ?? []).length === 0).length;
+  failed = (report.numFailedTests ?? 0) + brokenFiles;
 } else {
   failed = 1;
 }

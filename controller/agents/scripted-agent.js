@@ -35,9 +35,13 @@
  *
  * --log FILE appends one JSON line per received prompt ({n, text}).
  * --ignore-enter never submits (to test stranded delivery).
+ *
+ * The two prompts gaffer writes itself (a review request, a conflict to
+ * resolve) are answered without the language above: see scripted-gaffer.js.
  */
 import { appendFileSync } from "node:fs";
 import { BadInstruction, instructions } from "./scripted-instructions.js";
+import { answerGafferPrompt } from "./scripted-gaffer.js";
 
 const args = parseArgs(process.argv.slice(2));
 const out = (text) => process.stdout.write(text);
@@ -163,7 +167,7 @@ async function processPrompt(text) {
   const n = ++promptCount;
   if (args.log) appendFileSync(args.log, JSON.stringify({ n, text }) + "\n");
   out(BUSY);
-  const lines = text.split("\n");
+  const lines = answerGafferPrompt(text, { say, fail }) ? [] : text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const result = await runLine(lines, i);
     if (result.stop) break;

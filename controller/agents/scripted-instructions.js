@@ -80,6 +80,7 @@ export function instructions(io) {
     if (rest === "") throw new BadInstruction();
     const add = runArgv(["git", "add", "-A"]);
     if (add.code !== 0) return fail(`git add failed: ${add.output}`);
+    if (runArgv(["git", "diff", "--cached", "--quiet"]).code === 0) return say("nothing to commit: the tree already has this change");
     const commit = runArgv(["git", "commit", "-q", "-m", rest]);
     if (commit.code !== 0) return fail(`git commit failed: ${commit.output}`);
     say(`committed ${runArgv(["git", "rev-parse", "--short", "HEAD"]).output} ${rest}`);

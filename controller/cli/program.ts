@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { packagePath } from "../paths.js";
 import { registerApprovalCommands } from "./approval.command.js";
 import { registerController } from "./controller.command.js";
+import { registerDemo } from "./demo.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerMemoryCommands(program);
   registerWorkspaceCommands(program);
   registerController(program);
+  registerDemo(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

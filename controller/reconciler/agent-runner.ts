@@ -10,6 +10,7 @@ import { createSession, waitUntilStarted } from "../sessions/create-session.js";
 import { sendCommand } from "../sessions/send-command.js";
 import type { ConflictResolver } from "../workspace/conflicts.js";
 import { appendEvent } from "../../state/events.repository.js";
+import { setCommandSummary } from "../../state/commands.repository.js";
 import { getSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
 import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
@@ -84,7 +85,8 @@ export class AgentRunner {
     if (previous?.state === "done") {
       // Done before a restart: its session may still be open (the controller died before closing it).
       await closeSession(this.context(), previous.session_id, "work done before a controller restart").catch(() => undefined);
-      return { kind: "result", result: { sessionId: previous.session_id, summary: previous.summary ?? "", screen: "" } };
+      // The screen is gone with its session; what it showed was kept as the command's summary.
+      return { kind: "result", result: { sessionId: previous.session_id, summary: previous.summary ?? "", screen: previous.summary ?? "" } };
     }
     await this.waitWhilePaused(job);
     const ctx = this.context();
@@ -177,8 +179,11 @@ export class AgentRunner {
         const base = w.config.integrationBranch;
         const diff = await execa("git", ["diff", `${base}...HEAD`], { cwd: worktree, reject: false });
         const text = reviewPrompt(task.metadata.name, base, headSha, diff.stdout);
-        const result = await this.run({ task, role, worktree, text, key: `task:${task.metadata.name}:review:${headSha ?? "head"}`, signal });
+        const key = `task:${task.metadata.name}:review:${headSha ?? "head"}`;
+        const result = await this.run({ task, role, worktree, text, key, signal });
         const verdict = parseVerdict(result);
+        // The same head is reviewed once: a later gate on it (the merge queue's) reads this verdict back.
+        await setCommandSummary(this.world().db, key, `VERDICT: ${verdict.approved ? "approve" : "request-changes"}${verdict.approved ? "" : `: ${verdict.summary}`}`);
         await rememberReview(this.world(), { task: task.metadata.name, stage: task.spec.stage, headSha, ...verdict });
         return verdict;
       },

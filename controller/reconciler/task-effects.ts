@@ -33,7 +33,7 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
 const MERGE_RETRIES = 3;
 
 function workspace(world: World): WorkspaceContext {
-  return { db: world.db, git, config: world.config, manifests: world.set, controlDir: world.dir, actor: world.actor };
+  return { db: world.db, git, config: world.config, manifests: world.set, controlDir: world.dir, actor: world.actor, recordTaskPhases: false };
 }
 
 function requireManifest(world: World, name: string) {

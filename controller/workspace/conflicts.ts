@@ -15,9 +15,9 @@ import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { setMergeState, type MergeRecord } from "../../state/merges.repository.js";
 import { createResolveJob, latestResolveJob, updateResolveJob, type ResolveJob } from "../../state/resolve-jobs.repository.js";
-import { bumpTaskCounter, readTaskRecord, setTaskPhase, type TaskIdentity } from "../../state/task-phase.repository.js";
+import { bumpTaskCounter, readTaskRecord, type TaskIdentity } from "../../state/task-phase.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
-import type { WorkspaceContext } from "./context.js";
+import { markTaskPhase, type WorkspaceContext } from "./context.js";
 
 /** What the merge queue saw before it aborted. */
 export interface ConflictFound {
@@ -75,13 +75,13 @@ async function openRound(ctx: WorkspaceContext, task: TaskIdentity, facts: Round
   const used = (await readTaskRecord(ctx.db, task.name))?.resolveAttempts ?? 0;
   const max = ctx.config.policy.maxResolveAttempts;
   if (used >= max) {
-    await setTaskPhase(ctx.db, task, "Failed", { actor: ctx.actor, reason: `conflict not resolved after ${used} round${used === 1 ? "" : "s"} (policy.maxResolveAttempts ${max})`, evidence: { merge: facts.merge, files: facts.files } });
+    await markTaskPhase(ctx, ctx.db, task, "Failed", { actor: ctx.actor, reason: `conflict not resolved after ${used} round${used === 1 ? "" : "s"} (policy.maxResolveAttempts ${max})`, evidence: { merge: facts.merge, files: facts.files } });
     return;
   }
   const round = used + 1;
   const prompt = buildResolvePrompt({ task: task.name, branch: facts.branch, target: facts.target, branchHead: facts.branchHead, targetHead: facts.targetHead, files: facts.files, hunks: facts.hunks, round, maxRounds: max, strategy: facts.strategy as "merge" });
   const job = await createResolveJob(ctx.db, { task: task.name, round, facts: { ...facts, prompt } });
-  await setTaskPhase(ctx.db, task, "Conflict", { actor: ctx.actor, reason: `conflict in ${facts.files.join(", ")}`, evidence: { merge: facts.merge, job: job.key } });
+  await markTaskPhase(ctx, ctx.db, task, "Conflict", { actor: ctx.actor, reason: `conflict in ${facts.files.join(", ")}`, evidence: { merge: facts.merge, job: job.key } });
   await appendEvent(ctx.db, { actor: ctx.actor, action: "ResolveJobCreated", subject: `task/${task.name}`, payload: { job: job.key, round, files: facts.files, branchHead: facts.branchHead, targetHead: facts.targetHead } });
 }
 
@@ -117,7 +117,7 @@ export async function resolveMergeConflict(ctx: WorkspaceContext, taskName: stri
   await immediateTransaction(ctx.db, async (trx) => {
     await updateResolveJob(trx, job.key, "running");
     await bumpTaskCounter(trx, taskName, "resolve_attempts");
-    await setTaskPhase(trx, task, "Resolving", { actor: ctx.actor, reason: `resolve round ${job.round}` });
+    await markTaskPhase(ctx, trx, task, "Resolving", { actor: ctx.actor, reason: `resolve round ${job.round}` });
     await appendEvent(trx, { actor: ctx.actor, action: "ResolveStarted", subject: `task/${taskName}`, payload: { job: job.key, round: job.round, worktree: worktree.path } });
   });
   const facts = job.result as unknown as RoundFacts & { prompt: string };
@@ -178,7 +178,7 @@ async function finishRound(ctx: WorkspaceContext, task: TaskIdentity, job: Resol
   await immediateTransaction(ctx.db, async (trx) => {
     await updateResolveJob(trx, job.key, "done", { verified: { markers: "none", gate: "passed" } });
     await appendEvent(trx, { actor: ctx.actor, action: "ResolveSucceeded", subject: `task/${task.name}`, payload: { job: job.key, round: job.round } });
-    await setTaskPhase(trx, task, "Merging", { actor: ctx.actor, reason: `conflict resolved in round ${job.round}; back in the merge queue` });
+    await markTaskPhase(ctx, trx, task, "Merging", { actor: ctx.actor, reason: `conflict resolved in round ${job.round}; back in the merge queue` });
   });
   return { task: task.name, round: job.round, resolved: true, reason: null, phase: "Merging" };
 }

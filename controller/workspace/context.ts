@@ -5,6 +5,7 @@ import { NotFoundError, PolicyError } from "../errors.js";
 import type { Git } from "../ports.js";
 import { appendEvent } from "../../state/events.repository.js";
 import type { Ledger } from "../../state/ledger.js";
+import { setTaskPhase, type TaskIdentity } from "../../state/task-phase.repository.js";
 
 /** What every workspace operation works with: the ledger, git, and the applied manifests. */
 export interface WorkspaceContext {
@@ -16,6 +17,18 @@ export interface WorkspaceContext {
   readonly controlDir: string;
   /** Who acts, for events (`cli:<user>`, `controller`, `mcp`, `test`). */
   readonly actor: string;
+  /**
+   * Whether workspace steps record task phases themselves (the CLI and MCP
+   * tools, default) or leave them to the controller's task machine, which then
+   * is the only writer of a task's phase.
+   */
+  readonly recordTaskPhases?: boolean;
+}
+
+/** Sets a task's phase unless the controller's machine owns phases (see `recordTaskPhases`). */
+export async function markTaskPhase(ctx: WorkspaceContext, db: Ledger, task: TaskIdentity, phase: string, event: Parameters<typeof setTaskPhase>[3]): Promise<void> {
+  if (ctx.recordTaskPhases === false) return;
+  await setTaskPhase(db, task, phase, event);
 }
 
 /** Absolute path of the target repo. */

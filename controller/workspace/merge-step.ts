@@ -11,10 +11,10 @@ import { missingGateReason, runGate, taskGate, type GateReviewer } from "../gate
 import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { findMerge, setMergeState, type MergeRecord } from "../../state/merges.repository.js";
-import { bumpTaskCounter, setTaskPhase } from "../../state/task-phase.repository.js";
+import { bumpTaskCounter } from "../../state/task-phase.repository.js";
 import { findActiveWorktree, type WorktreeRecord } from "../../state/worktrees.repository.js";
 import { readConflictHunks, recordConflict, type ConflictFound } from "./conflicts.js";
-import { policyRefusal, targetRepoPath, type WorkspaceContext } from "./context.js";
+import { markTaskPhase, policyRefusal, targetRepoPath, type WorkspaceContext } from "./context.js";
 import { fastForwardIntegration } from "./integration-ref.js";
 import { removeWorktree } from "./worktree-removal.js";
 
@@ -54,7 +54,7 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
   }
   const worktree = await findActiveWorktree(ctx.db, merge.task);
   if (worktree === null) throw new NotFoundError(`task ${merge.task} has no worktree to merge from; create it (gaffer worktree create --task ${merge.task})`);
-  await immediateTransaction(ctx.db, (trx) => setTaskPhase(trx, identity(task), "Merging", { actor: ctx.actor, reason: `merge ${merge.id} started` }));
+  await immediateTransaction(ctx.db, (trx) => markTaskPhase(ctx, trx, identity(task), "Merging", { actor: ctx.actor, reason: `merge ${merge.id} started` }));
   const { targetHead, branchHead } = await prepareWorktree(ctx, merge, worktree);
   const update = await bringUpToDate(ctx, merge, worktree.path, targetHead, branchHead);
   if (update.kind === "conflict") {
@@ -63,7 +63,7 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
     return { kind: "conflict", files: update.files, hunks, branchHead, targetHead };
   }
   const headSha = (await ctx.git.resolveCommit(worktree.path, "HEAD"))!;
-  await immediateTransaction(ctx.db, (trx) => setTaskPhase(trx, identity(task), "Gating", { actor: ctx.actor, reason: `gating ${headSha.slice(0, 12)} for merge ${merge.id}` }));
+  await immediateTransaction(ctx.db, (trx) => markTaskPhase(ctx, trx, identity(task), "Gating", { actor: ctx.actor, reason: `gating ${headSha.slice(0, 12)} for merge ${merge.id}` }));
   const result = await runGate({ db: ctx.db, actor: ctx.actor, task: merge.task, worktree: worktree.path, gate: gate!, headSha, ...(options.reviewer === undefined ? {} : { reviewer: options.reviewer }) });
   await bumpTaskCounter(ctx.db, merge.task, "gate_attempts");
   if (!result.passed) {
@@ -102,7 +102,7 @@ async function recordMerged(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
   await immediateTransaction(ctx.db, async (trx) => {
     await setMergeState(trx, merge.id, { state: "merged", headSha: outcome.headSha, mergeSha: outcome.mergeSha, reason: null });
     await appendEvent(trx, { actor: ctx.actor, action: "MergeSucceeded", subject: `task/${merge.task}`, commitSha: outcome.mergeSha, payload: { merge: merge.id, branch: merge.branch, target: merge.target, strategy: merge.strategy, from: outcome.from, to: outcome.mergeSha, syncedCheckouts: outcome.synced } });
-    await setTaskPhase(trx, identity(task), "Merged", { actor: ctx.actor, reason: `merged into ${merge.target} at ${outcome.mergeSha.slice(0, 12)}` });
+    await markTaskPhase(ctx, trx, identity(task), "Merged", { actor: ctx.actor, reason: `merged into ${merge.target} at ${outcome.mergeSha.slice(0, 12)}` });
   });
   if (ctx.config.policy.worktreeRetention === "remove-after-merge") {
     await removeWorktree(ctx, merge.task).catch((error: unknown) => appendEvent(ctx.db, { actor: ctx.actor, action: "WorktreeRetentionFailed", subject: `task/${merge.task}`, payload: { error: (error as Error).message } }));
@@ -118,7 +118,7 @@ async function recordFailure(ctx: WorkspaceContext, merge: MergeRecord, task: Ta
     if (task === undefined) return;
     const attempts = (await trx.selectFrom("tasks").select("gate_attempts").where("name", "=", merge.task).executeTakeFirst())?.gate_attempts ?? 0;
     const exhausted = attempts >= ctx.config.policy.maxGateAttempts;
-    await setTaskPhase(trx, identity(task), exhausted ? "Failed" : "Working", { actor: ctx.actor, reason: exhausted ? `gate failed ${attempts} times (policy.maxGateAttempts)` : `merge ${merge.id} ${state}: ${error.code}`, evidence: { merge: merge.id, code: error.code } });
+    await markTaskPhase(ctx, trx, identity(task), exhausted ? "Failed" : "Working", { actor: ctx.actor, reason: exhausted ? `gate failed ${attempts} times (policy.maxGateAttempts)` : `merge ${merge.id} ${state}: ${error.code}`, evidence: { merge: merge.id, code: error.code } });
   });
 }
 

@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { runDemo } from "../demo/run-demo.js";
+import { buildReport, formatReport } from "../report/report.js";
+import { openLedger } from "../../state/ledger.js";
+import { join } from "node:path";
+import { printJson, printLine } from "./output.js";
+
+interface DemoCommandOptions {
+  readonly keep?: string;
+  readonly json?: boolean;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description("run plan -> build -> test -> merge with the scripted agent in a throwaway repo (needs Node, git, tmux)")
+    .option("--keep <dir>", "put the demo's repos here (default: a new temp dir)")
+    .option("--json", "print the final report as JSON")
+    .action(async (options: DemoCommandOptions) => {
+      const out = options.json === true ? (line: string) => process.stderr.write(line + "\n") : printLine;
+      const result = await runDemo({ ...(options.keep === undefined ? {} : { keep: options.keep }), out });
+      const db = await openLedger(join(result.control, ".gaffer", "ledger.sqlite"));
+      const report = await buildReport(db).finally(() => db.destroy());
+      if (options.json === true) {
+        printJson({ ...result, report });
+        return;
+      }
+      printLine("");
+      printLine(formatReport(report));
+      printLine("");
+      printLine(`demo finished in ${(result.elapsedMs / 1000).toFixed(1)} s. Everything is left for you to inspect:`);
+      printLine(`  control repo  ${result.control}`);
+      printLine(`  target repo   ${result.target}   (git -C ${result.target} log --oneline --graph)`);
+      printLine(`  gaffer status --dir ${result.control}`);
+      printLine(`  gaffer log --dir ${result.control}`);
+      printLine(`  gaffer report --dir ${result.control} --html report.html`);
+      printLine(`  gaffer memory read --dir ${result.control}`);
+      printLine(`  tmux -L ${result.socket} ls        (sessions are closed when their work is merged)`);
+    });
+}
