@@ -93,7 +93,8 @@ export function buildTaskEffects(world: () => World): TaskEffects {
       const gate = taskGate(w.set, task);
       const missing = missingGateReason(gate);
       if (missing !== null || gate === null) return { passed: false, summary: `no gate to decide on: ${missing}; a stage passes only on evidence, so add gate.commands to the stage or task` };
-      const result = await runGate({ db: w.db, actor: w.actor, task: input.task, worktree: worktree.path, gate, reviewer: agents.reviewer(task, signal) });
+      const head = await git.resolveCommit(worktree.path, "HEAD");
+      const result = await runGate({ db: w.db, actor: w.actor, task: input.task, worktree: worktree.path, gate, headSha: head, reviewer: agents.reviewer(task, signal) });
       return { passed: result.passed, summary: result.passed ? "" : gateSummary(result) };
     }),
     mergeBranch: fromPromise<MergeOutcome, EffectInput>(async ({ input, signal }) => {
