@@ -4,6 +4,8 @@ import { packagePath } from "../paths.js";
 import { registerApprovalCommands } from "./approval.command.js";
 import { registerController } from "./controller.command.js";
 import { registerDemo } from "./demo.command.js";
+import { registerDescribe } from "./describe.command.js";
+import { registerStatus } from "./status.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerWorkspaceCommands(program);
   registerController(program);
   registerDemo(program);
+  registerStatus(program);
+  registerDescribe(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

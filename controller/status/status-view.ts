@@ -1,0 +1,77 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { findCondition } from "../core/conditions.js";
+import type { ManifestSet } from "../core/manifest-types.js";
+import { allStages } from "../core/project-config.js";
+import { LOCK_FILE } from "../reconciler/controller-lock.js";
+import type { Ledger } from "../../state/ledger.js";
+import { readControllerStatus, readStageStatus, readTaskStatus } from "../../state/status-store.js";
+import { readTaskDetails } from "../../state/task-details.repository.js";
+
+/** One screen of what is going on in a control dir (`gaffer status`). */
+export interface StatusView {
+  readonly controller: { readonly running: boolean; readonly pid: number | null; readonly phase: string; readonly appliedRevision: string | null; readonly sourceDirty: boolean; readonly manifestErrors: readonly string[] };
+  readonly stages: readonly { readonly name: string; readonly phase: string; readonly approval: string; readonly tasks: string; readonly message: string }[];
+  readonly tasks: readonly { readonly name: string; readonly stage: string; readonly phase: string; readonly session: string | null; readonly sessionStatus: string | null; readonly attach: string | null; readonly gate: string; readonly merge: string | null }[];
+  readonly pendingApprovals: readonly { readonly stage: string; readonly requestId: string; readonly reason: string; readonly command: string }[];
+  /** What nothing can happen without: approvals, people, capacity, fixes. */
+  readonly waitingFor: readonly string[];
+}
+
+function lockPid(dir: string): number | null {
+  const file = join(dir, LOCK_FILE);
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger): Promise<StatusView> {
+  const controller = (await readControllerStatus(dir)).status;
+  const stagePhases = new Map<string, string>();
+  for (const stage of allStages(set)) stagePhases.set(stage.name, (await readStageStatus(dir, stage.name)).status?.phase ?? "Pending");
+  const pid = lockPid(dir);
+  const waitingFor: string[] = [];
+  const finished = allStages(set).every((s) => ["Passed", "Failed"].includes((stagePhases.get(s.name) ?? "Pending")));
+  if (pid === null && !finished) waitingFor.push(`no controller runs for this control dir: start one with \`gaffer up --dir ${dir}\``);
+  const errors = (controller?.manifestErrors ?? []).map((e) => e.message);
+  if (errors.length > 0) waitingFor.push(`the manifests are invalid (${errors.length} problem(s)); the last valid set keeps running: fix them (\`gaffer validate\`)`);
+  const stages: StatusView["stages"][number][] = [];
+  const pending: StatusView["pendingApprovals"][number][] = [];
+  for (const stage of allStages(set)) {
+    const status = (await readStageStatus(dir, stage.name)).status;
+    const approved = status === null ? undefined : findCondition(status.conditions, "Approved");
+    const stalled = status === null ? undefined : findCondition(status.conditions, "Stalled");
+    const tasks = ((status?.details?.tasks ?? []) as { phase: string }[]);
+    const phase = status?.phase ?? "Pending";
+    stages.push({ name: stage.name, phase, approval: approved?.reason ?? "-", tasks: `${tasks.filter((t) => t.phase === "Merged").length}/${tasks.length} merged`, message: phase === "AwaitingApproval" ? (approved?.message ?? "") : stalled?.status === "True" ? stalled.message : "" });
+    if (phase === "AwaitingApproval" && status?.approvalRequest !== undefined) {
+      pending.push({ stage: stage.name, requestId: status.approvalRequest.id, reason: approved?.reason ?? "Pending", command: `gaffer approve ${stage.name} --dir ${dir}` });
+      waitingFor.push(`approval of stage ${stage.name} (${status.approvalRequest.id}, ${approved?.reason ?? "Pending"}): an approver runs \`gaffer approve ${stage.name} --dir ${dir}\``);
+    }
+    if (phase === "Blocked") waitingFor.push(`stage ${stage.name} is Blocked: its allocation cannot staff every role (see \`gaffer plan ${stage.name}\`)`);
+  }
+  const tasks: StatusView["tasks"][number][] = [];
+  const pauses = new Set((await db.selectFrom("pauses").select("target").execute()).map((p) => p.target));
+  for (const task of set.tasks) {
+    const name = task.metadata.name;
+    const status = (await readTaskStatus(dir, name)).status;
+    const details = await readTaskDetails(db, name);
+    const open = details.session !== null && !["Closed", "Failed"].includes(details.session.state);
+    const gate = details.gates.length === 0 ? "-" : `${details.gates.every((g) => g.state === "passed") ? "passed" : "failed"} (attempt ${details.gates[0]!.attempt})`;
+    tasks.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", session: open ? details.session!.id : null, sessionStatus: open ? details.session!.status : null, attach: open ? details.session!.tmux : null, gate, merge: details.merge?.mergeSha?.slice(0, 12) ?? details.merge?.state ?? null });
+    if (open && details.session!.status === "waiting") waitingFor.push(`task ${name}: its agent asks a question; answer it with \`${details.session!.tmux}\``);
+    if (pauses.has(`task/${name}`) || task.spec.paused === true) waitingFor.push(`task ${name} is paused (human takeover): \`gaffer resume ${name} --dir ${dir}\` when done`);
+  }
+  return {
+    controller: { running: pid !== null, pid, phase: controller?.phase ?? "Unknown", appliedRevision: controller?.lastAppliedRevision ?? null, sourceDirty: controller?.sourceDirty ?? false, manifestErrors: errors },
+    stages,
+    tasks,
+    pendingApprovals: pending,
+    waitingFor,
+  };
+}

@@ -1,0 +1,62 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { runDemo } from "../../controller/demo/run-demo.js";
+import { openLedger } from "../../state/ledger.js";
+import { runGaffer } from "../helpers/cli.js";
+import { git } from "../helpers/git-repo.js";
+import { tempDir } from "../helpers/temp.js";
+
+test("the demo runs plan -> build -> test -> merge end to end: everything merged, tests pass on main, the conflict resolved, memory written", async () => {
+  const root = tempDir("gaffer-demo-test-");
+  const lines: string[] = [];
+  const result = await runDemo({ keep: root, out: (line) => lines.push(line) });
+  try {
+    expect(lines.join("\n")).toMatch(/approval: demo-approver@gaffer\.dev committed "approved" for build-[0-9a-f]{12}/);
+    // Every task's work is on the integration branch, and the target's real tests pass there.
+    const files = git(result.target, "ls-tree", "-r", "--name-only", "main").split("\n").sort();
+    expect(files).toEqual(["CHANGELOG.md", "PLAN.md", "README.md", "calc.js", "package.json", "test/add.test.js", "test/all.test.js", "test/multiply.test.js", "test/subtract.test.js"]);
+    const calc = git(result.target, "show", "main:calc.js");
+    expect(calc).toContain("export function multiply(a, b)");
+    expect(calc).toContain("export function subtract(a, b)");
+    expect(calc).not.toMatch(/^(<{7}|={7}|>{7})/m);
+    git(result.target, "checkout", "-q", "main");
+    const tests = execFileSync(process.execPath, ["--test"], { cwd: result.target, encoding: "utf8" });
+    expect(tests).toMatch(/# pass 4/);
+
+    const db = await openLedger(join(result.control, ".gaffer", "ledger.sqlite"));
+    try {
+      const stages = await db.selectFrom("stages").select(["name", "phase"]).orderBy("name").execute();
+      expect(stages.map((s) => `${s.name}:${s.phase}`)).toEqual(["build:Passed", "merge:Passed", "plan:Passed", "test:Passed"]);
+      const tasks = await db.selectFrom("tasks").select(["name", "phase", "resolve_attempts"]).execute();
+      expect(tasks.every((t) => t.phase === "Merged")).toBe(true);
+      // The two builders appended to the same lines of calc.js: one of them went through the conflict loop.
+      const conflicts = await db.selectFrom("events").select(["subject"]).where("action", "=", "MergeConflict").execute();
+      expect(conflicts.length).toBeGreaterThanOrEqual(1);
+      expect(await db.selectFrom("events").select("id").where("action", "=", "ResolveSucceeded").execute()).not.toHaveLength(0);
+      const kinds = new Set((await db.selectFrom("memory").select("kind").execute()).map((m) => m.kind));
+      expect([...kinds].sort()).toEqual(["decision", "plan", "review", "summary"]);
+      const open = await db.selectFrom("commands").select("state").where("state", "not in", ["done", "failed", "stranded"]).execute();
+      expect(open).toEqual([]);
+      // Capacity (4) was never exceeded.
+      let held = 0;
+      let max = 0;
+      for (const e of await db.selectFrom("events").select("action").orderBy("id").execute()) {
+        held += e.action === "CapacityReserved" ? 1 : e.action === "CapacityReleased" ? -1 : 0;
+        max = Math.max(max, held);
+      }
+      expect(max).toBeLessThanOrEqual(4);
+      expect(max).toBeGreaterThanOrEqual(3);
+    } finally {
+      await db.destroy();
+    }
+    const status = await runGaffer(["status", "--dir", result.control]);
+    expect(status.stdout).toContain("waiting for: nothing");
+  } finally {
+    try {
+      execFileSync("tmux", ["-L", result.socket, "kill-server"], { stdio: "ignore", env: { ...process.env, TMUX: "" } });
+    } catch {
+      // every session was closed already
+    }
+  }
+}, 120_000);
