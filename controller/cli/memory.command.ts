@@ -53,7 +53,8 @@ export function registerMemoryCommands(program: Command): void {
     });
 }
 
-function formatEntry(entry: MemoryEntry): string {
+/** One memory entry as `gaffer memory read` prints it. */
+export function formatEntry(entry: MemoryEntry): string {
   const about = [entry.stage === null ? null : `stage ${entry.stage}`, entry.task === null ? null : `task ${entry.task}`].filter((x) => x !== null).join(", ");
   const head = `## [${entry.kind}] ${entry.title}\n${entry.created} by ${entry.author}${about === "" ? "" : ` (${about})`}: ${entry.path}`;
   return `${head}\n\n${entry.body === null ? "(file missing)" : entry.body.trimEnd()}`;

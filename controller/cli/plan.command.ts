@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { planAllocation, type AllocationReport, type BlockReason } from "../core/allocation.js";
-import { findStage } from "../core/project-config.js";
-import { NotFoundError, UsageError } from "../errors.js";
-import { readCapacityUsage } from "../../state/capacity.repository.js";
+import type { AllocationReport, BlockReason } from "../core/allocation.js";
+import { UsageError } from "../errors.js";
+import { stageAllocation } from "./actions.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { formatTable, printJson, printLine } from "./output.js";
 
@@ -16,13 +15,7 @@ export function registerPlan(program: Command): void {
     .action(async (stageName: string, options: PlanOptions) => {
       const parallelism = options.parallelism === undefined ? undefined : Number(options.parallelism);
       if (parallelism !== undefined && !(Number.isInteger(parallelism) && parallelism > 0)) throw new UsageError(`--parallelism must be a positive integer (got ${options.parallelism})`);
-      const report = await withControlDir(options, async (ctx) => {
-        const set = await ctx.loadManifests();
-        const stage = findStage(set, stageName);
-        if (stage === undefined) throw new NotFoundError(`no stage "${stageName}" in any Playbook; \`gaffer get stages\` lists them`);
-        const inUse = await readCapacityUsage(await ctx.openLedger());
-        return planAllocation({ stage, agents: await ctx.agents(), limits: await ctx.limits(), inUse, tasks: set.tasks, ...(parallelism === undefined ? {} : { parallelism }) });
-      });
+      const report = await withControlDir(options, async (ctx) => stageAllocation(ctx, stageName, parallelism));
       if (options.json === true) printJson(report);
       else printLine(formatAllocationReport(report));
       if (!report.feasible) process.exitCode = 1;

@@ -9,6 +9,7 @@ import { registerStatus } from "./status.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
+import { registerMcp } from "./mcp.command.js";
 import { registerPlan } from "./plan.command.js";
 import { registerSessionCommands } from "./session.command.js";
 import { registerValidate } from "./validate.command.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerWorkspaceCommands(program);
   registerController(program);
   registerDemo(program);
+  registerMcp(program);
   registerStatus(program);
   registerDescribe(program);
   for (const command of program.commands) inheritExitOverride(command);

@@ -3,25 +3,13 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { execa } from "execa";
 import { TmuxAdapter } from "../adapters/tmux.js";
-import { findTask } from "../core/project-config.js";
-import { CommandFailedError, CommandStrandedError, UsageError } from "../errors.js";
-import { checkSessionHealth, closeSession, createSession, readSessionOutput, recoverSession, sendCommand, type SessionServiceContext } from "../sessions/index.js";
+import { UsageError } from "../errors.js";
+import { checkSessionHealth, closeSession, readSessionOutput, recoverSession, sendCommand } from "../sessions/index.js";
 import type { CommandRecord } from "../../state/commands.repository.js";
 import { listSessions, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
-import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
+import { commandOutcomeError, sessionContext, startTaskSession } from "./actions.js";
+import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { formatTable, printJson, printLine } from "./output.js";
-
-/** The session service's context for a control dir: its ledger, its tmux socket, its agents and limits. */
-export async function sessionContext(ctx: ControlDir): Promise<SessionServiceContext> {
-  const config = await ctx.config();
-  return { db: await ctx.openLedger(), tmux: new TmuxAdapter({ socket: config.tmuxSocket }), limits: await ctx.limits(), actor: ctx.actor, agents: await ctx.agents() };
-}
-
-/** The task's active worktree from the ledger, else the Project's target repo. */
-async function defaultWorktree(ctx: ControlDir, task: string): Promise<string> {
-  const row = await (await ctx.openLedger()).selectFrom("worktrees").select("path").where("task", "=", task).where("state", "=", "active").orderBy("created_at", "desc").executeTakeFirst();
-  return row !== undefined ? resolve(ctx.dir, row.path) : resolve(ctx.dir, (await ctx.config()).repo);
-}
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -30,7 +18,8 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return n;
 }
 
-function sessionLine(s: SessionRecord): string {
+/** One line about a session, for people. */
+export function sessionLine(s: SessionRecord): string {
   return `session ${s.id}: ${s.state} (agent ${s.agent}, model ${s.model ?? "-"}, worktree ${s.worktree}, tmux -L ${s.tmuxSocket} attach -t ${s.tmuxName})`;
 }
 
@@ -50,12 +39,10 @@ function registerCreate(session: Command): void {
     .option("--role <role>", "capacity role (default: the task's role, else worker)")
     .option("--worktree <path>", "directory to start in (default: the task's active worktree, else the target repo)")
     .action(async (options: CreateOptions) => {
-      const created = await withControlDir(options, async (ctx) => {
-        const task = findTask(await ctx.loadManifests(), options.task);
-        const worktree = options.worktree === undefined ? await defaultWorktree(ctx, options.task) : resolve(options.worktree);
-        const role = options.role ?? task?.spec.role ?? "worker";
-        return createSession(await sessionContext(ctx), { task: options.task, agent: options.agent, role, stage: task?.spec.stage ?? null, worktree, ...(options.model === undefined ? {} : { model: options.model }) });
-      });
+      const { task, agent, model, role, worktree } = options;
+      const created = await withControlDir(options, async (ctx) =>
+        startTaskSession(ctx, { task, agent, ...(model === undefined ? {} : { model }), ...(role === undefined ? {} : { role }), ...(worktree === undefined ? {} : { worktree: resolve(worktree) }) }),
+      );
       if (options.json === true) printJson(created);
       else printLine(sessionLine(created));
     });
@@ -67,7 +54,8 @@ interface SendOptions extends CommonOptions {
   readonly timeout?: string;
 }
 
-function commandLine(c: CommandRecord): string {
+/** One line about a command, for people. */
+export function commandLine(c: CommandRecord): string {
   return `command ${c.seq} to session ${c.sessionId}: ${c.state}${c.summary ? ` (${c.summary})` : ""}`;
 }
 
@@ -86,8 +74,8 @@ function registerSend(session: Command): void {
       );
       if (options.json === true) printJson(command);
       else printLine(commandLine(command));
-      if (command.state === "stranded") throw new CommandStrandedError(`command ${command.seq} was not taken up by session ${id}: ${String(command.evidence?.reason ?? "no evidence")}; look at it with \`gaffer session attach ${id}\``);
-      if (command.state === "failed") throw new CommandFailedError(`command ${command.seq} failed in session ${id}: ${command.summary ?? String(command.evidence?.reason ?? "no evidence")}; \`gaffer session read ${id}\` shows the output`);
+      const failure = commandOutcomeError(command);
+      if (failure !== null) throw failure;
     });
 }
 

@@ -1,21 +1,11 @@
 /** `gaffer worktree create|list|remove`, `commit`, `merge`, `resolve`: the git verbs of the tool contract. */
 import type { Command } from "commander";
-import { GitCli } from "../adapters/git.js";
-import { MergeConflictError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { commitChanges } from "../workspace/commit.js";
-import { handResolutionProblem, type ConflictResolver } from "../workspace/conflicts.js";
-import type { WorkspaceContext } from "../workspace/context.js";
-import { mergeError, mergeWorktree, resolveAndRequeue } from "../workspace/merge-queue.js";
 import { createWorktrees, listWorktrees, removeWorktree } from "../workspace/worktrees.js";
-import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
+import { mergeTask, resolveByHand, workspaceContext } from "./actions.js";
+import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { formatTable, printJson, printLine } from "./output.js";
-
-async function workspaceContext(ctx: ControlDir): Promise<WorkspaceContext> {
-  return { db: await ctx.openLedger(), git: new GitCli(), config: await ctx.config(), manifests: await ctx.loadManifests(), controlDir: ctx.dir, actor: ctx.actor };
-}
-
-/** Without a resolver session, a person resolved the conflict in the worktree by hand; gaffer only verifies it. */
-const BY_HAND: ConflictResolver = { resolve: async () => ({ summary: "resolved by hand in the worktree" }) };
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -71,21 +61,13 @@ export function registerWorkspaceCommands(program: Command): void {
   withCommon(program.command("merge").description("queue a task's branch and land it on the integration branch once its gate passes"))
     .requiredOption("--task <task>", "the task")
     .action(async (options: CommonOptions & { task: string }) => {
-      const row = await withControlDir(options, async (ctx) => mergeWorktree(await workspaceContext(ctx), options.task));
-      if (row.state !== "merged") throw mergeError(row);
+      const row = await withControlDir(options, async (ctx) => mergeTask(ctx, options.task));
       output(options, row, () => [`merged ${row.task} (${row.branch}) into ${row.target} at ${row.mergeSha!.slice(0, 12)}`]);
     });
   withCommon(program.command("resolve").description("after a conflict was resolved in the worktree: verify no markers, gate, and re-queue"))
     .requiredOption("--task <task>", "the task")
     .action(async (options: CommonOptions & { task: string }) => {
-      const result = await withControlDir(options, async (ctx) => {
-        const ws = await workspaceContext(ctx);
-        const problem = await handResolutionProblem(ws, options.task);
-        if (problem !== null) throw new MergeConflictError(`task ${options.task} is not resolved yet: ${problem}; then run \`gaffer resolve --task ${options.task}\` again`);
-        return resolveAndRequeue(ws, options.task, { resolver: BY_HAND });
-      });
-      if (!result.outcome.resolved) throw new MergeConflictError(`round ${result.outcome.round} of task ${options.task} failed: ${result.outcome.reason} (task is now ${result.outcome.phase})`);
-      if (result.merge !== null && result.merge.state !== "merged") throw mergeError(result.merge);
-      output(options, result, () => [`resolved ${options.task} (round ${result.outcome.round}); merged into ${result.merge!.target} at ${result.merge!.mergeSha!.slice(0, 12)}`]);
+      const result = await withControlDir(options, async (ctx) => resolveByHand(ctx, options.task));
+      output(options, result, () => [`resolved ${options.task} (round ${result.outcome.round}); merged into ${result.merge.target} at ${result.merge.mergeSha!.slice(0, 12)}`]);
     });
 }

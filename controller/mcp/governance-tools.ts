@@ -1,0 +1,110 @@
+/** Group D, governance / quality: request_stage_approval, run_quality_gate, write_project_memory, read_project_memory. */
+import { resolve } from "node:path";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { runGate, taskGate, type GateResult } from "../gates/gate-runner.js";
+import { MEMORY_KINDS, readMemory, writeMemory } from "../memory/project-memory.js";
+import { NotFoundError } from "../errors.js";
+import { requireTask, type WorkspaceContext } from "../workspace/context.js";
+import { workspaceContext } from "../cli/actions.js";
+import { formatEntry } from "../cli/memory.command.js";
+import { findActiveWorktree } from "../../state/worktrees.repository.js";
+import { requestStageApproval } from "./stage-approval.js";
+import { stageArg, taskArg } from "./tool-args.js";
+import type { ToolRunner } from "./tool-call.js";
+
+/** Runs the task's gate (its own, else its stage's) in its active worktree on its current head, ledgered like the controller's. */
+export async function runTaskGate(ws: WorkspaceContext, taskName: string): Promise<GateResult> {
+  const task = requireTask(ws, taskName);
+  const worktree = await findActiveWorktree(ws.db, taskName);
+  if (worktree === null) throw new NotFoundError(`task ${taskName} has no worktree to gate; create it first (create_worktree, or \`gaffer worktree create --task ${taskName}\`)`);
+  const path = resolve(ws.controlDir, worktree.path);
+  const headSha = await ws.git.resolveCommit(path, "HEAD");
+  return runGate({ db: ws.db, actor: ws.actor, task: taskName, worktree: path, gate: taskGate(ws.manifests, task) ?? {}, headSha });
+}
+
+function gateText(result: GateResult): string {
+  const head = `gate of ${result.task} (attempt ${result.attempt}${result.headSha === null ? "" : ` on ${result.headSha.slice(0, 12)}`}): ${result.passed ? "passed" : `FAILED: ${result.reason}`}`;
+  return [head, ...result.commands.map((c) => `  ${c.state}  ${c.command.join(" ")}  (exit ${c.exitCode ?? "-"}, ${c.durationMs} ms)`)].join("\n");
+}
+
+function registerApproval(server: McpServer, run: ToolRunner): void {
+  server.registerTool(
+    "request_stage_approval",
+    {
+      title: "Request a stage's approval",
+      description: "Write the stage's proposal (allocation, worktree plan) and approval request into status/stages/<stage>.yaml, keeping the people's approvals: list. It can never approve: a person approves by committing an approval (`gaffer approve STAGE`), checked against policy.approvers. Returns the request id and where it stands.",
+      inputSchema: { stage: stageArg },
+      annotations: { idempotentHint: true },
+    },
+    async ({ stage }) =>
+      run(async (ctx) => {
+        const request = await requestStageApproval(ctx, stage);
+        const state = request.approved ? `already approved (${request.approval.message})` : `not approved (${request.approval.reason}): ${request.howToApprove}`;
+        return { structured: { ...request }, text: `approval request ${request.requestId} for stage ${stage} ${request.written ? "written to" : "already in"} ${request.file}; ${state}` };
+      }),
+  );
+}
+
+function registerGate(server: McpServer, run: ToolRunner): void {
+  server.registerTool(
+    "run_quality_gate",
+    {
+      title: "Run a task's quality gate",
+      description: "Run the task's gate commands (its own gate, else its stage's) in its worktree on the current head, each ledgered with its exit code, duration and output tail. A gate that ran and failed is a result with passed: false, not a tool error. A gate requiring a review verdict does not pass here: the controller's reviewer gives it.",
+      inputSchema: { task_id: taskArg },
+    },
+    async ({ task_id }) =>
+      run(async (ctx) => {
+        const result = await runTaskGate(await workspaceContext(ctx), task_id);
+        return { structured: { ...result }, text: gateText(result) };
+      }),
+  );
+}
+
+function registerMemory(server: McpServer, run: ToolRunner): void {
+  const kind = z.enum(MEMORY_KINDS);
+  server.registerTool(
+    "write_project_memory",
+    {
+      title: "Write project memory",
+      description: "Write a markdown entry to the control dir's memory/ (plans, decisions, review findings, summaries, notes) and index it in the ledger, as `gaffer memory write`.",
+      inputSchema: {
+        kind: kind.describe(`entry kind: ${MEMORY_KINDS.join(", ")}`),
+        title: z.string().min(1).describe("title"),
+        body: z.string().describe("markdown body"),
+        stage: z.string().min(1).optional().describe("stage it is about"),
+        task: z.string().min(1).optional().describe("task it is about"),
+      },
+    },
+    async (args) =>
+      run(async (ctx) => {
+        const entry = await writeMemory({ dir: ctx.dir, db: await ctx.openLedger(), kind: args.kind, title: args.title, body: args.body, stage: args.stage ?? null, task: args.task ?? null, author: ctx.actor, actor: ctx.actor });
+        return { structured: { ...entry }, text: `wrote ${entry.kind} "${entry.title}" to ${entry.path} (memory #${entry.id})` };
+      }),
+  );
+  server.registerTool(
+    "read_project_memory",
+    {
+      title: "Read project memory",
+      description: "Memory entries, oldest first, with their bodies, optionally filtered by kind, stage and task, as `gaffer memory read`.",
+      inputSchema: {
+        kind: kind.optional().describe(`only this kind: ${MEMORY_KINDS.join(", ")}`),
+        stage: z.string().min(1).optional().describe("only entries about this stage"),
+        task: z.string().min(1).optional().describe("only entries about this task"),
+      },
+      annotations: { readOnlyHint: true },
+    },
+    async (args) =>
+      run(async (ctx) => {
+        const entries = await readMemory({ dir: ctx.dir, db: await ctx.openLedger(), ...(args.kind === undefined ? {} : { kind: args.kind }), ...(args.stage === undefined ? {} : { stage: args.stage }), ...(args.task === undefined ? {} : { task: args.task }) });
+        return { structured: { entries }, text: entries.length === 0 ? "no memory entries" : entries.map(formatEntry).join("\n\n") };
+      }),
+  );
+}
+
+export function registerGovernanceTools(server: McpServer, run: ToolRunner): void {
+  registerApproval(server, run);
+  registerGate(server, run);
+  registerMemory(server, run);
+}
