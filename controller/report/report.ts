@@ -4,25 +4,41 @@ import type { Ledger } from "../../state/ledger.js";
 import { nowIso } from "../../state/ledger.js";
 
 /** Reads what the report needs from the ledger and computes it. */
-export async function buildReport(db: Ledger, options: { readonly stage?: string; readonly now?: string } = {}): Promise<Report> {
+export async function buildReport(db: Ledger, options: { readonly stage?: string; readonly now?: string; readonly project?: string } = {}): Promise<Report> {
   const events = await db.selectFrom("events").select(["at", "action", "subject", "payload"]).orderBy("id").execute();
   const sessions = await db.selectFrom("sessions").select(["id", "task", "stage", "role", "agent", "model", "created_at", "closed_at", "restarts"]).orderBy("created_at").execute();
   const commands = await db.selectFrom("commands").select(["session_id", "state"]).execute();
-  const gates = await db.selectFrom("gates").select(["task", "duration_ms"]).execute();
+  const gates = await db.selectFrom("gates").select(["task", "started_at", "duration_ms"]).execute();
   const tasks = await db.selectFrom("tasks").select(["name", "stage"]).execute();
   return buildReportModel({
     now: options.now ?? nowIso(),
     events: events.map((e) => ({ at: e.at, action: e.action, subject: e.subject, payload: JSON.parse(e.payload) as Record<string, unknown> })),
     sessions: sessions.map((s) => ({ id: s.id, task: s.task, stage: s.stage, role: s.role, agent: s.agent, model: s.model, createdAt: s.created_at, closedAt: s.closed_at, restarts: s.restarts })),
     commands: commands.map((c) => ({ sessionId: c.session_id, state: c.state })),
-    gates: gates.map((g) => ({ task: g.task, durationMs: g.duration_ms })),
+    gates: gates.map((g) => ({ task: g.task, startedAt: g.started_at, durationMs: g.duration_ms })),
     tasks,
     ...(options.stage === undefined ? {} : { stage: options.stage }),
+    ...(options.project === undefined ? {} : { project: options.project }),
   });
 }
 
-const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-const pct = (x: number): string => `${Math.round(x * 100)}%`;
+/** Stage names the ledger knows (rows and phase events), for checking `--stage`. */
+export async function listReportStages(db: Ledger): Promise<string[]> {
+  const rows = await db.selectFrom("stages").select("name").execute();
+  const tasks = await db.selectFrom("tasks").select("stage").distinct().execute();
+  return [...new Set([...rows.map((r) => r.name), ...tasks.map((t) => t.stage)])].sort();
+}
+
+/** Seconds with one decimal: `12.3s`. */
+export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+/** A 0..1 ratio as a whole percentage. */
+export const pct = (x: number): string => `${Math.round(x * 100)}%`;
+
+function header(report: Report): string {
+  const span = report.end > report.start ? `${new Date(report.start).toISOString()} .. ${new Date(report.end).toISOString()} (${secs(report.end - report.start)})` : "no activity recorded";
+  const scope = report.stage === null ? "" : ` stage ${report.stage}`;
+  return `gaffer report: ${report.project ?? "project"}${scope}, ${span}`;
+}
 
 /** The report as text tables. */
 export function formatReport(report: Report): string {
@@ -34,11 +50,13 @@ export function formatReport(report: Report): string {
   ]);
   const sessions = formatTable(report.sessions, [
     ["SESSION", (s) => s.id],
-    ["TASK", (s) => s.task ?? "-"],
+    ["ROLE", (s) => s.role ?? "-"],
+    ["LIFETIME", (s) => secs(s.lifetimeMs)],
     ["BUSY", (s) => secs(s.busyMs)],
     ["IDLE", (s) => secs(s.idleMs)],
     ["WAITING", (s) => secs(s.waitingMs)],
     ["PAUSED", (s) => secs(s.pausedMs)],
+    ["OTHER", (s) => secs(s.otherMs)],
     ["UTIL", (s) => pct(s.utilization)],
   ]);
   const agents = formatTable(report.agents, [
@@ -58,10 +76,11 @@ export function formatReport(report: Report): string {
   ]);
   const commands = Object.entries(report.commandsByState).map(([state, n]) => `${state} ${n}`).join(", ") || "none";
   return [
-    "== stages", stages, "",
-    "== sessions (busy = running, from screen evidence)", sessions, "",
+    header(report), "",
+    "== stages (elapsed: first phase after Pending until Passed/Failed or now)", stages, "",
+    "== sessions (busy = running screen; util = busy / lifetime; other = start-up, unknown or error screens)", sessions, "",
     `== commands by state: ${commands}`, "",
-    "== agents and models (tokens and cost: unknown, the scripted and CLI profiles do not show them)", agents, "",
-    "== bottlenecks, largest first", bottlenecks,
+    "== agents and models (tokens and cost: unknown, the built-in profiles do not show them)", agents, "",
+    "== bottlenecks, time lost summed over stages and tasks, largest first", bottlenecks,
   ].join("\n");
 }

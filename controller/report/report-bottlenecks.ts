@@ -1,0 +1,91 @@
+/**
+ * Pure: time lost per cause, summed over the stages or tasks that lost it (so
+ * parallel waits add up and a total can exceed the wall-clock span).
+ */
+import { ms, total, type Interval } from "./report-intervals.js";
+
+export interface Bottleneck {
+  /** Stable key: approval | capacity | gates | merge-queue | conflicts. */
+  readonly key: string;
+  readonly cause: string;
+  readonly ms: number;
+  /** How many waits (stages, tasks, gate runs) make up `ms`. */
+  readonly count: number;
+  readonly detail: string;
+}
+
+export interface BottleneckInput {
+  readonly events: readonly { readonly at: string; readonly action: string; readonly subject: string; readonly payload: Readonly<Record<string, unknown>> }[];
+  readonly gates: readonly { readonly task: string; readonly startedAt: string; readonly durationMs: number | null }[];
+  readonly stageLanes: readonly { readonly intervals: readonly Interval[] }[];
+  readonly taskLanes: readonly { readonly intervals: readonly Interval[] }[];
+  readonly taskInStage: (task: string) => boolean;
+  readonly now: number;
+}
+
+type Wait = { ms: number; count: number };
+
+const taskOf = (subject: string): string | null => (subject.startsWith("task/") ? subject.slice(5) : null);
+
+/** Sum of `from`..`to` pairs matched per key in one pass; a pair still open ends at `now`. */
+function pairWaits(events: BottleneckInput["events"], now: number, step: (e: BottleneckInput["events"][number]) => { open?: string; close?: readonly string[] }): Wait {
+  const open = new Map<string, number>();
+  const wait: Wait = { ms: 0, count: 0 };
+  const end = (key: string, at: number): void => {
+    wait.ms += at - open.get(key)!;
+    wait.count += 1;
+    open.delete(key);
+  };
+  for (const e of events) {
+    const { open: start, close = [] } = step(e);
+    for (const key of close) if (open.has(key)) end(key, ms(e.at));
+    if (start !== undefined && !open.has(start)) open.set(start, ms(e.at));
+  }
+  for (const key of [...open.keys()]) end(key, now);
+  return wait;
+}
+
+/** Merge-queue wait: the task enters Merging until its MergeStarted (or it leaves Merging first). */
+function mergeQueueWait(input: BottleneckInput): Wait {
+  return pairWaits(input.events, input.now, (e) => {
+    const task = taskOf(e.subject);
+    if (task === null || !input.taskInStage(task)) return {};
+    if (e.action === "MergeStarted") return { close: [task] };
+    if (e.action !== "TaskPhaseChanged") return {};
+    return e.payload.to === "Merging" ? { open: task } : { close: [task] };
+  });
+}
+
+/** Capacity wait: a task's CapacityWait until a slot is reserved for the same task and role. */
+function capacityWait(input: BottleneckInput): Wait {
+  return pairWaits(input.events, input.now, (e) => {
+    const task = taskOf(e.subject);
+    if (task === null || !input.taskInStage(task)) return {};
+    const key = `${task}\0${String(e.payload.role)}`;
+    if (e.action === "CapacityWait") return { open: key };
+    return e.action === "CapacityReserved" ? { close: [key] } : {};
+  });
+}
+
+function laneTime(lanes: BottleneckInput["stageLanes"], states: readonly string[]): Wait {
+  const per = lanes.map((l) => states.reduce((n, s) => n + total(l.intervals, s), 0));
+  return { ms: per.reduce((a, b) => a + b, 0), count: per.filter((n) => n > 0).length };
+}
+
+/** The five causes, largest first (ties keep this order). */
+export function findBottlenecks(input: BottleneckInput): Bottleneck[] {
+  const approval = laneTime(input.stageLanes, ["AwaitingApproval"]);
+  const capacity = capacityWait(input);
+  const blocked = laneTime(input.stageLanes, ["Blocked"]);
+  const gates = input.gates.reduce((n, g) => n + (g.durationMs ?? Math.max(0, input.now - ms(g.startedAt))), 0);
+  const merge = mergeQueueWait(input);
+  const conflicts = laneTime(input.taskLanes, ["Conflict", "Resolving"]);
+  const rows: Bottleneck[] = [
+    { key: "approval", cause: "approval wait", ms: approval.ms, count: approval.count, detail: `${approval.count} stage(s) in AwaitingApproval until a committed approval` },
+    { key: "capacity", cause: "capacity wait", ms: capacity.ms + blocked.ms, count: capacity.count + blocked.count, detail: `${capacity.count} task wait(s) for a free slot, ${blocked.count} stage(s) Blocked by allocation` },
+    { key: "gates", cause: "gate time", ms: gates, count: input.gates.length, detail: `${input.gates.length} gate run(s) (commands and reviews)` },
+    { key: "merge-queue", cause: "merge-queue wait", ms: merge.ms, count: merge.count, detail: `${merge.count} time(s) a task entered Merging and waited for its merge to start` },
+    { key: "conflicts", cause: "conflicts", ms: conflicts.ms, count: conflicts.count, detail: `${conflicts.count} task(s) in Conflict or Resolving` },
+  ];
+  return rows.map((r, i) => ({ r, i })).sort((a, b) => b.r.ms - a.r.ms || a.i - b.i).map(({ r }) => r);
+}
