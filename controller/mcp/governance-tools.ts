@@ -62,15 +62,16 @@ function registerGate(server: McpServer, run: ToolRunner): void {
   );
 }
 
-function registerMemory(server: McpServer, run: ToolRunner): void {
-  const kind = z.enum(MEMORY_KINDS);
+const memoryKind = z.enum(MEMORY_KINDS);
+
+function registerWriteMemory(server: McpServer, run: ToolRunner): void {
   server.registerTool(
     "write_project_memory",
     {
       title: "Write project memory",
       description: "Write a markdown entry to the control dir's memory/ (plans, decisions, review findings, summaries, notes) and index it in the ledger, as `gaffer memory write`.",
       inputSchema: {
-        kind: kind.describe(`entry kind: ${MEMORY_KINDS.join(", ")}`),
+        kind: memoryKind.describe(`entry kind: ${MEMORY_KINDS.join(", ")}`),
         title: z.string().min(1).describe("title"),
         body: z.string().describe("markdown body"),
         stage: z.string().min(1).optional().describe("stage it is about"),
@@ -83,13 +84,16 @@ function registerMemory(server: McpServer, run: ToolRunner): void {
         return { structured: { ...entry }, text: `wrote ${entry.kind} "${entry.title}" to ${entry.path} (memory #${entry.id})` };
       }),
   );
+}
+
+function registerReadMemory(server: McpServer, run: ToolRunner): void {
   server.registerTool(
     "read_project_memory",
     {
       title: "Read project memory",
       description: "Memory entries, oldest first, with their bodies, optionally filtered by kind, stage and task, as `gaffer memory read`.",
       inputSchema: {
-        kind: kind.optional().describe(`only this kind: ${MEMORY_KINDS.join(", ")}`),
+        kind: memoryKind.optional().describe(`only this kind: ${MEMORY_KINDS.join(", ")}`),
         stage: z.string().min(1).optional().describe("only entries about this stage"),
         task: z.string().min(1).optional().describe("only entries about this task"),
       },
@@ -106,5 +110,6 @@ function registerMemory(server: McpServer, run: ToolRunner): void {
 export function registerGovernanceTools(server: McpServer, run: ToolRunner): void {
   registerApproval(server, run);
   registerGate(server, run);
-  registerMemory(server, run);
+  registerWriteMemory(server, run);
+  registerReadMemory(server, run);
 }
