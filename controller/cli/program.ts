@@ -11,6 +11,7 @@ import { registerLedgerCommands } from "./ledger.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
 import { registerMcp } from "./mcp.command.js";
 import { registerPlan } from "./plan.command.js";
+import { registerReport } from "./report.command.js";
 import { registerSessionCommands } from "./session.command.js";
 import { registerValidate } from "./validate.command.js";
 import { registerWorkspaceCommands } from "./workspace.command.js";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerWorkspaceCommands(program);
   registerController(program);
   registerDemo(program);
+  registerReport(program);
   registerMcp(program);
   registerStatus(program);
   registerDescribe(program);

@@ -1,0 +1,48 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { NotFoundError } from "../errors.js";
+import { renderReportHtml } from "../report/report-html.js";
+import { buildReport, formatReport, listReportStages } from "../report/report.js";
+import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
+import { printJson, printLine } from "./output.js";
+
+interface ReportOptions extends CommonOptions {
+  readonly stage?: string;
+  readonly html?: string;
+}
+
+/** The project's name from its manifests; null when they cannot be read (the report only needs the ledger). */
+async function projectName(ctx: ControlDir): Promise<string | null> {
+  try {
+    return (await ctx.config()).name;
+  } catch {
+    return null;
+  }
+}
+
+export function registerReport(program: Command): void {
+  withCommon(program.command("report").description("time, utilization and bottlenecks from the ledger (text, --json, or an HTML timeline)"))
+    .option("--stage <name>", "only this stage, its tasks and sessions")
+    .option("--html <file>", "write a self-contained HTML report (timeline and tables) to FILE and print its path")
+    .action(async (options: ReportOptions) => {
+      const report = await withControlDir(options, async (ctx) => {
+        const db = await ctx.openLedger();
+        if (options.stage !== undefined) {
+          const stages = await listReportStages(db);
+          if (!stages.includes(options.stage)) throw new NotFoundError(`stage ${options.stage} is not in the ledger (known: ${stages.join(", ") || "none"})`);
+        }
+        const project = await projectName(ctx);
+        return buildReport(db, { ...(options.stage === undefined ? {} : { stage: options.stage }), ...(project === null ? {} : { project }) });
+      });
+      if (options.html !== undefined) {
+        const file = resolve(options.html);
+        writeFileSync(file, renderReportHtml(report));
+        if (options.json === true) printJson({ html: file });
+        else printLine(file);
+        return;
+      }
+      if (options.json === true) printJson(report);
+      else printLine(formatReport(report));
+    });
+}
