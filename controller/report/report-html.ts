@@ -19,7 +19,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 #timeline line.grid { stroke: #eaeef2; } #timeline line.axis { stroke: #8c959f; }
 #timeline rect.bar:hover { stroke: #000; stroke-width: 1; }
 table { border-collapse: collapse; margin: 4px 0; } th, td { padding: 4px 10px; border-bottom: 1px solid #eaeef2; text-align: left; }
-th { background: #f6f8fa; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f6f8fa; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .share { display: inline-block; height: 10px; background: #d62f2f; vertical-align: middle; }
 .note { color: #57606a; font-size: 12px; max-width: 900px; }
 `;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
@@ -81,5 +81,7 @@ describe("the HTML report", () => {
     expect(existsSync(png)).toBe(true);
     expect(readFileSync(png).subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
     expect(statSync(png).size).toBeGreaterThan(30_000);
+    // To look at it: GAFFER_REPORT_SCREENSHOT=/some/file.png npx vitest run test/report/report-html.test.ts
+    if (process.env.GAFFER_REPORT_SCREENSHOT !== undefined) copyFileSync(png, process.env.GAFFER_REPORT_SCREENSHOT);
   });
 });
