@@ -15,7 +15,9 @@ import { getSession, sessionSubject, updateSession, type SessionRecord } from ".
 import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
 
-const OPEN_STATES = ["Starting", "Idle", "Running", "Waiting", "Stuck", "Backoff", "Restarting"];
+const OPEN_STATES = ["Starting", "Idle", "Running", "Waiting", "Stuck", "Backoff", "Restarting", "Crashed"];
+/** States the health loop is still working on: wait for their outcome rather than start a second session. */
+const RECOVERING = new Set(["Crashed", "Restarting", "Stuck"]);
 
 export interface AgentJob {
   readonly task: TaskManifest;
@@ -71,15 +73,20 @@ export class AgentRunner {
   async run(job: AgentJob): Promise<AgentJobResult> {
     const first = await this.runOnce(job);
     if (first.kind === "result") return first.result;
-    // Never acknowledged (its deliverer died mid-delivery): the agent did not start it, so a fresh
-    // session gets it once more under a derived key. An acknowledged prompt is never sent twice.
-    await closeSession(this.context(), first.sessionId, "prompt stranded before the agent took it").catch(() => undefined);
-    const second = await this.runOnce({ ...job, key: `${job.key}#resent` });
+    if (first.kind === "unacknowledged") {
+      // Never acknowledged (its deliverer died mid-delivery): the agent did not start it, so a fresh
+      // session gets it once more under a derived key. An acknowledged prompt is never sent twice.
+      await closeSession(this.context(), first.sessionId, "prompt stranded before the agent took it").catch(() => undefined);
+    }
+    // The agent crashed while working: its restarted session gets a new, explicit (ledgered) prompt
+    // to continue from the worktree as it is; the crashed command itself is never re-sent.
+    const next = first.kind === "crashed" ? { ...job, key: `${job.key}#after-crash`, text: `# Your previous session crashed while working on this; continue from the worktree as it is now.\n${job.text}` } : { ...job, key: `${job.key}#resent` };
+    const second = await this.runOnce(next);
     if (second.kind === "result") return second.result;
     throw second.error;
   }
 
-  private async runOnce(job: AgentJob): Promise<{ kind: "result"; result: AgentJobResult } | { kind: "unacknowledged"; sessionId: string; error: Error }> {
+  private async runOnce(job: AgentJob): Promise<{ kind: "result"; result: AgentJobResult } | { kind: "unacknowledged" | "crashed"; sessionId: string; error: Error }> {
     const w = this.world();
     const previous = await w.db.selectFrom("commands").select(["state", "summary", "session_id"]).where("idempotency_key", "=", job.key).executeTakeFirst();
     if (previous?.state === "done") {
@@ -100,6 +107,7 @@ export class AgentRunner {
     if (command.state !== "done") {
       const error = new GateFailedError(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
       if (command.acknowledgedAt === null) return { kind: "unacknowledged", sessionId: session.id, error };
+      if (String(command.evidence?.reason ?? "").startsWith("session crashed")) return { kind: "crashed", sessionId: session.id, error };
       throw error;
     }
     await closeSession(ctx, session.id).catch(() => undefined);
@@ -151,7 +159,13 @@ export class AgentRunner {
    * screen now; a dead or never-ready one is closed and replaced.
    */
   private async adopt(ctx: SessionServiceContext, id: string): Promise<SessionRecord | null> {
-    const session = await getSession(ctx.db, id);
+    let session = await getSession(ctx.db, id);
+    const deadline = Date.now() + 60_000;
+    while (session !== undefined && RECOVERING.has(session.state) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      session = await getSession(ctx.db, id);
+    }
+    if (session !== undefined && ["Closed", "Failed", ...RECOVERING].includes(session.state)) return null;
     if (session === undefined || !(await ctx.tmux.hasSession(session.tmuxName))) {
       if (session !== undefined) await closeSession(ctx, id, "its tmux session is gone").catch(() => undefined);
       return null;

@@ -12,6 +12,9 @@ import type { ApprovalJudgement } from "../core/approval-rules.js";
 import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
 import { listPauses, loadStageRecords, loadTaskRecords, saveStage, saveTask } from "../../state/controller.repository.js";
 import type { Ledger } from "../../state/ledger.js";
+import { TmuxAdapter } from "../adapters/tmux.js";
+import { checkSessionHealth, recoverSession } from "../sessions/health.js";
+import { listSessions } from "../../state/sessions.repository.js";
 import { ManifestTracker } from "./manifest-tracker.js";
 import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
 import { writeAllStatus } from "./status-writer.js";
@@ -217,6 +220,28 @@ export class Controller {
       tasks: { total: tasks.length, merged: tasks.filter((p) => p === "Merged").length, failed: tasks.filter((p) => p === "Failed").length, pastWork: tasks.filter((p) => PAST_WORK.has(p)).length },
       paused,
     };
+  }
+
+  /**
+   * One round of session health (seed skill 12): a crashed or stuck agent is
+   * restarted per its agent's policy in the same worktree; prompts it never
+   * acknowledged are delivered again, done ones never are.
+   */
+  async superviseSessions(): Promise<void> {
+    if (this.tracker.current.applied === null) return;
+    const w = this.world();
+    const ctx = { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: this.actor, agents: w.agents };
+    for (const session of await listSessions(w.db)) {
+      try {
+        const health = await checkSessionHealth(ctx, session.id);
+        if (health.state === "Crashed" || health.state === "Stuck") {
+          const outcome = await recoverSession(ctx, session.id);
+          this.options.logger.warn({ session: session.id, state: health.state, reason: health.reason, outcome }, `session ${session.id} ${health.state}: ${outcome}`);
+        }
+      } catch (error) {
+        this.options.logger.error({ err: error, session: session.id }, "health check failed");
+      }
+    }
   }
 
   /** Stops the task actors (their effects see the abort signal); tmux sessions keep running. */

@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { watchDirs, type DirWatcher } from "../adapters/watcher.js";
@@ -21,6 +22,22 @@ export interface RunControllerOptions {
   readonly stopSignal?: Promise<void>;
   /** Called after every pass (progress display, tests). */
   readonly onPass?: (controller: Controller) => void;
+  /** Session health check interval (default 1 s). */
+  readonly healthMs?: number;
+}
+
+/** Runs `controller.superviseSessions()` every `intervalMs`, one round at a time. */
+function superviseEvery(controller: Controller, intervalMs: number): { stop(): Promise<void> } {
+  let current: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    current = current.then(() => controller.superviseSessions());
+  }, intervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await current;
+    },
+  };
 }
 
 /**
@@ -37,13 +54,18 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let ledgerPoll: NodeJS.Timeout | undefined;
+  const health = superviseEvery(controller, options.healthMs ?? 1000);
   try {
     await controller.restore();
     const loop = new PassLoop(controller, options);
     if (options.once === true) {
       await loop.untilSettled();
     } else {
-      watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status")], () => loop.request());
+      // People edit manifests/ and the approvals in status/stages/; status/tasks/ and status/controller.yaml
+      // are only written by this loop, and watching them made every pass trigger the next (chokidar re-reads a
+      // directory on each rename: O(tasks^2) lstat calls per manifest change).
+      mkdirSync(join(options.dir, "status", "stages"), { recursive: true });
+      watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status", "stages")], () => loop.request());
       controller.onTaskChange(() => loop.request());
       timer = setInterval(() => loop.request(), options.resyncMs ?? 30_000);
       // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version.
@@ -55,6 +77,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   } finally {
     if (timer !== undefined) clearInterval(timer);
     if (ledgerPoll !== undefined) clearInterval(ledgerPoll);
+    await health.stop();
     await watcher?.close();
     await controller.stop();
     await appendEvent(db, { actor: controller.actor, action: "ControllerStopped", subject: "controller", payload: { pid: process.pid } }).catch(() => undefined);
