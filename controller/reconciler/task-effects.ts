@@ -13,7 +13,7 @@ import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { join } from "node:path";
 import { AgentRunner } from "./agent-runner.js";
 import { journaled } from "./effect-journal.js";
-import { rollBackWorktreeAdd } from "./worktree-repair.js";
+import { removeBrokenWorktreeEntries, rollBackWorktreeAdd } from "./worktree-repair.js";
 import type { World } from "./world.js";
 
 const git = new GitCli();
@@ -68,7 +68,18 @@ export function buildTaskEffects(world: () => World): TaskEffects {
   const agents = new AgentRunner(world);
   return {
     provisionWorktree: fromPromise<{ path: string; branch: string }, EffectInput>(async ({ input }) => {
-      const outcome = await createWorktree(workspace(world()), input.task);
+      const w = world();
+      const ctx = workspace(w);
+      const existing = await findActiveWorktree(w.db, input.task);
+      if (existing !== null) return { path: existing.path, branch: existing.branch };
+      const repo = targetRepoPath(ctx);
+      const path = join(worktreeRootPath(ctx), input.task);
+      const outcome = await journaled(w.db, w.actor, { key: `worktree:${input.task}`, kind: "worktree", rollback: () => rollBackWorktreeAdd(repo, path) }, () => {
+        // Another task's worktree add, killed halfway, must not block this one.
+        const repaired = removeBrokenWorktreeEntries(repo);
+        if (repaired.length > 0) w.logger.warn({ repaired }, "removed half-created git worktree entries");
+        return createWorktree(ctx, input.task);
+      });
       return { path: outcome.worktree.path, branch: outcome.worktree.branch };
     }),
     runAgent: fromPromise<{ summary: string }, EffectInput>(async ({ input, signal }) => {

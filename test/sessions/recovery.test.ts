@@ -74,7 +74,7 @@ describe("health and recovery", () => {
   });
 
   it("fails a start whose agent dies at once, releasing the reservation and recording why", async () => {
-    const f = await sessionFixture({ agent: { command: ["sh", "-c", "echo cannot start; exit 7"] } });
+    const f = await sessionFixture({ agent: { command: ["sh", "-c", "echo cannot start; sleep 0.3; exit 7"] } });
     await expect(createSession(f.ctx, { task: "round-trip", agent: "scripted", worktree: f.dir })).rejects.toMatchObject({ code: "SESSION_START_FAILED" });
     expect((await readCapacityUsage(f.ctx.db)).global).toBe(0);
     const [failed] = await listEvents(f.ctx.db, { action: "SessionStartFailed" });
