@@ -3,26 +3,30 @@
 import { reserveCapacity, releaseCapacity, readCapacityUsage } from "../../state/capacity.repository.js";
 import { openLedger } from "../../state/ledger.js";
 import { CapacityExceededError } from "../../controller/errors.js";
+import { existsSync } from "node:fs";
 
-const [file, limitText, attemptsText, id] = process.argv.slice(2);
+const [file, limitText, attemptsText, id, goFile] = process.argv.slice(2);
 const limit = Number(limitText);
 const db = await openLedger(file!, { busyTimeoutMs: 30_000 });
 const limits = { global: limit, perAgent: { scripted: 1000 }, perRole: {} };
+// A start barrier: every worker is up and connected before any reserves, so they really race.
+process.stdout.write("ready\n");
+while (!existsSync(goFile!)) await new Promise((resolve) => setImmediate(resolve));
 let reserved = 0;
 let refused = 0;
-// Each worker keeps up to 3 slots (8 x 3 > 10), so the limit is really contended.
+// Each worker keeps every slot it wins until it has made all its attempts, so the
+// 8 workers together ask for far more than the limit.
 const held: string[] = [];
 for (let i = 0; i < Number(attemptsText); i++) {
   try {
     const r = await reserveCapacity(db, limits, { agent: "scripted", role: "builder", holder: `worker-${id}-${i}`, actor: `worker-${id}` });
     reserved++;
     held.push(r.id);
-    await readCapacityUsage(db);
   } catch (error) {
     if (!(error instanceof CapacityExceededError)) throw error;
     refused++;
   }
-  if (held.length >= 3) await releaseCapacity(db, held.shift()!, `worker-${id}`);
+  await readCapacityUsage(db);
 }
 for (const r of held) await releaseCapacity(db, r, `worker-${id}`);
 await db.destroy();
