@@ -5,6 +5,7 @@ import { registerApprovalCommands } from "./approval.command.js";
 import { registerController } from "./controller.command.js";
 import { registerDemo } from "./demo.command.js";
 import { registerDescribe } from "./describe.command.js";
+import { registerGate } from "./gate.command.js";
 import { registerStatus } from "./status.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerMcp(program);
   registerStatus(program);
   registerDescribe(program);
+  registerGate(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

@@ -1,29 +1,16 @@
 /** Group D, governance / quality: request_stage_approval, run_quality_gate, write_project_memory, read_project_memory. */
-import { resolve } from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { runGate, taskGate, type GateResult } from "../gates/gate-runner.js";
+import type { GateResult } from "../gates/gate-runner.js";
+import { runTaskGate } from "../gates/task-gate.js";
 import { MEMORY_KINDS, readMemory, writeMemory } from "../memory/project-memory.js";
-import { NotFoundError } from "../errors.js";
-import { requireTask, type WorkspaceContext } from "../workspace/context.js";
 import { workspaceContext } from "../cli/actions.js";
 import { formatEntry } from "../cli/memory.command.js";
-import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { requestStageApproval } from "./stage-approval.js";
 import { stageArg, taskArg } from "./tool-args.js";
 import type { ToolRunner } from "./tool-call.js";
 
-/** Runs the task's gate (its own, else its stage's) in its active worktree on its current head, ledgered like the controller's. */
-export async function runTaskGate(ws: WorkspaceContext, taskName: string): Promise<GateResult> {
-  const task = requireTask(ws, taskName);
-  const worktree = await findActiveWorktree(ws.db, taskName);
-  if (worktree === null) throw new NotFoundError(`task ${taskName} has no worktree to gate; create it first (create_worktree, or \`gaffer worktree create --task ${taskName}\`)`);
-  const path = resolve(ws.controlDir, worktree.path);
-  const headSha = await ws.git.resolveCommit(path, "HEAD");
-  return runGate({ db: ws.db, actor: ws.actor, task: taskName, worktree: path, gate: taskGate(ws.manifests, task) ?? {}, headSha });
-}
-
-function gateText(result: GateResult): string {
+export function gateText(result: GateResult): string {
   const head = `gate of ${result.task} (attempt ${result.attempt}${result.headSha === null ? "" : ` on ${result.headSha.slice(0, 12)}`}): ${result.passed ? "passed" : `FAILED: ${result.reason}`}`;
   return [head, ...result.commands.map((c) => `  ${c.state}  ${c.command.join(" ")}  (exit ${c.exitCode ?? "-"}, ${c.durationMs} ms)`)].join("\n");
 }
