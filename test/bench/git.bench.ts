@@ -102,8 +102,8 @@ interface Scenario {
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { key: "git.provision50", count: 50, chunk: 10, bare: provisionBare, gaffer: provisionGaffer },
-  { key: "git.createCommitMerge20", count: 20, chunk: 5, bare: pathBare, gaffer: pathGaffer },
+  { key: "provision50", count: 50, chunk: 10, bare: provisionBare, gaffer: provisionGaffer },
+  { key: "createCommitMerge20", count: 20, chunk: 5, bare: pathBare, gaffer: pathGaffer },
 ];
 
 /**

@@ -1,0 +1,101 @@
+/**
+ * Controller CPU and RSS while idle with 20 sessions: `gaffer up` as a child
+ * process with the real effects; 20 tasks whose scripted agents ask a
+ * question and wait for a person (`waiting`), so every session is open and
+ * watched but nothing moves. Then IDLE_MS of wall time is measured from
+ * /proc: the controller's own CPU, its reaped children's (tmux/git clients
+ * it spawns) and the tmux server's.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import SqliteDatabase from "better-sqlite3";
+import { packagePath } from "../../controller/paths.js";
+import { LEDGER_FILE } from "../../state/ledger.js";
+import { benchControlDir, taskDoc } from "./controller-fixture.js";
+
+const SESSIONS = 20;
+const IDLE_MS = 10_000;
+const CLK_TCK = 100;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface CpuTicks {
+  readonly self: number;
+  readonly children: number;
+}
+
+/** utime+stime and cutime+cstime of a process, in clock ticks (/proc/PID/stat fields 14-17). */
+function cpuTicks(pid: number): CpuTicks {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const n = (i: number): number => Number(fields[i - 3]);
+  return { self: n(14) + n(15), children: n(16) + n(17) };
+}
+
+function statusKb(pid: number, key: string): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${key}:`));
+  return Number(line?.split(/\s+/)[1] ?? NaN);
+}
+
+async function waitingSessions(dir: string): Promise<number> {
+  try {
+    const reader = new SqliteDatabase(join(dir, LEDGER_FILE), { readonly: true, fileMustExist: true });
+    try {
+      return (reader.prepare("select count(*) as n from sessions where status = 'waiting' and state not in ('Closed', 'Failed')").get() as { n: number }).n;
+    } finally {
+      reader.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+async function untilWaiting(dir: string, child: { exitCode: number | null }): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if ((await waitingSessions(dir)) >= SESSIONS) return performance.now() - started;
+    if (child.exitCode !== null) throw new Error(`bench: gaffer up exited with ${child.exitCode}`);
+    if (performance.now() - started > 90_000) throw new Error(`bench: only ${await waitingSessions(dir)} of ${SESSIONS} sessions waiting after 90 s`);
+    await sleep(100);
+  }
+}
+
+const pct = (ticks: number, wallMs: number): number => Math.round((ticks / CLK_TCK / (wallMs / 1000)) * 1000) / 10;
+
+/** Idle figures: CPU% (of one core) and RSS of `gaffer up` watching 20 waiting agent sessions. */
+export async function benchControllerIdle(): Promise<Record<string, number>> {
+  const root = mkdtempSync(join(tmpdir(), "gaffer-bench-idle-"));
+  const tasks = Array.from({ length: SESSIONS }, (_, i) => taskDoc(`idle-${i}`, "ask Shall I go on?"));
+  const { dir, socket } = benchControlDir(root, { capacity: SESSIONS, tasks });
+  const log = openSync(join(root, "controller.log"), "a");
+  const env = { ...process.env, TMUX: "", GAFFER_LOG_LEVEL: "info" };
+  const child = spawn(process.execPath, [packagePath("controller", "gaffer.js"), "up", "--dir", dir], { env, stdio: ["ignore", log, log] });
+  try {
+    const startMs = await untilWaiting(dir, child);
+    await sleep(1000);
+    const server = Number((await execa("tmux", ["-L", socket, "display-message", "-p", "#{pid}"], { env })).stdout.trim());
+    const [c0, s0, t0] = [cpuTicks(child.pid!), cpuTicks(server), performance.now()];
+    await sleep(IDLE_MS);
+    const [c1, s1, wall] = [cpuTicks(child.pid!), cpuTicks(server), performance.now() - t0];
+    const still = await waitingSessions(dir);
+    if (still < SESSIONS) throw new Error(`bench: ${still} of ${SESSIONS} sessions still waiting after the idle window`);
+    return {
+      sessions: SESSIONS,
+      startToAllWaitingMs: Math.round(startMs),
+      idleWallMs: Math.round(wall),
+      idleCpuPct: pct(c1.self - c0.self, wall),
+      idleChildrenCpuPct: pct(c1.children - c0.children, wall),
+      idleTmuxServerCpuPct: pct(s1.self - s0.self, wall),
+      idleRssMb: Math.round(statusKb(child.pid!, "VmRSS") / 102.4) / 10,
+      peakRssMb: Math.round(statusKb(child.pid!, "VmHWM") / 102.4) / 10,
+    };
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+    await execa("tmux", ["-L", socket, "kill-server"], { env, reject: false });
+    rmSync(root, { recursive: true, force: true });
+  }
+}
