@@ -24,6 +24,19 @@ export interface ManifestState {
   readonly errors: readonly ManifestErrorEntry[];
 }
 
+/** The manifests as committed at HEAD (strict GitOps: `policy.requireCommittedManifests`). */
+async function readCommittedSources(dir: string): Promise<{ file: string; bytes: Uint8Array }[]> {
+  const list = await execa("git", ["ls-tree", "-r", "--name-only", "HEAD", "--", "manifests"], { cwd: dir, reject: false });
+  if (list.exitCode !== 0) return [];
+  const files = list.stdout.split("\n").filter((f) => /\.ya?ml$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (file) => {
+      const shown = await execa("git", ["show", `HEAD:./${file}`], { cwd: dir, encoding: "buffer" });
+      return { file, bytes: shown.stdout };
+    }),
+  );
+}
+
 async function readSource(dir: string): Promise<ManifestSource> {
   const head = await execa("git", ["rev-parse", "--verify", "-q", "HEAD"], { cwd: dir, reject: false });
   if (head.exitCode !== 0) return { revision: null, dirty: true };
@@ -51,7 +64,11 @@ export class ManifestTracker {
   /** Re-reads the files; returns true when the applied set changed. */
   async refresh(): Promise<boolean> {
     const attempted = await readSource(this.dir);
-    const result = validateManifests(await readManifestSources(this.dir));
+    let result = validateManifests(await readManifestSources(this.dir));
+    // Strict GitOps: with requireCommittedManifests (as the working tree, or else the applied set, says),
+    // only what is committed at HEAD is applied; working-tree edits show as sourceDirty.
+    const strict = result.valid ? result.set.project.spec.policy?.requireCommittedManifests === true : this.state.applied?.project.spec.policy?.requireCommittedManifests === true;
+    if (strict) result = validateManifests(await readCommittedSources(this.dir));
     if (!result.valid) {
       const errors = result.issues.map((i) => ({ file: i.file, line: i.line, column: i.column, message: formatManifestIssue(i) }));
       const fingerprint = errors.map((e) => e.message).join("\n");

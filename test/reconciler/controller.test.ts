@@ -107,3 +107,38 @@ test("a second controller on the same control dir is refused with CONTROLLER_LOC
   stop();
   await first;
 });
+
+test("with requireCommittedManifests only committed manifests are applied; an uncommitted edit shows as sourceDirty", async () => {
+  const { dir } = flowFixture({ projectSpec: "    requireCommittedManifests: true\n" });
+  const tasksFile = join(dir, "manifests/tasks.yaml");
+  writeFileSync(tasksFile, readFileSync(tasksFile, "utf8") + "---\napiVersion: gaffer/v1\nkind: Task\nmetadata:\n  name: add-late\nspec:\n  stage: build\n  role: builder\n  prompt: late\n");
+  await runController({ dir, logger, effects: recordingEffects([]), once: true });
+  expect(Object.keys(await phases(dir))).not.toContain("task/add-late");
+  expect(readFileSync(join(dir, "status/controller.yaml"), "utf8")).toContain("sourceDirty: true");
+  commitAs(dir, "author@example.com", "feat: late task", "manifests/tasks.yaml");
+  await runController({ dir, logger, effects: recordingEffects([]), once: true });
+  expect((await phases(dir))["task/add-late"]).toBe("Pending");
+  expect(readFileSync(join(dir, "status/controller.yaml"), "utf8")).toContain("sourceDirty: false");
+});
+
+test("a running controller keeps the last valid set when a bad manifest is saved, shows it with file:line, and recovers when it is fixed", async () => {
+  const { dir } = flowFixture();
+  let stop!: () => void;
+  const running = runController({ dir, logger, effects: recordingEffects([]), resyncMs: 60_000, stopSignal: new Promise<void>((r) => (stop = r)) });
+  try {
+    const controllerYaml = () => { try { return readFileSync(join(dir, "status/controller.yaml"), "utf8"); } catch { return ""; } };
+    await expect.poll(controllerYaml, { timeout: 20_000 }).toContain("phase: Reconciling");
+    const tasksFile = join(dir, "manifests/tasks.yaml");
+    const good = readFileSync(tasksFile, "utf8");
+    writeFileSync(tasksFile, good.replace("  role: builder", "  role: bilder"));
+    await expect.poll(controllerYaml, { timeout: 20_000 }).toContain("phase: Degraded");
+    expect(controllerYaml()).toMatch(/manifests\/tasks\.yaml:\d+:9: Task\/add-a: stage "build" has no role "bilder"/);
+    expect((await phases(dir))["stage/build"]).toBe("AwaitingApproval");
+    writeFileSync(tasksFile, good);
+    await expect.poll(controllerYaml, { timeout: 20_000 }).toContain("phase: Reconciling");
+    expect(controllerYaml()).toContain("manifestErrors: []");
+  } finally {
+    stop();
+    await running;
+  }
+});
