@@ -80,7 +80,8 @@ async function migrateWithRetry(db: Ledger, file: string, migrations: Readonly<R
 }
 
 async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>): Promise<void> {
-  const migrator = new Migrator({ db, provider: staticMigrations(migrations) });
+  // Tolerates a ledger that applied a later migration before an earlier one was added (development builds).
+  const migrator = new Migrator({ db, provider: staticMigrations(migrations), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const translated = translateSqliteError(file, error);
