@@ -18,16 +18,29 @@ import type { World } from "./world.js";
 
 const git = new GitCli();
 
+/** Runs the functions given to it one at a time, in call order. */
+function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let turn: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = turn.then(fn, fn);
+    turn = run.catch(() => undefined);
+    return run;
+  };
+}
+
 /**
  * One merge at a time per controller process: the queue's lease is
  * per process, so two tasks of this process must not work it side by side.
  */
-let mergeTurn: Promise<unknown> = Promise.resolve();
-function serialized<T>(fn: () => Promise<T>): Promise<T> {
-  const run = mergeTurn.then(fn, fn);
-  mergeTurn = run.catch(() => undefined);
-  return run;
-}
+const serialized = oneAtATime();
+
+/**
+ * One worktree provisioning at a time per process: concurrent `git worktree
+ * add`s in one repo read each other's half-written admin entries ("failed to
+ * read .git/worktrees/<other>/commondir"), and the broken-entry repair must
+ * not mistake a sibling's add in progress for a killed one.
+ */
+const provisioning = oneAtATime();
 
 /** Merge rows that ended `failed` (the integration branch moved, a lease broke) are retried, not sent back to the agent. */
 const MERGE_RETRIES = 3;
@@ -74,12 +87,14 @@ export function buildTaskEffects(world: () => World): TaskEffects {
       if (existing !== null) return { path: existing.path, branch: existing.branch };
       const repo = targetRepoPath(ctx);
       const path = join(worktreeRootPath(ctx), input.task);
-      const outcome = await journaled(w.db, w.actor, { key: `worktree:${input.task}`, kind: "worktree", rollback: () => rollBackWorktreeAdd(repo, path) }, () => {
-        // Another task's worktree add, killed halfway, must not block this one.
-        const repaired = removeBrokenWorktreeEntries(repo);
-        if (repaired.length > 0) w.logger.warn({ repaired }, "removed half-created git worktree entries");
-        return createWorktree(ctx, input.task);
-      });
+      const outcome = await provisioning(() =>
+        journaled(w.db, w.actor, { key: `worktree:${input.task}`, kind: "worktree", rollback: () => rollBackWorktreeAdd(repo, path) }, () => {
+          // Another task's worktree add, killed halfway, must not block this one.
+          const repaired = removeBrokenWorktreeEntries(repo);
+          if (repaired.length > 0) w.logger.warn({ repaired }, "removed half-created git worktree entries");
+          return createWorktree(ctx, input.task);
+        }),
+      );
       return { path: outcome.worktree.path, branch: outcome.worktree.branch };
     }),
     runAgent: fromPromise<{ summary: string }, EffectInput>(async ({ input, signal }) => {
