@@ -53,12 +53,24 @@ async function waitingSessions(dir: string): Promise<number> {
   }
 }
 
+/** What the sessions and tasks look like (for a failure message). */
+function sessionStates(dir: string): string {
+  const reader = new SqliteDatabase(join(dir, LEDGER_FILE), { readonly: true, fileMustExist: true });
+  try {
+    const sessions = reader.prepare("select task, state, status from sessions order by task").all();
+    const tasks = reader.prepare("select name, phase, reason from tasks where phase != 'Working'").all();
+    return JSON.stringify({ sessions, tasks });
+  } finally {
+    reader.close();
+  }
+}
+
 async function untilWaiting(dir: string, child: { exitCode: number | null }): Promise<number> {
   const started = performance.now();
   for (;;) {
     if ((await waitingSessions(dir)) >= SESSIONS) return performance.now() - started;
     if (child.exitCode !== null) throw new Error(`bench: gaffer up exited with ${child.exitCode}`);
-    if (performance.now() - started > 90_000) throw new Error(`bench: only ${await waitingSessions(dir)} of ${SESSIONS} sessions waiting after 90 s`);
+    if (performance.now() - started > 90_000) throw new Error(`bench: only ${await waitingSessions(dir)} of ${SESSIONS} sessions waiting after 90 s: ${sessionStates(dir)}`);
     await sleep(100);
   }
 }
@@ -96,6 +108,7 @@ export async function benchControllerIdle(): Promise<Record<string, number>> {
     child.kill("SIGTERM");
     await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
     await execa("tmux", ["-L", socket, "kill-server"], { env, reject: false });
-    rmSync(root, { recursive: true, force: true });
+    if (process.env.GAFFER_BENCH_KEEP === undefined) rmSync(root, { recursive: true, force: true });
+    else process.stderr.write(`bench: kept ${root}\n`);
   }
 }
