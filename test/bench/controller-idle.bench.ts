@@ -58,7 +58,7 @@ function sessionStates(dir: string): string {
   const reader = new SqliteDatabase(join(dir, LEDGER_FILE), { readonly: true, fileMustExist: true });
   try {
     const sessions = reader.prepare("select task, state, status from sessions order by task").all();
-    const tasks = reader.prepare("select name, phase, reason from tasks where phase != 'Working'").all();
+    const tasks = reader.prepare("select name, phase from tasks where phase != 'Working'").all();
     return JSON.stringify({ sessions, tasks });
   } finally {
     reader.close();
