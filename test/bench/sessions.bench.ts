@@ -8,6 +8,7 @@ import { execa } from "execa";
 import { stringify } from "yaml";
 import { TmuxAdapter } from "../../controller/adapters/tmux.js";
 import { ControlDir } from "../../controller/cli/context.js";
+import { SCRIPTED_AGENT_PATH } from "../../controller/core/agent-profiles.js";
 import { createSession, readSessionOutput, sendCommand, type SessionServiceContext } from "../../controller/sessions/index.js";
 
 const ROUNDS = 15;
@@ -72,6 +73,18 @@ async function readFigures(ctx: SessionServiceContext, socket: string, id: strin
   return { readBareMs: round(median(bare)), readMs: round(median(gaffer)), readRatio: round(median(gaffer) / median(bare)) };
 }
 
+/** Bare: 20 `tmux new-session` of the scripted agent at once, each polled with capture-pane until its ready prompt. */
+async function bareStarts(socket: string, dir: string): Promise<void> {
+  const tmux = (...args: string[]) => execa("tmux", ["-L", socket, ...args], { env: { ...process.env, TMUX: "" } });
+  await Promise.all(
+    Array.from({ length: STARTS }, async (_, i) => {
+      const name = `bare-${i}`;
+      await tmux("new-session", "-d", "-s", name, "-c", dir, "-x", "200", "-y", "50", "--", process.execPath, SCRIPTED_AGENT_PATH, "--model", "scripted-1", "--session", name);
+      while (!(await tmux("capture-pane", "-p", "-t", `=${name}:`)).stdout.split("\n").some((l) => /^scripted> ?$/.test(l))) await new Promise((r) => setTimeout(r, 10));
+    }),
+  );
+}
+
 export async function benchSessions(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), "gaffer-bench-sessions-"));
   const socket = `gaffer-bench-${process.pid}`;
@@ -83,8 +96,9 @@ export async function benchSessions(): Promise<Record<string, number>> {
     const first = await createSession(ctx, { task: "bench", agent: "scripted", worktree: dir });
     const delivery = await deliveryFigures(ctx, socket, first.id);
     const read = await readFigures(ctx, socket, first.id);
+    const bareStartMs = await time(() => bareStarts(socket, dir));
     const startMs = await time(() => Promise.all(Array.from({ length: STARTS }, () => createSession(ctx, { task: "bench", agent: "scripted", worktree: dir }))));
-    return { ...delivery, ...read, start20SessionsMs: round(startMs) };
+    return { ...delivery, ...read, start20SessionsMs: round(startMs), start20SessionsBareMs: round(bareStartMs), start20SessionsRatio: round(startMs / bareStartMs) };
   } finally {
     await control.close();
     await tmux.killServer();
