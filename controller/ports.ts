@@ -23,6 +23,8 @@ export interface PaneState {
   readonly dead: boolean;
   /** Exit status of a dead pane, null while alive or when killed by a signal. */
   readonly exitStatus: number | null;
+  /** Signal that killed a dead pane's process, null otherwise (or not reported yet). */
+  readonly signal: number | null;
 }
 
 /** gaffer's own tmux server (`tmux -L <socket>`). */

@@ -61,12 +61,13 @@ function execArgv(argv: readonly string[]): string[] {
   return argv.length === 1 ? ["env", "--", argv[0]!] : [...argv];
 }
 
-const PANE_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status}";
+const PANE_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status} #{pane_dead_signal}";
 
 function parsePaneLine(line: string): PaneState {
-  const [pid, dead, status] = line.trim().split(" ");
-  const exitStatus = status === undefined || status === "" ? null : Number(status);
-  return { pid: Number(pid), dead: dead === "1", exitStatus: dead === "1" && Number.isInteger(exitStatus) ? exitStatus : null };
+  const [pid, dead, status, signal] = line.trim().split(/ /);
+  const number = (text: string | undefined): number | null => (text === undefined || text === "" || !Number.isInteger(Number(text)) ? null : Number(text));
+  const isDead = dead === "1";
+  return { pid: Number(pid), dead: isDead, exitStatus: isDead ? number(status) : null, signal: isDead ? number(signal) : null };
 }
 
 /** The last `n` lines of a capture, trailing blank lines (the empty rows below the cursor) dropped. */

@@ -88,6 +88,21 @@ export async function observeSession(ctx: SessionServiceContext, session: Sessio
   return { screen, evidence, pane, session: updated };
 }
 
+/**
+ * NOTE: tmux marks a pane dead when its pty closes and records the exit status
+ * only once it reaps the process, so for a moment a dead pane has no status:
+ * look again briefly. (Under load tmux 3.3a sometimes never reports it; the
+ * crash is then "exited, status not reported", never a guessed signal.)
+ */
+export async function settledPane(ctx: SessionServiceContext, name: string, pane: PaneState): Promise<PaneState> {
+  let current = pane;
+  for (let i = 0; current.dead && current.exitStatus === null && current.signal === null && i < 20; i++) {
+    await sleep(25);
+    current = (await ctx.tmux.paneState(name)) ?? current;
+  }
+  return current;
+}
+
 /** Fills `{model}`, `{worktree}`, `{session}` in an argv template (each element stays one argument). */
 export function renderArgv(template: readonly string[], vars: { readonly model: string; readonly worktree: string; readonly session: string }): string[] {
   return template.map((part) => part.replace(/\{(model|worktree|session)\}/g, (_, key: "model" | "worktree" | "session") => vars[key]));

@@ -7,7 +7,7 @@ import { sessionNameFor } from "../adapters/tmux.js";
 import { NotFoundError, SessionStartError } from "../errors.js";
 import { releaseCapacity, reserveCapacity, setReservationHolder } from "../../state/capacity.repository.js";
 import { getSession, insertSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
-import { findAgent, observeSession, renderArgv, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
+import { findAgent, observeSession, renderArgv, settledPane, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
 
 export interface CreateSessionInput {
   /** The task the session works on; its name is the base of the session id. */
@@ -74,7 +74,10 @@ export async function waitUntilStarted(ctx: SessionServiceContext, id: string, a
     const session = (await getSession(ctx.db, id))!;
     last = await observeSession(ctx, session, agent);
     const { evidence, pane } = last;
-    if (pane === null || pane.dead) throw startError(id, `the agent exited during start-up (${pane?.exitStatus == null ? "no exit status" : `status ${pane.exitStatus}`})`, last);
+    if (pane === null || pane.dead) {
+      const status = pane === null ? null : (await settledPane(ctx, id, pane)).exitStatus;
+      throw startError(id, `the agent exited during start-up (${status === null ? "no exit status" : `status ${status}`})`, { ...last, pane: pane === null ? null : { ...pane, exitStatus: status } });
+    }
     if (evidence.ruleKind === "ready" || evidence.status === "waiting") return last;
     if (evidence.status === "error") throw startError(id, `the agent showed an error at start-up: ${evidence.matched}`, last);
     if (Date.now() > deadline) throw startError(id, `no ready screen within ${agent.startupTimeoutMs} ms (status ${evidence.status})`, last);

@@ -5,7 +5,7 @@ import { releaseCapacity } from "../../state/capacity.repository.js";
 import { requeueUndelivered, transitionSessionCommands } from "../../state/commands.repository.js";
 import { nowIso } from "../../state/ledger.js";
 import { getSession, listSessions, sessionSubject, updateSession, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
-import { findAgent, observeSession, SCREEN_LINES, sleep, type SessionServiceContext } from "./context.js";
+import { findAgent, observeSession, SCREEN_LINES, settledPane, sleep, type SessionServiceContext } from "./context.js";
 import { waitUntilStarted } from "./create-session.js";
 import { drainQueue } from "./send-command.js";
 
@@ -26,8 +26,9 @@ const LIVE: readonly SessionState[] = ["Starting", "Idle", "Running", "Waiting",
  * status. Commands in flight are `failed` (never sent again: the agent may
  * have acted on them); undelivered ones return to the queue for the restart.
  */
-export async function markCrashed(ctx: SessionServiceContext, session: SessionRecord, pane: PaneState | null): Promise<boolean> {
-  const reason = pane === null ? "the tmux session is gone" : pane.exitStatus === null ? "the agent process was killed by a signal" : `the agent process exited (status ${pane.exitStatus})`;
+export async function markCrashed(ctx: SessionServiceContext, session: SessionRecord, observed: PaneState | null): Promise<boolean> {
+  const pane = observed === null ? null : await settledPane(ctx, session.tmuxName, observed);
+  const reason = pane === null ? "the tmux session is gone" : pane.exitStatus !== null ? `the agent process exited (status ${pane.exitStatus})` : pane.signal !== null ? `the agent process was killed by signal ${pane.signal}` : "the agent process ended (tmux reported no exit status)";
   const agent = findAgent(ctx, session.agent);
   const backoff = agent.restartBackoffMs * 2 ** session.restarts;
   const screen = pane === null ? "" : tailOf(await ctx.tmux.capturePane(session.tmuxName, SCREEN_LINES).catch(() => ""), 8).join("\n");
@@ -54,8 +55,9 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
   const agent = findAgent(ctx, session.agent);
   const seen = await observeSession(ctx, session, agent);
   if (seen.pane === null || seen.pane.dead) {
-    await markCrashed(ctx, seen.session, seen.pane);
-    const why = seen.pane === null ? "tmux session gone" : seen.pane.exitStatus === null ? "killed by a signal" : `exit status ${seen.pane.exitStatus}`;
+    const pane = seen.pane === null ? null : await settledPane(ctx, seen.session.tmuxName, seen.pane);
+    await markCrashed(ctx, seen.session, pane);
+    const why = pane === null ? "tmux session gone" : pane.exitStatus !== null ? `exit status ${pane.exitStatus}` : pane.signal !== null ? "killed by a signal" : "ended, no exit status reported";
     return report((await getSession(ctx.db, sessionId))!, why);
   }
   const now = Date.now();

@@ -40,7 +40,7 @@ export async function readSessionOutput(ctx: SessionServiceContext, input: ReadO
     await markCrashed(ctx, seen.session, seen.pane);
     status = "error";
     ruleId = seen.pane === null ? "tmux/session-gone" : "tmux/pane-dead";
-    matched = seen.pane === null ? "the tmux session is gone" : seen.pane.exitStatus === null ? "the agent was killed by a signal" : `the agent exited with status ${seen.pane.exitStatus}`;
+    matched = seen.pane === null ? "the tmux session is gone" : seen.pane.exitStatus !== null ? `the agent exited with status ${seen.pane.exitStatus}` : seen.pane.signal !== null ? `the agent was killed by signal ${seen.pane.signal}` : "the agent ended (no exit status reported)";
   } else if (status === "idle") {
     await finishInFlight(ctx, session.id, seen, agent);
   }
