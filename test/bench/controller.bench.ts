@@ -22,8 +22,12 @@ import { benchControlDir, taskDoc } from "./controller-fixture.js";
 import { benchControllerIdle } from "./controller-idle.bench.js";
 
 const CHANGES = 100;
-/** Quiet time after the last pass before the next change (the controller has settled). */
-const SETTLE_MS = 120;
+/**
+ * Quiet time after the last pass before the next change: longer than a pass
+ * (~150-300 ms with 50 tasks on a loaded 2-core box), so each change meets a
+ * settled controller, not the tail of the previous change's passes.
+ */
+const SETTLE_MS = 300;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -101,7 +105,6 @@ async function measureChanges(dir: string, lastPass: () => number): Promise<Samp
   let paused = false;
   try {
     for (let i = 0; i < CHANGES; i++) {
-      while (performance.now() - lastPass() < SETTLE_MS) await sleep(10);
       const kind = i % 2 === 0 ? "add" : "toggle";
       const task = kind === "add" ? `add-${String(i).padStart(3, "0")}` : "toggle";
       const file = join(manifests, `${task}.yaml`);
@@ -112,7 +115,9 @@ async function measureChanges(dir: string, lastPass: () => number): Promise<Samp
       const p0 = performance.now();
       writeFileSync(file, taskDoc(task, "done bench", kind === "toggle" && paused));
       const { applied, phase } = await effectRows(reader, after, task);
+      const seen = performance.now();
       while (!floor.has(file)) await sleep(1);
+      while (performance.now() - Math.max(lastPass(), seen) < SETTLE_MS) await sleep(10);
       samples.push({ kind, chokidarMs: floor.get(file)! - p0, manifestAppliedMs: Date.parse(applied.at) - t0, taskPhaseMs: Date.parse(phase.at) - t0 });
     }
   } finally {
