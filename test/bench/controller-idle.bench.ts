@@ -108,6 +108,7 @@ export async function benchControllerIdle(): Promise<Record<string, number>> {
     child.kill("SIGTERM");
     await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
     await execa("tmux", ["-L", socket, "kill-server"], { env, reject: false });
+    rmSync(join(`/tmp/tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
     if (process.env.GAFFER_BENCH_KEEP === undefined) rmSync(root, { recursive: true, force: true });
     else process.stderr.write(`bench: kept ${root}\n`);
   }
