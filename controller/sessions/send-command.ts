@@ -56,6 +56,9 @@ async function transitionlessPending(ctx: SessionServiceContext, sessionId: stri
  * the screen, finish in-flight commands when the agent is idle again, and
  * claim + deliver the next command when it is this session's turn.
  */
+/** Poll interval while a delivered prompt is being worked on (the screen changes slowly then). */
+const BUSY_POLL_MS = 200;
+
 async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: { until: () => Promise<boolean>; timeoutMs: number }): Promise<boolean> {
   const owner = newOwnerId();
   const deadline = Date.now() + goal.timeoutMs;
@@ -67,7 +70,8 @@ async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: {
       throw error;
     });
     if (await deliverable(ctx, session, owner)) continue;
-    await sleep(pollMs);
+    // While the agent works on a delivered prompt there is nothing to type: look less often.
+    await sleep((await ctx.db.selectFrom("commands").select("id").where("session_id", "=", sessionId).where("state", "=", "acknowledged").executeTakeFirst()) === undefined ? pollMs : Math.max(pollMs, BUSY_POLL_MS));
   }
   return true;
 }
