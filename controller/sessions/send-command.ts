@@ -57,7 +57,7 @@ async function transitionlessPending(ctx: SessionServiceContext, sessionId: stri
  * claim + deliver the next command when it is this session's turn.
  */
 /** Poll interval while a delivered prompt is being worked on (the screen changes slowly then). */
-const BUSY_POLL_MS = 200;
+const BUSY_POLL_MS = 500;
 
 async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: { until: () => Promise<boolean>; timeoutMs: number }): Promise<boolean> {
   const owner = newOwnerId();
