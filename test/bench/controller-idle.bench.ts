@@ -71,7 +71,7 @@ async function untilWaiting(dir: string, child: { exitCode: number | null }): Pr
     if ((await waitingSessions(dir)) >= SESSIONS) return performance.now() - started;
     if (child.exitCode !== null) throw new Error(`bench: gaffer up exited with ${child.exitCode}`);
     if (performance.now() - started > 90_000) throw new Error(`bench: only ${await waitingSessions(dir)} of ${SESSIONS} sessions waiting after 90 s: ${sessionStates(dir)}`);
-    await sleep(100);
+    await sleep(100); // poll until every session waits
   }
 }
 
@@ -87,10 +87,10 @@ export async function benchControllerIdle(): Promise<Record<string, number>> {
   const child = spawn(process.execPath, [packagePath("controller", "gaffer.js"), "up", "--dir", dir], { env, stdio: ["ignore", log, log] });
   try {
     const startMs = await untilWaiting(dir, child);
-    await sleep(1000);
+    await sleep(1000); // settle before the sample: its deadline starts after
     const server = Number((await execa("tmux", ["-L", socket, "display-message", "-p", "#{pid}"], { env })).stdout.trim());
     const [c0, s0, t0] = [cpuTicks(child.pid!), cpuTicks(server), performance.now()];
-    await sleep(IDLE_MS);
+    await sleep(IDLE_MS); // the idle sample itself: measured over this window (its deadline)
     const [c1, s1, wall] = [cpuTicks(child.pid!), cpuTicks(server), performance.now() - t0];
     const still = await waitingSessions(dir);
     if (still < SESSIONS) throw new Error(`bench: ${still} of ${SESSIONS} sessions still waiting after the idle window`);

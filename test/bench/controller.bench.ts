@@ -62,7 +62,7 @@ async function chokidarAlone(dir: string, count: number): Promise<number[]> {
       const file = join(dir, `floor-${i}.txt`);
       const t0 = performance.now();
       writeFileSync(file, `${i}\n`);
-      while (!seen.has(file)) await sleep(1);
+      while (!seen.has(file)) await sleep(1); // poll for the watcher event
       out.push(seen.get(file)! - t0);
       rmSync(file);
     }
@@ -91,7 +91,7 @@ async function effectRows(reader: SqliteDatabase.Database, after: number, task: 
     const applied = rows.find((r) => r.action === "ManifestApplied");
     if (phase !== undefined && applied !== undefined) return { applied, phase };
     if (Date.now() > deadline) throw new Error(`bench: no effect for ${task} within 10 s (rows: ${JSON.stringify(rows)})`);
-    await sleep(2);
+    await sleep(2); // poll
   }
 }
 

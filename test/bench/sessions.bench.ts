@@ -37,7 +37,7 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function untilIdle(ctx: SessionServiceContext, id: string): Promise<void> {
-  while ((await readSessionOutput(ctx, { sessionId: id, lines: 1 })).status !== "idle") await new Promise((r) => setTimeout(r, 20));
+  while ((await readSessionOutput(ctx, { sessionId: id, lines: 1 })).status !== "idle") await new Promise((r) => setTimeout(r, 20)); // poll until idle
 }
 
 /** Bare loop: send-keys the text and Enter, poll capture-pane until the agent shows it took it. */
@@ -80,7 +80,7 @@ async function bareStarts(socket: string, dir: string): Promise<void> {
     Array.from({ length: STARTS }, async (_, i) => {
       const name = `bare-${i}`;
       await tmux("new-session", "-d", "-s", name, "-c", dir, "-x", "200", "-y", "50", "--", process.execPath, SCRIPTED_AGENT_PATH, "--model", "scripted-1", "--session", name);
-      while (!(await tmux("capture-pane", "-p", "-t", `=${name}:`)).stdout.split("\n").some((l) => /^scripted> ?$/.test(l))) await new Promise((r) => setTimeout(r, 10));
+      while (!(await tmux("capture-pane", "-p", "-t", `=${name}:`)).stdout.split("\n").some((l) => /^scripted> ?$/.test(l))) await new Promise((r) => setTimeout(r, 10)); // poll until ready
     }),
   );
 }

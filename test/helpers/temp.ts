@@ -22,6 +22,6 @@ export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefi
       last = error;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? "condition"}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 25));
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 25)); // the poll interval
   }
 }
