@@ -20,7 +20,7 @@ const SESSIONS = 20;
 const IDLE_MS = 10_000;
 const CLK_TCK = 100;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // for poll loops and the idle sample window
 
 interface CpuTicks {
   readonly self: number;

@@ -29,7 +29,7 @@ const CHANGES = 100;
  */
 const SETTLE_MS = 300;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // for poll loops
 
 /** Provisioning succeeds at once; the agent works until the task is paused or the controller stops. */
 function standInEffects(): TaskEffects {
@@ -116,8 +116,8 @@ async function measureChanges(dir: string, lastPass: () => number): Promise<Samp
       writeFileSync(file, taskDoc(task, "done bench", kind === "toggle" && paused));
       const { applied, phase } = await effectRows(reader, after, task);
       const seen = performance.now();
-      while (!floor.has(file)) await sleep(1);
-      while (performance.now() - Math.max(lastPass(), seen) < SETTLE_MS) await sleep(10);
+      while (!floor.has(file)) await sleep(1); // poll
+      while (performance.now() - Math.max(lastPass(), seen) < SETTLE_MS) await sleep(10); // poll until the controller settled
       samples.push({ kind, chokidarMs: floor.get(file)! - p0, manifestAppliedMs: Date.parse(applied.at) - t0, taskPhaseMs: Date.parse(phase.at) - t0 });
     }
   } finally {
@@ -176,7 +176,7 @@ async function waitForWorking(dir: string): Promise<void> {
       // the ledger is not created yet
     }
     if (Date.now() > deadline) throw new Error("bench: the toggle task never reached Working");
-    await sleep(20);
+    await sleep(20); // poll
   }
 }
 
