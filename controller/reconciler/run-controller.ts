@@ -22,15 +22,20 @@ export interface RunControllerOptions {
   readonly stopSignal?: Promise<void>;
   /** Called after every pass (progress display, tests). */
   readonly onPass?: (controller: Controller) => void;
-  /** Session health check interval (default 1 s). */
+  /** Session health check interval (default 2 s; sessions working on a prompt are also watched by their queue loop). */
   readonly healthMs?: number;
 }
 
 /** Runs `controller.superviseSessions()` every `intervalMs`, one round at a time. */
 function superviseEvery(controller: Controller, intervalMs: number): { stop(): Promise<void> } {
   let current: Promise<void> = Promise.resolve();
+  let running = false;
   const timer = setInterval(() => {
-    current = current.then(() => controller.superviseSessions());
+    if (running) return; // a slow round is still going: skip this tick rather than queue rounds up
+    running = true;
+    current = controller.superviseSessions().finally(() => {
+      running = false;
+    });
   }, intervalMs);
   return {
     stop: async () => {
@@ -54,7 +59,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let ledgerPoll: NodeJS.Timeout | undefined;
-  const health = superviseEvery(controller, options.healthMs ?? 1000);
+  const health = superviseEvery(controller, options.healthMs ?? 2000);
   try {
     await controller.restore();
     const loop = new PassLoop(controller, options);
