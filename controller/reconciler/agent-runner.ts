@@ -15,6 +15,9 @@ import { getSession, sessionSubject, updateSession, type SessionRecord } from ".
 import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
 
+/** A safety net only (a week): a live agent's prompt ends by done, failed, stranded, Stuck or Crashed. */
+const PROMPT_TIMEOUT_MS = 7 * 24 * 3_600_000;
+
 const OPEN_STATES = ["Starting", "Idle", "Running", "Waiting", "Stuck", "Backoff", "Restarting", "Crashed"];
 /** States the health loop is still working on: wait for their outcome rather than start a second session. */
 const RECOVERING = new Set(["Crashed", "Restarting", "Stuck"]);
@@ -80,7 +83,7 @@ export class AgentRunner {
     }
     // The agent crashed while working: its restarted session gets a new, explicit (ledgered) prompt
     // to continue from the worktree as it is; the crashed command itself is never re-sent.
-    const next = first.kind === "crashed" ? { ...job, key: `${job.key}#after-crash`, text: `# Your previous session crashed while working on this; continue from the worktree as it is now.\n${job.text}` } : { ...job, key: `${job.key}#resent` };
+    const next = first.kind === "crashed" ? { ...job, key: `${job.key}#after-crash`, text: `# Your previous session crashed or got stuck while working on this; continue from the worktree as it is now.\n${job.text}` } : { ...job, key: `${job.key}#resent` };
     const second = await this.runOnce(next);
     if (second.kind === "result") return second.result;
     throw second.error;
@@ -98,16 +101,22 @@ export class AgentRunner {
     await this.waitWhilePaused(job);
     const ctx = this.context();
     const session = await this.sessionFor(ctx, job);
+    // A pause that landed while the session was starting holds the prompt too.
+    await this.waitWhilePaused(job);
+    if (job.signal.aborted) return { kind: "result", result: { sessionId: session.id, summary: "", screen: "" } };
     // A command whose session died before it was acknowledged is re-sent to the new session under a derived key.
     const key = previous !== undefined && previous.session_id !== session.id ? `${job.key}@${session.id}` : job.key;
-    const command = await sendCommand(ctx, { sessionId: session.id, text: job.text, waitFor: "done", idempotencyKey: key, timeoutMs: w.agents.find((a) => a.name === session.agent)?.stuckAfterMs ?? 600_000 });
+    // No overall cap: an agent may work (or wait for a person) as long as it needs; the health loop
+    // decides when a session is Stuck or Crashed, and that ends the command.
+    const command = await sendCommand(ctx, { sessionId: session.id, text: job.text, waitFor: "done", idempotencyKey: key, timeoutMs: PROMPT_TIMEOUT_MS });
     const screen = await ctx.tmux.capturePane(session.tmuxName, 200).catch(() => "");
     // Paused (or stopped) meanwhile: the session now belongs to the person; leave it open.
     if (job.signal.aborted) return { kind: "result", result: { sessionId: session.id, summary: command.summary ?? "", screen } };
     if (command.state !== "done") {
       const error = new GateFailedError(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
       if (command.acknowledgedAt === null) return { kind: "unacknowledged", sessionId: session.id, error };
-      if (String(command.evidence?.reason ?? "").startsWith("session crashed")) return { kind: "crashed", sessionId: session.id, error };
+      if (/^session (crashed|stuck)/.test(String(command.evidence?.reason ?? ""))) return { kind: "crashed", sessionId: session.id, error };
+      await closeSession(ctx, session.id, `prompt ended ${command.state}`).catch(() => undefined);
       throw error;
     }
     await closeSession(ctx, session.id).catch(() => undefined);

@@ -13,8 +13,10 @@ import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
 import { listPauses, loadStageRecords, loadTaskRecords, saveStage, saveTask } from "../../state/controller.repository.js";
 import type { Ledger } from "../../state/ledger.js";
 import { TmuxAdapter } from "../adapters/tmux.js";
+import { closeSession } from "../sessions/close-session.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
 import { listSessions } from "../../state/sessions.repository.js";
+import { StatusFileInvalidError } from "../errors.js";
 import { ManifestTracker } from "./manifest-tracker.js";
 import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
 import { writeAllStatus } from "./status-writer.js";
@@ -93,10 +95,14 @@ export class Controller {
       const saved = record.snapshot as { value: StageSnapshot["value"]; context: StageSnapshot["context"] } | null;
       if (saved !== null) this.stages.set(record.name, stageMachine.resolveState({ value: saved.value, context: saved.context }));
     }
+    // Task actors start on the first pass with a valid manifest set: their effects need it.
     for (const record of await loadTaskRecords(this.options.db)) {
-      if (record.snapshot !== null && !this.tasks.has(record.name)) this.startTask(record.name, record.snapshot);
+      if (record.snapshot !== null && !this.tasks.has(record.name)) this.restored.set(record.name, record.snapshot);
     }
   }
+
+  /** Snapshots read by `restore()`, waiting for a valid manifest set. */
+  private readonly restored = new Map<string, unknown>();
 
   private startTask(name: string, snapshot: unknown | null): TaskActor {
     const policy = this.tracker.current.applied === null ? null : resolveProject(this.tracker.current.applied.project).policy;
@@ -132,6 +138,7 @@ export class Controller {
         // The first stage's output is the plan: it goes to project memory.
         const stage = task === undefined || set === null ? undefined : allStages(set).find((st) => st.name === task.spec.stage);
         if (phase === "Merged" && stage !== undefined && (stage.needs ?? []).length === 0) await rememberPlan(this.world(), name, stage.name);
+        if (phase === "Failed" && set !== null) await this.closeFailedTaskSessions(name);
       } catch (error) {
         this.options.logger.error({ err: error, task: name }, "could not persist task snapshot");
       }
@@ -159,7 +166,7 @@ export class Controller {
     for (const stage of orderStages(allStages(set))) {
       const plan = planStage(set, world.config, world.agents, world.limits, stage);
       plans.set(stage.name, plan);
-      const judgement = plan.request === null ? null : await evaluateApprovals({ dir: this.options.dir, stage: stage.name, policy: world.config.policy, request: plan.request });
+      const judgement = plan.request === null ? null : await this.judge(stage.name, world, plan);
       judgements.set(stage.name, judgement);
       if (judgement !== null && judgement.verdicts.length > 0) {
         await recordApprovalVerdicts(this.options.db, { stage: stage.name, judgement, actor: this.actor });
@@ -169,7 +176,7 @@ export class Controller {
     }
     for (const task of set.tasks) {
       const name = task.metadata.name;
-      const actor = this.tasks.get(name) ?? this.startTask(name, null);
+      const actor = this.tasks.get(name) ?? this.startTask(name, this.restored.get(name) ?? null);
       if (actor.getSnapshot().status === "done") continue;
       const before = JSON.stringify(actor.getSnapshot().value);
       const stagePhase = stagePhaseOf(this.stages.get(task.spec.stage)?.value ?? { Active: "Pending" });
@@ -180,6 +187,17 @@ export class Controller {
     await this.flush();
     await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements });
     return { changed, plans, judgements };
+  }
+
+  /** The stage's approvals; an unreadable status file leaves it pending (and says so) instead of stopping every stage. */
+  private async judge(stage: string, world: World, plan: StagePlan): Promise<ApprovalJudgement | null> {
+    try {
+      return await evaluateApprovals({ dir: this.options.dir, stage, policy: world.config.policy, request: plan.request! });
+    } catch (error) {
+      if (!(error instanceof StatusFileInvalidError)) throw error;
+      this.options.logger.error({ stage, err: error }, `stage ${stage}: ${error.message}`);
+      return null;
+    }
   }
 
   /** Sends the stage's facts until it settles (one step per event); persists a change. */
@@ -230,8 +248,12 @@ export class Controller {
   async superviseSessions(): Promise<void> {
     if (this.tracker.current.applied === null) return;
     const w = this.world();
-    const ctx = { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: this.actor, agents: w.agents };
-    for (const session of await listSessions(w.db)) {
+    const ctx = this.sessionContext(w);
+    const sessions = await listSessions(w.db).catch(() => []);
+    for (const session of sessions) {
+      // A paused task's session belongs to the person who took it over: hands off.
+      const task = w.set.tasks.find((t) => t.metadata.name === session.task);
+      if (task !== undefined && w.isPaused(task)) continue;
       try {
         const health = await checkSessionHealth(ctx, session.id);
         if (health.state === "Crashed" || health.state === "Stuck") {
@@ -241,6 +263,19 @@ export class Controller {
       } catch (error) {
         this.options.logger.error({ err: error, session: session.id }, "health check failed");
       }
+    }
+  }
+
+  private sessionContext(w: World) {
+    return { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: this.actor, agents: w.agents };
+  }
+
+  /** A Failed task keeps no session open: its slots go back to the others. */
+  private async closeFailedTaskSessions(task: string): Promise<void> {
+    const w = this.world();
+    const ctx = this.sessionContext(w);
+    for (const session of await listSessions(w.db)) {
+      if (session.task === task) await closeSession(ctx, session.id, "task failed").catch(() => undefined);
     }
   }
 

@@ -53,16 +53,23 @@ function superviseEvery(controller: Controller, intervalMs: number): { stop(): P
  */
 export async function runController(options: RunControllerOptions): Promise<Controller> {
   const release = acquireControllerLock(join(options.dir, LOCK_FILE));
-  const db = await openLedger(join(options.dir, LEDGER_FILE));
+  let db: Ledger;
+  try {
+    db = await openLedger(join(options.dir, LEDGER_FILE));
+  } catch (error) {
+    release();
+    throw error;
+  }
   const controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects });
   await appendEvent(db, { actor: controller.actor, action: "ControllerStarted", subject: "controller", payload: { pid: process.pid, once: options.once === true } });
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let ledgerPoll: NodeJS.Timeout | undefined;
   const health = superviseEvery(controller, options.healthMs ?? 2000);
+  const loop = new PassLoop(controller, options);
+  let unsubscribe: () => void = () => undefined;
   try {
     await controller.restore();
-    const loop = new PassLoop(controller, options);
     if (options.once === true) {
       await loop.untilSettled();
     } else {
@@ -71,7 +78,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       // directory on each rename: O(tasks^2) lstat calls per manifest change).
       mkdirSync(join(options.dir, "status", "stages"), { recursive: true });
       watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status", "stages")], () => loop.request());
-      controller.onTaskChange(() => loop.request());
+      unsubscribe = controller.onTaskChange(() => loop.request());
       timer = setInterval(() => loop.request(), options.resyncMs ?? 30_000);
       // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version.
       ledgerPoll = watchLedger(db, () => loop.request());
@@ -80,10 +87,15 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       await loop.idle();
     }
   } finally {
+    // Stop every trigger first, let the pass under way finish, then the health loop and the actors:
+    // nothing new starts after a stop, and the ledger is closed under no one.
+    unsubscribe();
+    loop.close();
     if (timer !== undefined) clearInterval(timer);
     if (ledgerPoll !== undefined) clearInterval(ledgerPoll);
-    await health.stop();
     await watcher?.close();
+    await loop.idle();
+    await health.stop();
     await controller.stop();
     await appendEvent(db, { actor: controller.actor, action: "ControllerStopped", subject: "controller", payload: { pid: process.pid } }).catch(() => undefined);
     await db.destroy();
@@ -133,7 +145,15 @@ class PassLoop {
 
   constructor(private readonly controller: Controller, private readonly options: RunControllerOptions) {}
 
+  private closed = false;
+
+  /** No pass starts after this. */
+  close(): void {
+    this.closed = true;
+  }
+
   request(): void {
+    if (this.closed) return;
     if (this.running !== null) {
       this.again = true;
       return;
@@ -145,6 +165,7 @@ class PassLoop {
 
   private async drain(): Promise<void> {
     do {
+      if (this.closed) return;
       this.again = false;
       try {
         await this.controller.pass();

@@ -6,6 +6,7 @@ import type { StagePlan } from "../core/stage-plan.js";
 import type { Condition } from "../core/status-types.js";
 import { stagePhaseOf, type stageMachine } from "../machines/stage.machine.js";
 import type { taskMachine } from "../machines/task.machine.js";
+import { StatusFileInvalidError } from "../errors.js";
 import { nowIso, type Ledger } from "../../state/ledger.js";
 import { readStageStatus, readTaskStatus, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../state/status-store.js";
 import { readTaskDetails } from "../../state/task-details.repository.js";
@@ -33,6 +34,20 @@ export async function writeAllStatus(input: StatusInput): Promise<void> {
   const now = nowIso();
   const generation = set?.generation ?? "";
   for (const [name, plan] of input.plans) {
+    try {
+      await writeStage(input, name, plan, generation, now);
+    } catch (error) {
+      // A person's typo in one stage's approvals: that file is left as it is (never overwritten), the rest go on.
+      if (!(error instanceof StatusFileInvalidError)) throw error;
+    }
+  }
+  await writeTasks(input, generation, now);
+  await writeController(input, generation);
+}
+
+async function writeStage(input: StatusInput, name: string, plan: StagePlan, generation: string, now: string): Promise<void> {
+  const set = input.manifests.applied;
+  {
     const snapshot = input.stages.get(name);
     const phase = snapshot === undefined ? "Pending" : stagePhaseOf(snapshot.value);
     const previous = (await readStageStatus(input.dir, name)).status?.conditions ?? [];
@@ -55,6 +70,10 @@ export async function writeAllStatus(input: StatusInput): Promise<void> {
       ...(plan.request === null ? {} : { approvalRequest: plan.request }),
     });
   }
+}
+
+async function writeTasks(input: StatusInput, generation: string, now: string): Promise<void> {
+  const set = input.manifests.applied;
   for (const task of set?.tasks ?? []) {
     const name = task.metadata.name;
     const snapshot = input.tasks.get(name)?.getSnapshot();
@@ -75,6 +94,10 @@ export async function writeAllStatus(input: StatusInput): Promise<void> {
       details: { stage: task.spec.stage, role: task.spec.role, attempt: snapshot?.context.attempt ?? 1, gateAttempts: snapshot?.context.gateAttempts ?? 0, resolveAttempts: snapshot?.context.resolveAttempts ?? 0, ...details, ...(snapshot?.context.reason ? { reason: snapshot.context.reason } : {}) },
     });
   }
+}
+
+async function writeController(input: StatusInput, generation: string): Promise<void> {
+  const set = input.manifests.applied;
   const m = input.manifests;
   await writeControllerStatus(input.dir, {
     observedGeneration: generation || null,

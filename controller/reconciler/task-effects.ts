@@ -1,7 +1,7 @@
 import { fromPromise } from "xstate";
 import { GitCli } from "../adapters/git.js";
 import { findTask } from "../core/project-config.js";
-import { NotFoundError } from "../errors.js";
+import { GateFailedError, NotFoundError } from "../errors.js";
 import { runGate, taskGate, missingGateReason, type GateResult } from "../gates/gate-runner.js";
 import type { EffectInput, GateOutcome, MergeOutcome, TaskEffects } from "../machines/task.machine.js";
 import { commitChanges } from "../workspace/commit.js";
@@ -9,6 +9,7 @@ import { targetRepoPath, worktreeRootPath, type WorkspaceContext } from "../work
 import { resolveMergeConflict } from "../workspace/conflicts.js";
 import { mergeWorktree } from "../workspace/merge-queue.js";
 import { createWorktree } from "../workspace/worktrees.js";
+import { latestResolveJob } from "../../state/resolve-jobs.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { join } from "node:path";
 import { AgentRunner } from "./agent-runner.js";
@@ -118,7 +119,8 @@ export function buildTaskEffects(world: () => World): TaskEffects {
       if (worktree === null) throw new NotFoundError(`task ${input.task} has no worktree`);
       const gate = taskGate(w.set, task);
       const missing = missingGateReason(gate);
-      if (missing !== null || gate === null) return { passed: false, summary: `no gate to decide on: ${missing}; a stage passes only on evidence, so add gate.commands to the stage or task` };
+      // Not the agent's to fix: fail the task at once instead of sending it rounds it cannot win.
+      if (missing !== null || gate === null) throw new GateFailedError(`no gate to decide on: ${missing}; a stage passes only on evidence, so add gate.commands to the stage or the task`);
       const head = await git.resolveCommit(worktree.path, "HEAD");
       const result = await runGate({ db: w.db, actor: w.actor, task: input.task, worktree: worktree.path, gate, headSha: head, reviewer: agents.reviewer(task, signal) });
       return { passed: result.passed, summary: result.passed ? "" : gateSummary(result) };
@@ -146,6 +148,9 @@ export function buildTaskEffects(world: () => World): TaskEffects {
     resolveConflict: fromPromise<{ summary: string }, EffectInput>(async ({ input, signal }) => {
       const w = world();
       const task = requireManifest(w, input.task);
+      // Resolved before a restart (the controller died before recording Merging): done, not resolved again.
+      const job = await latestResolveJob(w.db, input.task);
+      if (job !== null && job.state === "done") return { summary: `resolved in round ${job.round}` };
       // The branch re-enters the queue in the Merging state that follows.
       const outcome = await resolveMergeConflict(workspace(w), input.task, { resolver: agents.resolver(task, input.resolveAttempt, signal), reviewer: agents.reviewer(task, signal) });
       if (!outcome.resolved) throw new Error(outcome.reason ?? "conflict not resolved");
