@@ -80,3 +80,20 @@ export async function releaseCapacity(db: Ledger, id: string, actor: string, rea
 export async function setReservationHolder(db: Ledger, id: string, holder: string): Promise<void> {
   await db.updateTable("reservations").set({ holder }).where("id", "=", id).execute();
 }
+
+/**
+ * Releases slots held by nobody: their session is closed or failed, or it was
+ * never recorded (a process died between reserving and recording the session)
+ * and the reservation is older than `pendingGraceMs`, longer than any start.
+ */
+export async function releaseOrphanedReservations(db: Ledger, actor: string, pendingGraceMs = 180_000): Promise<number> {
+  const held = await db.selectFrom("reservations").leftJoin("sessions", "sessions.id", "reservations.holder").select(["reservations.id", "reservations.holder", "reservations.acquired_at", "sessions.state"]).where("reservations.state", "=", "held").execute();
+  const cutoff = Date.now() - pendingGraceMs;
+  let released = 0;
+  for (const row of held) {
+    const closed = row.state === "Closed" || row.state === "Failed";
+    const orphan = row.state === null && Date.parse(row.acquired_at) < cutoff;
+    if ((closed || orphan) && (await releaseCapacity(db, row.id, actor, closed ? `its session is ${row.state}` : "no session was ever recorded for it"))) released++;
+  }
+  return released;
+}

@@ -15,6 +15,7 @@ import type { Ledger } from "../../state/ledger.js";
 import { TmuxAdapter } from "../adapters/tmux.js";
 import { closeSession } from "../sessions/close-session.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
+import { releaseOrphanedReservations } from "../../state/capacity.repository.js";
 import { listSessions } from "../../state/sessions.repository.js";
 import { StatusFileInvalidError } from "../errors.js";
 import { ManifestTracker } from "./manifest-tracker.js";
@@ -249,6 +250,7 @@ export class Controller {
     if (this.tracker.current.applied === null) return;
     const w = this.world();
     const ctx = this.sessionContext(w);
+    await releaseOrphanedReservations(w.db, this.actor).catch(() => 0);
     const sessions = await listSessions(w.db).catch(() => []);
     for (const session of sessions) {
       // A paused task's session belongs to the person who took it over: hands off.

@@ -83,3 +83,17 @@ test("a corrupt ledger file gives LEDGER_CORRUPT on the CLI, never a stack trace
   expect(result.exitCode).toBe(1);
   expect(result.stderr).toBe(`error: LEDGER_CORRUPT: ${join(dir, ".gaffer", "ledger.sqlite")} is not a readable SQLite ledger (file is not a database); move it aside to start a new ledger, or restore it from a backup`);
 });
+
+test("slots held by nobody (a closed session, or none ever recorded) are released; a fresh pending one is kept", async () => {
+  const { reserveCapacity, releaseOrphanedReservations, readCapacityUsage } = await import("../../state/capacity.repository.js");
+  const db = await openLedger(join(tempDir(), "ledger.sqlite"));
+  const limits = { global: 5, perAgent: { scripted: 5 }, perRole: {} };
+  const old = await reserveCapacity(db, limits, { agent: "scripted", role: "builder", holder: "pending:gone-1", actor: "test" });
+  await reserveCapacity(db, limits, { agent: "scripted", role: "builder", holder: "pending:starting-2", actor: "test" });
+  await db.updateTable("reservations").set({ acquired_at: new Date(Date.now() - 600_000).toISOString() }).where("id", "=", old.id).execute();
+  expect(await releaseOrphanedReservations(db, "test")).toBe(1);
+  expect((await readCapacityUsage(db)).global).toBe(1);
+  const [event] = await listEvents(db, { action: "CapacityReleased" });
+  expect(event!.payload).toMatchObject({ reservation: old.id, reason: "no session was ever recorded for it" });
+  await db.destroy();
+});
