@@ -53,12 +53,24 @@ async function bundlePath() {
   return out;
 }
 
-if (process.env.GAFFER_NO_BUNDLE === "1") {
+async function runWithTsx() {
   const { register } = await import("tsx/esm/api");
   register();
   await import("./main.ts");
+}
+
+let bundle = null;
+if (process.env.GAFFER_NO_BUNDLE !== "1") {
+  try {
+    bundle = await bundlePath();
+  } catch {
+    // A read-only install (or no esbuild): run the sources through tsx instead.
+  }
+}
+if (bundle === null) {
+  await runWithTsx();
 } else {
-  // NOTE: with --enable-source-maps, stack traces (GAFFER_DEBUG=1) point at the .ts sources.
+  // NOTE: with source maps enabled, stack traces (GAFFER_DEBUG=1) point at the .ts sources.
   process.setSourceMapsEnabled?.(true);
-  await import(pathToFileURL(await bundlePath()).href);
+  await import(pathToFileURL(bundle).href);
 }
