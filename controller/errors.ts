@@ -120,6 +120,11 @@ export class GateFailedError extends GafferError {
   readonly code = "GATE_FAILED";
 }
 
+/** `gaffer demo` stopped at a step; everything is left for inspection. */
+export class DemoFailedError extends GafferError {
+  readonly code = "DEMO_FAILED";
+}
+
 /** Anything not anticipated: a bug. The message asks for a report. */
 export class InternalError extends GafferError {
   readonly code = "INTERNAL";

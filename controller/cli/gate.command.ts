@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
-import { runTaskGate } from "../gates/task-gate.js";
-import { gateText } from "../mcp/governance-tools.js";
+import { formatGateResult, runTaskGate } from "../gates/task-gate.js";
 import { workspaceContext } from "./actions.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { printJson, printLine } from "./output.js";
@@ -16,7 +15,7 @@ export function registerGate(program: Command): void {
       const task = options.task;
       const result = await withControlDir(options, async (ctx) => runTaskGate(await workspaceContext(ctx), task));
       if (options.json === true) printJson(result);
-      else printLine(gateText(result));
+      else printLine(formatGateResult(result));
       if (!result.passed) process.exitCode = 1;
     });
 }

@@ -3,16 +3,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import pino from "pino";
-import { GafferError } from "../errors.js";
+import { DemoFailedError } from "../errors.js";
 import { commitApprovalDecision } from "../governance/approval-commit.js";
 import { runController } from "../reconciler/run-controller.js";
 import { buildTaskEffects } from "../reconciler/task-effects.js";
 import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
 import { DEMO_APPROVER, writeDemoControl, writeDemoTarget } from "./demo-repos.js";
-
-export class DemoFailedError extends GafferError {
-  readonly code = "DEMO_FAILED";
-}
 
 export interface DemoOptions {
   /** Where to put the control and target repos (default: a new temp dir). */

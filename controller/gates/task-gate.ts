@@ -13,3 +13,9 @@ export async function runTaskGate(ws: WorkspaceContext, taskName: string): Promi
   const headSha = await ws.git.resolveCommit(path, "HEAD");
   return runGate({ db: ws.db, actor: ws.actor, task: taskName, worktree: path, gate: taskGate(ws.manifests, task) ?? {}, headSha });
 }
+
+/** The gate's outcome as the CLI and the MCP tool print it. */
+export function formatGateResult(result: GateResult): string {
+  const head = `gate of ${result.task} (attempt ${result.attempt}${result.headSha === null ? "" : ` on ${result.headSha.slice(0, 12)}`}): ${result.passed ? "passed" : `FAILED: ${result.reason}`}`;
+  return [head, ...result.commands.map((c) => `  ${c.state}  ${c.command.join(" ")}  (exit ${c.exitCode ?? "-"}, ${c.durationMs} ms)`)].join("\n");
+}

@@ -159,8 +159,3 @@ export const taskMachine = setup({
     Paused: { on: { "task.observed": { guard: "isResumed", target: "Pending" } } },
   },
 });
-
-/** Phase of a task snapshot value. */
-export function taskPhaseOf(value: unknown): TaskPhase {
-  return value as TaskPhase;
-}

@@ -1,8 +1,7 @@
 /** Group D, governance / quality: request_stage_approval, run_quality_gate, write_project_memory, read_project_memory. */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import type { GateResult } from "../gates/gate-runner.js";
-import { runTaskGate } from "../gates/task-gate.js";
+import { formatGateResult, runTaskGate } from "../gates/task-gate.js";
 import { MEMORY_KINDS, readMemory, writeMemory } from "../memory/project-memory.js";
 import { workspaceContext } from "../cli/actions.js";
 import { formatEntry } from "../cli/memory.command.js";
@@ -10,10 +9,6 @@ import { requestStageApproval } from "./stage-approval.js";
 import { stageArg, taskArg } from "./tool-args.js";
 import type { ToolRunner } from "./tool-call.js";
 
-export function gateText(result: GateResult): string {
-  const head = `gate of ${result.task} (attempt ${result.attempt}${result.headSha === null ? "" : ` on ${result.headSha.slice(0, 12)}`}): ${result.passed ? "passed" : `FAILED: ${result.reason}`}`;
-  return [head, ...result.commands.map((c) => `  ${c.state}  ${c.command.join(" ")}  (exit ${c.exitCode ?? "-"}, ${c.durationMs} ms)`)].join("\n");
-}
 
 function registerApproval(server: McpServer, run: ToolRunner): void {
   server.registerTool(
@@ -44,7 +39,7 @@ function registerGate(server: McpServer, run: ToolRunner): void {
     async ({ task_id }) =>
       run(async (ctx) => {
         const result = await runTaskGate(await workspaceContext(ctx), task_id);
-        return { structured: { ...result }, text: gateText(result) };
+        return { structured: { ...result }, text: formatGateResult(result) };
       }),
   );
 }

@@ -9,6 +9,7 @@ import { stageMachine, stagePhaseOf, type StageFacts } from "../machines/stage.m
 import { taskMachine, type TaskEffects } from "../machines/task.machine.js";
 import { evaluateApprovals } from "../governance/approvals.js";
 import type { ApprovalJudgement } from "../core/approval-rules.js";
+import type { Condition } from "../core/status-types.js";
 import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
 import { listPauses, loadStageRecords, loadTaskRecords, saveStage, saveTask } from "../../state/controller.repository.js";
 import type { Ledger } from "../../state/ledger.js";
@@ -57,6 +58,10 @@ export class Controller {
   readonly actor: string;
   private readonly tracker: ManifestTracker;
   private readonly stages = new Map<string, StageSnapshot>();
+  /** Stages whose snapshot this process has saved at least once (a restored stage is saved again on its first pass). */
+  private readonly savedStages = new Set<string>();
+  /** Conditions last written per status file (see StatusInput.conditions). */
+  private readonly conditions = new Map<string, readonly Condition[]>();
   private readonly tasks = new Map<string, TaskActor>();
   private readonly machine: typeof taskMachine;
   private pauses: ReadonlySet<string> = new Set();
@@ -158,7 +163,7 @@ export class Controller {
     const plans = new Map<string, StagePlan>();
     const judgements = new Map<string, ApprovalJudgement | null>();
     if (set === null) {
-      await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements });
+      await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements, conditions: this.conditions });
       return { changed: false, plans, judgements };
     }
     this.pauses = await listPauses(this.options.db);
@@ -186,7 +191,7 @@ export class Controller {
       if (JSON.stringify(actor.getSnapshot().value) !== before) changed = true;
     }
     await this.flush();
-    await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements });
+    await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements, conditions: this.conditions });
     return { changed, plans, judgements };
   }
 
@@ -222,8 +227,6 @@ export class Controller {
     }
     return JSON.stringify(current.value) !== JSON.stringify(start.value);
   }
-
-  private readonly savedStages = new Set<string>();
 
   private stageFacts(set: ManifestSet, plan: StagePlan, judgement: ApprovalJudgement | null): StageFacts {
     const phaseOf = (stage: string): string => stagePhaseOf(this.stages.get(stage)?.value ?? { Active: "Pending" });

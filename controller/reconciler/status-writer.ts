@@ -20,6 +20,22 @@ export interface StatusInput {
   readonly tasks: ReadonlyMap<string, Actor<typeof taskMachine>>;
   readonly plans: ReadonlyMap<string, StagePlan>;
   readonly judgements: ReadonlyMap<string, ApprovalJudgement | null>;
+  /**
+   * The conditions last written per status file. Only this controller writes them (people edit only
+   * `approvals:`), so each file is read once per process, not on every pass.
+   */
+  readonly conditions: Map<string, readonly Condition[]>;
+}
+
+async function previousConditions(input: StatusInput, key: string, read: () => Promise<{ readonly status: { readonly conditions: readonly Condition[] } | null }>): Promise<readonly Condition[]> {
+  const cached = input.conditions.get(key);
+  if (cached !== undefined) return cached;
+  return (await read()).status?.conditions ?? [];
+}
+
+function remember(input: StatusInput, key: string, conditions: readonly Condition[]): readonly Condition[] {
+  input.conditions.set(key, conditions);
+  return conditions;
 }
 
 function apply(conditions: readonly Condition[], updates: readonly ConditionUpdate[], now: string): Condition[] {
@@ -47,29 +63,27 @@ export async function writeAllStatus(input: StatusInput): Promise<void> {
 
 async function writeStage(input: StatusInput, name: string, plan: StagePlan, generation: string, now: string): Promise<void> {
   const set = input.manifests.applied;
-  {
-    const snapshot = input.stages.get(name);
-    const phase = snapshot === undefined ? "Pending" : stagePhaseOf(snapshot.value);
-    const previous = (await readStageStatus(input.dir, name)).status?.conditions ?? [];
-    const judgement = input.judgements.get(name) ?? null;
-    const reason = snapshot?.context.reason ?? null;
-    const updates: ConditionUpdate[] = [
-      cond("Ready", phase === "Passed", phase, phase === "Passed" ? "every task merged with passing gates" : `stage is ${phase}`, generation),
-      cond("Reconciling", phase === "Running" || phase === "Gating", phase, `stage is ${phase}`, generation),
-      cond("Stalled", phase === "Failed" || phase === "Blocked", phase === "Failed" || phase === "Blocked" ? phase : "Progressing", reason ?? (phase === "Blocked" ? "allocation cannot staff every role" : "no problem"), generation),
-    ];
-    if (judgement !== null) updates.push(approvedCondition(judgement, generation));
-    else if (!plan.approvalRequired) updates.push(cond("Approved", true, "NotRequired", "this stage has no needs and approval: none", generation));
-    const tasks = (set?.tasks ?? []).filter((t) => t.spec.stage === name).map((t) => ({ name: t.metadata.name, phase: String(input.tasks.get(t.metadata.name)?.getSnapshot().value ?? "Pending") }));
-    await writeStageStatus(input.dir, name, {
-      observedGeneration: generation,
-      phase,
-      conditions: apply(previous, updates, now),
-      details: { needs: [...(plan.stage.needs ?? [])], tasks, ...(reason === null ? {} : { reason }), blocked: plan.report.roles.filter((r) => r.blocked.length > 0).map((r) => ({ role: r.role, reasons: r.blocked })) },
-      proposal: plan.proposal,
-      ...(plan.request === null ? {} : { approvalRequest: plan.request }),
-    });
-  }
+  const snapshot = input.stages.get(name);
+  const phase = snapshot === undefined ? "Pending" : stagePhaseOf(snapshot.value);
+  const previous = await previousConditions(input, `stage/${name}`, () => readStageStatus(input.dir, name));
+  const judgement = input.judgements.get(name) ?? null;
+  const reason = snapshot?.context.reason ?? null;
+  const updates: ConditionUpdate[] = [
+    cond("Ready", phase === "Passed", phase, phase === "Passed" ? "every task merged with passing gates" : `stage is ${phase}`, generation),
+    cond("Reconciling", phase === "Running" || phase === "Gating", phase, `stage is ${phase}`, generation),
+    cond("Stalled", phase === "Failed" || phase === "Blocked", phase === "Failed" || phase === "Blocked" ? phase : "Progressing", reason ?? (phase === "Blocked" ? "allocation cannot staff every role" : "no problem"), generation),
+  ];
+  if (judgement !== null) updates.push(approvedCondition(judgement, generation));
+  else if (!plan.approvalRequired) updates.push(cond("Approved", true, "NotRequired", "this stage has no needs and approval: none", generation));
+  const tasks = (set?.tasks ?? []).filter((t) => t.spec.stage === name).map((t) => ({ name: t.metadata.name, phase: String(input.tasks.get(t.metadata.name)?.getSnapshot().value ?? "Pending") }));
+  await writeStageStatus(input.dir, name, {
+    observedGeneration: generation,
+    phase,
+    conditions: remember(input, `stage/${name}`, apply(previous, updates, now)),
+    details: { needs: [...(plan.stage.needs ?? [])], tasks, ...(reason === null ? {} : { reason }), blocked: plan.report.roles.filter((r) => r.blocked.length > 0).map((r) => ({ role: r.role, reasons: r.blocked })) },
+    proposal: plan.proposal,
+    ...(plan.request === null ? {} : { approvalRequest: plan.request }),
+  });
 }
 
 async function writeTasks(input: StatusInput, generation: string, now: string): Promise<void> {
@@ -78,7 +92,7 @@ async function writeTasks(input: StatusInput, generation: string, now: string): 
     const name = task.metadata.name;
     const snapshot = input.tasks.get(name)?.getSnapshot();
     const phase = String(snapshot?.value ?? "Pending");
-    const previous = (await readTaskStatus(input.dir, name)).status?.conditions ?? [];
+    const previous = await previousConditions(input, `task/${name}`, () => readTaskStatus(input.dir, name));
     const details = await readTaskDetails(input.db, name);
     const lastGate = details.gates.length === 0 ? null : details.gates.every((g) => g.state === "passed");
     const updates = [
@@ -90,7 +104,7 @@ async function writeTasks(input: StatusInput, generation: string, now: string): 
     await writeTaskStatus(input.dir, name, {
       observedGeneration: generation,
       phase,
-      conditions: apply(previous, updates, now),
+      conditions: remember(input, `task/${name}`, apply(previous, updates, now)),
       details: { stage: task.spec.stage, role: task.spec.role, attempt: snapshot?.context.attempt ?? 1, gateAttempts: snapshot?.context.gateAttempts ?? 0, resolveAttempts: snapshot?.context.resolveAttempts ?? 0, ...details, ...(snapshot?.context.reason ? { reason: snapshot.context.reason } : {}) },
     });
   }
