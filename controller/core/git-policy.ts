@@ -3,6 +3,7 @@
  * problem as text, or null, so the workspace layer can refuse with
  * `POLICY_<RULE>` and the fix.
  */
+import picomatch from "picomatch";
 import { DEFAULT_COMMIT_FORMAT, type ProjectConfig } from "./project-config.js";
 
 /** Subjects tried, in order, to show a user an example their commit format accepts. */
@@ -41,22 +42,26 @@ export function isProtectedBranch(config: ProjectConfig, branch: string): boolea
   return config.policy.protectedBranches.includes(branch);
 }
 
-/** A glob (`*`, `?`, `**`) as a regex; a pattern without `/` matches the file name in any directory. */
-export function globToRegExp(glob: string): RegExp {
-  let source = "";
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === "*" && glob[i + 1] === "*") {
-      source += ".*";
-      i++;
-    } else if (ch === "*") source += "[^/]*";
-    else if (ch === "?") source += "[^/]";
-    else source += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(glob.includes("/") ? `^${source}$` : `(^|/)${source}$`);
+/**
+ * The picomatch globs a denylist entry stands for, with gitignore-like rules:
+ * a leading `/` anchors it at the repo root; a pattern with no other `/`
+ * matches at any depth; a trailing `/` (or any match of a directory) covers
+ * everything under it. Braces, classes and `**` are picomatch's own.
+ */
+export function denylistGlobs(pattern: string): string[] {
+  const anchored = pattern.startsWith("/");
+  const body = pattern.replace(/^\/+/, "").replace(/\/+$/, "");
+  const rooted = anchored || body.includes("/") ? body : `**/${body}`;
+  return [rooted, `${rooted}/**`];
 }
 
-/** The denylist glob a path matches, or null. */
+/** A matcher for one denylist entry; dotfiles match like any other name. */
+export function secretMatcher(pattern: string): (path: string) => boolean {
+  return picomatch(denylistGlobs(pattern), { dot: true });
+}
+
+/** The denylist pattern a repo-relative path matches, or null. */
 export function matchSecret(path: string, denylist: readonly string[]): string | null {
-  return denylist.find((glob) => globToRegExp(glob).test(path)) ?? null;
+  const relative = path.replace(/^\.\//, "");
+  return denylist.find((pattern) => secretMatcher(pattern)(relative)) ?? null;
 }
