@@ -1,0 +1,154 @@
+import { execa, type ResultPromise } from "execa";
+import { EventEmitter } from "node:events";
+import { createInterface } from "node:readline";
+import { validateTmuxName } from "./tmux.js";
+
+/**
+ * The session gaffer's control-mode client attaches to. Agent windows are
+ * linked into it so that one client hears every pane: tmux sends `%output`
+ * only for panes of the attached session (checked with tmux 3.3a).
+ */
+export const CONTROL_SESSION = "gaffer-control";
+
+/** What the control client reports, by tmux session name of the agent. */
+export interface TmuxActivityEvents {
+  /** The pane produced output (not debounced: every `%output` line). */
+  output: [session: string, at: number];
+  /** The pane's process exited (pane_dead became 1), or its window closed. */
+  paneDead: [session: string, at: number];
+  /** The control client ended: the tmux server died or was killed. */
+  serverExited: [reason: string];
+}
+
+/** The environment tmux runs with: ours, minus TMUX (never the enclosing tmux). */
+function tmuxEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.TMUX;
+  delete env.TMUX_PANE;
+  return env;
+}
+
+/**
+ * One tmux control-mode client (`tmux -L SOCKET -C attach`) that turns pane
+ * output and pane death into events, so sessions are read when something
+ * happened instead of on a timer. A `refresh-client -B` subscription on
+ * `#{pane_dead}` reports exits (tmux checks subscriptions once a second);
+ * the client's own exit means the server is gone.
+ */
+export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
+  readonly socket: string;
+  private child: ResultPromise | null = null;
+  private readonly paneToSession = new Map<string, string>();
+  private readonly lastOutput = new Map<string, number>();
+  private closing = false;
+  /** Resolvers of our commands awaiting their %end/%error, in order (tmux answers in order). */
+  private readonly pending: ((error: string | null) => void)[] = [];
+  /** Lines of the %begin block being read, or null outside one. */
+  private block: string[] | null = null;
+
+  constructor(options: { readonly socket: string }) {
+    super();
+    this.socket = validateTmuxName(options.socket, "tmux socket");
+  }
+
+  private async tmux(args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+    const r = await execa("tmux", ["-L", this.socket, ...args], { env: tmuxEnv(), extendEnv: false, reject: false, stdin: "ignore" });
+    return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /**
+   * Starts the control session (a constant, inert pane), attaches the client
+   * and subscribes to pane deaths. Resolves once tmux answered; rejects when
+   * control mode is unavailable (the caller falls back to polling and says so).
+   */
+  async start(): Promise<void> {
+    // The control pane runs a fixed argv; nothing from a user reaches tmux here.
+    await this.tmux(["new-session", "-d", "-s", CONTROL_SESSION, "-x", "80", "-y", "24", "--", "tail", "-f", "/dev/null"]);
+    const child = execa("tmux", ["-L", this.socket, "-C", "attach-session", "-t", `=${CONTROL_SESSION}`], { env: tmuxEnv(), extendEnv: false, reject: false, stdin: "pipe", buffer: false });
+    this.child = child;
+    createInterface({ input: child.stdout! }).on("line", (line) => this.onLine(line));
+    void child.then((result) => {
+      for (const pending of this.pending.splice(0)) pending(`tmux control client ended: ${String(result.stderr ?? "").trim() || `exit ${result.exitCode ?? "?"}`}`);
+      if (!this.closing) this.emit("serverExited", `tmux control client ended (exit ${result.exitCode ?? "?"})`);
+    });
+    // Quoted: in tmux's command syntax an unquoted `#` starts a comment.
+    const error = await this.command("refresh-client -B 'gaffer-dead:%*:#{pane_dead}'");
+    if (error !== null) {
+      await this.close();
+      throw new Error(`tmux control mode is unavailable (${error}); tmux 3.2 or later is needed for pane subscriptions`);
+    }
+  }
+
+  /** Sends one command on the client; resolves with tmux's error text, or null when it succeeded. */
+  private command(line: string): Promise<string | null> {
+    return new Promise((resolve) => {
+      this.pending.push(resolve);
+      this.child?.stdin?.write(`${line}\n`);
+    });
+  }
+
+  private onLine(line: string): void {
+    if (this.block !== null) {
+      // Inside a %begin/%end block: command output, never a notification.
+      if (line.startsWith("%end ") || line.startsWith("%error ")) {
+        const fromUs = line.endsWith(" 1");
+        if (fromUs) this.pending.shift()?.(line.startsWith("%error ") ? this.block.join(" ").trim() || "error" : null);
+        this.block = null;
+      } else this.block.push(line);
+      return;
+    }
+    if (line.startsWith("%begin ")) {
+      this.block = [];
+      return;
+    }
+    if (line.startsWith("%output ") || line.startsWith("%extended-output ")) {
+      const session = this.paneToSession.get(line.split(" ", 3)[1]!);
+      if (session === undefined) return;
+      const now = Date.now();
+      this.lastOutput.set(session, now);
+      this.emit("output", session, now);
+      return;
+    }
+    if (line.startsWith("%subscription-changed gaffer-dead ")) {
+      // %subscription-changed NAME $S @W IDX %P ... : VALUE
+      const match = / (%\d+) .*: (\d)$/.exec(line);
+      const session = match === null ? undefined : this.paneToSession.get(match[1]!);
+      if (session !== undefined && match![2] === "1") this.emit("paneDead", session, Date.now());
+    }
+  }
+
+  /**
+   * Links the agent session's window into the control session so its output
+   * and death are reported; idempotent. Returns false when the session is gone.
+   */
+  async watch(session: string): Promise<boolean> {
+    const name = validateTmuxName(session);
+    const pane = await this.tmux(["display-message", "-p", "-t", `=${name}:`, "#{pane_id}"]);
+    if (!pane.ok) return false;
+    this.paneToSession.set(pane.stdout.trim(), name);
+    const link = await this.tmux(["link-window", "-d", "-a", "-s", `=${name}:`, "-t", `=${CONTROL_SESSION}:`]);
+    return link.ok || /already linked|index in use/.test(link.stderr);
+  }
+
+  /** Stops reporting a session (its window is killed by the adapter's killSession). */
+  unwatch(session: string): void {
+    for (const [pane, name] of this.paneToSession) if (name === session) this.paneToSession.delete(pane);
+    this.lastOutput.delete(session);
+  }
+
+  /** When the session last produced output, as Date.now() ms; undefined when not seen since watching. */
+  lastOutputAt(session: string): number | undefined {
+    return this.lastOutput.get(session);
+  }
+
+  /** Detaches the client; the control session stays for the next controller. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const child = this.child;
+    this.child = null;
+    if (child === null) return;
+    child.stdin?.end();
+    child.kill("SIGTERM");
+    await child;
+  }
+}

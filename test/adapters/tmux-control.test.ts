@@ -1,0 +1,55 @@
+import { describe, expect, it, onTestFinished } from "vitest";
+import { CONTROL_SESSION, TmuxControlClient } from "../../controller/adapters/tmux-control.js";
+import { testTmux } from "../helpers/session-fixture.js";
+import { tempDir, waitFor } from "../helpers/temp.js";
+
+function startClient(socket: string): TmuxControlClient {
+  const client = new TmuxControlClient({ socket });
+  onTestFinished(() => client.close());
+  return client;
+}
+
+describe("TmuxControlClient", () => {
+  it("reports output and pane death of a watched session, by notification", async () => {
+    const tmux = testTmux();
+    const dir = tempDir();
+    await tmux.newSession({ name: "agent1", cwd: dir, argv: ["cat"] });
+    await tmux.newSession({ name: "quiet", cwd: dir, argv: ["cat"] });
+    const client = startClient(tmux.socket);
+    await client.start();
+    expect(await client.watch("agent1")).toBe(true);
+    expect(await client.watch("quiet")).toBe(true);
+    expect(await client.watch("absent")).toBe(false);
+    const outputs: string[] = [];
+    const deaths: string[] = [];
+    client.on("output", (session) => outputs.push(session));
+    client.on("paneDead", (session) => deaths.push(session));
+    await tmux.pasteText("agent1", "hello from the agent");
+    await waitFor(() => (outputs.includes("agent1") ? true : undefined));
+    expect(outputs).not.toContain("quiet");
+    expect(client.lastOutputAt("agent1")).toBeGreaterThan(0);
+    expect(client.lastOutputAt("quiet")).toBeUndefined();
+    await tmux.newSession({ name: "exits", cwd: dir, argv: ["sh", "-c", "read x; exit 3"] });
+    expect(await client.watch("exits")).toBe(true);
+    await tmux.sendEnter("exits");
+    await waitFor(() => (deaths.includes("exits") ? true : undefined), { timeoutMs: 5000 });
+    expect(deaths).toEqual(["exits"]);
+    // The control session is gaffer's own and the agent sessions are unchanged.
+    expect((await tmux.listSessions()).sort()).toEqual(["agent1", "exits", CONTROL_SESSION, "quiet"].sort());
+  });
+
+  it("reports a killed tmux server within 2 s", async () => {
+    const tmux = testTmux();
+    await tmux.newSession({ name: "agent2", cwd: tempDir(), argv: ["cat"] });
+    const client = startClient(tmux.socket);
+    await client.start();
+    await client.watch("agent2");
+    const exited: string[] = [];
+    client.on("serverExited", (reason) => exited.push(reason));
+    const killedAt = Date.now();
+    await tmux.killServer();
+    await waitFor(() => (exited.length > 0 ? true : undefined), { timeoutMs: 2000 });
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    expect(exited[0]).toMatch(/tmux control client (ended|exited)/);
+  });
+});
