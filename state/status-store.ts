@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join, relative } from "node:path";
+import { readBoundedFile } from "../controller/adapters/bounded-read.js";
 import { stringify } from "yaml";
 import type { ApprovalsLocation } from "../controller/core/status-text.js";
 import { appendApprovalText, parseStatusText } from "../controller/core/status-text.js";
@@ -52,13 +53,20 @@ export interface StatusRead<T> {
   readonly file: string;
 }
 
+/**
+ * A status file's text: only a regular file of at most 1 MiB inside status/
+ * is read (a FIFO or device there never blocks a pass); anything else is
+ * STATUS_FILE_INVALID naming the file.
+ */
 async function readText(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
+  const statusDir = join(dirname(path), basename(dirname(path)) === "status" ? "" : "..");
+  const read = await readBoundedFile(path, { root: statusDir, rootLabel: "status" });
+  if (read === null) return null;
+  if (!read.ok) {
+    const file = relative(dirname(statusDir), path);
+    throw new StatusFileInvalidError(`${file}: ${read.problem.message}`, { details: { code: read.problem.code } });
   }
+  return read.bytes.toString("utf8");
 }
 
 const EMPTY_APPROVALS: ApprovalsLocation = { block: null, entries: [], malformed: [] };

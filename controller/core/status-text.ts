@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Pair } from "yaml";
 import type { ApprovalDecision, ApprovalEntry, MalformedApprovalEntry } from "./status-types.js";
 
 /**
@@ -72,7 +72,16 @@ function locate(text: string, header: string): Located | { readonly error: { lin
 export function parseStatusText(text: string, header: string): ParsedStatusText {
   const located = locate(text, header);
   if ("error" in located) return { ok: false, ...located.error };
-  const raw = located.doc.toJSON() as unknown;
+  let raw: unknown;
+  try {
+    raw = located.doc.toJS({ json: true, maxAliasCount: 100 });
+  } catch (error) {
+    // An alias bomb or an alias with no anchor: refused like a syntax error (at the first alias), never expanded.
+    let offset = 0;
+    visit(located.doc, { Alias: (_, node) => ((offset = node.range?.[0] ?? 0), visit.BREAK) });
+    const { line, col } = located.lines.linePos(offset);
+    return { ok: false, line, column: col, message: `cannot expand the aliases of this file (${(error as Error).message})` };
+  }
   const value = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : {};
   delete value[APPROVALS_KEY];
   if (located.pair === undefined) return { ok: true, value, approvals: { block: null, entries: [], malformed: [] } };

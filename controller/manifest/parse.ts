@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from "yaml";
+import { LineCounter, isMap, isScalar, parseAllDocuments, visit, type Document } from "yaml";
 import type { ManifestIssue } from "./manifest-issue.js";
 import { firstSyntaxProblem } from "./yaml-syntax.js";
 
@@ -64,7 +64,8 @@ export function parseManifestFile(file: string, bytes: Uint8Array): ParseResult 
 
 export function parseManifestText(file: string, text: string): ParseResult {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // resolveKnownTags: false makes `!!binary`, `!!timestamp`... unresolved like any other tag: a manifest holds plain data.
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, resolveKnownTags: false });
   const yamlDocs: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
   const issues: ManifestIssue[] = [];
   const docs: ParsedDoc[] = [];
@@ -78,12 +79,22 @@ export function parseManifestText(file: string, text: string): ParseResult {
       issues.push(fileIssue(file, "YAML_SYNTAX", `YAML syntax error: ${problem.message}`, at(problem.offset)));
       continue;
     }
+    const warning = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED" || w.code === "BAD_DIRECTIVE");
+    if (warning !== undefined) {
+      issues.push(fileIssue(file, warning.code === "BAD_DIRECTIVE" ? "YAML_DIRECTIVE" : "YAML_TAG", warningMessage(warning.code, warning.message), at(warning.pos[0])));
+      continue;
+    }
     if (doc.contents === null) continue;
     if (!isMap(doc.contents)) {
       issues.push(fileIssue(file, "DOCUMENT_NOT_MAPPING", "document must be a mapping with apiVersion, kind, metadata and spec", at(doc.contents.range?.[0] ?? 0)));
       continue;
     }
-    docs.push(toParsedDoc(file, index, doc, at));
+    const expanded = expandDocument(doc);
+    if ("problem" in expanded) {
+      issues.push(fileIssue(file, "YAML_ALIAS", expanded.problem.message, at(expanded.problem.offset)));
+      continue;
+    }
+    docs.push(toParsedDoc(file, index, doc, expanded.value, at));
   }
   if (docs.length === 0 && issues.length === 0) {
     issues.push(fileIssue(file, "FILE_EMPTY", "file has no manifest documents; add one or delete the file"));
@@ -91,8 +102,37 @@ export function parseManifestText(file: string, text: string): ParseResult {
   return { docs, issues };
 }
 
-function toParsedDoc(file: string, index: number, doc: Document.Parsed, at: (offset: number) => Position): ParsedDoc {
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+/** Most aliases a manifest document may expand (yaml's `maxAliasCount`): more is an alias bomb, not a manifest. */
+export const MAX_ALIAS_COUNT = 100;
+
+function warningMessage(code: string, message: string): string {
+  if (code === "BAD_DIRECTIVE") return `${message.replace(/\.$/, "")}: gaffer reads YAML 1.2 (write \`%YAML 1.2\` or drop the directive)`;
+  const tag = /Unresolved tag: (.*)/.exec(message)?.[1] ?? "?";
+  return `unknown YAML tag ${tag}: manifests hold plain data (strings, numbers, booleans, lists, mappings); remove the tag`;
+}
+
+/** The document as plain JS, under the alias limit; a bomb or an unknown alias becomes a problem at the first alias. */
+function expandDocument(doc: Document.Parsed): { value: unknown } | { problem: { offset: number; message: string } } {
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
+  } catch (error) {
+    const text = (error as Error).message;
+    const missing = /Unresolved alias.*: (.*)$/.exec(text)?.[1];
+    let offset = doc.contents?.range?.[0] ?? 0;
+    visit(doc, {
+      Alias(_, node) {
+        if (missing !== undefined && node.source !== missing) return undefined;
+        offset = node.range?.[0] ?? offset;
+        return visit.BREAK;
+      },
+    });
+    if (missing !== undefined) return { problem: { offset, message: `alias *${missing} names no anchor defined before it; define \`&${missing}\` first` } };
+    if (/Excessive alias count/.test(text)) return { problem: { offset, message: `too many aliases: the document expands to more than ${MAX_ALIAS_COUNT} alias uses (an alias bomb?); write the values out` } };
+    return { problem: { offset, message: `cannot expand the document: ${text}` } };
+  }
+}
+
+function toParsedDoc(file: string, index: number, doc: Document.Parsed, value: unknown, at: (offset: number) => Position): ParsedDoc {
   const record = (value ?? {}) as { kind?: unknown; metadata?: { name?: unknown } };
   const kind = typeof record.kind === "string" ? record.kind : null;
   const name = typeof record.metadata?.name === "string" ? record.metadata.name : null;

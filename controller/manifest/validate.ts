@@ -9,6 +9,8 @@ import { checkDocumentSchema } from "./schema-check.js";
 export interface ManifestSource {
   readonly file: string;
   readonly bytes: Uint8Array;
+  /** Set when the file was not read (not a regular file, too large, a symlink out of manifests/): a file-level issue. */
+  readonly problem?: { readonly code: string; readonly message: string };
 }
 
 export type ValidationResult =
@@ -30,7 +32,8 @@ export function validateManifests(sources: readonly ManifestSource[], manifestsD
     unreadable: false,
   };
   for (const source of [...sources].sort((a, b) => a.file.localeCompare(b.file))) {
-    const parsed = parseManifestFile(source.file, source.bytes);
+    const parsed: { docs: readonly ParsedDoc[]; issues: readonly ManifestIssue[] } =
+      source.problem === undefined ? parseManifestFile(source.file, source.bytes) : { docs: [], issues: [{ file: source.file, line: 0, column: 0, pointer: "", kind: null, name: null, ...source.problem }] };
     issues.push(...parsed.issues);
     // An empty file hides nothing; any other parse problem may hide documents of any kind.
     if (parsed.issues.some((issue) => issue.code !== "FILE_EMPTY")) docs.unreadable = true;

@@ -3,7 +3,8 @@ import type { ManifestSet } from "../core/manifest-types.js";
 import type { ManifestErrorEntry } from "../core/status-types.js";
 import { readManifestSources } from "../manifest/load.js";
 import { formatManifestIssue } from "../manifest/manifest-issue.js";
-import { validateManifests } from "../manifest/validate.js";
+import { validateManifests, type ManifestSource as ManifestFile } from "../manifest/validate.js";
+import { MAX_FILE_BYTES } from "../adapters/bounded-read.js";
 import { appendEvent, listEvents } from "../../state/events.repository.js";
 import type { Ledger } from "../../state/ledger.js";
 
@@ -24,13 +25,17 @@ export interface ManifestState {
   readonly errors: readonly ManifestErrorEntry[];
 }
 
-/** The manifests as committed at HEAD (strict GitOps: `policy.requireCommittedManifests`). */
-async function readCommittedSources(dir: string): Promise<{ file: string; bytes: Uint8Array }[]> {
-  const list = await execa("git", ["ls-tree", "-r", "--name-only", "HEAD", "--", "manifests"], { cwd: dir, reject: false });
+/** The manifests as committed at HEAD (strict GitOps: `policy.requireCommittedManifests`); same limits as the working tree. */
+async function readCommittedSources(dir: string): Promise<ManifestFile[]> {
+  const list = await execa("git", ["ls-tree", "-r", "-l", "HEAD", "--", "manifests"], { cwd: dir, reject: false });
   if (list.exitCode !== 0) return [];
-  const files = list.stdout.split("\n").filter((f) => /\.ya?ml$/.test(f)).sort();
+  const entries = list.stdout.split("\n").map((line) => /^(\d+) \w+ \w+\s+(-|\d+)\t(.*)$/.exec(line)).filter((m) => m !== null && /\.ya?ml$/.test(m[3]!));
   return Promise.all(
-    files.map(async (file) => {
+    entries.map(async (m): Promise<ManifestFile> => {
+      const [mode, size, file] = [m![1]!, Number(m![2]), m![3]!];
+      const empty = new Uint8Array();
+      if (mode !== "100644" && mode !== "100755") return { file, bytes: empty, problem: { code: "FILE_NOT_REGULAR", message: "file is committed as a symlink or submodule, not a regular file; commit the file itself" } };
+      if (size > MAX_FILE_BYTES) return { file, bytes: empty, problem: { code: "FILE_TOO_LARGE", message: `file is larger than ${MAX_FILE_BYTES / (1024 * 1024)} MiB, the limit for one file; split it into several files` } };
       const shown = await execa("git", ["show", `HEAD:./${file}`], { cwd: dir, encoding: "buffer" });
       return { file, bytes: shown.stdout };
     }),
