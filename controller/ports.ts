@@ -130,6 +130,12 @@ export interface Git {
   snapshotToBranch(cwd: string, spec: { readonly branch: string; readonly message: string }): Promise<string>;
   /** Merges `rev` into the checked-out branch (a new merge commit unless it fast-forwards). */
   mergeInto(cwd: string, rev: string, message: string): Promise<GitUpdateResult>;
+  /**
+   * Makes the checked-out branch a merge commit whose first parent is `rev`
+   * and second the branch's head (what `git merge --no-ff branch` on `rev`
+   * would make), so `git log --first-parent rev`-side history stays readable.
+   */
+  mergeCommitOnto(cwd: string, rev: string, message: string): Promise<GitUpdateResult>;
   /** Rebases the checked-out branch onto `rev`. */
   rebaseOnto(cwd: string, rev: string): Promise<GitUpdateResult>;
   /** Replaces the checked-out branch with one commit on top of `rev` holding the branch's changes. */

@@ -188,6 +188,20 @@ export class GitCli implements Git {
     return conflictOrThrow(cwd, await runGit(cwd, args, { ok: [1] }), args);
   }
 
+  async mergeCommitOnto(cwd: string, rev: string, message: string): Promise<GitUpdateResult> {
+    const branchHead = (await runGit(cwd, ["rev-parse", "HEAD"])).stdout.trim();
+    const merged = await this.mergeInto(cwd, rev, message);
+    if (merged.kind === "conflict") return merged;
+    const head = (await runGit(cwd, ["rev-parse", "HEAD"])).stdout.trim();
+    const target = (await runGit(cwd, ["rev-parse", `${rev}^{commit}`])).stdout.trim();
+    if (head === target) return merged; // the branch had nothing of its own: nothing to merge
+    const tree = (await runGit(cwd, ["rev-parse", "HEAD^{tree}"])).stdout.trim();
+    const commit = (await runGit(cwd, ["commit-tree", tree, "-p", target, "-p", branchHead, "-F", "-"], { input: message })).stdout.trim();
+    // NOTE: same tree as the merge just made, so a soft reset moves the branch without touching files.
+    await runGit(cwd, ["reset", "-q", "--soft", commit]);
+    return merged;
+  }
+
   async rebaseOnto(cwd: string, rev: string): Promise<GitUpdateResult> {
     const args = ["rebase", "--no-autostash", rev];
     return conflictOrThrow(cwd, await runGit(cwd, args, { ok: [1] }), args);

@@ -95,7 +95,7 @@ async function bringUpToDate(ctx: WorkspaceContext, merge: MergeRecord, path: st
     const message = `${subjects.at(-1) ?? `chore: squash ${merge.branch}`}\n\n${subjects.map((s) => `* ${s}`).join("\n")}\n\nGaffer-Task: ${merge.task}\n`;
     return ctx.git.squashOnto(path, targetHead, message);
   }
-  return ctx.git.mergeInto(path, targetHead, `chore(merge): merge ${merge.target} into ${merge.branch}\n\nGaffer-Task: ${merge.task}\n`);
+  return ctx.git.mergeCommitOnto(path, targetHead, `Merge ${merge.branch} into ${merge.target}\n\nGaffer-Task: ${merge.task}\n`);
 }
 
 async function recordMerged(ctx: WorkspaceContext, merge: MergeRecord, task: TaskManifest, outcome: Extract<Outcome, { kind: "merged" }>): Promise<void> {

@@ -23,6 +23,7 @@ async function commitEach(fx: WorkspaceFixture, tasks: readonly string[]): Promi
 describe("merge queue", () => {
   it("merges two of three branches in request order; the one whose gate fails never reaches main", async () => {
     const fx = await workspaceFixture({ tasks: [{ name: "one" }, { name: "two", gate: { commands: [["sh", "-c", "echo broken >&2; exit 3"]] } }, { name: "three" }] });
+    const base = git(fx.repo, "rev-parse", "main");
     const shas = await commitEach(fx, ["one", "two", "three"]);
     for (const task of ["one", "two", "three"]) await requestMerge(fx.ctx, task);
     const { finished } = await processMergeQueue(fx.ctx, "main");
@@ -30,7 +31,8 @@ describe("merge queue", () => {
     expect(finished.map((m) => [m.task, m.state])).toEqual([["one", "merged"], ["two", "refused"], ["three", "merged"]]);
     const two = finished[1]!;
     expect(two.reason).toMatch(/^POLICY_GATE_REQUIRED: the gate did not pass on [0-9a-f]{12} \(gate command `sh -c echo broken >&2; exit 3` exited 3\); main was not touched: fix the branch, commit, and merge again$/);
-    expect(git(fx.repo, "log", "--format=%s", "main")).toMatch(/^chore\(merge\): merge main into gaffer\/build\/three\n(feat: add three\n)?[\s\S]*feat: add one/);
+    // Each merge is a merge commit on main's own line; the tasks' commits are its second parents.
+    expect(git(fx.repo, "log", "--first-parent", "--format=%s", "main").split("\n")).toEqual(["Merge gaffer/build/three into main", "Merge gaffer/build/one into main", ...git(fx.repo, "log", "--format=%s", `${base}`).split("\n")]);
     expect(git(fx.repo, "merge-base", "--is-ancestor", shas.one!, "main")).toBe("");
     expect(git(fx.repo, "merge-base", "--is-ancestor", shas.three!, "main")).toBe("");
     expect(() => git(fx.repo, "merge-base", "--is-ancestor", shas.two!, "main")).toThrow();
@@ -45,6 +47,23 @@ describe("merge queue", () => {
       { task: "three", kind: "command", state: "passed", exit_code: 0, output_tail: "" },
     ]);
     expect(await fx.actions("task/two")).toEqual(expect.arrayContaining(["MergeQueued", "MergeStarted", "GateCommandStarted", "GateCommandFinished", "GateFailed", "PolicyRefused", "MergeRefused"]));
+  });
+
+  it("lands a merge commit whose first parent is main, so `git log --first-parent main` keeps the user's own commits", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "one" }] });
+    const shas = await commitEach(fx, ["one"]);
+    writeFileSync(join(fx.repo, "user.txt"), "mine\n");
+    git(fx.repo, "add", "user.txt");
+    git(fx.repo, "commit", "-q", "-m", "docs: the user's own commit");
+    const before = git(fx.repo, "rev-parse", "main");
+    const merge = await mergeWorktree(fx.ctx, "one");
+    expect(merge.state).toBe("merged");
+    const head = git(fx.repo, "rev-parse", "main");
+    expect(merge.mergeSha).toBe(head);
+    expect(git(fx.repo, "show", "-s", "--format=%P", head).split(" ")).toEqual([before, shas.one!]);
+    expect(git(fx.repo, "log", "--first-parent", "--format=%s", "-2", "main").split("\n")).toEqual(["Merge gaffer/build/one into main", "docs: the user's own commit"]);
+    expect(git(fx.repo, "show", "-s", "--format=%(trailers:key=Gaffer-Task,valueonly)", head)).toBe("one");
+    expect(git(fx.repo, "log", "--format=%s", "main")).not.toContain("chore(merge)");
   });
 
   it("refuses a merge without a gate", async () => {
