@@ -154,6 +154,8 @@ export interface Git {
   conflictMarkerFindings(cwd: string, base: string): Promise<string[]>;
   /** Subjects of commits in `base..head`, oldest first. */
   subjects(cwd: string, base: string, head: string): Promise<string[]>;
+  /** Per `Gaffer-Task:` trailer value, the newest commit reachable from `rev` carrying it (`range` limits the walk, e.g. `base..main`). */
+  taskTrailers(cwd: string, range: string): Promise<Map<string, string>>;
   /** Deletes a local branch (callers check protection first). */
   deleteBranch(repo: string, branch: string, options: { readonly force: boolean }): Promise<void>;
 }

@@ -269,6 +269,16 @@ export class GitCli implements Git {
     return out.stdout.split("\n").filter((l) => l.length > 0);
   }
 
+  async taskTrailers(cwd: string, range: string): Promise<Map<string, string>> {
+    const out = await runGit(cwd, ["log", "-z", "--format=%H%x1f%(trailers:key=Gaffer-Task,valueonly,separator=%x1f)", range, "--"]);
+    const found = new Map<string, string>();
+    for (const record of out.stdout.split("\0")) {
+      const [sha, ...tasks] = record.trim().split("\x1f");
+      for (const task of tasks.map((t) => t.trim()).filter((t) => t.length > 0)) if (!found.has(task)) found.set(task, sha!);
+    }
+    return found;
+  }
+
   async deleteBranch(repo: string, branch: string, options: { force: boolean }): Promise<void> {
     await runGit(repo, ["branch", options.force ? "-D" : "-d", branch]);
   }

@@ -128,12 +128,8 @@ export function buildTaskEffects(world: () => World): TaskEffects {
     mergeBranch: fromPromise<MergeOutcome, EffectInput>(async ({ input, signal }) => {
       const w = world();
       const task = requireManifest(w, input.task);
-      // Merged before a restart (the controller died before recording the phase): done, not merged again.
-      const landed = await w.db.selectFrom("merges").select("merge_sha").where("task", "=", input.task).where("state", "=", "merged").executeTakeFirst();
-      if (landed !== undefined) {
-        await agents.closeTaskSessions(input.task, "task merged");
-        return { result: "merged", sha: landed.merge_sha ?? "" };
-      }
+      // Merged before a restart, or by another process (a broken lease): mergeWorktree recognises it
+      // from the ledger or from git, inside the serialized section, and returns the landed row.
       for (let round = 1; ; round++) {
         const merge = await serialized(() => mergeWorktree(workspace(w), input.task, { reviewer: agents.reviewer(task, signal) }));
         if (merge.state === "merged") {

@@ -13,6 +13,7 @@ import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { deleteMergeLease, findMerge, findOpenMerge, insertMerge, oldestQueuedMerge, readMergeLease, requeueRunningMerges, setMergeState, writeMergeLease, type MergeLease, type MergeRecord } from "../../state/merges.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
+import { landedMergeRecord } from "./merge-evidence.js";
 import { resolveMergeConflict, type ConflictResolver, type ResolveOutcome } from "./conflicts.js";
 import { requireTask, type WorkspaceContext } from "./context.js";
 import { runMergeStep } from "./merge-step.js";
@@ -30,10 +31,16 @@ export interface MergeQueueOptions {
 const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
 const HOLDER = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 
-/** Queues the task's branch for its integration branch; returns the existing open request if there is one. */
+/**
+ * Queues the task's branch for its integration branch; returns the existing
+ * open request if there is one, or the landed merge when its work is already
+ * on the integration branch (merged by any process, see merge-evidence.ts).
+ */
 export async function requestMerge(ctx: WorkspaceContext, taskName: string): Promise<MergeRecord> {
   requireTask(ctx, taskName);
   const worktree = await findActiveWorktree(ctx.db, taskName);
+  const landed = worktree === null ? await landedMergeRecord(ctx, taskName) : null;
+  if (landed !== null) return landed;
   if (worktree === null) throw new NotFoundError(`task ${taskName} has no worktree to merge; create it (gaffer worktree create --task ${taskName})`);
   return immediateTransaction(ctx.db, async (trx) => {
     const open = await findOpenMerge(trx, taskName);
@@ -104,7 +111,10 @@ export async function processMergeQueue(ctx: WorkspaceContext, target: string, o
 
 /** Queues the task and works the queue until its request is finished; returns that row (merged, conflict, refused or failed). */
 export async function mergeWorktree(ctx: WorkspaceContext, taskName: string, options: MergeQueueOptions = {}): Promise<MergeRecord> {
+  const landed = await landedMergeRecord(ctx, taskName);
+  if (landed !== null) return landed;
   const request = await requestMerge(ctx, taskName);
+  if (request.state === "merged") return request;
   const deadline = Date.now() + (options.waitTimeoutMs ?? 30 * 60_000);
   for (;;) {
     const { busy } = await processMergeQueue(ctx, request.target, options);

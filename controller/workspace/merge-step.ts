@@ -16,6 +16,7 @@ import { findActiveWorktree, type WorktreeRecord } from "../../state/worktrees.r
 import { readConflictHunks, recordConflict, type ConflictFound } from "./conflicts.js";
 import { markTaskPhase, policyRefusal, targetRepoPath, type WorkspaceContext } from "./context.js";
 import { fastForwardIntegration } from "./integration-ref.js";
+import { findLandedInGit } from "./merge-evidence.js";
 import { removeWorktree } from "./worktree-removal.js";
 
 export interface MergeStepOptions {
@@ -53,7 +54,12 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
     throw await policyRefusal(ctx, { rule: "REVIEW_REQUIRED", subject, message: `the gate of task ${merge.task} requires a review verdict and none is available; run the reviewer, or set gate.review: none`, details: { merge: merge.id } });
   }
   const worktree = await findActiveWorktree(ctx.db, merge.task);
-  if (worktree === null) throw new NotFoundError(`task ${merge.task} has no worktree to merge from; create it (gaffer worktree create --task ${merge.task})`);
+  if (worktree === null) {
+    // Landed by a process whose lease was broken before it could record it: done, from git's evidence.
+    const landed = await findLandedInGit(ctx, merge.task);
+    if (landed !== null) return { kind: "merged", headSha: landed.sha, mergeSha: landed.sha, from: landed.sha, synced: [] };
+    throw new NotFoundError(`task ${merge.task} has no worktree to merge from; create it (gaffer worktree create --task ${merge.task})`);
+  }
   await immediateTransaction(ctx.db, (trx) => markTaskPhase(ctx, trx, identity(task), "Merging", { actor: ctx.actor, reason: `merge ${merge.id} started` }));
   const { targetHead, branchHead } = await prepareWorktree(ctx, merge, worktree);
   const update = await bringUpToDate(ctx, merge, worktree.path, targetHead, branchHead);
