@@ -5,6 +5,7 @@ import { NotFoundError, UsageError } from "../errors.js";
 import { runController } from "../reconciler/run-controller.js";
 import { buildTaskEffects } from "../reconciler/task-effects.js";
 import { clearPause, setPause } from "../../state/controller.repository.js";
+import { describeRetry, retryTarget } from "../app/retry.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { printJson, printLine } from "./output.js";
 
@@ -52,4 +53,11 @@ export function registerController(program: Command): void {
         else printLine(verb === "pause" ? `paused ${result.subject}: the controller sends nothing to its sessions; attach with \`gaffer session attach ID\`, then \`gaffer resume\`` : `resumed ${result.subject}: the controller re-reads the world and continues`);
       });
   }
+
+  withCommon(program.command("retry").argument("<target>", "a Failed task, or a stage (every Failed task of it)").description("start a new attempt of failed work: fresh session, the task's worktree, counters reset; the stage reopens"))
+    .action(async (target: string, options: CommonOptions) => {
+      const result = await withControlDir(options, async (ctx) => retryTarget({ db: await ctx.openLedger(), set: await ctx.loadManifests(), actor: ctx.actor }, target));
+      if (options.json === true) printJson(result);
+      else for (const line of describeRetry(result)) printLine(line);
+    });
 }

@@ -1,4 +1,4 @@
-import { and, assign, not, setup, stateIn } from "xstate";
+import { and, assign, not, or, setup, stateIn } from "xstate";
 
 /** What the controller observed about a stage on one pass. Sent as `stage.observed`. */
 export interface StageFacts {
@@ -13,7 +13,14 @@ export interface StageFacts {
   /** Digest of the current proposal (a new digest makes old approvals stale). */
   readonly planDigest: string;
   /** Tasks of this stage, by phase. */
-  readonly tasks: { readonly total: number; readonly merged: number; readonly failed: number; readonly pastWork: number };
+  readonly tasks: {
+    readonly total: number;
+    readonly merged: number;
+    readonly failed: number;
+    readonly pastWork: number;
+    /** Tasks in a retry round (`gaffer retry`) that have not settled yet: they keep or reopen the stage Running. */
+    readonly retrying?: number;
+  };
   /** Stage or project paused (human takeover). */
   readonly paused: boolean;
 }
@@ -37,6 +44,9 @@ const infeasible: Guard = ({ event }) => !facts(event).feasible;
 const approved: Guard = ({ event }) => !facts(event).approvalRequired || facts(event).approval === "granted";
 const rejected: Guard = ({ event }) => facts(event).approvalRequired && facts(event).approval === "rejected";
 const anyTaskFailed: Guard = ({ event }) => facts(event).tasks.failed > 0;
+const retrying: Guard = ({ event }) => (facts(event).tasks.retrying ?? 0) > 0;
+/** A task failed and no retried task is still under way. */
+const failedSettled: Guard = ({ event }) => anyTaskFailed({ event }) && !retrying({ event });
 const allMerged: Guard = ({ event }) => facts(event).tasks.merged === facts(event).tasks.total;
 const allPastWork: Guard = ({ event }) => facts(event).tasks.pastWork === facts(event).tasks.total;
 
@@ -59,6 +69,8 @@ export const stageMachine = setup({
     approved,
     rejected,
     anyTaskFailed,
+    failedSettled,
+    retrying,
     allMerged,
     allPastWork,
     digestChanged: ({ context, event }) => context.planDigest !== facts(event).planDigest,
@@ -108,7 +120,7 @@ export const stageMachine = setup({
         Running: {
           on: {
             "stage.observed": [
-              { guard: "anyTaskFailed", target: "Failed", actions: "taskFailedReason" },
+              { guard: "failedSettled", target: "Failed", actions: "taskFailedReason" },
               { guard: "allMerged", target: "Passed" },
               { guard: "allPastWork", target: "Gating" },
             ],
@@ -117,13 +129,26 @@ export const stageMachine = setup({
         Gating: {
           on: {
             "stage.observed": [
-              { guard: "anyTaskFailed", target: "Failed", actions: "taskFailedReason" },
+              { guard: "failedSettled", target: "Failed", actions: "taskFailedReason" },
               { guard: "allMerged", target: "Passed" },
             ],
           },
         },
-        Passed: { type: "final" },
-        Failed: { type: "final" },
+        // Level-triggered results: a Passed stage whose applied set is no longer all Merged (a task was
+        // added or changed) is proposed again; the new plan digest needs a new approval where one is required.
+        Passed: {
+          on: { "stage.observed": { guard: not("allMerged"), target: "Proposed", actions: ["rememberDigest", "clearReason"] } },
+        },
+        // A Failed stage reopens while a retried task works, or when no task is Failed any more, if its approval still holds,
+        // or is proposed afresh when its plan changed; a rejection of the current plan keeps it Failed.
+        Failed: {
+          on: {
+            "stage.observed": [
+              { guard: "digestChanged", target: "Proposed", actions: ["rememberDigest", "clearReason"] },
+              { guard: and([not("rejected"), or(["retrying", not("anyTaskFailed")]), "approved"]), target: "Running", actions: "clearReason" },
+            ],
+          },
+        },
         History: { type: "history", history: "shallow" },
       },
     },

@@ -24,6 +24,10 @@ export interface TaskContext {
   readonly feedback: string | null;
   readonly conflictedFiles: readonly string[];
   readonly reason: string | null;
+  /** Retry round (0 = the first run; `gaffer retry` starts round + 1 with fresh counters). */
+  readonly round: number;
+  /** Ledger event id of the retry request this round answers (null for round 0). */
+  readonly retryOf: number | null;
 }
 
 /** Input every effect gets: enough to be idempotent (keys derive from task + attempt). */
@@ -33,6 +37,17 @@ export interface EffectInput {
   readonly feedback: string | null;
   readonly conflictedFiles: readonly string[];
   readonly resolveAttempt: number;
+  /** Retry round: keys of a new round never collide with an earlier round's (done) work. */
+  readonly round: number;
+}
+
+/** What a task actor starts from: its name and policy limits, and for a retry the round it opens. */
+export interface TaskInput {
+  readonly name: string;
+  readonly maxGateAttempts: number;
+  readonly maxResolveAttempts: number;
+  readonly round?: number;
+  readonly retryOf?: number | null;
 }
 
 export interface GateOutcome {
@@ -79,6 +94,7 @@ const input = ({ context }: { context: TaskContext }): EffectInput => ({
   feedback: context.feedback,
   conflictedFiles: context.conflictedFiles,
   resolveAttempt: context.resolveAttempts,
+  round: context.round,
 });
 
 const errorText = (error: unknown): string => (error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error));
@@ -94,7 +110,7 @@ export const taskMachine = setup({
   types: {
     context: {} as TaskContext,
     events: {} as TaskEvent,
-    input: {} as { readonly name: string; readonly maxGateAttempts: number; readonly maxResolveAttempts: number },
+    input: {} as TaskInput,
   },
   actors: { ...TASK_EFFECTS },
   guards: {
@@ -104,7 +120,7 @@ export const taskMachine = setup({
   },
 }).createMachine({
   id: "task",
-  context: ({ input: i }) => ({ name: i.name, maxGateAttempts: i.maxGateAttempts, maxResolveAttempts: i.maxResolveAttempts, attempt: 1, gateAttempts: 0, resolveAttempts: 0, feedback: null, conflictedFiles: [], reason: null }),
+  context: ({ input: i }) => ({ name: i.name, maxGateAttempts: i.maxGateAttempts, maxResolveAttempts: i.maxResolveAttempts, attempt: 1, gateAttempts: 0, resolveAttempts: 0, feedback: null, conflictedFiles: [], reason: null, round: i.round ?? 0, retryOf: i.retryOf ?? null }),
   initial: "Pending",
   states: {
     Pending: { on: { "task.observed": { guard: "canStart", target: "Provisioning" } } },

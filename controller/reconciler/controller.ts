@@ -23,6 +23,9 @@ import { ManifestTracker } from "./manifest-tracker.js";
 import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
 import { writeAllStatus } from "./status-writer.js";
 import { isTaskPaused, type World } from "./world.js";
+import { cancelRemovedTask, SETTLED_PHASES } from "./task-lifecycle.js";
+import { appendEvent } from "../../state/events.repository.js";
+import { pendingRetries } from "../../state/retries.repository.js";
 
 type StageSnapshot = SnapshotFrom<typeof stageMachine>;
 type TaskActor = Actor<typeof taskMachine>;
@@ -110,9 +113,9 @@ export class Controller {
   /** Snapshots read by `restore()`, waiting for a valid manifest set. */
   private readonly restored = new Map<string, unknown>();
 
-  private startTask(name: string, snapshot: unknown | null): TaskActor {
+  private startTask(name: string, snapshot: unknown | null, retry: { readonly round: number; readonly retryOf: number } | null = null): TaskActor {
     const policy = this.tracker.current.applied === null ? null : resolveProject(this.tracker.current.applied.project).policy;
-    const input = { name, maxGateAttempts: policy?.maxGateAttempts ?? 3, maxResolveAttempts: policy?.maxResolveAttempts ?? 2 };
+    const input = { name, maxGateAttempts: policy?.maxGateAttempts ?? 3, maxResolveAttempts: policy?.maxResolveAttempts ?? 2, ...(retry ?? {}) };
     const actor = createActor(this.machine, snapshot === null ? { input } : { input, snapshot: snapshot as never });
     let last = "";
     actor.subscribe({
@@ -169,6 +172,10 @@ export class Controller {
     this.pauses = await listPauses(this.options.db);
     let changed = manifestsChanged;
     const world = this.world();
+    // Every task of the applied set has its actor before any stage is judged (a restored Passed stage must see its Merged tasks).
+    for (const task of set.tasks) if (!this.tasks.has(task.metadata.name)) this.startTask(task.metadata.name, this.restored.get(task.metadata.name) ?? null);
+    if (await this.answerRetries(set)) changed = true;
+    if (await this.cancelRemovedTasks(world)) changed = true;
     for (const stage of orderStages(allStages(set))) {
       const plan = planStage(set, world.config, world.agents, world.limits, stage);
       plans.set(stage.name, plan);
@@ -182,7 +189,7 @@ export class Controller {
     }
     for (const task of set.tasks) {
       const name = task.metadata.name;
-      const actor = this.tasks.get(name) ?? this.startTask(name, this.restored.get(name) ?? null);
+      const actor = this.tasks.get(name)!;
       if (actor.getSnapshot().status === "done") continue;
       const before = JSON.stringify(actor.getSnapshot().value);
       const stagePhase = stagePhaseOf(this.stages.get(task.spec.stage)?.value ?? { Active: "Pending" });
@@ -230,7 +237,11 @@ export class Controller {
 
   private stageFacts(set: ManifestSet, plan: StagePlan, judgement: ApprovalJudgement | null): StageFacts {
     const phaseOf = (stage: string): string => stagePhaseOf(this.stages.get(stage)?.value ?? { Active: "Pending" });
-    const tasks = set.tasks.filter((t) => t.spec.stage === plan.stage.name).map((t) => String(this.tasks.get(t.metadata.name)?.getSnapshot().value ?? "Pending"));
+    // A removed task whose cancellation has not finished still works: the stage cannot pass over it.
+    const cancelling = [...this.cancelling].filter(([, stage]) => stage === plan.stage.name).map(() => "Cancelling");
+    const own = set.tasks.filter((t) => t.spec.stage === plan.stage.name).map((t) => this.tasks.get(t.metadata.name)?.getSnapshot());
+    const tasks = [...own.map((s) => String(s?.value ?? "Pending")), ...cancelling];
+    const retrying = own.filter((s) => s !== undefined && (s.context.round ?? 0) > 0 && !SETTLED_PHASES.has(String(s.value))).length;
     const approval = judgement === null ? "pending" : judgement.reason === "Granted" ? "granted" : judgement.reason === "Rejected" ? "rejected" : "pending";
     const paused = set.project.spec.paused === true || this.pauses.has("project") || this.pauses.has(`stage/${plan.stage.name}`);
     return {
@@ -239,7 +250,7 @@ export class Controller {
       approvalRequired: plan.approvalRequired,
       approval,
       planDigest: plan.digest,
-      tasks: { total: tasks.length, merged: tasks.filter((p) => p === "Merged").length, failed: tasks.filter((p) => p === "Failed").length, pastWork: tasks.filter((p) => PAST_WORK.has(p)).length },
+      tasks: { total: tasks.length, merged: tasks.filter((p) => p === "Merged").length, failed: tasks.filter((p) => p === "Failed").length, pastWork: tasks.filter((p) => PAST_WORK.has(p)).length, retrying },
       paused,
     };
   }
@@ -282,6 +293,52 @@ export class Controller {
     for (const session of await listSessions(w.db)) {
       if (session.task === task) await closeSession(ctx, session.id, "task failed").catch(() => undefined);
     }
+  }
+
+  /** Removed tasks whose cancellation failed (name -> stage); retried on every pass. */
+  private readonly cancelling = new Map<string, string>();
+
+  /** Failed tasks with a retry request newer than their round start a new round (fresh actor, counters reset). */
+  private async answerRetries(set: ManifestSet): Promise<boolean> {
+    const failed = set.tasks.map((t) => t.metadata.name).filter((name) => this.tasks.get(name)?.getSnapshot().value === "Failed");
+    if (failed.length === 0) return false;
+    const requests = await pendingRetries(this.options.db, failed.map((task) => ({ task, answered: this.tasks.get(task)!.getSnapshot().context.retryOf ?? 0 })));
+    for (const request of requests.values()) {
+      const old = this.tasks.get(request.task)!;
+      const round = (old.getSnapshot().context.round ?? 0) + 1;
+      old.stop();
+      this.tasks.delete(request.task);
+      this.restored.delete(request.task);
+      await this.flush();
+      await appendEvent(this.options.db, { actor: this.actor, action: "TaskRetried", subject: `task/${request.task}`, payload: { round, request: request.id, requestedBy: request.actor } });
+      this.options.logger.info({ task: request.task, round, requestedBy: request.actor }, `task ${request.task}: retry round ${round} requested by ${request.actor}`);
+      this.startTask(request.task, null, { round, retryOf: request.id });
+    }
+    return requests.size > 0;
+  }
+
+  /** Tasks removed from the manifests while they worked are Cancelled; until that is done they hold their stage open. */
+  private async cancelRemovedTasks(world: World): Promise<boolean> {
+    const kept = new Set(world.set.tasks.map((t) => t.metadata.name));
+    const phaseOf = (name: string): string => String(this.tasks.get(name)?.getSnapshot().value ?? (this.restored.get(name) as { value?: unknown } | undefined)?.value ?? "Pending");
+    const removed = [...new Set([...this.tasks.keys(), ...this.restored.keys()])].filter((name) => !kept.has(name) && !SETTLED_PHASES.has(phaseOf(name)));
+    for (const name of removed) {
+      const row = await this.options.db.selectFrom("tasks").select(["stage", "role"]).where("name", "=", name).executeTakeFirst();
+      const phase = phaseOf(name);
+      this.tasks.get(name)?.stop();
+      await this.flush();
+      try {
+        const done = await cancelRemovedTask(world, { name, stage: row?.stage ?? "?", role: row?.role ?? "?", phase });
+        this.options.logger.warn({ ...done }, `task ${name}: removed from the manifests while ${phase}; Cancelled`);
+        this.tasks.delete(name);
+        this.restored.delete(name);
+        this.cancelling.delete(name);
+      } catch (error) {
+        this.cancelling.set(name, row?.stage ?? "?");
+        this.options.logger.error({ err: error, task: name }, `task ${name}: cancellation failed; retrying on the next pass`);
+      }
+    }
+    return removed.length > 0;
   }
 
   /** Stops the task actors (their effects see the abort signal); tmux sessions keep running. */

@@ -65,6 +65,12 @@ export function workPrompt(prompt: string, input: EffectInput): string {
     .join("\n")}`;
 }
 
+/** The prompt's idempotency key: round 0 keeps the original form, a retry round gets its own keys. */
+export function workKey(input: Pick<EffectInput, "task" | "attempt" | "round">): string {
+  const round = input.round ?? 0;
+  return round === 0 ? `task:${input.task}:work:${input.attempt}` : `task:${input.task}:r${round}:work:${input.attempt}`;
+}
+
 function gateSummary(result: GateResult): string {
   const failed = result.commands.filter((c) => c.state === "failed").map((c) => `$ ${c.command.join(" ")} (exit ${c.exitCode ?? "timeout"})\n${c.outputTail.trim().split("\n").slice(-15).join("\n")}`);
   const review = result.review !== null && !result.review.approved ? [`review by ${result.review.reviewer}: ${result.review.summary}`] : [];
@@ -103,7 +109,7 @@ export function buildTaskEffects(world: () => World): TaskEffects {
       const task = requireManifest(w, input.task);
       const worktree = await findActiveWorktree(w.db, input.task);
       if (worktree === null) throw new NotFoundError(`task ${input.task} has no worktree`);
-      const result = await agents.run({ task, role: task.spec.role, worktree: worktree.path, text: workPrompt(task.spec.prompt, input), key: `task:${input.task}:work:${input.attempt}`, signal });
+      const result = await agents.run({ task, role: task.spec.role, worktree: worktree.path, text: workPrompt(task.spec.prompt, input), key: workKey(input), signal });
       return { summary: result.summary };
     }),
     commitWork: fromPromise<{ sha: string | null }, EffectInput>(async ({ input }) => {

@@ -72,6 +72,30 @@ test("pausing keeps the stage's place; resuming returns to it; a passed stage ca
   expect(stagePhaseOf(settle(passed, { ...base, paused: true, tasks: { total: 2, merged: 2, failed: 0, pastWork: 2 } }).value)).toBe("Passed");
 });
 
+test("level-triggered results: a task added to a Passed stage re-proposes it under the new digest; a retried task reopens a Failed stage", () => {
+  const [start] = initialTransition(stageMachine, { name: "build" });
+  const granted = { ...base, approval: "granted" as const };
+  const passed = settle(settle(start, granted), { ...granted, tasks: { total: 2, merged: 2, failed: 0, pastWork: 2 } });
+  expect(stagePhaseOf(passed.value)).toBe("Passed");
+  // A third task arrives: the old approval was for d1, the new plan d2 is pending.
+  const reopened = settle(passed, { ...base, planDigest: "d2", tasks: { total: 3, merged: 2, failed: 0, pastWork: 2 } });
+  expect(stagePhaseOf(reopened.value)).toBe("AwaitingApproval");
+  expect(reopened.context.planDigest).toBe("d2");
+  expect(stagePhaseOf(settle(reopened, { ...granted, planDigest: "d2", tasks: { total: 3, merged: 3, failed: 0, pastWork: 3 } }).value)).toBe("Passed");
+
+  const failed = settle(settle(start, granted), { ...granted, tasks: { total: 2, merged: 1, failed: 1, pastWork: 1 } });
+  expect(stagePhaseOf(failed.value)).toBe("Failed");
+  expect(failed.context.reason).toBe("1 task(s) failed");
+  // One of two failed tasks retried: Running while it works, Failed again when it settled and the other is still Failed.
+  const retrying = settle(failed, { ...granted, tasks: { total: 2, merged: 0, failed: 1, pastWork: 0, retrying: 1 } });
+  expect(stagePhaseOf(retrying.value)).toBe("Running");
+  expect(retrying.context.reason).toBeNull();
+  expect(stagePhaseOf(settle(retrying, { ...granted, tasks: { total: 2, merged: 1, failed: 1, pastWork: 1, retrying: 0 } }).value)).toBe("Failed");
+  // A rejected plan stays Failed whatever is retried.
+  const rejected = settle(settle(start, base), { ...base, approval: "rejected" });
+  expect(stagePhaseOf(settle(rejected, { ...base, approval: "rejected", tasks: { total: 2, merged: 0, failed: 0, pastWork: 0, retrying: 1 } }).value)).toBe("Failed");
+});
+
 const go: TaskFacts = { stageRunning: true, depsMerged: true, paused: false };
 
 test("a task waits for its stage and dependencies, then provisions", () => {

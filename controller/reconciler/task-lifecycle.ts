@@ -1,0 +1,48 @@
+import { GitCli } from "../adapters/git.js";
+import { TmuxAdapter } from "../adapters/tmux.js";
+import { closeSession } from "../sessions/close-session.js";
+import { removeWorktree } from "../workspace/worktree-removal.js";
+import { appendEvent } from "../../state/events.repository.js";
+import { immediateTransaction } from "../../state/ledger.js";
+import { listSessions } from "../../state/sessions.repository.js";
+import { setTaskPhase } from "../../state/task-phase.repository.js";
+import { findActiveWorktree } from "../../state/worktrees.repository.js";
+import type { World } from "./world.js";
+
+/** Phases after which a task does nothing more: removing it from the manifests needs no cancellation. */
+export const SETTLED_PHASES: ReadonlySet<string> = new Set(["Merged", "Failed", "Cancelled"]);
+
+/** What a cancellation did: the sessions it closed and where uncommitted work went. */
+export interface Cancellation {
+  readonly task: string;
+  readonly sessions: readonly string[];
+  readonly worktree: string | null;
+  readonly salvageBranch: string | null;
+}
+
+/**
+ * A task removed from the manifests while it worked: its sessions are
+ * closed, its worktree removed with uncommitted work saved to a
+ * `gaffer/salvage/...` branch (committed work stays on its branch), and it
+ * ends `Cancelled` (never counted as merged) with its snapshot cleared, so a
+ * task added again under the same name starts afresh.
+ */
+export async function cancelRemovedTask(w: World, task: { readonly name: string; readonly stage: string; readonly role: string; readonly phase: string }): Promise<Cancellation> {
+  const tmux = new TmuxAdapter({ socket: w.config.tmuxSocket });
+  const ctx = { db: w.db, tmux, limits: w.limits, actor: w.actor, agents: w.agents };
+  const closed: string[] = [];
+  for (const session of await listSessions(w.db)) {
+    if (session.task !== task.name) continue;
+    const result = await closeSession(ctx, session.id, "task removed from the manifests");
+    if (result.closed) closed.push(session.id);
+  }
+  const active = await findActiveWorktree(w.db, task.name);
+  const removed = active === null ? null : await removeWorktree({ db: w.db, git: new GitCli(), config: w.config, manifests: w.set, controlDir: w.dir, actor: w.actor }, task.name, { force: true });
+  const cancellation: Cancellation = { task: task.name, sessions: closed, worktree: removed?.path ?? null, salvageBranch: removed?.salvageBranch ?? null };
+  await immediateTransaction(w.db, async (trx) => {
+    await setTaskPhase(trx, { name: task.name, stage: task.stage, role: task.role }, "Cancelled", { actor: w.actor, reason: `removed from the manifests while ${task.phase}` });
+    await trx.updateTable("tasks").set({ snapshot: null }).where("name", "=", task.name).execute();
+    await appendEvent(trx, { actor: w.actor, action: "TaskCancelled", subject: `task/${task.name}`, payload: { from: task.phase, ...cancellation } });
+  });
+  return cancellation;
+}
