@@ -23,14 +23,17 @@ function sourceKey() {
   return hash.digest("hex").slice(0, 16);
 }
 
+// `gaffer hook` (called by agents on every lifecycle event) runs its own small bundle: it starts ~3x faster.
+const entry = process.argv[2] === "hook" ? { name: "hook", source: join(root, "controller", "hooks", "hook-main.ts") } : { name: "gaffer", source: join(root, "controller", "main.ts") };
+
 async function bundlePath() {
   const dir = join(root, ".gaffer-build");
-  const out = join(dir, `gaffer-${sourceKey()}.mjs`);
+  const out = join(dir, `${entry.name}-${sourceKey()}.mjs`);
   if (existsSync(out)) return out;
   const { build } = await import("esbuild");
   mkdirSync(dir, { recursive: true });
   const result = await build({
-    entryPoints: [join(root, "controller", "main.ts")],
+    entryPoints: [entry.source],
     outfile: out,
     write: false,
     bundle: true,
@@ -43,7 +46,7 @@ async function bundlePath() {
     sourcemap: "linked",
     logLevel: "error",
   });
-  for (const old of readdirSync(dir)) if (old.startsWith("gaffer-") && !out.endsWith(old.replace(/\.map$/, ""))) rmSync(join(dir, old), { force: true });
+  for (const old of readdirSync(dir)) if (old.startsWith(`${entry.name}-`) && !out.endsWith(old.replace(/\.map$/, ""))) rmSync(join(dir, old), { force: true });
   // The bundle last, each by rename: a concurrent run sees the whole file or none.
   for (const file of [...result.outputFiles].sort((a) => (a.path === out ? 1 : -1))) {
     const tmp = `${file.path}.${process.pid}.tmp`;
@@ -56,7 +59,7 @@ async function bundlePath() {
 async function runWithTsx() {
   const { register } = await import("tsx/esm/api");
   register();
-  await import("./main.ts");
+  await import(entry.name === "hook" ? "./hooks/hook-main.ts" : "./main.ts");
 }
 
 let bundle = null;

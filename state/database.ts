@@ -1,3 +1,4 @@
+import type { AgentEventsTable } from "./agent-events.table.js";
 import type { CommandsTable } from "./commands.table.js";
 import type { EventsTable } from "./events.table.js";
 import type { MergeLeasesTable } from "./merge-leases.table.js";
@@ -22,4 +23,5 @@ export interface Database {
   effects: EffectsTable;
   pauses: PausesTable;
   merge_leases: MergeLeasesTable;
+  agent_events: AgentEventsTable;
 }

@@ -23,7 +23,7 @@ import type { ControlDir } from "./context.js";
 /** The session service's context for a control dir: its ledger, its tmux socket, its agents and limits. */
 export async function sessionContext(ctx: ControlDir): Promise<SessionServiceContext> {
   const config = await ctx.config();
-  return { db: await ctx.openLedger(), tmux: new TmuxAdapter({ socket: config.tmuxSocket }), limits: await ctx.limits(), actor: ctx.actor, agents: await ctx.agents() };
+  return { db: await ctx.openLedger(), tmux: new TmuxAdapter({ socket: config.tmuxSocket }), limits: await ctx.limits(), actor: ctx.actor, agents: await ctx.agents(), controlDir: ctx.dir };
 }
 
 /** The workspace context for a control dir: its ledger, git, the Project and the manifests. */

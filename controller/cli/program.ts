@@ -7,6 +7,7 @@ import { registerDemo } from "./demo.command.js";
 import { registerDescribe } from "./describe.command.js";
 import { registerGate } from "./gate.command.js";
 import { registerStatus } from "./status.command.js";
+import { registerHook } from "./hook.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerDescribe(program);
   registerGate(program);
+  registerHook(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

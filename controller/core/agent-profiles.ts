@@ -50,15 +50,17 @@ function rules(profile: AgentProfileName, byKind: Partial<Record<RuleKind, reado
 export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = {
   claude: {
     name: "claude",
-    seenWith: "claude 2.1",
-    command: ["claude", "--model", "{model}"],
+    seenWith: "claude 2.1.197",
+    // acceptEdits: edits inside the worktree need no approval; commands still ask (a `waiting` screen).
+    command: ["claude", "--model", "{model}", "--permission-mode", "acceptEdits"],
     models: ["sonnet", "opus", "haiku"],
     rules: rules("claude", {
       busy: [String.raw`esc to interrupt`, String.raw`ctrl\+c to interrupt`],
       waiting: [String.raw`Do you want to `, String.raw`Would you like `, String.raw`❯ 1\. Yes`, String.raw`Do you trust the files in this folder\?`, String.raw`Yes, I trust this folder`, String.raw`No, and tell Claude`, String.raw`esc to cancel`, String.raw`Do you want to use this API key\?`],
       error: [String.raw`Unable to connect to Anthropic services`, String.raw`API Error`, String.raw`Not logged in`],
       rateLimit: [RATE_LIMIT],
-      ready: [String.raw`\? for shortcuts`],
+      // In acceptEdits mode the footer shows the mode instead of "? for shortcuts".
+      ready: [String.raw`\? for shortcuts`, String.raw`⏵⏵ accept edits on`],
     }),
     ...REAL_CLI,
   },

@@ -283,7 +283,7 @@ export class Controller {
   }
 
   private sessionContext(w: World) {
-    return { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: this.actor, agents: w.agents };
+    return { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: this.actor, agents: w.agents, controlDir: w.dir };
   }
 
   /** A Failed task keeps no session open: its slots go back to the others. */

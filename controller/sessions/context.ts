@@ -36,6 +36,8 @@ export interface SessionServiceContext {
   /** The AgentPool agents, resolved. */
   readonly agents: readonly ResolvedAgent[];
   readonly timing?: Partial<SessionTiming>;
+  /** The control dir: when set, agents with hooks (claude, codex) report their lifecycle to its ledger (`gaffer hook`). */
+  readonly controlDir?: string;
 }
 
 export function timingOf(ctx: SessionServiceContext): SessionTiming {

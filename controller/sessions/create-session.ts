@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { tailOf } from "../core/screen-status.js";
 import { sessionNameFor } from "../adapters/tmux.js";
+import { agentHookArgs } from "../hooks/agent-hooks.js";
 import { NotFoundError, SessionStartError } from "../errors.js";
 import { releaseCapacity, reserveCapacity, setReservationHolder } from "../../state/capacity.repository.js";
 import { getSession, insertSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
@@ -47,7 +48,7 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
   const model = pickModel(agent, input.model);
   const id = sessionNameFor(input.task, randomBytes(4).toString("hex").slice(0, 6));
   const worktree = checkDir(input.worktree);
-  const argv = renderArgv(agent.command, { model, worktree, session: id });
+  const argv = [...renderArgv(agent.command, { model, worktree, session: id }), ...(ctx.controlDir === undefined ? [] : agentHookArgs(agent.profile, id, ctx.controlDir))];
   const role = input.role ?? "worker";
   const reservation = await reserveCapacity(ctx.db, ctx.limits, { agent: agent.name, role, stage: input.stage ?? null, task: input.task, holder: `pending:${id}`, actor: ctx.actor });
   try {

@@ -6,6 +6,7 @@ import { getSession, requireOpenSession, type SessionRecord } from "../../state/
 import { findAgent, newOwnerId, observeSession, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
 import { deliverCommand, resumeDelivery } from "./deliver.js";
 import { markCrashed } from "./health.js";
+import { awaitsTurnEndHook, finishOnHooks, hasHooks } from "../hooks/hook-evidence.js";
 
 export interface SendCommandInput {
   /** Explicit target: there is no default session. */
@@ -86,6 +87,7 @@ async function deliverable(ctx: SessionServiceContext, session: SessionRecord, o
     await markCrashed(ctx, seen.session, seen.pane);
     return false;
   }
+  if (hasHooks(ctx, agent)) await finishOnHooks(ctx, session.id);
   if (seen.evidence.status === "idle") await finishInFlight(ctx, session.id, seen, agent);
   if (seen.evidence.ruleKind === "rateLimit") return false;
   const claim = await claimNextCommand(ctx.db, { sessionId: session.id, owner, leaseMs: timingOf(ctx).leaseMs, allowInFlight: seen.evidence.status === "waiting", actor: ctx.actor });
@@ -100,7 +102,9 @@ async function deliverable(ctx: SessionServiceContext, session: SessionRecord, o
  * `failed` when an error rule matched in the output after its echo, else `done`.
  */
 export async function finishInFlight(ctx: SessionServiceContext, sessionId: string, seen: Observation, agent: ResolvedAgent): Promise<void> {
-  const inFlight = await ctx.db.selectFrom("commands").select(["id", "text", "seq"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
+  const acknowledged = await ctx.db.selectFrom("commands").select(["id", "text", "seq", "evidence", "acknowledged_at"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
+  // A prompt the agent's hook acknowledged is finished by its turn-end hook, not by the screen.
+  const inFlight = acknowledged.filter((c) => !awaitsTurnEndHook({ evidence: c.evidence === null ? null : (JSON.parse(c.evidence) as Record<string, unknown>), acknowledgedAt: c.acknowledged_at }));
   if (inFlight.length === 0) return;
   const history = await ctx.tmux.capturePane((await getSession(ctx.db, sessionId))!.tmuxName, 2000);
   for (const command of inFlight) {

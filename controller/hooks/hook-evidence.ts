@@ -1,0 +1,49 @@
+import { transitionCommand } from "../../state/commands.repository.js";
+import { readAgentEvents } from "../../state/agent-events.repository.js";
+import type { Ledger } from "../../state/ledger.js";
+import { samePrompt } from "./hook-payload.js";
+
+/**
+ * The delivery protocol's view of agent hooks (DESIGN section 9): a prompt is
+ * `acknowledged` when the agent reports it submitted with the same text, and
+ * `done` (or `failed`) when the agent reports the turn over. Evidence names
+ * the hook (`claude/hook/UserPromptSubmit`) the way screen rules do.
+ */
+
+/** Whether sessions of this agent report hooks (a profile with hooks, started with a control dir). */
+export function hasHooks(ctx: { readonly controlDir?: string }, agent: { readonly profile: string | null }): boolean {
+  return ctx.controlDir !== undefined && (agent.profile === "claude" || agent.profile === "codex");
+}
+
+/** Evidence that the agent took `text`: its prompt-submitted event after `sinceId`, or null. */
+export async function hookAckEvidence(db: Ledger, sessionId: string, sinceId: number, text: string): Promise<Record<string, unknown> | null> {
+  const events = await readAgentEvents(db, sessionId, sinceId);
+  const hit = events.find((e) => e.kind === "prompt-submitted" && e.prompt !== null && samePrompt(e.prompt, text));
+  return hit === undefined ? null : { by: "hook", rule: hit.evidenceId, hookEventId: hit.id, matched: hit.prompt!.slice(0, 200) };
+}
+
+/** A hook-acknowledged command waits for the agent's turn-end hook; the screen alone finishes it only after this long. */
+export const HOOK_FALLBACK_MS = 120_000;
+
+/** Whether a command was acknowledged by a hook and is still within HOOK_FALLBACK_MS (the screen must not finish it). */
+export function awaitsTurnEndHook(command: { readonly evidence: Readonly<Record<string, unknown>> | null; readonly acknowledgedAt: string | null }, now = Date.now()): boolean {
+  return command.evidence?.by === "hook" && command.acknowledgedAt !== null && now - Date.parse(command.acknowledgedAt) < HOOK_FALLBACK_MS;
+}
+
+/**
+ * Finishes every hook-acknowledged command of a session whose turn the agent
+ * reported over: `done` on a turn-finished event (its last message as
+ * summary), `failed` with the agent's error on a failure event.
+ */
+export async function finishOnHooks(ctx: { readonly db: Ledger; readonly actor: string }, sessionId: string): Promise<void> {
+  const inFlight = await ctx.db.selectFrom("commands").select(["id", "evidence"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
+  for (const command of inFlight) {
+    const ack = command.evidence === null ? null : (JSON.parse(command.evidence) as { by?: string; hookEventId?: number });
+    if (ack?.by !== "hook" || typeof ack.hookEventId !== "number") continue;
+    const end = (await readAgentEvents(ctx.db, sessionId, ack.hookEventId)).find((e) => e.kind === "turn-finished" || e.kind === "failed");
+    if (end === undefined) continue;
+    const message = typeof end.payload.last_assistant_message === "string" ? end.payload.last_assistant_message.slice(0, 500) : null;
+    const failed = end.kind === "failed";
+    await transitionCommand(ctx.db, command.id, { to: failed ? "failed" : "done", from: ["acknowledged"], actor: ctx.actor, evidence: { by: "hook", rule: end.evidenceId, hookEventId: end.id, ...(failed ? { error: end.reason } : {}) }, summary: failed ? end.reason : message });
+  }
+}
