@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
@@ -8,8 +9,7 @@ import type { SessionServiceContext } from "../../controller/sessions/context.js
 import { agentEnv, prepareClaudeHome, prepareCodexHome } from "./agent-home.js";
 import { controlDir, type ControlDirOptions } from "./control-dir.js";
 import { startModelServer, type ModelServer, type ScriptedTurn } from "./model-server.js";
-import { testTmux } from "./session-fixture.js";
-import { tempDir } from "./temp.js";
+import { TmuxAdapter } from "../../controller/adapters/tmux.js";
 
 /** The real CLIs installed as devDependencies. */
 export const CLAUDE_BIN = fileURLToPath(new URL("../../node_modules/.bin/claude", import.meta.url));
@@ -41,14 +41,21 @@ export interface RealAgentFixture {
 export async function realAgentFixture(script: readonly ScriptedTurn[], options: Omit<ControlDirOptions, "agents"> = {}): Promise<RealAgentFixture> {
   const server = await startModelServer(script);
   onTestFinished(() => server.close());
-  const base = tempDir("gaffer-real-");
+  // NOTE: the CLIs keep writing to their HOME for a moment after their session ends: the tmux server goes
+  // first, then the files, with retries.
+  const base = mkdtempSync(join(tmpdir(), "gaffer-real-"));
+  const tmux = new TmuxAdapter({ socket: `gaffer-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}` });
+  onTestFinished(async () => {
+    for (const name of await tmux.listSessions()) await tmux.killSession(name);
+    await tmux.killServer();
+    rmSync(base, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+  });
   const home = join(base, "home");
   const trustedRoot = join(base, "trusted");
   mkdirSync(home);
   mkdirSync(trustedRoot);
   prepareClaudeHome(home, { trusted: [trustedRoot] });
   prepareCodexHome(home, server.url, { trusted: [trustedRoot] });
-  const tmux = testTmux();
   const stages = options.stages ?? [{ name: "build", approval: "none" as const, roles: [{ name: "builder", count: 2, allowedAgents: ["claude", "codex"] }], gate: { commands: [["true"]] } }];
   const fixture = controlDir({ tasks: [{ name: "greet" }], ...options, stages, project: { tmuxSocket: tmux.socket, ...options.project }, agents: realAgentSpecs(home, server) });
   const control = new ControlDir(fixture.dir);
