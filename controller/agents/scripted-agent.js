@@ -33,7 +33,8 @@
  * wrong shape is `ERROR: bad instruction: <line>`; both skip the rest. Any
  * other line is prose, acknowledged as `note: <line>` (so real prompts work).
  *
- * --log FILE appends one JSON line per received prompt ({n, text}).
+ * --log FILE (or GAFFER_SCRIPTED_LOG=FILE in its environment) appends one JSON
+ * line per received prompt ({n, text}).
  * --ignore-enter never submits (to test stranded delivery).
  *
  * The two prompts gaffer writes itself (a review request, a conflict to
@@ -41,7 +42,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { BadInstruction, instructions } from "./scripted-instructions.js";
-import { answerGafferPrompt } from "./scripted-gaffer.js";
+import { answerGafferPrompt, linesToRun } from "./scripted-gaffer.js";
 
 const args = parseArgs(process.argv.slice(2));
 const out = (text) => process.stdout.write(text);
@@ -59,7 +60,7 @@ let answerWaiter = null;
 const queued = [];
 
 function parseArgs(argv) {
-  const opts = { model: "scripted-1", session: "-", log: null, ignoreEnter: false };
+  const opts = { model: "scripted-1", session: "-", log: process.env.GAFFER_SCRIPTED_LOG || null, ignoreEnter: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--model") opts.model = argv[++i];
@@ -167,7 +168,7 @@ async function processPrompt(text) {
   const n = ++promptCount;
   if (args.log) appendFileSync(args.log, JSON.stringify({ n, text }) + "\n");
   out(BUSY);
-  const lines = answerGafferPrompt(text, { say, fail }) ? [] : text.split("\n");
+  const lines = answerGafferPrompt(text, { say, fail }) ? [] : linesToRun(text, { say });
   for (let i = 0; i < lines.length; i++) {
     const result = await runLine(lines, i);
     if (result.stop) break;

@@ -9,6 +9,12 @@
  *   integration head named in the prompt, resolves each conflicted hunk as the
  *   union of both sides (ours, then theirs), and commits.
  *
+ * - `# gaffer: continue after a crash. ...` (controller/core/continue-prompt.ts)
+ *   -> runs the original prompt quoted at its end, minus what is already
+ *   done: every line up to the last `commit MESSAGE` whose subject the prompt
+ *   lists among the commits since the task started (as a real agent reads
+ *   the history instead of redoing the work).
+ *
  * Deterministic, like the rest of the scripted agent. Real agents get the same
  * prompts and answer them with judgement.
  */
@@ -26,6 +32,21 @@ export function answerGafferPrompt(text, io) {
   if (review) return answerReview(review[2], io);
   if (/^Resolve the merge conflict of task /m.test(text)) return answerResolve(text, io);
   return false;
+}
+
+/** The lines to run for a prompt: all of them, or for a continue prompt only what is not done yet. */
+export function linesToRun(text, io) {
+  const all = text.split("\n");
+  if (!all[0]?.startsWith("# gaffer: continue after a crash.")) return all;
+  const done = new Set(all.filter((l) => /^# {3}[0-9a-f]{12} /.test(l)).map((l) => l.slice(17).trim()));
+  const prompt = all.slice(all.indexOf("# The prompt was:") + 1);
+  let skip = 0;
+  prompt.forEach((l, i) => {
+    const commit = /^commit (.+)$/.exec(l.trim());
+    if (commit && done.has(commit[1].trim())) skip = i + 1;
+  });
+  io.say(`note: continuing after a crash: ${skip} of ${prompt.length} lines already done`);
+  return prompt.slice(skip);
 }
 
 function answerReview(base, io) {

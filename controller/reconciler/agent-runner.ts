@@ -12,6 +12,7 @@ import type { ConflictResolver } from "../workspace/conflicts.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { setCommandSummary } from "../../state/commands.repository.js";
 import { getSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
+import { continuePrompt } from "./continue-after-crash.js";
 import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
 
@@ -82,14 +83,15 @@ export class AgentRunner {
       await closeSession(this.context(), first.sessionId, "prompt stranded before the agent took it").catch(() => undefined);
     }
     // The agent crashed while working: its restarted session gets a new, explicit (ledgered) prompt
-    // to continue from the worktree as it is; the crashed command itself is never re-sent.
-    const next = first.kind === "crashed" ? { ...job, key: `${job.key}#after-crash`, text: `# Your previous session crashed or got stuck while working on this; continue from the worktree as it is now.\n${job.text}` } : { ...job, key: `${job.key}#resent` };
+    // naming what is already done (commits, diff, the prompt's state) and asking to finish only the
+    // rest; the crashed command itself is never re-sent.
+    const next = first.kind === "crashed" ? { ...job, key: `${job.key}#after-crash`, text: await continuePrompt(this.world().db, { task: job.task.metadata.name, worktree: job.worktree, text: job.text }, first.key) } : { ...job, key: `${job.key}#resent` };
     const second = await this.runOnce(next);
     if (second.kind === "result") return second.result;
     throw second.error;
   }
 
-  private async runOnce(job: AgentJob): Promise<{ kind: "result"; result: AgentJobResult } | { kind: "unacknowledged" | "crashed"; sessionId: string; error: Error }> {
+  private async runOnce(job: AgentJob): Promise<{ kind: "result"; result: AgentJobResult } | { kind: "unacknowledged" | "crashed"; sessionId: string; key: string; error: Error }> {
     const w = this.world();
     const previous = await w.db.selectFrom("commands").select(["state", "summary", "session_id"]).where("idempotency_key", "=", job.key).executeTakeFirst();
     if (previous?.state === "done") {
@@ -114,8 +116,8 @@ export class AgentRunner {
     if (job.signal.aborted) return { kind: "result", result: { sessionId: session.id, summary: command.summary ?? "", screen } };
     if (command.state !== "done") {
       const error = new GateFailedError(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
-      if (command.acknowledgedAt === null) return { kind: "unacknowledged", sessionId: session.id, error };
-      if (/^session (crashed|stuck)/.test(String(command.evidence?.reason ?? ""))) return { kind: "crashed", sessionId: session.id, error };
+      if (command.acknowledgedAt === null) return { kind: "unacknowledged", sessionId: session.id, key, error };
+      if (/^session (crashed|stuck)/.test(String(command.evidence?.reason ?? ""))) return { kind: "crashed", sessionId: session.id, key, error };
       await closeSession(ctx, session.id, `prompt ended ${command.state}`).catch(() => undefined);
       throw error;
     }

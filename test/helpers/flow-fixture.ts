@@ -24,6 +24,8 @@ export interface FlowOptions {
   /** Gate commands for the build stage, as YAML flow lists. */
   readonly gate?: string;
   readonly capacity?: number;
+  /** Environment of the scripted agent (e.g. GAFFER_SCRIPTED_LOG to log every prompt it receives). */
+  readonly agentEnv?: Readonly<Record<string, string>>;
 }
 
 /** Commits paths in `dir` as `email`. */
@@ -85,7 +87,7 @@ spec:
       profile: scripted
       capacity: ${options.capacity ?? 3}
       idleAfterMs: 200
-`);
+${options.agentEnv === undefined ? "" : `      env: ${JSON.stringify(options.agentEnv)}\n`}`);
   writeFileSync(join(dir, "manifests/playbook.yaml"), `apiVersion: gaffer/v1
 kind: Playbook
 metadata:

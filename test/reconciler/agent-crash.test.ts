@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { expect, test } from "vitest";
@@ -7,7 +9,8 @@ import { openLedger } from "../../state/ledger.js";
 import { git } from "../helpers/git-repo.js";
 import { APPROVER, flowFixture } from "../helpers/flow-fixture.js";
 import { runGaffer } from "../helpers/cli.js";
-import { waitFor } from "../helpers/temp.js";
+import { approvedFlowFixture } from "../helpers/approved-fixture.js";
+import { tempDir, waitFor } from "../helpers/temp.js";
 
 const logger = pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" });
 
@@ -43,3 +46,41 @@ test("an agent killed mid-work is detected, restarted in its worktree, and told 
     await db.destroy();
   }
 }, 120_000);
+
+test("tmux server killed mid-prompt with non-idempotent work: the continue prompt names the commit, the work is done once, the task is Merged", async () => {
+  const root = tempDir("gaffer-h5-crash-");
+  const log = join(root, "prompts.jsonl");
+  const prompt = "append notes.txt one line\ncommit feat(add-a): append a line\nsleep 1500\ndone appended";
+  const { dir, target, socket } = await approvedFlowFixture({ capacity: 1, buildTasks: { "add-a": prompt }, gate: `[[sh, -c, "test $(wc -l < notes.txt) -eq 1"]]`, agentEnv: { GAFFER_SCRIPTED_LOG: log } });
+  let stop!: () => void;
+  const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, healthMs: 200, stopSignal: new Promise<void>((r) => (stop = r)) });
+  const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
+  try {
+    // The agent appended and committed, and is still inside the prompt (sleeping): kill the whole tmux server.
+    await waitFor(async () => (git(target, "log", "--branches", "--format=%s").split("\n").includes("feat(add-a): append a line") ? true : undefined), { timeoutMs: 60_000, what: "the agent's commit" });
+    execFileSync("tmux", ["-L", socket, "kill-server"], { env: { ...process.env, TMUX: "" } });
+    await waitFor(async () => ((await db.selectFrom("tasks").select("phase").where("name", "=", "add-a").executeTakeFirst())?.phase === "Merged" ? true : undefined), { timeoutMs: 90_000, what: "add-a merged" }).catch(async (error: unknown) => {
+      const events = await db.selectFrom("events").select(["at", "action", "subject", "payload"]).where("action", "not in", ["SessionStatusChanged", "CapacityReserved"]).orderBy("id").execute();
+      throw new Error(`${String(error)}\n${events.slice(-25).map((e) => `${e.at} ${e.action} ${e.subject} ${e.payload.slice(0, 300)}`).join("\n")}`);
+    });
+    expect(git(target, "show", "main:notes.txt")).toBe("one line");
+    const subjects = git(target, "log", "--format=%s", "main").split("\n");
+    expect(subjects.filter((s) => s === "feat(add-a): append a line")).toHaveLength(1);
+    const received = readFileSync(log, "utf8").split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { text: string }).text.trimEnd()).filter((t) => t.includes("notes.txt"));
+    expect(received).toHaveLength(2);
+    expect(received[0]).toBe(prompt);
+    const [header, ...rest] = received[1]!.split("\n");
+    expect(header).toMatch(/^# gaffer: continue after a crash\. Your previous session on task add-a ended \(failed: session crashed.*\) while working on the prompt below\.$/);
+    expect(rest).toEqual(expect.arrayContaining([expect.stringMatching(/^# {3}[0-9a-f]{12} feat\(add-a\): append a line$/), expect.stringMatching(/^# {4}notes\.txt \| 1 \+$/), "# Do NOT redo any of that: check the files and the commits above, finish only what is left of the prompt, then stop."]));
+    expect(received[1]!.endsWith(`# The prompt was:\n${prompt}`)).toBe(true);
+    const commands = await db.selectFrom("commands").select(["idempotency_key", "state"]).where("idempotency_key", "like", "task:add-a:work:%").orderBy("issued_at").execute();
+    expect(commands).toEqual([
+      { idempotency_key: "task:add-a:work:1", state: "failed" },
+      { idempotency_key: "task:add-a:work:1#after-crash", state: "done" },
+    ]);
+  } finally {
+    stop();
+    await running;
+    await db.destroy();
+  }
+}, 180_000);
