@@ -63,9 +63,11 @@ export interface EventQuery {
   readonly action?: string;
   /** Most recent N (still returned oldest first). */
   readonly limit?: number;
+  /** Only events with an id above this (a cursor for paging). */
+  readonly afterId?: number;
 }
 
-export async function listEvents(db: Ledger, query: EventQuery = {}): Promise<LedgerEvent[]> {
+function eventQuery(db: Ledger, query: EventQuery) {
   let q = db.selectFrom("events").selectAll();
   if (query.since !== undefined) q = q.where("at", ">=", query.since);
   if (query.subject !== undefined) {
@@ -73,16 +75,27 @@ export async function listEvents(db: Ledger, query: EventQuery = {}): Promise<Le
     q = q.where((eb) => eb.or([eb("subject", "=", subject), eb("subject", "like", `${subject.replace(/[%_]/g, "")}/%`)]));
   }
   if (query.action !== undefined) q = q.where("action", "=", query.action);
-  q = q.orderBy("id", "desc");
+  if (query.afterId !== undefined) q = q.where("id", ">", query.afterId);
+  return q;
+}
+
+type EventRow = { id: number; at: string; actor: string; action: string; subject: string; payload: string; commit_sha: string | null };
+
+function toEvent(r: EventRow): LedgerEvent {
+  return { id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, payload: JSON.parse(r.payload) as Record<string, unknown>, commitSha: r.commit_sha };
+}
+
+export async function listEvents(db: Ledger, query: EventQuery = {}): Promise<LedgerEvent[]> {
+  let q = eventQuery(db, query).orderBy("id", "desc");
   if (query.limit !== undefined) q = q.limit(query.limit);
   const rows = await q.execute();
-  return rows.reverse().map((r) => ({
-    id: r.id,
-    at: r.at,
-    actor: r.actor,
-    action: r.action,
-    subject: r.subject,
-    payload: JSON.parse(r.payload) as Record<string, unknown>,
-    commitSha: r.commit_sha,
-  }));
+  return rows.reverse().map(toEvent);
+}
+
+/**
+ * The matching events oldest first, read in pages as the caller consumes
+ * them: memory stays bounded whatever the ledger's size (`gaffer log`).
+ */
+export async function* streamEvents(db: Ledger, query: Omit<EventQuery, "limit"> = {}): AsyncGenerator<LedgerEvent> {
+  for await (const row of eventQuery(db, query).orderBy("id", "asc").stream(500)) yield toEvent(row);
 }

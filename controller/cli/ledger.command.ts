@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
-import { listEvents, type LedgerEvent } from "../../state/events.repository.js";
+import { listEvents, streamEvents, type LedgerEvent } from "../../state/events.repository.js";
 import { LISTABLE, isListableKind, listRecords } from "../../state/listing.repository.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { formatTable, printJson, printLine } from "./output.js";
@@ -10,6 +10,7 @@ interface LogOptions extends CommonOptions {
   readonly subject?: string;
   readonly action?: string;
   readonly limit?: string;
+  readonly after?: string;
 }
 
 /** `10m`, `2h`, `3d` ago, or an ISO time, as an ISO time. */
@@ -42,16 +43,32 @@ export function registerLedgerCommands(program: Command): void {
     .option("--subject <subject>", "only events about this subject (e.g. task/add-login, session/ID)")
     .option("--action <action>", "only events with this action (e.g. CapacityRefused)")
     .option("--limit <n>", "only the last N events")
+    .option("--after <id>", "only events after this event id (page on from the last id you saw)")
     .action(async (options: LogOptions) => {
       const query = {
         ...(options.since === undefined ? {} : { since: parseSince(options.since) }),
         ...(options.subject === undefined ? {} : { subject: options.subject }),
         ...(options.action === undefined ? {} : { action: options.action }),
-        ...(options.limit === undefined ? {} : { limit: parseLimit(options.limit)! }),
+        ...(options.after === undefined ? {} : { afterId: parseLimit(options.after)! }),
       };
-      const events = await withControlDir(options, async (ctx) => listEvents(await ctx.openLedger(), query));
-      if (options.json === true) printJson(events);
-      else for (const event of events) printLine(formatEvent(event));
+      await withControlDir(options, async (ctx) => {
+        const db = await ctx.openLedger();
+        if (options.limit !== undefined) {
+          const events = await listEvents(db, { ...query, limit: parseLimit(options.limit)! });
+          if (options.json === true) printJson(events);
+          else for (const event of events) printLine(formatEvent(event));
+          return;
+        }
+        // Unbounded: stream in pages so a million events never sit in memory at once.
+        let first = true;
+        if (options.json === true) process.stdout.write("[");
+        for await (const event of streamEvents(db, query)) {
+          if (options.json === true) process.stdout.write(`${first ? "\n" : ",\n"}${JSON.stringify(event)}`);
+          else printLine(formatEvent(event));
+          first = false;
+        }
+        if (options.json === true) process.stdout.write(first ? "]\n" : "\n]\n");
+      });
     });
 
   withCommon(program.command("get").argument("<kind>", Object.keys(LISTABLE).join("|")).description("list ledger records of one kind"))

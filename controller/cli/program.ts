@@ -10,6 +10,7 @@ import { registerStatus } from "./status.command.js";
 import { registerHook } from "./hook.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
+import { registerLedgerMaintenance } from "./ledger-maintenance.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
 import { registerMcp } from "./mcp.command.js";
 import { registerPlan } from "./plan.command.js";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerPlan(program);
   registerLedgerCommands(program);
+  registerLedgerMaintenance(program);
   registerSessionCommands(program);
   registerApprovalCommands(program);
   registerMemoryCommands(program);
