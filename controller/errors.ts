@@ -75,6 +75,11 @@ export class TmuxError extends GafferError {
   readonly code = "TMUX_FAILED";
 }
 
+/** A pane whose real argv or working directory is not the one gaffer launched. */
+export class LaunchMismatchError extends GafferError {
+  readonly code = "LAUNCH_MISMATCH";
+}
+
 export class GitError extends GafferError {
   readonly code = "GIT_FAILED";
 }

@@ -4,6 +4,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidNameError, InvalidTextError, TmuxError } from "../errors.js";
 import type { NewTmuxSession, PaneState, Tmux } from "../ports.js";
+import { zombieExit } from "./proc-info.js";
+import { checkLaunch, encodeLaunchSpec, LAUNCH_ENV, launcherArgv, launchMismatch } from "./pane-launcher.js";
 
 /**
  * Session and socket names: a letter or digit, then letters, digits, `_`, `-`.
@@ -55,19 +57,16 @@ function target(name: string): string {
   return `=${validateTmuxName(name)}:`;
 }
 
-/** tmux runs a single-argument command through `sh -c`; `env --` makes it an exec, never a shell. */
-function execArgv(argv: readonly string[]): string[] {
-  if (argv.length === 0 || argv[0] === "") throw new InvalidNameError("the agent command is empty; set `command` in the AgentPool");
-  return argv.length === 1 ? ["env", "--", argv[0]!] : [...argv];
-}
-
 const PANE_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status} #{pane_dead_signal}";
 
 function parsePaneLine(line: string): PaneState {
   const [pid, dead, status, signal] = line.trim().split(/ /);
   const number = (text: string | undefined): number | null => (text === undefined || text === "" || !Number.isInteger(Number(text)) ? null : Number(text));
   const isDead = dead === "1";
-  return { pid: Number(pid), dead: isDead, exitStatus: isDead ? number(status) : null, signal: isDead ? number(signal) : null };
+  const pane = { pid: Number(pid), dead: isDead, exitStatus: isDead ? number(status) : null, signal: isDead ? number(signal) : null };
+  // NOTE: tmux 3.3 sometimes never reaps a pane process that exits soon after start (it stays a
+  // zombie and pane_dead_status stays empty); the kernel still holds the status in /proc.
+  return isDead && pane.exitStatus === null && pane.signal === null ? { ...pane, ...zombieExit(pane.pid) } : pane;
 }
 
 /** The last `n` lines of a capture, trailing blank lines (the empty rows below the cursor) dropped. */
@@ -104,17 +103,29 @@ export class TmuxAdapter implements Tmux {
     });
   }
 
+  /**
+   * Starts the pane as gaffer's launcher (a constant argv; the spec travels
+   * hex-encoded in the environment, see pane-launcher.ts), then checks from
+   * /proc that the agent really runs with the given argv in the given
+   * directory; otherwise kills it and throws LAUNCH_MISMATCH.
+   */
   async newSession(spec: NewTmuxSession): Promise<void> {
-    const envArgs = Object.entries(spec.env ?? {}).flatMap(([key, value]) => ["-e", `${key}=${value}`]);
     const name = validateTmuxName(spec.name);
+    const launch = encodeLaunchSpec(spec);
     // NOTE: remain-on-exit is set in the same command list (server-wide first, then on
     // the window), before the server's event loop can reap a process that exits at
-    // once, so a crashed pane stays and its dead status stays readable.
-    await this.run([
+    // once, so a crashed pane stays and its dead status stays readable. No -c: tmux
+    // would expand formats in the directory; the launcher does the chdir.
+    const { stdout } = await this.run([
       "set-option", "-wg", "remain-on-exit", "on", ";",
-      "new-session", "-d", "-s", name, "-c", spec.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...execArgv(spec.argv),
+      "new-session", "-d", "-P", "-F", "#{pane_pid}", "-s", name, "-x", "200", "-y", "50",
+      "-e", `${LAUNCH_ENV}=${launch}`, "-e", "PERL_BADLANG=0", "--", ...launcherArgv(),
       ";", "set-option", "-w", "-t", target(name), "remain-on-exit", "on",
     ]);
+    const check = await checkLaunch(Number(stdout.trim()), spec);
+    if (check.ok || check.gone) return;
+    await this.killSession(name);
+    throw launchMismatch(name, spec, check);
   }
 
   async hasSession(name: string): Promise<boolean> {

@@ -37,7 +37,11 @@ describe("TmuxAdapter", () => {
     });
     expect(screen.split("line one").length).toBe(3);
     expect(await tmux.capturePane("abcdef", 1)).toBe("line two");
-    const dead = await waitFor(async () => ((await tmux.paneState("exits"))?.dead === true ? await tmux.paneState("exits") : undefined));
+    // NOTE: tmux can mark a pane dead (its pty closed) a moment before it has reaped the exit status.
+    const dead = await waitFor(async () => {
+      const pane = await tmux.paneState("exits");
+      return pane?.dead === true && pane.exitStatus !== null ? pane : undefined;
+    });
     expect(dead).toMatchObject({ dead: true, exitStatus: 4 });
     expect(await tmux.capturePane("exits", 50)).toContain("bye");
     expect(await tmux.snapshot("exits", 50)).toEqual({ pane: dead, screen: await tmux.capturePane("exits", 50) });
@@ -61,8 +65,12 @@ describe("TmuxAdapter", () => {
     const tmux = testTmux();
     const dir = tempDir();
     await tmux.newSession({ name: "single", cwd: dir, argv: [`echo hi; touch ${join(dir, "pwned")}`] });
-    const dead = await waitFor(async () => ((await tmux.paneState("single"))?.dead === true ? await tmux.paneState("single") : undefined));
-    expect(dead!.exitStatus).toBe(127);
+    const dead = await waitFor(async () => {
+      const pane = await tmux.paneState("single");
+      return pane?.dead === true && pane.exitStatus !== null ? pane : undefined;
+    });
+    expect(dead.exitStatus).toBe(127);
+    expect((await tmux.capturePane("single", 60)).split("\n")).toContain(`gaffer: cannot run echo hi; touch ${join(dir, "pwned")}: No such file or directory`);
     expect(existsSync(join(dir, "pwned"))).toBe(false);
   });
 
