@@ -47,6 +47,21 @@ export class LedgerLockedError extends GafferError {
   readonly code = "LEDGER_LOCKED";
 }
 
+/** The filesystem holding the ledger is full (SQLITE_FULL, ENOSPC). */
+export class LedgerDiskFullError extends GafferError {
+  readonly code = "LEDGER_DISK_FULL";
+}
+
+/** The ledger file or its directory cannot be written (SQLITE_READONLY, EROFS, EACCES). */
+export class LedgerReadonlyError extends GafferError {
+  readonly code = "LEDGER_READONLY";
+}
+
+/** The ledger file (or `.gaffer/`) is gone: deleted or moved, before or while in use. */
+export class LedgerMissingError extends GafferError {
+  readonly code = "LEDGER_MISSING";
+}
+
 export class LedgerMigrationError extends GafferError {
   readonly code = "LEDGER_MIGRATION_FAILED";
 }

@@ -2,9 +2,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, sql, type Migration } from "kysely";
-import { LedgerCorruptError, LedgerLockedError, LedgerMigrationError } from "../controller/errors.js";
+import { isGafferError, LedgerMigrationError } from "../controller/errors.js";
 import type { Database } from "./database.js";
 import { MIGRATIONS, staticMigrations } from "./migrations/index.js";
+import { faultNamingDatabase, translateSqliteError } from "./sqlite-faults.js";
+
+export { translateSqliteError } from "./sqlite-faults.js";
 
 /** The ledger: a kysely handle over one SQLite file. */
 export type Ledger = Kysely<Database>;
@@ -18,39 +21,25 @@ export interface OpenLedgerOptions {
   readonly busyTimeoutMs?: number;
 }
 
-function sqliteCode(error: unknown): string | undefined {
-  return (error as { code?: string } | null)?.code;
-}
-
-/** Maps driver errors a user can meet to errors that say what to do. */
-export function translateSqliteError(file: string, error: unknown): unknown {
-  const code = sqliteCode(error) ?? "";
-  if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
-    return new LedgerCorruptError(`${file} is not a readable SQLite ledger (${(error as Error).message}); move it aside to start a new ledger, or restore it from a backup`, { cause: error });
-  }
-  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
-    return new LedgerLockedError(`${file} is locked by another process; wait for it to finish or stop it, then retry`, { cause: error });
-  }
-  return error;
-}
-
 /**
  * Opens (creating if needed) the ledger at `file`: WAL, foreign keys, busy
- * timeout, then migrates to the latest schema. Corrupt or locked files give
- * LEDGER_CORRUPT / LEDGER_LOCKED, never a driver stack trace.
+ * timeout, then migrates to the latest schema. Every statement's fault is
+ * named (state/sqlite-faults.ts: LEDGER_DISK_FULL, LEDGER_READONLY,
+ * LEDGER_CORRUPT, LEDGER_LOCKED, LEDGER_MISSING), never a driver stack trace.
  */
 export async function openLedger(file: string, options: OpenLedgerOptions = {}): Promise<Ledger> {
-  mkdirSync(dirname(file), { recursive: true });
-  let sqlite: SqliteDatabase.Database;
+  let sqlite: SqliteDatabase.Database | undefined;
   try {
+    mkdirSync(dirname(file), { recursive: true });
     sqlite = new SqliteDatabase(file, { timeout: options.busyTimeoutMs ?? 5000 });
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
   } catch (error) {
+    sqlite?.close(); // a handle left open would keep the file (and its filesystem) busy
     throw translateSqliteError(file, error);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: faultNamingDatabase(file, sqlite) }) });
   try {
     await migrateWithRetry(db, file, options.migrations ?? MIGRATIONS);
   } catch (error) {
@@ -85,7 +74,7 @@ async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Reco
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const translated = translateSqliteError(file, error);
-    if (translated !== error) throw translated;
+    if (translated !== error || isGafferError(error)) throw translated;
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new LedgerMigrationError(`migration ${failed} failed on ${file}: ${(error as Error).message}`, { cause: error });
   }

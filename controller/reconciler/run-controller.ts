@@ -8,6 +8,7 @@ import { sql } from "kysely";
 import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
 import { acquireControllerLock, LOCK_FILE } from "./controller-lock.js";
 import { Controller } from "./controller.js";
+import { FaultBackoff } from "./fault-backoff.js";
 import type { World } from "./world.js";
 
 export interface RunControllerOptions {
@@ -27,11 +28,12 @@ export interface RunControllerOptions {
 }
 
 /** Runs `controller.superviseSessions()` every `intervalMs`, one round at a time. */
-function superviseEvery(controller: Controller, intervalMs: number): { stop(): Promise<void> } {
+function superviseEvery(controller: Controller, intervalMs: number, faulted: () => boolean): { stop(): Promise<void> } {
   let current: Promise<void> = Promise.resolve();
   let running = false;
   const timer = setInterval(() => {
     if (running) return; // a slow round is still going: skip this tick rather than queue rounds up
+    if (faulted()) return; // passes are failing (ledger fault): a round could record nothing; resume with the passes
     running = true;
     current = controller.superviseSessions().finally(() => {
       running = false;
@@ -65,8 +67,8 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let ledgerPoll: NodeJS.Timeout | undefined;
-  const health = superviseEvery(controller, options.healthMs ?? 2000);
   const loop = new PassLoop(controller, options);
+  const health = superviseEvery(controller, options.healthMs ?? 2000, () => loop.faulted);
   let unsubscribe: () => void = () => undefined;
   try {
     await controller.restore();
@@ -142,14 +144,23 @@ function waitForStop(stopSignal?: Promise<void>): Promise<void> {
 class PassLoop {
   private running: Promise<void> | null = null;
   private again = false;
+  private readonly backoff: FaultBackoff;
 
-  constructor(private readonly controller: Controller, private readonly options: RunControllerOptions) {}
+  constructor(private readonly controller: Controller, private readonly options: RunControllerOptions) {
+    this.backoff = new FaultBackoff({ logger: options.logger, retry: () => this.request() });
+  }
 
   private closed = false;
+
+  /** True while passes fail (e.g. LEDGER_DISK_FULL): they are retried with backoff. */
+  get faulted(): boolean {
+    return this.backoff.faulted;
+  }
 
   /** No pass starts after this. */
   close(): void {
     this.closed = true;
+    this.backoff.stop();
   }
 
   request(): void {
@@ -169,9 +180,10 @@ class PassLoop {
       this.again = false;
       try {
         await this.controller.pass();
+        this.backoff.succeeded();
         this.options.onPass?.(this.controller);
       } catch (error) {
-        this.options.logger.error({ err: error }, "reconcile pass failed; retrying on the next trigger");
+        this.backoff.failed(error);
       }
     } while (this.again);
   }

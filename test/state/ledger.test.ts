@@ -67,7 +67,7 @@ test("a locked ledger is LEDGER_LOCKED with what to do", async () => {
   try {
     await expect(openLedger(file, { busyTimeoutMs: 50 })).rejects.toMatchObject({
       code: "LEDGER_LOCKED",
-      message: `${file} is locked by another process; wait for it to finish or stop it, then retry`,
+      message: `${file} is locked by another process (SQLITE_BUSY: database is locked); wait for it to finish or stop it, then retry`,
     });
   } finally {
     holder.exec("rollback");
@@ -81,7 +81,7 @@ test("a corrupt ledger file gives LEDGER_CORRUPT on the CLI, never a stack trace
   writeFileSync(join(dir, ".gaffer", "ledger.sqlite"), "this is not a database, just text that is long enough to look like a header".repeat(20));
   const result = await runGaffer(["log", "--dir", dir]);
   expect(result.exitCode).toBe(1);
-  expect(result.stderr).toBe(`error: LEDGER_CORRUPT: ${join(dir, ".gaffer", "ledger.sqlite")} is not a readable SQLite ledger (file is not a database); move it aside to start a new ledger, or restore it from a backup`);
+  expect(result.stderr).toBe(`error: LEDGER_CORRUPT: ${join(dir, ".gaffer", "ledger.sqlite")} is not a readable SQLite ledger (SQLITE_NOTADB: file is not a database); stop the controller, move the file aside to start a new ledger, or restore it from a backup`);
 });
 
 test("slots held by nobody (a closed session, or none ever recorded) are released; a fresh pending one is kept", async () => {
