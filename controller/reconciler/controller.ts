@@ -24,6 +24,9 @@ import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-w
 import { writeAllStatus } from "./status-writer.js";
 import { isTaskPaused, type World } from "./world.js";
 import { cancelRemovedTask, SETTLED_PHASES } from "./task-lifecycle.js";
+import { ApprovalMemo } from "./approval-memo.js";
+import { readFile } from "node:fs/promises";
+import { resolve as resolvePath } from "node:path";
 import { appendEvent } from "../../state/events.repository.js";
 import { pendingRetries } from "../../state/retries.repository.js";
 
@@ -70,10 +73,12 @@ export class Controller {
   private pauses: ReadonlySet<string> = new Set();
   private saving: Promise<unknown> = Promise.resolve();
   private listeners = new Set<() => void>();
+  private readonly approvals: ApprovalMemo<ApprovalJudgement | null>;
 
   constructor(private readonly options: ControllerOptions) {
     this.actor = options.actor ?? "controller";
     this.tracker = new ManifestTracker(options.dir, options.db, this.actor);
+    this.approvals = new ApprovalMemo(options.dir);
     this.machine = taskMachine.provide({ actors: options.effects(() => this.world()) });
   }
 
@@ -176,10 +181,14 @@ export class Controller {
     for (const task of set.tasks) if (!this.tasks.has(task.metadata.name)) this.startTask(task.metadata.name, this.restored.get(task.metadata.name) ?? null);
     if (await this.answerRetries(set)) changed = true;
     if (await this.cancelRemovedTasks(world)) changed = true;
-    for (const stage of orderStages(allStages(set))) {
-      const plan = planStage(set, world.config, world.agents, world.limits, stage);
-      plans.set(stage.name, plan);
-      const judgement = plan.request === null ? null : await this.judge(stage.name, world, plan);
+    const ordered = orderStages(allStages(set));
+    this.approvals.reset();
+    for (const stage of ordered) plans.set(stage.name, planStage(set, world.config, world.agents, world.limits, stage));
+    // Each judgement is a few git calls: all stages are judged at once, so a pass costs the slowest stage, not their sum.
+    const judged = await Promise.all(ordered.map((stage) => (plans.get(stage.name)!.request === null ? null : this.judge(stage.name, world, plans.get(stage.name)!))));
+    for (const [index, stage] of ordered.entries()) {
+      const plan = plans.get(stage.name)!;
+      const judgement = judged[index]!;
       judgements.set(stage.name, judgement);
       if (judgement !== null && judgement.verdicts.length > 0) {
         await recordApprovalVerdicts(this.options.db, { stage: stage.name, judgement, actor: this.actor });
@@ -205,7 +214,9 @@ export class Controller {
   /** The stage's approvals; an unreadable status file leaves it pending (and says so) instead of stopping every stage. */
   private async judge(stage: string, world: World, plan: StagePlan): Promise<ApprovalJudgement | null> {
     try {
-      return await evaluateApprovals({ dir: this.options.dir, stage, policy: world.config.policy, request: plan.request! });
+      const signers = world.config.policy.requireSignedApprovals && world.config.policy.allowedSignersFile !== null ? await readFile(resolvePath(this.options.dir, world.config.policy.allowedSignersFile), "utf8").catch(() => "") : "";
+      const extra = JSON.stringify({ request: plan.request, policy: world.config.policy, signers });
+      return await this.approvals.get(stage, extra, () => evaluateApprovals({ dir: this.options.dir, stage, policy: world.config.policy, request: plan.request! }));
     } catch (error) {
       if (!(error instanceof StatusFileInvalidError)) throw error;
       this.options.logger.error({ stage, err: error }, `stage ${stage}: ${error.message}`);

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { watchDirs, type DirWatcher } from "../adapters/watcher.js";
+import { commitTriggerPaths } from "../adapters/git-refs.js";
 import type { TaskEffects } from "../machines/task.machine.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { sql } from "kysely";
@@ -79,7 +80,10 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       // are only written by this loop, and watching them made every pass trigger the next (chokidar re-reads a
       // directory on each rename: O(tasks^2) lstat calls per manifest change).
       mkdirSync(join(options.dir, "status", "stages"), { recursive: true });
-      watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status", "stages")], () => loop.request());
+      // A commit in the control repo (an approval committed from an already edited file changes no watched
+      // file) is a trigger too: HEAD, its reflog and the branch refs.
+      const refs = await commitTriggerPaths(options.dir).catch(() => []);
+      watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status", "stages"), ...refs], () => loop.request());
       unsubscribe = controller.onTaskChange(() => loop.request());
       timer = setInterval(() => loop.request(), options.resyncMs ?? 30_000);
       // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version.
