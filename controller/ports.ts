@@ -124,8 +124,8 @@ export interface Git {
   stagedChanges(cwd: string): Promise<GitFileChange[]>;
   /** Unstages everything (`reset -q`), leaving the files as they are. */
   unstageAll(cwd: string): Promise<void>;
-  /** Commits the index with `message` and trailers; returns the new commit. */
-  commit(cwd: string, spec: { readonly message: string; readonly trailers: readonly (readonly [string, string])[] }): Promise<string>;
+  /** Commits the index with `message` and trailers (as `author` when given, else git's configured user); returns the new commit. */
+  commit(cwd: string, spec: { readonly message: string; readonly trailers: readonly (readonly [string, string])[]; readonly author?: { readonly name: string; readonly email: string } }): Promise<string>;
   /** Commits everything uncommitted in `cwd` (untracked included) onto a new branch, leaving HEAD alone; returns the commit. */
   snapshotToBranch(cwd: string, spec: { readonly branch: string; readonly message: string }): Promise<string>;
   /** Merges `rev` into the checked-out branch (a new merge commit unless it fast-forwards). */
@@ -156,6 +156,8 @@ export interface Git {
   subjects(cwd: string, base: string, head: string): Promise<string[]>;
   /** Per `Gaffer-Task:` trailer value, the newest commit reachable from `rev` carrying it (`range` limits the walk, e.g. `base..main`). */
   taskTrailers(cwd: string, range: string): Promise<Map<string, string>>;
+  /** Paths (repo-relative) that differ between commits `from` and `to`. */
+  changedPaths(cwd: string, from: string, to: string): Promise<string[]>;
   /** Deletes a local branch (callers check protection first). */
   deleteBranch(repo: string, branch: string, options: { readonly force: boolean }): Promise<void>;
 }

@@ -167,10 +167,11 @@ export class GitCli implements Git {
     await runGit(cwd, ["reset", "-q"]);
   }
 
-  async commit(cwd: string, spec: { message: string; trailers: readonly (readonly [string, string])[] }): Promise<string> {
+  async commit(cwd: string, spec: { message: string; trailers: readonly (readonly [string, string])[]; author?: { name: string; email: string } }): Promise<string> {
     const trailers = spec.trailers.flatMap(([key, value]) => ["--trailer", `${key}: ${value}`]);
+    const author = spec.author === undefined ? [] : [`--author=${spec.author.name} <${spec.author.email}>`];
     // NOTE: with core.abbrev=40 the summary line `[branch sha] subject` carries the full sha: no rev-parse needed.
-    const out = await runGit(cwd, ["-c", "core.abbrev=40", "commit", "--no-edit", "-F", "-", ...trailers], { input: spec.message });
+    const out = await runGit(cwd, ["-c", "core.abbrev=40", "commit", "--no-edit", "-F", "-", ...author, ...trailers], { input: spec.message });
     return parseCommitSha(out.stdout) ?? (await runGit(cwd, ["rev-parse", "HEAD"])).stdout.trim();
   }
 
@@ -277,6 +278,11 @@ export class GitCli implements Git {
       for (const task of tasks.map((t) => t.trim()).filter((t) => t.length > 0)) if (!found.has(task)) found.set(task, sha!);
     }
     return found;
+  }
+
+  async changedPaths(cwd: string, from: string, to: string): Promise<string[]> {
+    const out = await runGit(cwd, ["diff", "--name-only", "--no-renames", "-z", from, to, "--"]);
+    return out.stdout.split("\0").filter((l) => l.length > 0);
   }
 
   async deleteBranch(repo: string, branch: string, options: { force: boolean }): Promise<void> {

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { commitApprovalDecision } from "../governance/approval-commit.js";
+import { decideStage } from "../app/approvals.js";
 import type { ApprovalDecision } from "../core/status-types.js";
-import { appendEvent } from "../../state/events.repository.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { printJson, printLine } from "./output.js";
 
@@ -21,12 +20,7 @@ function registerDecision(program: Command, verb: string, decision: ApprovalDeci
     .option("--comment <text>", "why (kept in the status file and the ledger)")
     .option("--sign", "sign the commit (git commit -S), for policy.requireSignedApprovals")
     .action(async (stage: string, options: DecisionOptions) => {
-      const result = await withControlDir(options, async (ctx) => {
-        const done = await commitApprovalDecision({ dir: ctx.dir, stage, decision, comment: options.comment ?? null, sign: options.sign === true });
-        const db = await ctx.openLedger();
-        await appendEvent(db, { actor: ctx.actor, action: "ApprovalCommitted", subject: `stage/${stage}`, payload: { requestId: done.requestId, decision, comment: options.comment ?? null, authorEmail: done.authorEmail, file: done.file }, commitSha: done.commit });
-        return done;
-      });
+      const result = await withControlDir(options, async (ctx) => decideStage(ctx, { stage, decision, comment: options.comment ?? null, sign: options.sign === true }));
       if (options.json === true) printJson(result);
       else {
         printLine(`${decision} stage ${stage} (request ${result.requestId}) as ${result.authorEmail}: commit ${result.commit.slice(0, 12)} changes only ${result.file}`);

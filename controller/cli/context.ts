@@ -1,12 +1,8 @@
-import { userInfo } from "node:os";
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { resolveAgent, type ResolvedAgent } from "../core/agent-profiles.js";
-import { capacityLimits, type CapacityLimits } from "../core/capacity.js";
-import type { ManifestSet } from "../core/manifest-types.js";
-import { allAgents, resolveProject, type ProjectConfig } from "../core/project-config.js";
-import { loadManifestSet } from "../manifest/load.js";
-import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
+import { ControlDir } from "../app/control-dir.js";
+import type { Override } from "../app/gatekeeper.js";
+
+export { ControlDir } from "../app/control-dir.js";
 
 /** Options every verb takes. */
 export interface CommonOptions {
@@ -19,56 +15,19 @@ export function withCommon(command: Command): Command {
   return command.option("--dir <path>", "control dir", ".").option("--json", "machine-readable output on stdout");
 }
 
-/** Everything a verb may need from a control dir, loaded on first use. */
-export class ControlDir {
-  readonly dir: string;
-  readonly actor: string;
-  private ledger: Ledger | undefined;
-  private manifests: ManifestSet | undefined;
-
-  constructor(dir: string) {
-    this.dir = resolve(dir);
-    this.actor = `cli:${process.env.GAFFER_ACTOR ?? safeUser()}`;
-  }
-
-  get ledgerFile(): string {
-    return join(this.dir, LEDGER_FILE);
-  }
-
-  async openLedger(): Promise<Ledger> {
-    this.ledger ??= await openLedger(this.ledgerFile);
-    return this.ledger;
-  }
-
-  async loadManifests(): Promise<ManifestSet> {
-    this.manifests ??= await loadManifestSet(this.dir);
-    return this.manifests;
-  }
-
-  async config(): Promise<ProjectConfig> {
-    return resolveProject((await this.loadManifests()).project);
-  }
-
-  async agents(): Promise<ResolvedAgent[]> {
-    return allAgents(await this.loadManifests()).map(resolveAgent);
-  }
-
-  async limits(): Promise<CapacityLimits> {
-    return capacityLimits(await this.config(), await this.agents());
-  }
-
-  async close(): Promise<void> {
-    await this.ledger?.destroy();
-    this.ledger = undefined;
-  }
+/** The `--override REASON` flag of the verbs that act on a task. */
+export interface OverrideOptions {
+  readonly override?: string;
 }
 
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return "unknown";
-  }
+/** Adds `--override REASON`: a person acts although the task's stage is not Running (recorded in the ledger; refused inside a session). */
+export function withOverride(command: Command): Command {
+  return command.option("--override <reason>", "act although the task's stage is not Running: a person's override, recorded in the ledger with REASON");
+}
+
+/** The override a verb's options carry, or null. */
+export function overrideOf(options: OverrideOptions): Override | null {
+  return options.override === undefined ? null : { reason: options.override };
 }
 
 /** Runs a verb with its control dir, closing the ledger afterwards. */

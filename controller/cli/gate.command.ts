@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
-import { formatGateResult, runTaskGate } from "../gates/task-gate.js";
-import { workspaceContext } from "./actions.js";
+import { runGate } from "../app/workspace.js";
+import { formatGateResult } from "../gates/task-gate.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { printJson, printLine } from "./output.js";
 
@@ -13,7 +13,7 @@ export function registerGate(program: Command): void {
     .action(async (options: CommonOptions & { task?: string }) => {
       if (options.task === undefined) throw new UsageError("gate run needs --task TASK");
       const task = options.task;
-      const result = await withControlDir(options, async (ctx) => runTaskGate(await workspaceContext(ctx), task));
+      const result = await withControlDir(options, async (ctx) => runGate(ctx, { task }));
       if (options.json === true) printJson(result);
       else printLine(formatGateResult(result));
       if (!result.passed) process.exitCode = 1;

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
-import { isMemoryKind, MEMORY_KINDS, readMemory, writeMemory, type MemoryEntry } from "../memory/project-memory.js";
+import { formatEntry } from "../app/text.js";
+import { isMemoryKind, MEMORY_KINDS, readMemory, writeMemory } from "../memory/project-memory.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { printJson, printLine } from "./output.js";
 
@@ -51,13 +52,6 @@ export function registerMemoryCommands(program: Command): void {
       if (options.json === true) printJson(entries);
       else printLine(entries.length === 0 ? "no memory entries" : entries.map(formatEntry).join("\n\n"));
     });
-}
-
-/** One memory entry as `gaffer memory read` prints it. */
-export function formatEntry(entry: MemoryEntry): string {
-  const about = [entry.stage === null ? null : `stage ${entry.stage}`, entry.task === null ? null : `task ${entry.task}`].filter((x) => x !== null).join(", ");
-  const head = `## [${entry.kind}] ${entry.title}\n${entry.created} by ${entry.author}${about === "" ? "" : ` (${about})`}: ${entry.path}`;
-  return `${head}\n\n${entry.body === null ? "(file missing)" : entry.body.trimEnd()}`;
 }
 
 async function readStdin(): Promise<string> {

@@ -4,12 +4,16 @@ import type { Command } from "commander";
 import { execa } from "execa";
 import { TmuxAdapter } from "../adapters/tmux.js";
 import { UsageError } from "../errors.js";
-import { checkSessionHealth, closeSession, readSessionOutput, recoverSession, sendCommand } from "../sessions/index.js";
-import type { CommandRecord } from "../../state/commands.repository.js";
-import { listSessions, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
-import { commandOutcomeError, sessionContext, startTaskSession } from "./actions.js";
-import { withCommon, withControlDir, type CommonOptions } from "./context.js";
+import { sessionContext } from "../app/contexts.js";
+import { closeSession, commandOutcomeError, createSession, readOutput, sendCommand } from "../app/sessions.js";
+import { listSessions } from "../app/listing.js";
+import { commandLine, sessionLine } from "../app/text.js";
+import { checkSessionHealth, recoverSession } from "../sessions/index.js";
+import { requireOpenSession } from "../../state/sessions.repository.js";
+import { overrideOf, withCommon, withControlDir, withOverride, type CommonOptions, type OverrideOptions } from "./context.js";
 import { formatTable, printJson, printLine } from "./output.js";
+
+export { commandLine, sessionLine } from "../app/text.js";
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -18,12 +22,7 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return n;
 }
 
-/** One line about a session, for people. */
-export function sessionLine(s: SessionRecord): string {
-  return `session ${s.id}: ${s.state} (agent ${s.agent}, model ${s.model ?? "-"}, worktree ${s.worktree}, tmux -L ${s.tmuxSocket} attach -t ${s.tmuxName})`;
-}
-
-interface CreateOptions extends CommonOptions {
+interface CreateOptions extends CommonOptions, OverrideOptions {
   readonly task: string;
   readonly agent: string;
   readonly model?: string;
@@ -32,16 +31,16 @@ interface CreateOptions extends CommonOptions {
 }
 
 function registerCreate(session: Command): void {
-  withCommon(session.command("create").description("start an agent session in the task's worktree (reserves capacity, waits for the ready screen)"))
+  withOverride(withCommon(session.command("create").description("start an agent session in the task's own worktree (reserves capacity, waits for the ready screen)")))
     .requiredOption("--task <task>", "task the session works on")
     .requiredOption("--agent <agent>", "AgentPool agent")
     .option("--model <model>", "model (default: the agent's first)")
     .option("--role <role>", "capacity role (default: the task's role, else worker)")
-    .option("--worktree <path>", "directory to start in (default: the task's active worktree, else the target repo)")
+    .option("--worktree <path>", "directory to start in: must be the task's own worktree (the default)")
     .action(async (options: CreateOptions) => {
       const { task, agent, model, role, worktree } = options;
       const created = await withControlDir(options, async (ctx) =>
-        startTaskSession(ctx, { task, agent, ...(model === undefined ? {} : { model }), ...(role === undefined ? {} : { role }), ...(worktree === undefined ? {} : { worktree: resolve(worktree) }) }),
+        createSession(ctx, { task, agent, override: overrideOf(options), ...(model === undefined ? {} : { model }), ...(role === undefined ? {} : { role }), ...(worktree === undefined ? {} : { worktree: resolve(worktree) }) }),
       );
       if (options.json === true) printJson(created);
       else printLine(sessionLine(created));
@@ -52,11 +51,6 @@ interface SendOptions extends CommonOptions {
   readonly file?: string;
   readonly wait?: string;
   readonly timeout?: string;
-}
-
-/** One line about a command, for people. */
-export function commandLine(c: CommandRecord): string {
-  return `command ${c.seq} to session ${c.sessionId}: ${c.state}${c.summary ? ` (${c.summary})` : ""}`;
 }
 
 function registerSend(session: Command): void {
@@ -70,7 +64,7 @@ function registerSend(session: Command): void {
       const body = text ?? readFileSync(resolve(options.file!), "utf8");
       const timeoutMs = positiveInt(options.timeout, "--timeout");
       const command = await withControlDir(options, async (ctx) =>
-        sendCommand(await sessionContext(ctx), { sessionId: id, text: body, waitFor: options.wait as "acknowledged" | "done", ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
+        sendCommand(ctx, { sessionId: id, text: body, waitFor: options.wait as "acknowledged" | "done", ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
       );
       if (options.json === true) printJson(command);
       else printLine(commandLine(command));
@@ -91,7 +85,7 @@ function registerRead(session: Command): void {
     .action(async (id: string, options: ReadOptions) => {
       const lines = positiveInt(options.lines, "--lines");
       const output = await withControlDir(options, async (ctx) =>
-        readSessionOutput(await sessionContext(ctx), { sessionId: id, ...(lines === undefined ? {} : { lines }), ...(options.since === undefined ? {} : { sinceMarker: options.since }) }),
+        readOutput(ctx, { sessionId: id, ...(lines === undefined ? {} : { lines }), ...(options.since === undefined ? {} : { sinceMarker: options.since }) }),
       );
       if (options.json === true) return printJson(output);
       printLine(output.text);
@@ -102,7 +96,7 @@ function registerRead(session: Command): void {
 function registerClose(session: Command): void {
   withCommon(session.command("close").argument("<id>", "session id").description("kill the session, mark it closed, release its capacity"))
     .action(async (id: string, options: CommonOptions) => {
-      const result = await withControlDir(options, async (ctx) => closeSession(await sessionContext(ctx), id));
+      const result = await withControlDir(options, async (ctx) => closeSession(ctx, id));
       if (options.json === true) printJson(result);
       else printLine(result.message);
     });
@@ -112,7 +106,7 @@ function registerList(session: Command): void {
   withCommon(session.command("list").description("open sessions (--all: closed ones too)"))
     .option("--all", "include closed and failed sessions")
     .action(async (options: CommonOptions & { all?: boolean }) => {
-      const sessions = await withControlDir(options, async (ctx) => listSessions(await ctx.openLedger(), { includeClosed: options.all === true }));
+      const sessions = await withControlDir(options, async (ctx) => listSessions(ctx, { all: options.all === true }));
       if (options.json === true) return printJson(sessions);
       if (sessions.length === 0) return printLine("no open sessions");
       printLine(formatTable(sessions, [

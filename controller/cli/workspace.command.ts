@@ -1,10 +1,10 @@
 /** `gaffer worktree create|list|remove`, `commit`, `merge`, `resolve`: the git verbs of the tool contract. */
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
-import { commitChanges } from "../workspace/commit.js";
-import { createWorktrees, listWorktrees, removeWorktree } from "../workspace/worktrees.js";
-import { mergeTask, resolveByHand, workspaceContext } from "./actions.js";
-import { withCommon, withControlDir, type CommonOptions } from "./context.js";
+import { workspaceContext } from "../app/contexts.js";
+import { commitChanges, createWorktrees, mergeTask, resolveConflict } from "../app/workspace.js";
+import { listWorktrees, removeWorktree } from "../workspace/worktrees.js";
+import { overrideOf, withCommon, withControlDir, withOverride, type CommonOptions, type OverrideOptions } from "./context.js";
 import { formatTable, printJson, printLine } from "./output.js";
 
 function collect(value: string, previous: string[]): string[] {
@@ -18,17 +18,14 @@ function output(options: CommonOptions, value: unknown, lines: () => string[]): 
 
 function registerWorktree(program: Command): void {
   const worktree = program.command("worktree").description("task worktrees under Project.worktreeRoot");
-  withCommon(worktree.command("create").description("create (or adopt) the worktree of a task, or of every task of a stage"))
+  withOverride(withCommon(worktree.command("create").description("create (or adopt) the worktree of a task, or of every task of a stage")))
     .option("--task <task>", "one task")
     .option("--stage <stage>", "every task of this stage")
-    .action(async (options: CommonOptions & { task?: string; stage?: string }) => {
+    .action(async (options: CommonOptions & OverrideOptions & { task?: string; stage?: string }) => {
       if ((options.task === undefined) === (options.stage === undefined)) throw new UsageError("give exactly one of --task TASK or --stage STAGE");
-      const outcomes = await withControlDir(options, async (ctx) => {
-        const ws = await workspaceContext(ctx);
-        const tasks = options.task !== undefined ? [options.task] : ws.manifests.tasks.filter((t) => t.spec.stage === options.stage).map((t) => t.metadata.name);
-        if (tasks.length === 0) throw new UsageError(`stage "${options.stage}" has no tasks`);
-        return createWorktrees(ws, tasks);
-      });
+      const outcomes = await withControlDir(options, async (ctx) =>
+        createWorktrees(ctx, { ...(options.task === undefined ? { stage: options.stage! } : { tasks: [options.task] }), override: overrideOf(options) }),
+      );
       output(options, outcomes, () => outcomes.map((o) => `${o.action}  ${o.task}  ${o.worktree.branch}  ${o.worktree.path}`));
     });
   withCommon(worktree.command("list").description("active task worktrees, checked against git")).action(async (options: CommonOptions) => {
@@ -47,27 +44,27 @@ function registerWorktree(program: Command): void {
 
 export function registerWorkspaceCommands(program: Command): void {
   registerWorktree(program);
-  withCommon(program.command("commit").description("commit everything changed in a task's worktree, after the guardrails"))
+  withOverride(withCommon(program.command("commit").description("commit everything changed in a task's worktree, after the guardrails")))
     .requiredOption("--task <task>", "the task")
     .requiredOption("-m, --message <message>", "commit message (policy.commitFormat)")
     .option("--session <id>", "session that made the change (Gaffer-Session trailer)")
     .option("--command <id>", "ledger command that asked for it (Gaffer-Command trailer)")
     .option("--allow-secret <file>", "let this denylisted file through (repeatable)", collect, [])
-    .action(async (options: CommonOptions & { task: string; message: string; session?: string; command?: string; allowSecret: string[] }) => {
-      const result = await withControlDir(options, async (ctx) => commitChanges(await workspaceContext(ctx), { task: options.task, message: options.message, session: options.session ?? null, command: options.command ?? null, allowSecrets: options.allowSecret }));
+    .action(async (options: CommonOptions & OverrideOptions & { task: string; message: string; session?: string; command?: string; allowSecret: string[] }) => {
+      const result = await withControlDir(options, async (ctx) => commitChanges(ctx, { task: options.task, message: options.message, session: options.session ?? null, command: options.command ?? null, allowSecrets: options.allowSecret, override: overrideOf(options) }));
       const s = result.summary;
       output(options, result, () => [result.noop ? `nothing to commit in the worktree of ${result.task}` : `committed ${result.sha!.slice(0, 12)} on ${result.branch}: ${s.added} added, ${s.modified} modified, ${s.deleted} deleted, +${s.insertions} -${s.deletions}`]);
     });
-  withCommon(program.command("merge").description("queue a task's branch and land it on the integration branch once its gate passes"))
+  withOverride(withCommon(program.command("merge").description("queue a task's branch and land it on the integration branch once its gate passes")))
     .requiredOption("--task <task>", "the task")
-    .action(async (options: CommonOptions & { task: string }) => {
-      const row = await withControlDir(options, async (ctx) => mergeTask(ctx, options.task));
+    .action(async (options: CommonOptions & OverrideOptions & { task: string }) => {
+      const row = await withControlDir(options, async (ctx) => mergeTask(ctx, { task: options.task, override: overrideOf(options) }));
       output(options, row, () => [`merged ${row.task} (${row.branch}) into ${row.target} at ${row.mergeSha!.slice(0, 12)}`]);
     });
-  withCommon(program.command("resolve").description("after a conflict was resolved in the worktree: verify no markers, gate, and re-queue"))
+  withOverride(withCommon(program.command("resolve").description("after a conflict was resolved in the worktree: verify no markers, gate, and re-queue")))
     .requiredOption("--task <task>", "the task")
-    .action(async (options: CommonOptions & { task: string }) => {
-      const result = await withControlDir(options, async (ctx) => resolveByHand(ctx, options.task));
+    .action(async (options: CommonOptions & OverrideOptions & { task: string }) => {
+      const result = await withControlDir(options, async (ctx) => resolveConflict(ctx, { task: options.task, override: overrideOf(options) }));
       output(options, result, () => [`resolved ${options.task} (round ${result.outcome.round}); merged into ${result.merge.target} at ${result.merge.mergeSha!.slice(0, 12)}`]);
     });
 }

@@ -7,7 +7,7 @@ import type { ApprovalDecision, ApprovalEntry, ApprovalRequest, ConditionStatus,
  * read from git (controller/governance/approvals.ts gathers them).
  */
 
-export type EntryVerdict = "Granted" | "Rejected" | "Stale" | "Unauthorized" | "Uncommitted" | "SelfApproval" | "Unsigned";
+export type EntryVerdict = "Granted" | "Rejected" | "Stale" | "Unauthorized" | "Uncommitted" | "SelfApproval" | "Unsigned" | "AgentCommit" | "NotStatusOnly";
 export type ApprovedReason = "Pending" | EntryVerdict;
 
 /** The commit that added an entry, from `git blame`. */
@@ -15,6 +15,14 @@ export interface ApprovalCommit {
   readonly sha: string;
   readonly authorEmail: string;
   readonly authorName: string;
+  /** Values of its `Gaffer-Session:` trailers (a commit made for an agent session). */
+  readonly sessionTrailers?: readonly string[];
+  /** Values of its `Gaffer-Task:` trailers (task work, or a merge/squash of it). */
+  readonly taskTrailers?: readonly string[];
+  /** Number of parents (an approval commit is a plain commit: exactly one, or none for a root). */
+  readonly parents?: number;
+  /** Paths the commit changed, relative to the control dir ("../x" when outside it). */
+  readonly files?: readonly string[];
 }
 
 /** What git says about one entry. */
@@ -26,7 +34,7 @@ export interface EntryFacts {
   readonly signature: { readonly valid: boolean; readonly detail: string; readonly signer: string | null } | null;
 }
 
-export type ApprovalPolicy = Pick<ProjectConfig["policy"], "approvers" | "preventSelfApproval" | "requireSignedApprovals" | "allowedSignersFile">;
+export type ApprovalPolicy = Pick<ProjectConfig["policy"], "approvers" | "preventSelfApproval" | "requireSignedApprovals" | "allowedSignersFile"> & Partial<Pick<ProjectConfig["policy"], "agentAuthor">>;
 
 export interface ApprovalRulesInput {
   readonly stage: string;
@@ -72,6 +80,10 @@ function judgeEntry(input: ApprovalRulesInput, facts: EntryFacts): { verdict: En
   if (commit === null) return { verdict: "Uncommitted", message: `uncommitted approval: commit it (\`git add ${file} && git commit\`); a dirty edit is not an approval` };
   const by = `${commit.authorEmail} (commit ${short(commit.sha)})`;
   if (entry.requestId !== request.id) return { verdict: "Stale", message: `answers request ${entry.requestId}, but the plan changed and the current request is ${request.id}: review the new proposal and answer ${request.id}` };
+  const forged = agentCommitProblem(policy, commit);
+  if (forged !== null) return { verdict: "AgentCommit", message: `${by} ${forged}; an approval counts only when a person commits it (\`gaffer approve ${input.stage}\` from their own shell)` };
+  const mixed = mixedCommitProblem(commit);
+  if (mixed !== null) return { verdict: "NotStatusOnly", message: `${by} ${mixed}; an approval commit changes only status files (\`gaffer approve ${input.stage}\` makes exactly that commit)` };
   if (!policy.approvers.some((a) => sameEmail(a, commit.authorEmail))) {
     const list = policy.approvers.length === 0 ? "none are configured" : policy.approvers.join(", ");
     return { verdict: "Unauthorized", message: `committed by ${by}, who is not in policy.approvers (${list}): an approver must commit it, or add ${commit.authorEmail} to policy.approvers` };
@@ -92,6 +104,34 @@ function judgeEntry(input: ApprovalRulesInput, facts: EntryFacts): { verdict: En
   }
   if (entry.decision === "rejected") return { verdict: "Rejected", message: `rejected by ${by}${entry.comment === null ? "" : `: ${JSON.stringify(entry.comment)}`}; the stage fails: change the plan (manifests) to get a new approval request` };
   return { verdict: "Granted", message: `approved by ${by}` };
+}
+
+/** Whether `email` is an agent identity: the policy's agent author pattern, or any address at gaffer.invalid. */
+export function isAgentEmail(policy: Pick<ApprovalPolicy, "agentAuthor">, email: string): boolean {
+  const lower = email.trim().toLowerCase();
+  if (lower.endsWith("@gaffer.invalid")) return true;
+  const template = policy.agentAuthor?.email;
+  if (template === undefined) return false;
+  const pattern = template.toLowerCase().split(/\{(?:session|agent)\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[^@\\s]*");
+  return new RegExp(`^${pattern}$`).test(lower);
+}
+
+/** Why a commit is an agent's (a session or task trailer, an agent author), or null for a person's commit. */
+function agentCommitProblem(policy: ApprovalPolicy, commit: ApprovalCommit): string | null {
+  const session = commit.sessionTrailers ?? [];
+  if (session.length > 0) return `carries a Gaffer-Session: ${session[0]} trailer (made for an agent session)`;
+  const task = commit.taskTrailers ?? [];
+  if (task.length > 0) return `carries a Gaffer-Task: ${task[0]} trailer (task work or its merge)`;
+  if (isAgentEmail(policy, commit.authorEmail)) return `is authored by the agent identity ${commit.authorName} <${commit.authorEmail}>`;
+  return null;
+}
+
+/** Why a commit is more than an approval (a merge, or files outside status/), or null. */
+function mixedCommitProblem(commit: ApprovalCommit): string | null {
+  if ((commit.parents ?? 1) > 1) return "is a merge commit";
+  const other = (commit.files ?? []).filter((f) => !f.startsWith("status/"));
+  if (other.length > 0) return `also changes ${other.slice(0, 3).join(", ")}${other.length > 3 ? ` and ${other.length - 3} more` : ""}`;
+  return null;
 }
 
 /** Pure: each entry's verdict and the stage's `Approved` condition. */

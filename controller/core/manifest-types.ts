@@ -38,6 +38,8 @@ export interface PolicySpec {
   readonly worktreeRetention?: WorktreeRetention;
   readonly secretsDenylist?: readonly string[];
   readonly requireCommittedManifests?: boolean;
+  /** Author of commits made for agent sessions (`{agent}`, `{session}` templates). */
+  readonly agentAuthor?: { readonly name: string; readonly email: string };
 }
 
 export interface ProjectSpec {

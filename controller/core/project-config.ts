@@ -34,8 +34,13 @@ export interface ProjectConfig {
     readonly worktreeRetention: WorktreeRetention;
     readonly secretsDenylist: readonly string[];
     readonly requireCommittedManifests: boolean;
+    /** Author of commits made for agent sessions; `{agent}` and `{session}` are replaced. */
+    readonly agentAuthor: { readonly name: string; readonly email: string };
   };
 }
+
+/** Who commits for an agent session unless policy.agentAuthor says otherwise. */
+export const DEFAULT_AGENT_AUTHOR = { name: "gaffer agent", email: "agent+{session}@gaffer.invalid" } as const;
 
 export function resolveProject(project: ProjectManifest): ProjectConfig {
   const spec = project.spec;
@@ -69,6 +74,7 @@ export function resolveProject(project: ProjectManifest): ProjectConfig {
       worktreeRetention: policy.worktreeRetention ?? "remove-after-merge",
       secretsDenylist: policy.secretsDenylist ?? DEFAULT_SECRETS_DENYLIST,
       requireCommittedManifests: policy.requireCommittedManifests ?? false,
+      agentAuthor: policy.agentAuthor ?? DEFAULT_AGENT_AUTHOR,
     },
   };
 }

@@ -52,15 +52,33 @@ export async function evaluateApprovals(input: EvaluateApprovalsInput): Promise<
  * committer could use to pass as an approver, so ignore-revs is switched off
  * and the raw author emails are read again with `%ae`.
  */
-export async function blameFile(dir: string, file: string): Promise<Map<number, BlameLine>> {
+export async function blameFile(dir: string, file: string): Promise<Map<number, BlameLine & Partial<CommitFacts>>> {
   const result = await runGit(dir, ["-c", "blame.ignoreRevsFile=", "blame", "--porcelain", "--", file], { check: false });
   if (result.exitCode !== 0) return new Map();
   const lines = parseBlamePorcelain(result.stdout);
   const shas = [...new Set([...lines.values()].filter((l) => l.committed).map((l) => l.sha))];
   if (shas.length === 0) return lines;
-  const raw = await runGit(dir, ["show", "-s", "--format=%H%x00%ae%x00%an", ...shas]);
-  const authors = new Map(raw.stdout.trim().split("\n").map((l) => l.split("\0")).map(([sha, email, name]) => [sha!, { authorEmail: email ?? "", authorName: name ?? "" }]));
-  return new Map([...lines].map(([n, l]) => [n, l.committed ? { ...l, ...(authors.get(l.sha) ?? { authorEmail: "", authorName: "" }) } : l]));
+  const facts = await commitFacts(dir, shas);
+  return new Map([...lines].map(([n, l]) => [n, l.committed ? { ...l, ...(facts.get(l.sha) ?? { authorEmail: "", authorName: "" }) } : l]));
+}
+
+/** What decides whether a commit can be a person's approval: raw author, trailers, parents and the files it changed (relative to `dir`). */
+export type CommitFacts = Pick<BlameLine, "authorEmail" | "authorName"> & Required<Pick<ApprovalCommit, "sessionTrailers" | "taskTrailers" | "parents" | "files">>;
+
+const FORMAT = "%H%x00%ae%x00%an%x00%P%x00%(trailers:key=Gaffer-Session,valueonly,separator=%x2C)%x00%(trailers:key=Gaffer-Task,valueonly,separator=%x2C)%x00";
+
+async function commitFacts(dir: string, shas: readonly string[]): Promise<Map<string, CommitFacts>> {
+  const prefix = (await runGit(dir, ["rev-parse", "--show-prefix"])).stdout.trim();
+  const raw = await runGit(dir, ["show", "-s", `--format=${FORMAT}`, ...shas]);
+  const facts = new Map<string, CommitFacts>();
+  for (const record of raw.stdout.split("\0\n").filter((r) => r.trim() !== "")) {
+    const [sha, email, name, parents, session, task] = record.replace(/^\n+/, "").split("\0");
+    const list = (v: string | undefined): string[] => (v ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
+    const changed = await runGit(dir, ["diff-tree", "-r", "--no-commit-id", "--name-only", "-z", "--root", sha!]);
+    const files = changed.stdout.split("\0").filter((f) => f !== "").map((f) => (f.startsWith(prefix) ? f.slice(prefix.length) : `../${f}`));
+    facts.set(sha!, { authorEmail: email ?? "", authorName: name ?? "", parents: list(parents?.replace(/ /g, ",")).length, sessionTrailers: list(session), taskTrailers: list(task), files });
+  }
+  return facts;
 }
 
 /**
@@ -78,7 +96,8 @@ function entryCommit(entry: ApprovalEntry, blame: ReadonlyMap<number, BlameLine>
   }
   const latest = lines.reduce<BlameLine | undefined>((best, l) => (best === undefined || l.committerTime > best.committerTime ? l : best), undefined);
   if (latest === undefined) return null;
-  return { sha: latest.sha, authorEmail: latest.authorEmail, authorName: latest.authorName };
+  const { sha, authorEmail, authorName, sessionTrailers, taskTrailers, parents, files } = latest as BlameLine & Partial<CommitFacts>;
+  return { sha, authorEmail, authorName, ...(sessionTrailers === undefined ? {} : { sessionTrailers, taskTrailers: taskTrailers ?? [], parents: parents ?? 1, files: files ?? [] }) };
 }
 
 /**

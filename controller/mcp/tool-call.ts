@@ -1,20 +1,21 @@
 /**
  * How every MCP tool call runs: a fresh ControlDir per call (manifests,
- * config, agents and limits reloaded, the ledger opened and closed), actor
- * `mcp`, and one result shape: `structuredContent` plus a text summary, or
- * `isError: true` with the CLI's line `error: CODE: message` and the code in
- * the structured content.
+ * config, agents and limits reloaded, the ledger opened and closed), entry
+ * point and actor `mcp`, and one result shape: `structuredContent` plus a
+ * text summary, or `isError: true` with the CLI's line `error: CODE: message`
+ * and the code in the structured content.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { ControlDir } from "../cli/context.js";
+import { ControlDir, type EntryPoint } from "../app/control-dir.js";
 import { GafferError, InternalError } from "../errors.js";
 
 /** The ledger actor of every MCP tool call. */
 export const MCP_ACTOR = "mcp";
 
-/** A control dir whose events are ledgered as the MCP server's. */
+/** A control dir whose events are ledgered as the MCP server's, and which can never override or approve. */
 export class McpControlDir extends ControlDir {
   override readonly actor = MCP_ACTOR;
+  override readonly entry: EntryPoint = "mcp";
 }
 
 /** What a tool produced: the structured result and one summary for people. */

@@ -5,6 +5,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { tailOf } from "../core/screen-status.js";
 import { sessionNameFor } from "../adapters/tmux.js";
 import { agentHookArgs } from "../hooks/agent-hooks.js";
+import { SESSION_ENV } from "../core/session-marker.js";
 import { NotFoundError, SessionStartError } from "../errors.js";
 import { releaseCapacity, reserveCapacity, setReservationHolder } from "../../state/capacity.repository.js";
 import { getSession, insertSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
@@ -21,6 +22,13 @@ export interface CreateSessionInput {
   readonly stage?: string | null;
   /** Directory the agent starts in (a worktree or the target repo). */
   readonly worktree: string;
+}
+
+/** The environment marker every session carries: what the agent runs knows it runs inside gaffer session `id`. */
+
+/** The agent's env plus the session marker (which the agent's own env cannot override). */
+export function sessionEnv(agent: ResolvedAgent, id: string): Record<string, string> {
+  return { ...agent.env, [SESSION_ENV]: id };
 }
 
 function pickModel(agent: ResolvedAgent, model: string | undefined): string {
@@ -54,7 +62,7 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
   try {
     await insertSession(ctx.db, { id, task: input.task, stage: input.stage ?? null, role, agent: agent.name, model, tmuxSocket: ctx.tmux.socket, tmuxName: id, worktree, reservationId: reservation.id, argv }, ctx.actor);
     await setReservationHolder(ctx.db, reservation.id, id);
-    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, env: agent.env });
+    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, env: sessionEnv(agent, id) });
     const seen = await waitUntilStarted(ctx, id, agent);
     await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, {
       actor: ctx.actor, action: "SessionCreated", subject: sessionSubject(id),

@@ -4,12 +4,14 @@
  * format, and no file from the secrets denylist unless explicitly allowed.
  */
 import { checkCommitMessage, isProtectedBranch, matchSecret } from "../core/git-policy.js";
-import { taskBranch } from "../core/project-config.js";
+import { taskBranch, type ProjectConfig } from "../core/project-config.js";
 import { NotFoundError } from "../errors.js";
 import type { GitFileChange } from "../ports.js";
 import { appendEvent } from "../../state/events.repository.js";
+import { getSession } from "../../state/sessions.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { policyRefusal, requireTask, type WorkspaceContext } from "./context.js";
+import { checkProtectedPaths } from "./protected-paths.js";
 
 export interface CommitRequest {
   readonly task: string;
@@ -20,6 +22,8 @@ export interface CommitRequest {
   readonly command?: string | null;
   /** Paths allowed through the secrets denylist, exactly as git shows them. */
   readonly allowSecrets?: readonly string[];
+  /** The session's agent name, for the agent author's `{agent}`. */
+  readonly agent?: string | null;
 }
 
 export interface CommitSummary {
@@ -54,6 +58,13 @@ export function commitTrailers(request: CommitRequest): [string, string][] {
   return trailers;
 }
 
+/** The git author of a commit made for `session`: policy.agentAuthor with `{session}` and `{agent}` filled in. */
+export function agentAuthor(config: ProjectConfig, vars: { readonly session: string; readonly agent: string }): { name: string; email: string } {
+  const fill = (template: string): string => template.replace(/\{(session|agent)\}/g, (_, key: "session" | "agent") => vars[key].replace(/[^A-Za-z0-9._-]/g, "-"));
+  return { name: fill(config.policy.agentAuthor.name), email: fill(config.policy.agentAuthor.email) };
+}
+
+/** Commits everything in the task's worktree after the guardrails; a commit for a session is authored by the agent identity. */
 export async function commitChanges(ctx: WorkspaceContext, request: CommitRequest): Promise<CommitResult> {
   const task = requireTask(ctx, request.task);
   const worktree = await findActiveWorktree(ctx.db, request.task);
@@ -69,7 +80,12 @@ export async function commitChanges(ctx: WorkspaceContext, request: CommitReques
   const files = await ctx.git.stagedChanges(worktree.path);
   if (files.length === 0) return { task: request.task, branch, sha: null, noop: true, files: [], summary: EMPTY };
   await checkSecrets(ctx, request, worktree.path, files);
-  const sha = await ctx.git.commit(worktree.path, { message: request.message, trailers: commitTrailers(request) });
+  await checkProtectedPaths(ctx, { task: request.task, what: "the commit", paths: files.map((f) => f.path) }).catch(async (error: unknown) => {
+    await ctx.git.unstageAll(worktree.path);
+    throw error;
+  });
+  const author = request.session ? agentAuthor(ctx.config, { session: request.session, agent: request.agent ?? (await getSession(ctx.db, request.session))?.agent ?? "agent" }) : undefined;
+  const sha = await ctx.git.commit(worktree.path, { message: request.message, trailers: commitTrailers(request), ...(author === undefined ? {} : { author }) });
   const summary = summarizeChanges(files);
   await appendEvent(ctx.db, { actor: ctx.actor, action: "Committed", subject: `task/${request.task}`, commitSha: sha, payload: { branch, sha, session: request.session ?? null, command: request.command ?? null, ...summary, files: files.map((f) => f.path), allowedSecrets: request.allowSecrets ?? [] } });
   return { task: request.task, branch, sha, noop: false, files, summary };

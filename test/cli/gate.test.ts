@@ -6,7 +6,7 @@ import { flowFixture } from "../helpers/flow-fixture.js";
 
 test("gaffer gate run runs a task's gate in its worktree, ledgered, and exits 1 when it fails", async () => {
   const { dir } = flowFixture({ gate: "[[git, status, --short], [test, -f, a.txt]]" });
-  expect((await runGaffer(["worktree", "create", "--task", "add-a", "--dir", dir])).exitCode).toBe(0);
+  expect((await runGaffer(["worktree", "create", "--task", "add-a", "--override", "try the gate by hand", "--dir", dir])).exitCode).toBe(0);
   const failing = await runGaffer(["gate", "run", "--task", "add-a", "--dir", dir]);
   expect(failing.exitCode).toBe(1);
   expect(failing.stdout).toMatch(/^gate of add-a \(attempt 1 on [0-9a-f]{12}\): FAILED: /);

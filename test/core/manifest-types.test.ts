@@ -49,6 +49,7 @@ const project: DeepRequired<ProjectManifest> = {
       worktreeRetention: "keep",
       secretsDenylist: [".env"],
       requireCommittedManifests: false,
+      agentAuthor: { name: "gaffer agent", email: "agent+{session}@gaffer.invalid" },
     },
   },
 };

@@ -28,7 +28,7 @@ describe("approvals verified against git", () => {
     const sha = commitAs(dir, ALICE, "chore(approval): approve build", [FILE]);
     const granted = await judge(dir);
     expect(granted).toMatchObject({ status: "True", reason: "Granted", approvers: [ALICE], message: `request ${REQ.id} approved by ${ALICE} (1 of 1 required)` });
-    expect(granted.verdicts[0]!.commit).toEqual({ sha, authorEmail: ALICE, authorName: "alice" });
+    expect(granted.verdicts[0]!.commit).toEqual({ sha, authorEmail: ALICE, authorName: "alice", sessionTrailers: [], taskTrailers: [], parents: 1, files: [FILE] });
   });
 
   it("keeps counting a committed approval after the controller rewrites the rest of the file", async () => {

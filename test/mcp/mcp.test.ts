@@ -7,6 +7,7 @@ import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
 import { readStageStatus } from "../../state/status-store.js";
 import { runGaffer } from "../helpers/cli.js";
 import { APPROVER, flowFixture } from "../helpers/flow-fixture.js";
+import { recordStagePhase } from "../helpers/stage-phase.js";
 import { waitFor } from "../helpers/temp.js";
 import { mcpClient } from "./mcp-client.js";
 
@@ -19,37 +20,50 @@ async function ledgerOf(dir: string): Promise<Ledger> {
 type Structured = Record<string, any>;
 
 describe("gaffer mcp (SDK client over stdio)", () => {
-  it("lists the 14 tools of the contract, each with a described input schema", async () => {
+  it("lists the 14 tools of the contract and 3 listing tools, each with a strict described input schema, an output schema and annotations", async () => {
     const f = flowFixture();
     const mcp = await mcpClient(f.dir);
     const { tools } = await mcp.client.listTools();
     expect(tools.map((t) => t.name)).toEqual([...MCP_TOOLS]);
-    expect(MCP_TOOLS).toHaveLength(14);
+    expect(MCP_TOOLS).toHaveLength(17);
     for (const tool of tools) {
       expect(tool.description?.length ?? 0, tool.name).toBeGreaterThan(60);
       expect(tool.inputSchema.type, tool.name).toBe("object");
+      expect(tool.inputSchema.additionalProperties, tool.name).toBe(false);
+      expect(tool.outputSchema?.type, tool.name).toBe("object");
+      expect(typeof tool.annotations?.readOnlyHint, tool.name).toBe("boolean");
+      expect(tool.annotations?.openWorldHint, tool.name).toBe(false);
       const props = Object.entries(tool.inputSchema.properties ?? {}) as [string, { description?: string }][];
-      expect(props.length, tool.name).toBeGreaterThan(0);
+      if (tool.name !== "list_stages") expect(props.length, tool.name).toBeGreaterThan(0);
       for (const [prop, schema] of props) expect(schema.description, `${tool.name}.${prop}`).toBeTruthy();
     }
+    const hints = Object.fromEntries(tools.map((t) => [t.name, [t.annotations?.readOnlyHint, t.annotations?.destructiveHint, t.annotations?.idempotentHint]]));
+    expect(hints).toMatchObject({
+      read_session_output: [false, false, true], close_session: [false, true, true], merge_worktree: [false, true, false],
+      send_command: [false, true, false], plan_stage_allocation: [true, false, true], list_sessions: [true, false, true],
+    });
     const create = tools.find((t) => t.name === "create_session")!;
     expect(create.inputSchema.required).toEqual(["task_id", "agent_type"]);
   });
 
-  it("runs create_session -> send_command -> read_session_output -> close_session with the scripted agent, ledgered as mcp", async () => {
+  it("runs create_session -> send_command -> read_session_output -> close_session with the scripted agent in the task's worktree, ledgered as mcp", async () => {
     const f = flowFixture();
+    await recordStagePhase(f.dir, "build", "Running");
     const mcp = await mcpClient(f.dir);
+    const wt = ((await mcp.call("create_worktree", { task_id: "add-a" })).structuredContent as Structured).worktree.path as string;
     const created = await mcp.call("create_session", { task_id: "add-a", agent_type: "scripted" });
     expect(created.isError, JSON.stringify(created)).toBeFalsy();
     const session = (created.structuredContent as Structured).session;
-    expect(session).toMatchObject({ task: "add-a", agent: "scripted", role: "builder", stage: "build", worktree: f.target, state: "Idle", tmuxSocket: f.socket });
-    expect(created.content).toEqual([{ type: "text", text: `session ${session.id}: Idle (agent scripted, model ${session.model}, worktree ${f.target}, tmux -L ${f.socket} attach -t ${session.id})` }]);
+    expect(session).toMatchObject({ task: "add-a", agent: "scripted", role: "builder", stage: "build", worktree: wt, state: "Idle", tmuxSocket: f.socket });
+    expect(created.content).toEqual([{ type: "text", text: `session ${session.id}: Idle (agent scripted, model ${session.model}, worktree ${wt}, tmux -L ${f.socket} attach -t ${session.id})` }]);
+    const listed = await mcp.call("list_sessions", { task_id: "add-a" });
+    expect((listed.structuredContent as Structured).sessions.map((s: Structured) => s.id)).toEqual([session.id]);
 
     const sent = await mcp.call("send_command", { session_id: session.id, text: "append notes.txt hello from mcp\ndone noted", wait: "done" });
     expect(sent.isError, JSON.stringify(sent)).toBeFalsy();
     expect((sent.structuredContent as Structured).command).toMatchObject({ sessionId: session.id, seq: 1, state: "done" });
     expect(sent.content).toEqual([{ type: "text", text: `command 1 to session ${session.id}: done` }]);
-    expect(readFileSync(join(f.target, "notes.txt"), "utf8")).toBe("hello from mcp\n");
+    expect(readFileSync(join(wt, "notes.txt"), "utf8")).toBe("hello from mcp\n");
 
     const read = await waitFor(async () => {
       const r = await mcp.call("read_session_output", { session_id: session.id, lines: 3 });
@@ -62,12 +76,15 @@ describe("gaffer mcp (SDK client over stdio)", () => {
     expect(closed).toMatchObject({ content: [{ type: "text", text: `closed session ${session.id} and released its capacity slot` }], structuredContent: { closed: true, capacityReleased: true, session: { state: "Closed" } } });
     const events = await listEvents(await ledgerOf(f.dir), { subject: `session/${session.id}` });
     expect(events.filter((e) => ["SessionCreated", "SessionClosed"].includes(e.action)).map((e) => [e.action, e.actor])).toEqual([["SessionCreated", "mcp"], ["SessionClosed", "mcp"]]);
-    expect(mcp.stderr()).toContain("gaffer mcp: serving 14 tools");
+    expect(mcp.stderr()).toContain("gaffer mcp: serving 17 tools");
   });
 
   it("refuses an over-capacity create_session with CAPACITY_EXCEEDED and the structured reason; unknown sessions are SESSION_NOT_FOUND", async () => {
     const f = flowFixture({ capacity: 1 });
+    await recordStagePhase(f.dir, "plan", "Running");
+    await recordStagePhase(f.dir, "build", "Running");
     const mcp = await mcpClient(f.dir);
+    for (const task_id of ["add-a", "write-plan"]) expect((await mcp.call("create_worktree", { task_id })).isError).toBeFalsy();
     const first = await mcp.call("create_session", { task_id: "add-a", agent_type: "scripted" });
     expect(first.isError, JSON.stringify(first)).toBeFalsy();
     const second = await mcp.call("create_session", { task_id: "write-plan", agent_type: "scripted" });
@@ -123,6 +140,7 @@ describe("gaffer mcp (SDK client over stdio)", () => {
 
   it("drives the workspace and governance tools through the same core: worktree, commit, gate, merge, memory", async () => {
     const f = flowFixture();
+    await recordStagePhase(f.dir, "build", "Running");
     const mcp = await mcpClient(f.dir);
     const plan = await mcp.call("plan_stage_allocation", { stage: "build", requested_parallelism: 2 });
     expect(plan.structuredContent).toMatchObject({ stage: "build", feasible: true, roles: [{ role: "builder", requested: 2, allocated: 2 }] });

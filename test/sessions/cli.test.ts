@@ -3,20 +3,29 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { listCommands } from "../../state/commands.repository.js";
 import { runGaffer } from "../helpers/cli.js";
-import { sessionFixture } from "../helpers/session-fixture.js";
+import { sessionFixture, type SessionFixture } from "../helpers/session-fixture.js";
+import { recordStagePhase } from "../helpers/stage-phase.js";
 import { waitFor } from "../helpers/temp.js";
+
+/** The build stage Running (as the controller records it) and the task's worktree: where its session starts. */
+async function taskWorktree(f: SessionFixture): Promise<string> {
+  await recordStagePhase(f.dir, "build", "Running");
+  const created = await runGaffer(["worktree", "create", "--task", "round-trip", "--dir", f.dir, "--json"]);
+  return (JSON.parse(created.stdout) as { worktree: { path: string } }[])[0]!.worktree.path;
+}
 
 describe("gaffer session (CLI)", () => {
   it("creates, sends from a file, reads, lists, prints attach, closes twice, and refuses unknown ids", async () => {
     const f = await sessionFixture();
+    const wt = await taskWorktree(f);
     const created = await runGaffer(["session", "create", "--task", "round-trip", "--agent", "scripted", "--dir", f.dir, "--json"]);
     expect(created.stderr).toBe("");
     const session = JSON.parse(created.stdout) as { id: string; tmuxName: string; role: string; stage: string; worktree: string };
-    expect(session).toMatchObject({ role: "builder", stage: "build", worktree: f.dir });
+    expect(session).toMatchObject({ role: "builder", stage: "build", worktree: wt });
     writeFileSync(join(f.dir, "prompt.txt"), "append log.txt one two\ndone appended");
     const sent = await runGaffer(["session", "send", session.id, "--file", join(f.dir, "prompt.txt"), "--wait", "done", "--dir", f.dir]);
     expect(sent).toMatchObject({ exitCode: 0, stdout: `command 1 to session ${session.id}: done` });
-    expect(readFileSync(join(f.dir, "log.txt"), "utf8")).toBe("one two\n");
+    expect(readFileSync(join(wt, "log.txt"), "utf8")).toBe("one two\n");
     const failed = await runGaffer(["session", "send", session.id, "error no disk", "--wait", "done", "--dir", f.dir]);
     expect(failed).toMatchObject({ exitCode: 1, stdout: `command 2 to session ${session.id}: failed (ERROR: no disk)`, stderr: `error: COMMAND_FAILED: command 2 failed in session ${session.id}: ERROR: no disk; \`gaffer session read ${session.id}\` shows the output` });
     const read = await runGaffer(["session", "read", session.id, "--lines", "3", "--dir", f.dir, "--json"]);
@@ -36,6 +45,7 @@ describe("gaffer session (CLI)", () => {
 
   it("serializes two processes sending to one session: never interleaved, ledger order == pane order", async () => {
     const f = await sessionFixture();
+    const wt = await taskWorktree(f);
     const created = await runGaffer(["session", "create", "--task", "round-trip", "--agent", "scripted", "--dir", f.dir, "--json"]);
     const { id } = JSON.parse(created.stdout) as { id: string };
     const texts = ["A", "B", "C"].map((k) => `append order.txt ${k}1\nsleep 150\nappend order.txt ${k}2\ndone prompt-${k}`);
@@ -50,7 +60,7 @@ describe("gaffer session (CLI)", () => {
     expect([...ledgerOrder].sort()).toEqual(texts);
     expect(f.prompts().map((p) => p.text)).toEqual(ledgerOrder);
     const keys = ledgerOrder.map((t) => t[17]!);
-    expect(readFileSync(join(f.dir, "order.txt"), "utf8")).toBe(keys.map((k) => `${k}1\n${k}2\n`).join(""));
+    expect(readFileSync(join(wt, "order.txt"), "utf8")).toBe(keys.map((k) => `${k}1\n${k}2\n`).join(""));
     const pane = await f.tmux.capturePane(id, 500);
     const positions = keys.map((k) => pane.indexOf(`append order.txt ${k}1`));
     expect(positions.every((p) => p >= 0)).toBe(true);

@@ -5,11 +5,13 @@ import { describe, expect, it } from "vitest";
 import { runGaffer } from "../helpers/cli.js";
 import { controlDir } from "../helpers/control-dir.js";
 import { git } from "../helpers/git-repo.js";
+import { recordStagePhase } from "../helpers/stage-phase.js";
 
 describe("gaffer worktree|commit|merge|resolve", () => {
   it("runs the whole path from the CLI, prints refusals as POLICY lines, and a person can resolve a conflict by hand", async () => {
     const fx = controlDir({ tasks: [{ name: "left" }, { name: "right" }] });
     const gaffer = (...args: string[]) => runGaffer([...args, "--dir", fx.dir]);
+    await recordStagePhase(fx.dir, "build", "Running");
     const created = await gaffer("worktree", "create", "--stage", "build");
     expect(created.stdout.split("\n").map((l) => l.split("  ").slice(0, 3).join(" "))).toEqual(["created left gaffer/build/left", "created right gaffer/build/right"]);
     expect((await gaffer("worktree", "create", "--task", "left")).stdout).toMatch(/^unchanged {2}left/);

@@ -10,11 +10,11 @@ import { setCondition } from "../core/conditions.js";
 import type { ConditionStatus, StageProposal } from "../core/status-types.js";
 import { ApprovalError } from "../errors.js";
 import { evaluateApprovals } from "../governance/approvals.js";
-import type { ControlDir } from "../cli/context.js";
+import type { ControlDir } from "./control-dir.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { nowIso } from "../../state/ledger.js";
 import { readStageStatus, writeStageStatus } from "../../state/status-store.js";
-import { proposeStage } from "./planning-tools.js";
+import { proposeStage } from "./planning.js";
 
 export interface StageApprovalRequest {
   readonly stage: string;

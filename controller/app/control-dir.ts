@@ -1,0 +1,64 @@
+import { userInfo } from "node:os";
+import { join, resolve } from "node:path";
+import { resolveAgent, type ResolvedAgent } from "../core/agent-profiles.js";
+import { capacityLimits, type CapacityLimits } from "../core/capacity.js";
+import type { ManifestSet } from "../core/manifest-types.js";
+import { allAgents, resolveProject, type ProjectConfig } from "../core/project-config.js";
+import { loadManifestSet } from "../manifest/load.js";
+import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
+
+/** Which entry point called the application layer: it decides what may be overridden (only a person at the CLI may). */
+export type EntryPoint = "cli" | "mcp";
+
+/** Everything a verb may need from a control dir, loaded on first use. */
+export class ControlDir {
+  readonly dir: string;
+  readonly actor: string;
+  readonly entry: EntryPoint = "cli";
+  private ledger: Ledger | undefined;
+  private manifests: ManifestSet | undefined;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    this.actor = `cli:${process.env.GAFFER_ACTOR ?? safeUser()}`;
+  }
+
+  get ledgerFile(): string {
+    return join(this.dir, LEDGER_FILE);
+  }
+
+  async openLedger(): Promise<Ledger> {
+    this.ledger ??= await openLedger(this.ledgerFile);
+    return this.ledger;
+  }
+
+  async loadManifests(): Promise<ManifestSet> {
+    this.manifests ??= await loadManifestSet(this.dir);
+    return this.manifests;
+  }
+
+  async config(): Promise<ProjectConfig> {
+    return resolveProject((await this.loadManifests()).project);
+  }
+
+  async agents(): Promise<ResolvedAgent[]> {
+    return allAgents(await this.loadManifests()).map(resolveAgent);
+  }
+
+  async limits(): Promise<CapacityLimits> {
+    return capacityLimits(await this.config(), await this.agents());
+  }
+
+  async close(): Promise<void> {
+    await this.ledger?.destroy();
+    this.ledger = undefined;
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}

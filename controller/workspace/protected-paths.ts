@@ -1,0 +1,40 @@
+/**
+ * POLICY_PROTECTED_PATH: when the control dir lives inside the target repo
+ * (the "control dir is the target repo" layout), a task's commits and merges
+ * must not change the control repo's `manifests/`, `status/` or `memory/`:
+ * those are what people review and approve, never an agent's work product.
+ */
+import { isAbsolute, relative } from "node:path";
+import { policyRefusal, targetRepoPath, type WorkspaceContext } from "./context.js";
+import { canonicalPath } from "./worktree-path.js";
+
+/** The control dir's folders no task may change. */
+export const PROTECTED_DIRS = ["manifests", "status", "memory"] as const;
+
+/** Repo-relative prefixes of the protected folders, or [] when the control dir is outside the target repo. */
+export function protectedPrefixes(ctx: Pick<WorkspaceContext, "controlDir" | "config">): string[] {
+  const rel = relative(canonicalPath(targetRepoPath(ctx as WorkspaceContext)), canonicalPath(ctx.controlDir));
+  if (rel.startsWith("..") || isAbsolute(rel)) return [];
+  const base = rel === "" ? "" : `${rel.split("\\").join("/")}/`;
+  return PROTECTED_DIRS.map((d) => `${base}${d}/`);
+}
+
+/** Pure: the paths among `paths` that lie in a protected folder. */
+export function protectedHits(prefixes: readonly string[], paths: readonly string[]): string[] {
+  return paths.filter((p) => prefixes.some((prefix) => p.startsWith(prefix)));
+}
+
+/** Refuses (ledgered `PolicyRefused`) when `paths` touch the control repo's protected folders. */
+export async function checkProtectedPaths(ctx: WorkspaceContext, input: { readonly task: string; readonly what: string; readonly paths: readonly string[] }): Promise<void> {
+  const prefixes = protectedPrefixes(ctx);
+  const hits = protectedHits(prefixes, input.paths);
+  if (hits.length === 0) return;
+  const listed = hits.slice(0, 5).join(", ") + (hits.length > 5 ? ` and ${hits.length - 5} more` : "");
+  throw await policyRefusal(ctx, {
+    rule: "PROTECTED_PATH",
+    subject: `task/${input.task}`,
+    message: `${input.what} of task ${input.task} changes the control repo's ${listed}: manifests/, status/ and memory/ change only by a person's commit (approvals with \`gaffer approve\`); drop those changes from the branch`,
+    details: { files: hits, protected: prefixes },
+  });
+}
+
