@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { shownManifestSet, withManifestIssues } from "../status/last-applied.js";
 import { buildStatusView, type StatusView } from "../status/status-view.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { formatTable, printJson, printLine } from "./output.js";
@@ -43,7 +44,12 @@ export function registerStatus(program: Command): void {
   withCommon(program.command("status").description("stages, tasks, sessions, pending approvals, and what the controller waits for"))
     .option("--watch", "redraw every second until Ctrl-C")
     .action(async (options: StatusOptions) => {
-      const render = async (): Promise<StatusView> => withControlDir(options, async (ctx) => buildStatusView(ctx.dir, await ctx.loadManifests(), await ctx.openLedger()));
+      const render = async (): Promise<StatusView> =>
+        withControlDir(options, async (ctx) => {
+          // Invalid manifests do not blank the screen: the last applied set is shown, with the problems on top.
+          const shown = await shownManifestSet(() => ctx.loadManifests(), () => ctx.openLedger());
+          return withManifestIssues(await buildStatusView(ctx.dir, shown.set, await ctx.openLedger()), shown);
+        });
       if (options.watch !== true) {
         const view = await render();
         if (options.json === true) printJson(view);

@@ -90,7 +90,7 @@ export class ManifestTracker {
     const changed = this.state.applied?.generation !== result.set.generation;
     if (this.lastApplied !== result.set.generation) {
       // Recorded first: a set the ledger cannot record (LEDGER_DISK_FULL...) is not applied, and is retried.
-      await appendEvent(this.db, { actor: this.actor, action: "ManifestApplied", subject: "controller", payload: { generation: result.set.generation, revision: attempted.revision, dirty: attempted.dirty }, commitSha: attempted.revision });
+      await appendEvent(this.db, { actor: this.actor, action: "ManifestApplied", subject: "controller", payload: { generation: result.set.generation, revision: attempted.revision, dirty: attempted.dirty, set: result.set }, commitSha: attempted.revision });
       this.lastApplied = result.set.generation;
     }
     this.state = { applied: result.set, appliedRevision: attempted.revision, attempted, errors: [] };
