@@ -4,6 +4,8 @@ import type { Command } from "commander";
 import { NotFoundError } from "../errors.js";
 import { renderReportHtml } from "../report/report-html.js";
 import { buildReport, formatReport, listReportStages } from "../report/report.js";
+import type { PricingTable } from "../report/report-tokens.js";
+import { allAgents } from "../core/project-config.js";
 import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
 import { printJson, printLine } from "./output.js";
 
@@ -21,6 +23,15 @@ async function projectName(ctx: ControlDir): Promise<string | null> {
   }
 }
 
+/** Prices per agent and model from the AgentPools; none when the manifests cannot be read. */
+async function pricingOf(ctx: ControlDir): Promise<PricingTable> {
+  try {
+    return Object.fromEntries(allAgents(await ctx.loadManifests()).filter((a) => a.pricing !== undefined).map((a) => [a.name, a.pricing!]));
+  } catch {
+    return {};
+  }
+}
+
 export function registerReport(program: Command): void {
   withCommon(program.command("report").description("time, utilization and bottlenecks from the ledger (text, --json, or an HTML timeline)"))
     .option("--stage <name>", "only this stage, its tasks and sessions")
@@ -33,7 +44,7 @@ export function registerReport(program: Command): void {
           if (!stages.includes(options.stage)) throw new NotFoundError(`stage ${options.stage} is not in the ledger (known: ${stages.join(", ") || "none"})`);
         }
         const project = await projectName(ctx);
-        return buildReport(db, { ...(options.stage === undefined ? {} : { stage: options.stage }), ...(project === null ? {} : { project }) });
+        return buildReport(db, { pricing: await pricingOf(ctx), ...(options.stage === undefined ? {} : { stage: options.stage }), ...(project === null ? {} : { project }) });
       });
       if (options.html !== undefined) {
         const file = resolve(options.html);

@@ -3,6 +3,7 @@
  * optional). `test/core/manifest-types.test.ts` keeps them in step with
  * `schemas/*.schema.json`.
  */
+import type { ModelPricing } from "./token-usage.js";
 
 export const API_VERSION = "gaffer/v1";
 export const MANIFEST_KINDS = ["Project", "AgentPool", "Playbook", "Task"] as const;
@@ -72,6 +73,8 @@ export interface AgentSpec {
   readonly stuckAfterMs?: number;
   readonly startupTimeoutMs?: number;
   readonly maxRestarts?: number;
+  /** Per-model prices per million tokens (`gaffer report` cost). */
+  readonly pricing?: Readonly<Record<string, ModelPricing>>;
 }
 
 export interface AgentPoolSpec {

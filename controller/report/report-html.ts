@@ -3,6 +3,7 @@
  * script, no network: a Content-Security-Policy forbids every fetch). Every
  * text from the ledger goes through `escapeHtml`.
  */
+import { formatCost, formatTokens } from "./report-tokens.js";
 import { escapeHtml } from "./html-escape.js";
 import type { Report } from "./report-model.js";
 import { formatDuration, renderTimeline } from "./report-timeline.js";
@@ -43,19 +44,20 @@ function tables(report: Report): string {
   const commands = Object.entries(report.commandsByState).map(([state, n]) => ({ state, n }));
   return [
     `<h2>Stages</h2><p class="note">Elapsed: from the first phase after Pending until Passed or Failed (or now). Approval wait: time in AwaitingApproval.</p>`,
-    table("stages", report.stages, [["stage", (s) => s.name], ["phase", (s) => s.phase], ["elapsed", (s) => dur(s.elapsedMs)], ["approval wait", (s) => dur(s.approvalWaitMs)]]),
+    table("stages", report.stages, [["stage", (s) => s.name], ["phase", (s) => s.phase], ["elapsed", (s) => dur(s.elapsedMs)], ["approval wait", (s) => dur(s.approvalWaitMs)], ["tokens", (s) => formatTokens(s.usage)], ["cost", (s) => formatCost(s.usage)]]),
     `<h2>Sessions</h2><p class="note">From screen evidence: busy = running, waiting = the agent asks a question, paused = its task, stage or the project paused by a person; other = start-up, unknown or error screens. Utilization = busy / lifetime.</p>`,
     table("sessions", report.sessions, [
       ["session", (s) => s.id], ["task", (s) => s.task ?? "-"], ["role", (s) => s.role ?? "-"], ["agent", (s) => `${s.agent}${s.model === null ? "" : ` / ${s.model}`}`],
       ["lifetime", (s) => dur(s.lifetimeMs)], ["busy", (s) => dur(s.busyMs)], ["idle", (s) => dur(s.idleMs)], ["waiting", (s) => dur(s.waitingMs)],
       ["paused", (s) => dur(s.pausedMs)], ["other", (s) => dur(s.otherMs)], ["utilization", (s) => ({ num: `${Math.round(s.utilization * 100)}%` })],
+      ["tokens", (s) => formatTokens(s)], ["cost", (s) => formatCost(s)],
     ]),
     `<h2>Commands by state</h2>`,
     table("commands", commands, [["state", (c) => c.state], ["commands", (c) => count(c.n)]]),
-    `<h2>Agents and models</h2><p class="note">Tokens and cost: unknown (the built-in agent profiles do not show them on screen).</p>`,
+    `<h2>Agents and models</h2><p class="note">Tokens: as the agents' hooks reported them from their transcripts; unknown when an agent reported none (never counted as 0). Cost: at the AgentPool's pricing for the model.</p>`,
     table("agents", report.agents, [
       ["agent", (a) => a.agent], ["model", (a) => a.model ?? "-"], ["sessions", (a) => count(a.sessions)], ["commands", (a) => count(a.commands)],
-      ["restarts", (a) => count(a.restarts)], ["busy", (a) => dur(a.busyMs)], ["tokens", (a) => a.tokens], ["cost", (a) => a.cost],
+      ["restarts", (a) => count(a.restarts)], ["busy", (a) => dur(a.busyMs)], ["tokens", (a) => formatTokens(a)], ["cost", (a) => formatCost(a)],
     ]),
     `<h2>Bottlenecks</h2><p class="note">Time lost per cause, summed over the stages and tasks that lost it (parallel waits add up), largest first.</p>`,
     table("bottlenecks", report.bottlenecks.map((b, i) => ({ ...b, rank: i + 1 })), [

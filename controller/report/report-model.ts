@@ -6,6 +6,8 @@
  */
 import { findBottlenecks, type Bottleneck } from "./report-bottlenecks.js";
 import { carvePauses, intervalsOf, ms, pauseIntervals, total, type Interval } from "./report-intervals.js";
+import { sessionTokens, sumTokens, type PricingTable, type SessionTokens, type TokenTotals } from "./report-tokens.js";
+import type { TokenUsage } from "../core/token-usage.js";
 
 export type { Bottleneck } from "./report-bottlenecks.js";
 export type { Interval } from "./report-intervals.js";
@@ -49,6 +51,10 @@ export interface ReportInput {
   readonly stage?: string;
   /** Project name, for titles. */
   readonly project?: string;
+  /** Token usage the agents reported, by session id (absent: unknown). */
+  readonly usage?: ReadonlyMap<string, TokenUsage>;
+  /** Prices by agent and model (AgentPool `pricing`). */
+  readonly pricing?: PricingTable;
 }
 
 export interface Lane {
@@ -79,6 +85,9 @@ export interface SessionUsage {
   readonly otherMs: number;
   /** busy / lifetime, 0..1. */
   readonly utilization: number;
+  /** What the agent reported it used (`unknown` when it reported nothing), and its cost at the AgentPool's price. */
+  readonly tokens: TokenUsage | "unknown";
+  readonly cost: number | "unknown";
 }
 
 export interface StageFigures {
@@ -88,6 +97,8 @@ export interface StageFigures {
   readonly elapsedMs: number;
   /** Time in AwaitingApproval. */
   readonly approvalWaitMs: number;
+  /** Its sessions' tokens and cost. */
+  readonly usage: TokenTotals;
 }
 
 export interface AgentUsage {
@@ -97,9 +108,11 @@ export interface AgentUsage {
   readonly commands: number;
   readonly restarts: number;
   readonly busyMs: number;
-  /** No built-in profile reads tokens or cost from the screen. */
-  readonly tokens: "unknown";
-  readonly cost: "unknown";
+  /** Summed over its sessions that reported usage (`unknown` when none did, never 0). */
+  readonly tokens: number | "unknown";
+  readonly cost: number | "unknown";
+  /** Sessions whose tokens are unknown (left out of the sums). */
+  readonly unknownSessions: number;
 }
 
 export interface Report {
@@ -146,14 +159,14 @@ function sessionLane(s: ReportSessionRow, events: readonly ReportEvent[], pauses
   return { kind: "session", name: s.id, intervals, current: s.closedAt === null ? kept.at(-1)!.state : "closed" };
 }
 
-function sessionUsage(s: ReportSessionRow, lane: Lane, end: number): SessionUsage {
+function sessionUsage(s: ReportSessionRow, lane: Lane, end: number, tokens: SessionTokens): SessionUsage {
   const lifetimeMs = Math.max(0, (s.closedAt === null ? end : ms(s.closedAt)) - ms(s.createdAt));
   const busyMs = total(lane.intervals, "running");
   const idleMs = total(lane.intervals, "idle");
   const waitingMs = total(lane.intervals, "waiting");
   const pausedMs = total(lane.intervals, "paused");
   const otherMs = Math.max(0, lifetimeMs - busyMs - idleMs - waitingMs - pausedMs);
-  return { id: s.id, task: s.task, role: s.role, agent: s.agent, model: s.model, lifetimeMs, busyMs, idleMs, waitingMs, pausedMs, otherMs, utilization: lifetimeMs === 0 ? 0 : busyMs / lifetimeMs };
+  return { id: s.id, task: s.task, role: s.role, agent: s.agent, model: s.model, lifetimeMs, busyMs, idleMs, waitingMs, pausedMs, otherMs, utilization: lifetimeMs === 0 ? 0 : busyMs / lifetimeMs, ...tokens };
 }
 
 export function buildReportModel(raw: ReportInput): Report {
@@ -168,7 +181,7 @@ export function buildReportModel(raw: ReportInput): Report {
   const pauses = pauseIntervals(input.events, now);
   const pausesOf = (s: ReportSessionRow): Interval[] => [...(pauses.get("project") ?? []), ...(pauses.get(`stage/${s.stage}`) ?? []), ...(pauses.get(`task/${s.task}`) ?? [])];
   const sessionLanes = sessions.map((s) => sessionLane(s, input.events, pausesOf(s), now));
-  const usage = sessions.map((s, i) => sessionUsage(s, sessionLanes[i]!, now));
+  const usage = sessions.map((s, i) => sessionUsage(s, sessionLanes[i]!, now, sessionTokens(s, input.usage ?? new Map(), input.pricing ?? {})));
   const ids = new Set(sessions.map((s) => s.id));
   const commandsByState: Record<string, number> = {};
   for (const c of input.commands) if (ids.has(c.sessionId)) commandsByState[c.state] = (commandsByState[c.state] ?? 0) + 1;
@@ -178,7 +191,7 @@ export function buildReportModel(raw: ReportInput): Report {
     project: input.project ?? null,
     stage: input.stage ?? null,
     generatedAt: input.now,
-    stages: stageLanes.map((l) => ({ name: l.name, phase: l.current, elapsedMs: elapsed(l), approvalWaitMs: total(l.intervals, "AwaitingApproval") })),
+    stages: stageLanes.map((l) => ({ name: l.name, phase: l.current, elapsedMs: elapsed(l), approvalWaitMs: total(l.intervals, "AwaitingApproval"), usage: sumTokens(usage.filter((_, i) => sessions[i]!.stage === l.name)) })),
     sessions: usage,
     commandsByState,
     agents: agentUsage(sessions, usage, input.commands),
@@ -206,8 +219,7 @@ function agentUsage(sessions: readonly ReportSessionRow[], usage: readonly Sessi
       commands: commands.filter((c) => ids.has(c.sessionId)).length,
       restarts: sessions.filter((s) => ids.has(s.id)).reduce((n, s) => n + s.restarts, 0),
       busyMs: usage.filter((u) => ids.has(u.id)).reduce((n, u) => n + u.busyMs, 0),
-      tokens: "unknown",
-      cost: "unknown",
+      ...sumTokens(usage.filter((u) => ids.has(u.id))),
     };
   });
 }

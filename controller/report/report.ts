@@ -2,9 +2,11 @@ import { formatTable } from "../cli/output.js";
 import { buildReportModel, type Report } from "./report-model.js";
 import type { Ledger } from "../../state/ledger.js";
 import { nowIso } from "../../state/ledger.js";
+import { latestUsageBySession } from "../../state/agent-events.repository.js";
+import { formatCost, formatTokens, type PricingTable } from "./report-tokens.js";
 
 /** Reads what the report needs from the ledger and computes it. */
-export async function buildReport(db: Ledger, options: { readonly stage?: string; readonly now?: string; readonly project?: string } = {}): Promise<Report> {
+export async function buildReport(db: Ledger, options: { readonly stage?: string; readonly now?: string; readonly project?: string; readonly pricing?: PricingTable } = {}): Promise<Report> {
   const events = await db.selectFrom("events").select(["at", "action", "subject", "payload"]).orderBy("id").execute();
   const sessions = await db.selectFrom("sessions").select(["id", "task", "stage", "role", "agent", "model", "created_at", "closed_at", "restarts"]).orderBy("created_at").execute();
   const commands = await db.selectFrom("commands").select(["session_id", "state"]).execute();
@@ -17,6 +19,8 @@ export async function buildReport(db: Ledger, options: { readonly stage?: string
     commands: commands.map((c) => ({ sessionId: c.session_id, state: c.state })),
     gates: gates.map((g) => ({ task: g.task, startedAt: g.started_at, durationMs: g.duration_ms })),
     tasks,
+    usage: await latestUsageBySession(db),
+    ...(options.pricing === undefined ? {} : { pricing: options.pricing }),
     ...(options.stage === undefined ? {} : { stage: options.stage }),
     ...(options.project === undefined ? {} : { project: options.project }),
   });
@@ -47,6 +51,8 @@ export function formatReport(report: Report): string {
     ["PHASE", (s) => s.phase],
     ["ELAPSED", (s) => secs(s.elapsedMs)],
     ["APPROVAL WAIT", (s) => secs(s.approvalWaitMs)],
+    ["TOKENS", (s) => formatTokens(s.usage)],
+    ["COST", (s) => formatCost(s.usage)],
   ]);
   const sessions = formatTable(report.sessions, [
     ["SESSION", (s) => s.id],
@@ -58,6 +64,8 @@ export function formatReport(report: Report): string {
     ["PAUSED", (s) => secs(s.pausedMs)],
     ["OTHER", (s) => secs(s.otherMs)],
     ["UTIL", (s) => pct(s.utilization)],
+    ["TOKENS", (s) => formatTokens(s)],
+    ["COST", (s) => formatCost(s)],
   ]);
   const agents = formatTable(report.agents, [
     ["AGENT", (a) => a.agent],
@@ -66,8 +74,8 @@ export function formatReport(report: Report): string {
     ["COMMANDS", (a) => String(a.commands)],
     ["RESTARTS", (a) => String(a.restarts)],
     ["BUSY", (a) => secs(a.busyMs)],
-    ["TOKENS", (a) => a.tokens],
-    ["COST", (a) => a.cost],
+    ["TOKENS", (a) => formatTokens(a)],
+    ["COST", (a) => formatCost(a)],
   ]);
   const bottlenecks = formatTable(report.bottlenecks, [
     ["BOTTLENECK", (b) => b.cause],
@@ -80,7 +88,7 @@ export function formatReport(report: Report): string {
     "== stages (elapsed: first phase after Pending until Passed/Failed or now)", stages, "",
     "== sessions (busy = running screen; util = busy / lifetime; other = start-up, unknown or error screens)", sessions, "",
     `== commands by state: ${commands}`, "",
-    "== agents and models (tokens and cost: unknown, the built-in profiles do not show them)", agents, "",
+    "== agents and models (tokens: as the agents' hooks reported them, unknown when they reported none; cost: at the AgentPool's pricing)", agents, "",
     "== bottlenecks, time lost summed over stages and tasks, largest first", bottlenecks,
   ].join("\n");
 }

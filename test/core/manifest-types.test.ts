@@ -76,6 +76,7 @@ const agentPool: DeepRequired<AgentPoolManifest> = {
         stuckAfterMs: 600_000,
         startupTimeoutMs: 30_000,
         maxRestarts: 2,
+        pricing: { sonnet: { inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75 } },
       },
     ],
   },

@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from "vitest";
-import { buildReport } from "../../controller/report/report.js";
+import { buildReport, formatReport } from "../../controller/report/report.js";
+import { appendAgentEvent } from "../../state/agent-events.repository.js";
 import { carvePauses, union } from "../../controller/report/report-intervals.js";
 import { knownLedger, NOW, T0_MS } from "./report-fixture.js";
 
@@ -16,8 +17,8 @@ describe("report figures from a ledger with known timings", () => {
   it("stage elapsed (first phase after Pending to Passed, or now) and approval wait", async () => {
     const r = await report();
     expect(r.stages).toEqual([
-      { name: "build", phase: "Passed", elapsedMs: 49_000, approvalWaitMs: 10_000 },
-      { name: "docs", phase: "Running", elapsedMs: 55_000, approvalWaitMs: 4_000 },
+      { name: "build", phase: "Passed", elapsedMs: 49_000, approvalWaitMs: 10_000, usage: { tokens: "unknown", cost: "unknown", unknownSessions: 2 } },
+      { name: "docs", phase: "Running", elapsedMs: 55_000, approvalWaitMs: 4_000, usage: { tokens: "unknown", cost: "unknown", unknownSessions: 1 } },
     ]);
     expect([r.project, r.stage, r.generatedAt, r.start, r.end]).toEqual(["known", null, NOW, t(0), t(60)]);
   });
@@ -26,7 +27,7 @@ describe("report figures from a ledger with known timings", () => {
     const r = await report();
     const pick = (id: string) => r.sessions.find((s) => s.id === id);
     // s-a: starting 13-14, running 14-20, idle 20-22, running 22-24, waiting 24-26, idle 26-28; project paused 21-23 and task paused 22.5-24.5.
-    expect(pick("s-a")).toEqual({ id: "s-a", task: "a", role: "builder", agent: "claude", model: "opus", lifetimeMs: 15_000, busyMs: 6_000, idleMs: 3_000, waitingMs: 1_500, pausedMs: 3_500, otherMs: 1_000, utilization: 0.4 });
+    expect(pick("s-a")).toEqual({ id: "s-a", task: "a", role: "builder", agent: "claude", model: "opus", lifetimeMs: 15_000, busyMs: 6_000, idleMs: 3_000, waitingMs: 1_500, pausedMs: 3_500, otherMs: 1_000, utilization: 0.4, tokens: "unknown", cost: "unknown" });
     // s-b: open until now (60); the project pause 21-23 cuts its running stretch.
     expect(pick("s-b")).toMatchObject({ lifetimeMs: 44_000, busyMs: 7_500, idleMs: 34_000, waitingMs: 0, pausedMs: 2_000, otherMs: 500, utilization: 7_500 / 44_000 });
     expect(pick("s-c")).toMatchObject({ lifetimeMs: 5_000, busyMs: 5_000, idleMs: 0, pausedMs: 0, otherMs: 0, utilization: 1 });
@@ -41,9 +42,25 @@ describe("report figures from a ledger with known timings", () => {
     const r = await report();
     expect(r.commandsByState).toEqual({ done: 3, failed: 1, issued: 1, stranded: 1 });
     expect(r.agents).toEqual([
-      { agent: "claude", model: "opus", sessions: 2, commands: 5, restarts: 2, busyMs: 13_500, tokens: "unknown", cost: "unknown" },
-      { agent: "codex", model: null, sessions: 1, commands: 1, restarts: 0, busyMs: 5_000, tokens: "unknown", cost: "unknown" },
+      { agent: "claude", model: "opus", sessions: 2, commands: 5, restarts: 2, busyMs: 13_500, tokens: "unknown", cost: "unknown", unknownSessions: 2 },
+      { agent: "codex", model: null, sessions: 1, commands: 1, restarts: 0, busyMs: 5_000, tokens: "unknown", cost: "unknown", unknownSessions: 1 },
     ]);
+  });
+
+  it("tokens the agents reported (the latest total per session) and cost at the AgentPool's price; unknown stays unknown, never 0", async () => {
+    const db = await knownLedger();
+    onTestFinished(() => db.destroy());
+    await appendAgentEvent(db, { sessionId: "s-a", agent: "claude", event: "Stop", usage: { input: 100, output: 10, cacheRead: 0, cacheWrite: 0 }, payload: {} });
+    await appendAgentEvent(db, { sessionId: "s-a", agent: "claude", event: "Stop", usage: { input: 1_000_000, output: 100_000, cacheRead: 200_000, cacheWrite: 0 }, payload: {} });
+    const r = await buildReport(db, { now: NOW, pricing: { claude: { opus: { inputPerMTok: 15, outputPerMTok: 75, cacheReadPerMTok: 1.5 } } } });
+    expect(r.sessions.find((s) => s.id === "s-a")).toMatchObject({ tokens: { input: 1_000_000, output: 100_000, cacheRead: 200_000, cacheWrite: 0 }, cost: 15 + 7.5 + 0.3 });
+    expect(r.sessions.find((s) => s.id === "s-b")).toMatchObject({ tokens: "unknown", cost: "unknown" });
+    expect(r.agents[0]).toMatchObject({ agent: "claude", tokens: 1_300_000, cost: 22.8, unknownSessions: 1 });
+    expect(r.agents[1]).toMatchObject({ agent: "codex", tokens: "unknown", cost: "unknown" });
+    expect(r.stages[0]!.usage).toEqual({ tokens: 1_300_000, cost: 22.8, unknownSessions: 1 });
+    const text = formatReport(r);
+    expect(text).toMatch(/claude\s+opus\s+2\s+5\s+2\s+13\.5s\s+1300000 \(\+1 unknown\)\s+22\.8000/);
+    expect(text).toMatch(/codex\s+-\s+1\s+1\s+0\s+5\.0s\s+unknown\s+unknown/);
   });
 
   it("bottlenecks: each cause's time lost and the ranking", async () => {
