@@ -8,19 +8,44 @@ interface StatusOptions extends CommonOptions {
   readonly watch?: boolean;
 }
 
-export function formatStatusView(view: StatusView): string {
+/** Cuts `line` to `width` columns at a word boundary, with an ellipsis (tables keep their columns; the NOTE is last). */
+export function fitLine(line: string, width: number): string {
+  if (line.length <= width) return line;
+  const cut = line.slice(0, width - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > width / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/** Wraps `text` at word boundaries to `width`, continuation lines indented by `indent`. */
+export function wrapWords(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  const lead = /^ */.exec(text)![0];
+  let current = lead;
+  for (const word of text.slice(lead.length).split(" ")) {
+    if (current.trim() !== "" && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = indent + word;
+    } else current = current.trim() === "" ? current + word : `${current} ${word}`;
+  }
+  if (current.trim() !== "") lines.push(current);
+  return lines;
+}
+
+/** The status screen; `width` (a terminal's columns) wraps or ellipsizes long lines at word boundaries. */
+export function formatStatusView(view: StatusView, width = Number.POSITIVE_INFINITY): string {
   const c = view.controller;
+  const fit = (text: string): string => (Number.isFinite(width) ? text.split("\n").map((l) => fitLine(l, width)).join("\n") : text);
   const lines = [
-    `controller: ${c.running ? `running (pid ${c.pid})` : "not running"}, ${c.phase}${c.appliedRevision === null ? "" : `, applied ${c.appliedRevision.slice(0, 12)}${c.sourceDirty ? " + uncommitted manifest edits" : ""}`}`,
+    `controller: ${c.running ? `running (pid ${c.pid}), ${c.phase}` : "not running"}${c.appliedRevision === null ? "" : `, applied ${c.appliedRevision.slice(0, 12)}${c.sourceDirty ? " + uncommitted manifest edits" : ""}`}`,
     ...c.manifestErrors.map((e) => `  ${e}`),
     "",
-    formatTable(view.stages, [
+    fit(formatTable(view.stages, [
       ["STAGE", (s) => s.name],
       ["PHASE", (s) => s.phase],
       ["APPROVAL", (s) => s.approval],
       ["TASKS", (s) => s.tasks],
-      ["NOTE", (s) => s.message.slice(0, 100)],
-    ]),
+      ["NOTE", (s) => s.message.replace(/\s+/g, " ")],
+    ])),
     "",
     formatTable(view.tasks, [
       ["TASK", (t) => t.name],
@@ -36,7 +61,7 @@ export function formatStatusView(view: StatusView): string {
     for (const p of view.pendingApprovals) lines.push(`  ${p.stage}: ${p.requestId} (${p.reason}) -> ${p.command}`);
   }
   lines.push("", view.waitingFor.length === 0 ? "waiting for: nothing (the controller can go on by itself)" : "waiting for:");
-  for (const w of view.waitingFor) lines.push(`  - ${w}`);
+  for (const w of view.waitingFor) lines.push(...(Number.isFinite(width) ? wrapWords(`  - ${w}`, width, "    ") : [`  - ${w}`]));
   return lines.join("\n");
 }
 
@@ -56,11 +81,34 @@ export function registerStatus(program: Command): void {
         else printLine(formatStatusView(view));
         return;
       }
-      for (;;) {
-        const view = await render();
-        if (options.json === true) printLine(JSON.stringify(view));
-        else process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}\n${formatStatusView(view)}\n`);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (options.json === true) {
+        for (;;) {
+          printLine(JSON.stringify(await render()));
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
       }
+      await watchScreen(async () => `${new Date().toISOString()}\n${formatStatusView(await render(), process.stdout.columns ?? 120)}`);
     });
+}
+
+/**
+ * `--watch` on a terminal: the alternate screen (the scrollback is left as it
+ * was), each frame drawn in place from the top, every line cleared to its
+ * end; Ctrl-C restores the screen and the cursor.
+ */
+async function watchScreen(frame: () => Promise<string>): Promise<never> {
+  const tty = process.stdout.isTTY === true;
+  const restore = (): void => {
+    if (tty) process.stdout.write("\x1b[?25h\x1b[?1049l");
+  };
+  process.once("SIGINT", () => {
+    restore();
+    process.exit(0);
+  });
+  if (tty) process.stdout.write("\x1b[?1049h\x1b[?25l");
+  for (;;) {
+    const text = await frame();
+    process.stdout.write(tty ? `\x1b[H${text.split("\n").join("\x1b[K\n")}\x1b[K\x1b[J` : `${text}\n\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }

@@ -105,7 +105,7 @@ async function writeTasks(input: StatusInput, generation: string, now: string): 
       observedGeneration: generation,
       phase,
       conditions: remember(input, `task/${name}`, apply(previous, updates, now)),
-      details: { stage: task.spec.stage, role: task.spec.role, attempt: snapshot?.context.attempt ?? 1, gateAttempts: snapshot?.context.gateAttempts ?? 0, resolveAttempts: snapshot?.context.resolveAttempts ?? 0, ...details, ...(snapshot?.context.reason ? { reason: snapshot.context.reason } : {}) },
+      details: { stage: task.spec.stage, role: task.spec.role, attempt: snapshot?.context.attempt ?? 1, round: snapshot?.context.round ?? 0, gateAttempts: snapshot?.context.gateAttempts ?? 0, resolveAttempts: snapshot?.context.resolveAttempts ?? 0, ...details, ...(snapshot?.context.reason ? { reason: snapshot.context.reason } : {}) },
     });
   }
 }

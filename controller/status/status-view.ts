@@ -1,9 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { findCondition } from "../core/conditions.js";
 import type { ManifestSet } from "../core/manifest-types.js";
 import { allStages } from "../core/project-config.js";
-import { LOCK_FILE } from "../reconciler/controller-lock.js";
+import { readControllerLiveness } from "./controller-liveness.js";
+import { blockedWork, dependencyDeadlocks, type TaskFact } from "./waiting-for.js";
 import type { Ledger } from "../../state/ledger.js";
 import { readControllerStatus, readStageStatus, readTaskStatus } from "../../state/status-store.js";
 import { readTaskDetails } from "../../state/task-details.repository.js";
@@ -18,26 +17,14 @@ export interface StatusView {
   readonly waitingFor: readonly string[];
 }
 
-function lockPid(dir: string): number | null {
-  const file = join(dir, LOCK_FILE);
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, "utf8").trim());
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
-}
-
 export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger): Promise<StatusView> {
   const controller = (await readControllerStatus(dir)).status;
   const stagePhases = new Map<string, string>();
   for (const stage of allStages(set)) stagePhases.set(stage.name, (await readStageStatus(dir, stage.name)).status?.phase ?? "Pending");
-  const pid = lockPid(dir);
+  const { pid } = readControllerLiveness(dir);
   const waitingFor: string[] = [];
-  const finished = allStages(set).every((s) => ["Passed", "Failed"].includes((stagePhases.get(s.name) ?? "Pending")));
-  if (pid === null && !finished) waitingFor.push(`no controller runs for this control dir: start one with \`gaffer up --dir ${dir}\``);
+  const finished = allStages(set).every((s) => stagePhases.get(s.name) === "Passed");
+  if (pid === null && !finished) waitingFor.push(`no controller runs for this control dir (\`gaffer up\` is not running): start one with \`gaffer up --dir ${dir}\``);
   const errors = (controller?.manifestErrors ?? []).map((e) => e.message);
   if (errors.length > 0) waitingFor.push(`the manifests are invalid (${errors.length} problem(s)); the last valid set keeps running: fix them (\`gaffer validate\`)`);
   const stages: StatusView["stages"][number][] = [];
@@ -51,27 +38,41 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
     stages.push({ name: stage.name, phase, approval: approved?.reason ?? "-", tasks: `${tasks.filter((t) => t.phase === "Merged").length}/${tasks.length} merged`, message: phase === "AwaitingApproval" ? (approved?.message ?? "") : stalled?.status === "True" ? stalled.message : "" });
     if (phase === "AwaitingApproval" && status?.approvalRequest !== undefined) {
       pending.push({ stage: stage.name, requestId: status.approvalRequest.id, reason: approved?.reason ?? "Pending", command: `gaffer approve ${stage.name} --dir ${dir}` });
-      waitingFor.push(`approval of stage ${stage.name} (${status.approvalRequest.id}, ${approved?.reason ?? "Pending"}): an approver runs \`gaffer approve ${stage.name} --dir ${dir}\``);
+      const approvers = (set.project.spec.policy?.approvers ?? []).join(", ");
+      waitingFor.push(`approval of stage ${stage.name} (${status.approvalRequest.id}, ${approved?.reason ?? "Pending"}): an approver${approvers === "" ? "" : ` (${approvers})`} runs \`gaffer approve ${stage.name} --dir ${dir}\``);
     }
     if (phase === "Blocked") waitingFor.push(`stage ${stage.name} is Blocked: its allocation cannot staff every role (see \`gaffer plan ${stage.name}\`)`);
   }
   const tasks: StatusView["tasks"][number][] = [];
+  const facts: TaskFact[] = [];
   const pauses = new Set((await db.selectFrom("pauses").select("target").execute()).map((p) => p.target));
   for (const task of set.tasks) {
     const name = task.metadata.name;
     const status = (await readTaskStatus(dir, name)).status;
     const details = await readTaskDetails(db, name);
     const open = details.session !== null && !["Closed", "Failed"].includes(details.session.state);
-    const gate = details.gates.length === 0 ? "-" : `${details.gates.every((g) => g.state === "passed") ? "passed" : "failed"} (attempt ${details.gates[0]!.attempt})`;
+    const gate = gateCell(details.gates, (status?.details ?? {}) as { attempt?: number; round?: number });
+    const stalled = status === null ? undefined : findCondition(status.conditions, "Stalled");
+    facts.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", reason: ((status?.details ?? {}) as { reason?: string }).reason ?? null, stalled: stalled?.status === "True" && stalled.reason !== "Failed" ? stalled.message : null });
     tasks.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", session: open ? details.session!.id : null, sessionStatus: open ? details.session!.status : null, attach: open ? details.session!.tmux : null, gate, merge: details.merge?.mergeSha?.slice(0, 12) ?? details.merge?.state ?? null });
     if (open && details.session!.status === "waiting") waitingFor.push(`task ${name}: its agent asks a question; answer it with \`${details.session!.tmux}\``);
     if (pauses.has(`task/${name}`) || task.spec.paused === true) waitingFor.push(`task ${name} is paused (human takeover): \`gaffer resume ${name} --dir ${dir}\` when done`);
   }
+  waitingFor.push(...blockedWork({ set, dir, tasks: facts, stages: stagePhases }), ...dependencyDeadlocks(set, dir));
   return {
-    controller: { running: pid !== null, pid, phase: controller?.phase ?? "Unknown", appliedRevision: controller?.lastAppliedRevision ?? null, sourceDirty: controller?.sourceDirty ?? false, manifestErrors: errors },
+    // A phase from status/controller.yaml is what the controller last wrote; with no controller it is Stopped.
+    controller: { running: pid !== null, pid, phase: pid === null ? "Stopped" : (controller?.phase ?? "Unknown"), appliedRevision: controller?.lastAppliedRevision ?? null, sourceDirty: controller?.sourceDirty ?? false, manifestErrors: errors },
     stages,
     tasks,
     pendingApprovals: pending,
     waitingFor,
   };
+}
+
+/** `running`, `passed` or `failed` for the last gate run; an attempt count only for real work rounds (retries, failed gates), never for the merge queue's re-run. */
+export function gateCell(gates: readonly { readonly state: string }[], task: { readonly attempt?: number; readonly round?: number }): string {
+  if (gates.length === 0) return "-";
+  const state = gates.some((g) => g.state === "running") ? "running" : gates.every((g) => g.state === "passed") ? "passed" : "failed";
+  const notes = [...((task.attempt ?? 1) > 1 ? [`attempt ${task.attempt}`] : []), ...((task.round ?? 0) > 0 ? [`retry ${task.round}`] : [])];
+  return notes.length === 0 ? state : `${state} (${notes.join(", ")})`;
 }

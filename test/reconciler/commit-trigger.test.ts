@@ -24,7 +24,7 @@ test("a commit is a trigger: committing an already edited approval starts the st
   appendFileSync(join(dir, "manifests/playbook.yaml"), STAGES.map((s) => `    - name: ${s}\n      needs: [plan]\n      roles:\n        - name: builder\n          allowedAgents: [scripted]\n      gate:\n        commands: [[git, status]]\n`).join(""));
   commitAs(dir, "author@example.com", "feat: stages to approve", "manifests");
   let stop!: () => void;
-  const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 120_000, stopSignal: new Promise<void>((r) => (stop = r)) });
+  const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 600_000, stopSignal: new Promise<void>((r) => (stop = r)) });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
   const latencies: number[] = [];
   try {
@@ -49,6 +49,6 @@ test("a commit is a trigger: committing an already edited approval starts the st
   const sorted = [...latencies].sort((a, b) => a - b);
   const p50 = sorted[Math.floor(sorted.length / 2)]!;
   console.log(`approval commit -> stage started: p50 ${p50.toFixed(0)} ms, max ${sorted[sorted.length - 1]!.toFixed(0)} ms over ${latencies.length} tries (${latencies.map((l) => l.toFixed(0)).join(", ")} ms)`);
-  // Generous (the machine is shared by many test runs): without the trigger the stage would wait for the 120 s resync.
-  expect(p50).toBeLessThan(20_000);
+  // Generous (the machine is shared by many test runs): without the trigger the stage would wait for the 600 s resync.
+  expect(p50).toBeLessThan(60_000);
 }, 400_000);
