@@ -271,7 +271,7 @@ export class GitCli implements Git {
   }
 
   async taskTrailers(cwd: string, range: string): Promise<Map<string, string>> {
-    const out = await runGit(cwd, ["log", "-z", "--format=%H%x1f%(trailers:key=Gaffer-Task,valueonly,separator=%x1f)", range, "--"]);
+    const out = await runGit(cwd, ["log", "-z", "--grep=^Gaffer-Task: ", "--format=%H%x1f%(trailers:key=Gaffer-Task,valueonly,separator=%x1f)", range, "--"]);
     const found = new Map<string, string>();
     for (const record of out.stdout.split("\0")) {
       const [sha, ...tasks] = record.trim().split("\x1f");

@@ -14,6 +14,7 @@ import { registerLedgerMaintenance } from "./ledger-maintenance.command.js";
 import { registerMemoryCommands } from "./memory.command.js";
 import { registerMcp } from "./mcp.command.js";
 import { registerPlan } from "./plan.command.js";
+import { registerRebuild } from "./rebuild.command.js";
 import { registerReport } from "./report.command.js";
 import { registerSessionCommands } from "./session.command.js";
 import { registerValidate } from "./validate.command.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerLedgerCommands(program);
   registerLedgerMaintenance(program);
+  registerRebuild(program);
   registerSessionCommands(program);
   registerApprovalCommands(program);
   registerMemoryCommands(program);

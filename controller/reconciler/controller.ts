@@ -19,7 +19,9 @@ import { checkSessionHealth, recoverSession } from "../sessions/health.js";
 import { releaseOrphanedReservations } from "../../state/capacity.repository.js";
 import { listSessions } from "../../state/sessions.repository.js";
 import { StatusFileInvalidError } from "../errors.js";
+import { GitCli } from "../adapters/git.js";
 import { ManifestTracker } from "./manifest-tracker.js";
+import { isLedgerEmpty, rebuildFromWorld } from "./world-memory.js";
 import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
 import { writeAllStatus } from "./status-writer.js";
 import { isTaskPaused, type World } from "./world.js";
@@ -177,6 +179,7 @@ export class Controller {
     this.pauses = await listPauses(this.options.db);
     let changed = manifestsChanged;
     const world = this.world();
+    await this.readWorldOnce(set);
     // Every task of the applied set has its actor before any stage is judged (a restored Passed stage must see its Merged tasks).
     for (const task of set.tasks) if (!this.tasks.has(task.metadata.name)) this.startTask(task.metadata.name, this.restored.get(task.metadata.name) ?? null);
     if (await this.answerRetries(set)) changed = true;
@@ -209,6 +212,18 @@ export class Controller {
     await this.flush();
     await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements, conditions: this.conditions });
     return { changed, plans, judgements };
+  }
+
+  private worldRead = false;
+
+  /** On a new or emptied ledger, rebuilds its memory from git and the status files before anything acts (world-memory.ts). */
+  private async readWorldOnce(set: ManifestSet): Promise<void> {
+    if (this.worldRead) return;
+    this.worldRead = true;
+    if (this.tasks.size > 0 || this.restored.size > 0 || this.stages.size > 0 || !(await isLedgerEmpty(this.options.db))) return;
+    const report = await rebuildFromWorld({ dir: this.options.dir, db: this.options.db, git: new GitCli(), set, actor: this.actor });
+    if (report.merged.length > 0) this.options.logger.warn({ merged: report.merged.map((m) => m.task), toRun: report.toRun }, `empty ledger: ${report.merged.length} task(s) already merged on ${report.integrationBranch} recorded Merged, not run again`);
+    for (const record of await loadTaskRecords(this.options.db)) if (record.snapshot !== null) this.restored.set(record.name, record.snapshot);
   }
 
   /** The stage's approvals; an unreadable status file leaves it pending (and says so) instead of stopping every stage. */
