@@ -21,7 +21,7 @@ import { listSessions } from "../../state/sessions.repository.js";
 import { StatusFileInvalidError } from "../errors.js";
 import { GitCli } from "../adapters/git.js";
 import { ManifestTracker } from "./manifest-tracker.js";
-import { isLedgerEmpty, rebuildFromWorld } from "./world-memory.js";
+import { isLedgerEmpty, recognizeLandedTasks } from "./world-memory.js";
 import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
 import { writeAllStatus } from "./status-writer.js";
 import { isTaskPaused, type World } from "./world.js";
@@ -221,8 +221,10 @@ export class Controller {
     if (this.worldRead) return;
     this.worldRead = true;
     if (this.tasks.size > 0 || this.restored.size > 0 || this.stages.size > 0 || !(await isLedgerEmpty(this.options.db))) return;
-    const report = await rebuildFromWorld({ dir: this.options.dir, db: this.options.db, git: new GitCli(), set, actor: this.actor });
-    if (report.merged.length > 0) this.options.logger.warn({ merged: report.merged.map((m) => m.task), toRun: report.toRun }, `empty ledger: ${report.merged.length} task(s) already merged on ${report.integrationBranch} recorded Merged, not run again`);
+    const report = await recognizeLandedTasks({ dir: this.options.dir, db: this.options.db, git: new GitCli(), set, actor: this.actor });
+    if (report.merged.length === 0) return;
+    this.options.logger.warn({ merged: report.merged.map((m) => m.task), toRun: report.toRun }, `empty ledger: ${report.merged.length} task(s) already merged recorded Merged, not run again`);
+    await appendEvent(this.options.db, { actor: this.actor, action: "LedgerRebuilt", subject: "project/ledger", payload: { ledgerWasEmpty: true, merged: report.merged.map((m) => m.task), toRun: report.toRun } });
     for (const record of await loadTaskRecords(this.options.db)) if (record.snapshot !== null) this.restored.set(record.name, record.snapshot);
   }
 

@@ -59,11 +59,10 @@ export async function isLedgerEmpty(db: Ledger): Promise<boolean> {
   return task === undefined && stage === undefined;
 }
 
-/** Rebuilds the ledger's memory from git and the status files (idempotent: a second run records nothing new). */
-export async function rebuildFromWorld(input: RebuildInput): Promise<RebuildReport> {
+/** Tasks whose work is on the integration branch are recorded Merged; records nothing when none is. */
+export async function recognizeLandedTasks(input: RebuildInput): Promise<Pick<RebuildReport, "merged" | "alreadyMerged" | "toRun">> {
   const config = resolveProject(input.set.project);
   const ctx: WorkspaceContext = { db: input.db, git: input.git, config, manifests: input.set, controlDir: input.dir, actor: input.actor, recordTaskPhases: true };
-  const ledgerWasEmpty = await isLedgerEmpty(input.db);
   const trailers = await input.git.taskTrailers(targetRepoPath(ctx), `refs/heads/${config.integrationBranch}`);
   const merged: RebuildReport["merged"][number][] = [];
   const alreadyMerged: string[] = [];
@@ -85,8 +84,17 @@ export async function rebuildFromWorld(input: RebuildInput): Promise<RebuildRepo
     await saveTask(input.db, { name, stage: task.spec.stage, role: task.spec.role, phase: "Merged", snapshot: mergedSnapshot(task, config.policy.maxGateAttempts, config.policy.maxResolveAttempts, reason), actor: input.actor, reason, gateAttempts: 0, resolveAttempts: 0 });
     merged.push({ task: name, stage: task.spec.stage, how: evidence.how, sha: evidence.sha });
   }
-  const report: RebuildReport = { ledgerWasEmpty, integrationBranch: config.integrationBranch, merged, alreadyMerged, toRun, worktrees: await presentWorktrees(ctx), approvals: await countApprovals(input, config) };
-  await appendEvent(input.db, { actor: input.actor, action: "LedgerRebuilt", subject: "project/ledger", payload: { ledgerWasEmpty, merged: merged.map((m) => m.task), alreadyMerged, toRun, worktrees: report.worktrees.map((w) => w.task), approvals: report.approvals.map((a) => ({ stage: a.stage, reason: a.reason })) } });
+  return { merged, alreadyMerged, toRun };
+}
+
+/** Rebuilds the ledger's memory from git and the status files (idempotent: a second run records nothing new but its `LedgerRebuilt` event). */
+export async function rebuildFromWorld(input: RebuildInput): Promise<RebuildReport> {
+  const config = resolveProject(input.set.project);
+  const ctx: WorkspaceContext = { db: input.db, git: input.git, config, manifests: input.set, controlDir: input.dir, actor: input.actor };
+  const ledgerWasEmpty = await isLedgerEmpty(input.db);
+  const tasks = await recognizeLandedTasks(input);
+  const report: RebuildReport = { ledgerWasEmpty, integrationBranch: config.integrationBranch, ...tasks, worktrees: await presentWorktrees(ctx), approvals: await countApprovals(input, config) };
+  await appendEvent(input.db, { actor: input.actor, action: "LedgerRebuilt", subject: "project/ledger", payload: { ledgerWasEmpty, merged: report.merged.map((m) => m.task), alreadyMerged: report.alreadyMerged, toRun: report.toRun, worktrees: report.worktrees.map((w) => w.task), approvals: report.approvals.map((a) => ({ stage: a.stage, reason: a.reason })) } });
   return report;
 }
 
