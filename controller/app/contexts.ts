@@ -8,7 +8,7 @@ import type { ControlDir } from "./control-dir.js";
 /** The session service's context for a control dir: its ledger, its tmux socket, its agents and limits. */
 export async function sessionContext(ctx: ControlDir): Promise<SessionServiceContext> {
   const config = await ctx.config();
-  return { db: await ctx.openLedger(), tmux: new TmuxAdapter({ socket: config.tmuxSocket }), limits: await ctx.limits(), actor: ctx.actor, agents: await ctx.agents(), controlDir: ctx.dir };
+  return { db: await ctx.openLedger(), tmux: new TmuxAdapter({ socket: config.tmuxSocket }), limits: await ctx.limits(), actor: ctx.actor, agents: await ctx.agents(), controlDir: ctx.dir, agentAuthor: config.policy.agentAuthor };
 }
 
 /** The workspace context for a control dir: its ledger, git, the Project and the manifests. */

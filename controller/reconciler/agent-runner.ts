@@ -59,7 +59,7 @@ export class AgentRunner {
 
   private context(): SessionServiceContext {
     const w = this.world();
-    return { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: w.actor, agents: w.agents, controlDir: w.dir };
+    return { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: w.actor, agents: w.agents, controlDir: w.dir, agentAuthor: w.config.policy.agentAuthor };
   }
 
   /** Closes every open session of a task (its work is merged or failed): the desired number is zero. */

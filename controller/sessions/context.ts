@@ -38,6 +38,8 @@ export interface SessionServiceContext {
   readonly timing?: Partial<SessionTiming>;
   /** The control dir: when set, agents with hooks (claude, codex) report their lifecycle to its ledger (`gaffer hook`). */
   readonly controlDir?: string;
+  /** policy.agentAuthor: the git identity of everything committed inside a session (default: DEFAULT_AGENT_AUTHOR). */
+  readonly agentAuthor?: { readonly name: string; readonly email: string };
 }
 
 export function timingOf(ctx: SessionServiceContext): SessionTiming {

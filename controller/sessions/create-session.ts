@@ -6,6 +6,7 @@ import { tailOf } from "../core/screen-status.js";
 import { sessionNameFor } from "../adapters/tmux.js";
 import { agentHookArgs } from "../hooks/agent-hooks.js";
 import { SESSION_ENV } from "../core/session-marker.js";
+import { DEFAULT_AGENT_AUTHOR } from "../core/project-config.js";
 import { NotFoundError, SessionStartError } from "../errors.js";
 import { releaseCapacity, reserveCapacity, setReservationHolder } from "../../state/capacity.repository.js";
 import { getSession, insertSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
@@ -24,11 +25,18 @@ export interface CreateSessionInput {
   readonly worktree: string;
 }
 
-/** The environment marker every session carries: what the agent runs knows it runs inside gaffer session `id`. */
-
-/** The agent's env plus the session marker (which the agent's own env cannot override). */
-export function sessionEnv(agent: ResolvedAgent, id: string): Record<string, string> {
-  return { ...agent.env, [SESSION_ENV]: id };
+/**
+ * The agent's env plus the session marker `GAFFER_SESSION=<id>` and the
+ * agent's git identity (GIT_AUTHOR_* and GIT_COMMITTER_*, from
+ * policy.agentAuthor), so whatever the agent commits, wherever, is the
+ * agent's and never passes for a person's approval. The agent's own env
+ * cannot override them.
+ */
+export function sessionEnv(agent: ResolvedAgent, id: string, author: { readonly name: string; readonly email: string } = DEFAULT_AGENT_AUTHOR): Record<string, string> {
+  const fill = (template: string): string => template.replace(/\{(session|agent)\}/g, (_, key: string) => (key === "session" ? id : agent.name).replace(/[^A-Za-z0-9._-]/g, "-"));
+  const name = fill(author.name);
+  const email = fill(author.email);
+  return { ...agent.env, [SESSION_ENV]: id, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
 }
 
 function pickModel(agent: ResolvedAgent, model: string | undefined): string {
@@ -62,7 +70,7 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
   try {
     await insertSession(ctx.db, { id, task: input.task, stage: input.stage ?? null, role, agent: agent.name, model, tmuxSocket: ctx.tmux.socket, tmuxName: id, worktree, reservationId: reservation.id, argv }, ctx.actor);
     await setReservationHolder(ctx.db, reservation.id, id);
-    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, env: sessionEnv(agent, id) });
+    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, env: sessionEnv(agent, id, ctx.agentAuthor) });
     const seen = await waitUntilStarted(ctx, id, agent);
     await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, {
       actor: ctx.actor, action: "SessionCreated", subject: sessionSubject(id),
