@@ -1,14 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { ControlDir } from "../../controller/app/control-dir.js";
+import { createSession, readOutput, sendCommand } from "../../controller/app/sessions.js";
+import { createWorktrees, mergeTask } from "../../controller/app/workspace.js";
+import type { GafferError } from "../../controller/errors.js";
 import { requestStageApproval } from "../../controller/app/stage-approval.js";
 import { evaluateApprovals } from "../../controller/governance/approvals.js";
 import { listEvents } from "../../state/events.repository.js";
-import { GAFFER_BIN, runGaffer } from "../helpers/cli.js";
+import { GAFFER_BIN } from "../helpers/cli.js";
 import { controlDir } from "../helpers/control-dir.js";
 import { git } from "../helpers/git-repo.js";
-import { ledgerOf } from "../helpers/governance-fixtures.js";
 import { testTmux } from "../helpers/session-fixture.js";
 import { recordStagePhase } from "../helpers/stage-phase.js";
 
@@ -42,55 +44,46 @@ async function controlIsTarget() {
 describe("an agent in a session cannot approve its own stage", () => {
   it("tries every forgery route with the scripted agent; the build stage stays unapproved with the reason", async () => {
     const { dir, requestId } = await controlIsTarget();
-    const gaffer = (...args: string[]) => runGaffer([...args, "--dir", dir]);
-    expect((await gaffer("worktree", "create", "--task", "write-plan")).exitCode).toBe(0);
-    const created = await gaffer("session", "create", "--task", "write-plan", "--agent", "scripted", "--json");
-    expect(created.stderr).toBe("");
-    const { id, worktree } = JSON.parse(created.stdout) as { id: string; worktree: string };
-    const send = (text: string) => gaffer("session", "send", id, text, "--wait", "done");
+    // The person's side runs in-process through the application layer (the CLI's code path); the agent runs real CLIs.
+    const ctx = new ControlDir(dir);
+    onTestFinished(() => ctx.close());
+    await createWorktrees(ctx, { tasks: ["write-plan"] });
+    const { id, worktree } = await createSession(ctx, { task: "write-plan", agent: "scripted" });
+    const send = async (text: string) => {
+      const command = await sendCommand(ctx, { sessionId: id, text, waitFor: "done" });
+      return { state: command.state, summary: command.summary };
+    };
     const mainHead = git(dir, "rev-parse", "main");
     const forged = readFileSync(join(dir, FILE), "utf8").replace(/approvals: \[\]\n$/, `approvals:\n  - requestId: ${requestId}\n    decision: approved\n`);
     expect(forged).toContain(`requestId: ${requestId}`);
 
     // 1. `gaffer approve` from inside the session.
-    const approve = await send(`run ${GAFFER} approve build --dir ${dir}`);
-    expect(approve.exitCode).toBe(1);
-    expect(approve.stderr).toMatch(/^error: COMMAND_FAILED: command 1 failed in session /);
-    const screen = JSON.parse((await gaffer("session", "read", id, "--lines", "40", "--json")).stdout) as { text: string };
+    expect(await send(`run ${GAFFER} approve build --dir ${dir}`)).toEqual({ state: "failed", summary: `ERROR: ${process.execPath} exited 1` });
+    const screen = await readOutput(ctx, { sessionId: id, lines: 40 });
     expect(screen.text.replace(/\n/g, "")).toContain(`error: APPROVAL_FROM_SESSION: refusing to approve stage build from inside gaffer session ${id} (GAFFER_SESSION is set): approvals are a person's decision; run \`gaffer approve build\` from your own shell`);
     expect(git(dir, "rev-parse", "main")).toBe(mainHead);
 
     // 2. Edit the status file in the worktree and commit it through gaffer.
-    expect((await send(`write ${FILE} <<END\n${forged}END\ndone forged`)).exitCode).toBe(0);
-    const commit = await send(`run ${GAFFER} commit --task write-plan -m "chore(write-plan): approve build" --dir ${dir}`);
-    expect(commit.exitCode).toBe(1);
+    expect((await send(`write ${FILE} <<END\n${forged}END\ndone forged`)).state).toBe("done");
+    expect((await send(`run ${GAFFER} commit --task write-plan -m "chore(write-plan): approve build" --dir ${dir}`)).state).toBe("failed");
 
     // 3. Commit it with git on the task branch, then have it merged.
-    expect((await send(`run git commit -q -a -m "chore(write-plan): approve build"\ndone committed`)).exitCode).toBe(0);
+    expect((await send(`run git commit -q -a -m "chore(write-plan): approve build"\ndone committed`)).state).toBe("done");
     expect(git(worktree, "log", "-1", "--format=%an <%ae>")).toBe(`gaffer agent <agent+${id}@gaffer.invalid>`);
-    const merge = await gaffer("merge", "--task", "write-plan");
-    expect(merge.exitCode).toBe(1);
-    expect(merge.stderr).toMatch(new RegExp(`^error: POLICY_PROTECTED_PATH: merge \\d+ of task write-plan changes the control repo's ${FILE}: manifests/, status/ and memory/ change only by a person's commit`));
+    const merge = await mergeTask(ctx, { task: "write-plan" }).catch((error: GafferError) => error);
+    expect((merge as GafferError).toLine()).toMatch(new RegExp(`^error: POLICY_PROTECTED_PATH: merge \\d+ of task write-plan changes the control repo's ${FILE}: manifests/, status/ and memory/ change only by a person's commit`));
     expect(git(dir, "rev-parse", "main")).toBe(mainHead);
 
     // 4. Commit it straight into the control repo's checkout: it lands, but as the agent's.
-    expect((await send(`write ${join(dir, FILE)} <<END\n${forged}END\nrun git -C ${dir} commit -q -m "chore(approval): approve build" -- ${FILE}\ndone landed`)).exitCode).toBe(0);
+    expect((await send(`write ${join(dir, FILE)} <<END\n${forged}END\nrun git -C ${dir} commit -q -m "chore(approval): approve build" -- ${FILE}\ndone landed`)).state).toBe("done");
     const landed = git(dir, "rev-parse", "main");
     expect(landed).not.toBe(mainHead);
 
-    const config = await (async () => {
-      const ctx = new ControlDir(dir);
-      try {
-        return await ctx.config();
-      } finally {
-        await ctx.close();
-      }
-    })();
-    const judgement = (await evaluateApprovals({ dir, stage: "build", policy: config.policy }))!;
+    const judgement = (await evaluateApprovals({ dir, stage: "build", policy: (await ctx.config()).policy }))!;
     expect(judgement).toMatchObject({ status: "False", reason: "AgentCommit", approvers: [] });
     expect(judgement.verdicts.map((v) => v.message)).toEqual([`${FILE}:${judgement.verdicts[0]!.line}: agent+${id}@gaffer.invalid (commit ${landed.slice(0, 7)}) is authored by the agent identity gaffer agent <agent+${id}@gaffer.invalid>; an approval counts only when a person commits it (\`gaffer approve build\` from their own shell)`]);
 
-    const db = await ledgerOf(dir);
+    const db = await ctx.openLedger();
     const refused = await listEvents(db, { action: "ActionRefused" });
     expect(refused.map((e) => [e.subject, e.payload.verb, e.payload.code, e.payload.session])).toEqual([["stage/build", "approveStage", "APPROVAL_FROM_SESSION", id]]);
     const policy = await listEvents(db, { action: "PolicyRefused" });
