@@ -15,6 +15,11 @@ export function hasHooks(ctx: { readonly controlDir?: string }, agent: { readonl
   return ctx.controlDir !== undefined && (agent.profile === "claude" || agent.profile === "codex");
 }
 
+/** Whether the agent reported its session started (a `started` event, e.g. claude's SessionStart). */
+export async function hasStarted(db: Ledger, sessionId: string): Promise<boolean> {
+  return (await readAgentEvents(db, sessionId)).some((e) => e.kind === "started");
+}
+
 /** Evidence that the agent took `text`: its prompt-submitted event after `sinceId`, or null. */
 export async function hookAckEvidence(db: Ledger, sessionId: string, sinceId: number, text: string): Promise<Record<string, unknown> | null> {
   const events = await readAgentEvents(db, sessionId, sinceId);

@@ -5,6 +5,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { tailOf } from "../core/screen-status.js";
 import { sessionNameFor } from "../adapters/tmux.js";
 import { agentHookArgs } from "../hooks/agent-hooks.js";
+import { hasHooks, hasStarted } from "../hooks/hook-evidence.js";
 import { SESSION_ENV } from "../core/session-marker.js";
 import { DEFAULT_AGENT_AUTHOR } from "../core/project-config.js";
 import { NotFoundError, SessionStartError } from "../errors.js";
@@ -95,7 +96,9 @@ export async function waitUntilStarted(ctx: SessionServiceContext, id: string, a
       const status = pane === null ? null : (await settledPane(ctx, id, pane)).exitStatus;
       throw startError(id, `the agent exited during start-up (${status === null ? "no exit status" : `status ${status}`})`, { ...last, pane: pane === null ? null : { ...pane, exitStatus: status } });
     }
-    if (evidence.ruleKind === "ready" || evidence.status === "waiting") return last;
+    if (evidence.status === "waiting") return last;
+    // An agent with hooks has started when it says so (claude takes no input while its SessionStart hooks run).
+    if (evidence.ruleKind === "ready" && (!hasHooks(ctx, agent) || Date.now() > deadline || (await hasStarted(ctx.db, id)))) return last;
     if (evidence.status === "error") throw startError(id, `the agent showed an error at start-up: ${evidence.matched}`, last);
     if (Date.now() > deadline) throw startError(id, `no ready screen within ${agent.startupTimeoutMs} ms (status ${evidence.status})`, last);
     await sleep(timingOf(ctx).pollMs * 2);

@@ -37,8 +37,8 @@ export function echoProbe(text: string): string {
 export async function deliverCommand(d: Delivery): Promise<DeliveryOutcome> {
   const timing = timingOf(d.ctx);
   const before = d.screenHash;
-  // Agent events up to now are older than this delivery (0: the agent never reported a hook).
-  const sinceEvent = hasHooks(d.ctx, d.agent) ? await lastAgentEventId(d.ctx.db, d.session.id) : 0;
+  // Agent events up to now are older than this delivery (null: the agent has no hooks).
+  const sinceEvent = hasHooks(d.ctx, d.agent) ? await lastAgentEventId(d.ctx.db, d.session.id) : null;
   await d.ctx.tmux.pasteText(d.session.tmuxName, d.command.text);
   const echo = await waitForEcho(d, before, timing.echoTimeoutMs);
   if (echo === null) return strand(d, { reason: `the pasted text did not echo within ${timing.echoTimeoutMs} ms`, screenHash: before });
@@ -48,7 +48,7 @@ export async function deliverCommand(d: Delivery): Promise<DeliveryOutcome> {
     await d.ctx.tmux.sendEnter(d.session.tmuxName);
     const from = attempt === 1 ? (["typed"] as const) : (["submitted"] as const);
     if (!(await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "submitted", from: [...from], evidence: { attempt, screenHash: echo.screenHash } }))) return "lost";
-    const ack = await waitForAck(d, echo.screenHash, timing.enterRetryMs, { sinceEvent, screenCounts: sinceEvent === 0 || attempt > timing.maxEnterRetries });
+    const ack = await waitForAck(d, echo.screenHash, timing.enterRetryMs, { sinceEvent, screenCounts: sinceEvent === null || attempt > timing.maxEnterRetries });
     if (ack !== null) {
       const ok = await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "acknowledged", from: ["submitted"], evidence: { ...ack, attempt } });
       return ok ? "acknowledged" : "lost";
@@ -119,10 +119,10 @@ async function waitForEcho(d: Delivery, before: string, timeoutMs: number): Prom
  * (when `screenCounts`: the agent reports no hooks, or the last Enter) a busy
  * rule matches or the screen differs from the echoed one.
  */
-async function waitForAck(d: Delivery, echoed: string, timeoutMs: number, hooks: { sinceEvent: number; screenCounts: boolean } = { sinceEvent: 0, screenCounts: true }): Promise<Record<string, unknown> | null> {
+async function waitForAck(d: Delivery, echoed: string, timeoutMs: number, hooks: { sinceEvent: number | null; screenCounts: boolean } = { sinceEvent: null, screenCounts: true }): Promise<Record<string, unknown> | null> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const hooked = hooks.sinceEvent === 0 ? null : await hookAckEvidence(d.ctx.db, d.session.id, hooks.sinceEvent, d.command.text);
+    const hooked = hooks.sinceEvent === null ? null : await hookAckEvidence(d.ctx.db, d.session.id, hooks.sinceEvent, d.command.text);
     if (hooked !== null) return hooked;
     if (!hooks.screenCounts) {
       if (Date.now() > deadline) return null;
