@@ -161,3 +161,13 @@ export interface Git {
   /** Deletes a local branch (callers check protection first). */
   deleteBranch(repo: string, branch: string, options: { readonly force: boolean }): Promise<void>;
 }
+
+/**
+ * Whether a session's pane may have changed since a time: fed by tmux
+ * control-mode notifications (output, pane death), so unchanged panes are not
+ * captured again. Without notifications every answer is true (polling).
+ */
+export interface ScreenActivity {
+  /** True when the pane produced output or died after `since` (Date.now() ms), or when that cannot be known. */
+  changedSince(session: string, since: number): boolean;
+}

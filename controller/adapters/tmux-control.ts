@@ -1,14 +1,9 @@
 import { execa, type ResultPromise } from "execa";
 import { EventEmitter } from "node:events";
 import { createInterface } from "node:readline";
-import { validateTmuxName } from "./tmux.js";
+import { CONTROL_SESSION, validateTmuxName } from "./tmux.js";
 
-/**
- * The session gaffer's control-mode client attaches to. Agent windows are
- * linked into it so that one client hears every pane: tmux sends `%output`
- * only for panes of the attached session (checked with tmux 3.3a).
- */
-export const CONTROL_SESSION = "gaffer-control";
+export { CONTROL_SESSION };
 
 /** What the control client reports, by tmux session name of the agent. */
 export interface TmuxActivityEvents {
@@ -39,12 +34,15 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
   readonly socket: string;
   private child: ResultPromise | null = null;
   private readonly paneToSession = new Map<string, string>();
+  /** The window of each watched session, as linked into the control session. */
+  private readonly windowOf = new Map<string, string>();
   private readonly lastOutput = new Map<string, number>();
   private closing = false;
   /** Resolvers of our commands awaiting their %end/%error, in order (tmux answers in order). */
   private readonly pending: ((error: string | null) => void)[] = [];
   /** Lines of the %begin block being read, or null outside one. */
   private block: string[] | null = null;
+  private attached = false;
 
   constructor(options: { readonly socket: string }) {
     super();
@@ -71,8 +69,10 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
       for (const pending of this.pending.splice(0)) pending(`tmux control client ended: ${String(result.stderr ?? "").trim() || `exit ${result.exitCode ?? "?"}`}`);
       if (!this.closing) this.emit("serverExited", `tmux control client ended (exit ${result.exitCode ?? "?"})`);
     });
+    // The attach itself answers first (a block not flagged as ours); commands sent before it find "no current client".
+    const attached = await new Promise<string | null>((resolve) => this.pending.push(resolve));
     // Quoted: in tmux's command syntax an unquoted `#` starts a comment.
-    const error = await this.command("refresh-client -B 'gaffer-dead:%*:#{pane_dead}'");
+    const error = attached ?? await this.command("refresh-client -B 'gaffer-dead:%*:#{pane_dead}'");
     if (error !== null) {
       await this.close();
       throw new Error(`tmux control mode is unavailable (${error}); tmux 3.2 or later is needed for pane subscriptions`);
@@ -91,7 +91,9 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
     if (this.block !== null) {
       // Inside a %begin/%end block: command output, never a notification.
       if (line.startsWith("%end ") || line.startsWith("%error ")) {
-        const fromUs = line.endsWith(" 1");
+        // The first block answers the attach (flags 0); after that only blocks flagged 1 answer our commands.
+        const fromUs = line.endsWith(" 1") || !this.attached;
+        this.attached = true;
         if (fromUs) this.pending.shift()?.(line.startsWith("%error ") ? this.block.join(" ").trim() || "error" : null);
         this.block = null;
       } else this.block.push(line);
@@ -123,17 +125,25 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
    */
   async watch(session: string): Promise<boolean> {
     const name = validateTmuxName(session);
-    const pane = await this.tmux(["display-message", "-p", "-t", `=${name}:`, "#{pane_id}"]);
-    if (!pane.ok) return false;
-    this.paneToSession.set(pane.stdout.trim(), name);
+    const ids = await this.tmux(["display-message", "-p", "-t", `=${name}:`, "#{pane_id} #{window_id}"]);
+    if (!ids.ok) return false;
+    const [pane, window] = ids.stdout.trim().split(" ");
+    this.paneToSession.set(pane!, name);
+    this.windowOf.set(name, window!);
     const link = await this.tmux(["link-window", "-d", "-a", "-s", `=${name}:`, "-t", `=${CONTROL_SESSION}:`]);
     return link.ok || /already linked|index in use/.test(link.stderr);
   }
 
-  /** Stops reporting a session (its window is killed by the adapter's killSession). */
-  unwatch(session: string): void {
+  /**
+   * Stops reporting a session and unlinks its window from the control
+   * session, so that killing the agent's session really ends its window.
+   */
+  async unwatch(session: string): Promise<void> {
     for (const [pane, name] of this.paneToSession) if (name === session) this.paneToSession.delete(pane);
     this.lastOutput.delete(session);
+    const window = this.windowOf.get(session);
+    this.windowOf.delete(session);
+    if (window !== undefined) await this.tmux(["unlink-window", "-t", `=${CONTROL_SESSION}:${window}`]);
   }
 
   /** When the session last produced output, as Date.now() ms; undefined when not seen since watching. */

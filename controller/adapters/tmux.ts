@@ -14,6 +14,14 @@ import { checkLaunch, encodeLaunchSpec, LAUNCH_ENV, launcherArgv, launchMismatch
  */
 export const TMUX_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
+/**
+ * The session gaffer's control-mode client attaches to (see tmux-control.ts).
+ * Agent windows are linked into it so that one client hears every pane: tmux
+ * sends `%output` only for panes of the attached session (tmux 3.3a). It is
+ * never an agent session, so listings leave it out.
+ */
+export const CONTROL_SESSION = "gaffer-control";
+
 /** Throws INVALID_NAME unless `name` is safe as a tmux session or socket name. */
 export function validateTmuxName(name: string, what = "session name"): string {
   if (!TMUX_NAME_PATTERN.test(name)) {
@@ -134,7 +142,7 @@ export class TmuxAdapter implements Tmux {
 
   async listSessions(): Promise<string[]> {
     const { stdout } = await this.run(["list-sessions", "-F", "#{session_name}"], { allowMissing: true });
-    return stdout.split("\n").filter((line) => line !== "");
+    return stdout.split("\n").filter((line) => line !== "" && line !== CONTROL_SESSION);
   }
 
   async paneState(name: string): Promise<PaneState | null> {

@@ -1,5 +1,4 @@
 import { execa } from "execa";
-import { TmuxAdapter } from "../adapters/tmux.js";
 import { findStage } from "../core/project-config.js";
 import type { TaskManifest } from "../core/manifest-types.js";
 import { CapacityExceededError, GateFailedError } from "../errors.js";
@@ -59,7 +58,7 @@ export class AgentRunner {
 
   private context(): SessionServiceContext {
     const w = this.world();
-    return { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: w.actor, agents: w.agents, controlDir: w.dir, agentAuthor: w.config.policy.agentAuthor };
+    return { db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), limits: w.limits, actor: w.actor, agents: w.agents, controlDir: w.dir, agentAuthor: w.config.policy.agentAuthor };
   }
 
   /** Closes every open session of a task (its work is merged or failed): the desired number is zero. */

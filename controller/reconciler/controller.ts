@@ -14,6 +14,7 @@ import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
 import { listPauses, loadStageRecords, loadTaskRecords, saveStage, saveTask } from "../../state/controller.repository.js";
 import type { Ledger } from "../../state/ledger.js";
 import { TmuxAdapter } from "../adapters/tmux.js";
+import type { ScreenActivity, Tmux } from "../ports.js";
 import { closeSession } from "../sessions/close-session.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
 import { releaseOrphanedReservations } from "../../state/capacity.repository.js";
@@ -46,6 +47,8 @@ export interface ControllerOptions {
   /** Builds the real task effects; they read the world through `world()` on every call. */
   readonly effects: (world: () => World) => TaskEffects;
   readonly actor?: string;
+  /** gaffer's tmux server for a socket name, built once per process by the composition root (default: a plain adapter, polling). */
+  readonly tmuxFor?: (socket: string) => { readonly tmux: Tmux; readonly activity?: ScreenActivity };
 }
 
 /** What one pass saw and did, for logs, `--once` and status. */
@@ -101,7 +104,8 @@ export class Controller {
     const config = resolveProject(set.project);
     const agents = allAgents(set).map(resolveAgent);
     const pauses = this.pauses;
-    return { dir: this.options.dir, db: this.options.db, logger: this.options.logger, actor: this.actor, set, config, agents, limits: capacityLimits(config, agents), isPaused: (task) => isTaskPaused(set, pauses, task) };
+    const { tmux, activity } = this.options.tmuxFor?.(config.tmuxSocket) ?? { tmux: new TmuxAdapter({ socket: config.tmuxSocket }) };
+    return { dir: this.options.dir, db: this.options.db, logger: this.options.logger, actor: this.actor, set, config, agents, limits: capacityLimits(config, agents), tmux, ...(activity === undefined ? {} : { activity }), isPaused: (task) => isTaskPaused(set, pauses, task) };
   }
 
   /** Restores stage snapshots and task actors from the ledger (after a restart). */
@@ -311,7 +315,7 @@ export class Controller {
   }
 
   private sessionContext(w: World) {
-    return { db: w.db, tmux: new TmuxAdapter({ socket: w.config.tmuxSocket }), limits: w.limits, actor: this.actor, agents: w.agents, controlDir: w.dir };
+    return { db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), limits: w.limits, actor: this.actor, agents: w.agents, controlDir: w.dir };
   }
 
   /** A Failed task keeps no session open: its slots go back to the others. */

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { watchDirs, type DirWatcher } from "../adapters/watcher.js";
 import { commitTriggerPaths } from "../adapters/git-refs.js";
+import { WatchedTmux } from "../adapters/watched-tmux.js";
+import { listSessions } from "../../state/sessions.repository.js";
 import type { TaskEffects } from "../machines/task.machine.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { sql } from "kysely";
@@ -63,7 +65,15 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     release();
     throw error;
   }
-  const controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects });
+  // One tmux server handle per socket for the whole process: its control client turns pane output and exits
+  // into notifications, so idle sessions are not captured on every health round.
+  const servers = new Map<string, WatchedTmux>();
+  const tmuxFor = (socket: string): { tmux: WatchedTmux; activity: WatchedTmux } => {
+    let server = servers.get(socket);
+    if (server === undefined) servers.set(socket, (server = new WatchedTmux({ socket, logger: options.logger })));
+    return { tmux: server, activity: server };
+  };
+  const controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects, tmuxFor });
   await appendEvent(db, { actor: controller.actor, action: "ControllerStarted", subject: "controller", payload: { pid: process.pid, once: options.once === true } });
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -73,6 +83,8 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   let unsubscribe: () => void = () => undefined;
   try {
     await controller.restore();
+    // Adopted sessions (a restart) are followed like new ones.
+    for (const session of await listSessions(db)) await tmuxFor(session.tmuxSocket).tmux.watch(session.tmuxName).catch(() => false);
     if (options.once === true) {
       await loop.untilSettled();
     } else {
@@ -103,6 +115,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     await loop.idle();
     await health.stop();
     await controller.stop();
+    for (const server of servers.values()) await server.close().catch(() => undefined);
     await appendEvent(db, { actor: controller.actor, action: "ControllerStopped", subject: "controller", payload: { pid: process.pid } }).catch(() => undefined);
     await db.destroy();
     release();

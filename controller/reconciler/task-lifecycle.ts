@@ -1,5 +1,4 @@
 import { GitCli } from "../adapters/git.js";
-import { TmuxAdapter } from "../adapters/tmux.js";
 import { closeSession } from "../sessions/close-session.js";
 import { removeWorktree } from "../workspace/worktree-removal.js";
 import { appendEvent } from "../../state/events.repository.js";
@@ -28,7 +27,7 @@ export interface Cancellation {
  * task added again under the same name starts afresh.
  */
 export async function cancelRemovedTask(w: World, task: { readonly name: string; readonly stage: string; readonly role: string; readonly phase: string }): Promise<Cancellation> {
-  const tmux = new TmuxAdapter({ socket: w.config.tmuxSocket });
+  const tmux = w.tmux;
   const ctx = { db: w.db, tmux, limits: w.limits, actor: w.actor, agents: w.agents };
   const closed: string[] = [];
   for (const session of await listSessions(w.db)) {

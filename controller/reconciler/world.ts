@@ -2,6 +2,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import type { CapacityLimits } from "../core/capacity.js";
 import type { ManifestSet, TaskManifest } from "../core/manifest-types.js";
 import type { ProjectConfig } from "../core/project-config.js";
+import type { ScreenActivity, Tmux } from "../ports.js";
 import type { Ledger } from "../../state/ledger.js";
 import type { Logger } from "pino";
 
@@ -15,6 +16,10 @@ export interface World {
   readonly config: ProjectConfig;
   readonly agents: readonly ResolvedAgent[];
   readonly limits: CapacityLimits;
+  /** gaffer's tmux server for this project (`config.tmuxSocket`), one per process. */
+  readonly tmux: Tmux;
+  /** Pane notifications of that server, when the runtime has them. */
+  readonly activity?: ScreenActivity;
   /** Whether the task (or its stage, or the project) is paused right now. */
   isPaused(task: TaskManifest): boolean;
 }

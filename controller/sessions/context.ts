@@ -4,7 +4,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import type { CapacityLimits } from "../core/capacity.js";
 import { classify, type StatusEvidence } from "../core/screen-status.js";
 import { NotFoundError } from "../errors.js";
-import type { PaneState, Tmux } from "../ports.js";
+import type { PaneState, ScreenActivity, Tmux } from "../ports.js";
 import type { Ledger } from "../../state/ledger.js";
 import { recordObservation, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
 
@@ -36,6 +36,8 @@ export interface SessionServiceContext {
   /** The AgentPool agents, resolved. */
   readonly agents: readonly ResolvedAgent[];
   readonly timing?: Partial<SessionTiming>;
+  /** Pane notifications: when set, an unchanged pane is not captured again (see observeSession). */
+  readonly activity?: ScreenActivity;
   /** The control dir: when set, agents with hooks (claude, codex) report their lifecycle to its ledger (`gaffer hook`). */
   readonly controlDir?: string;
   /** policy.agentAuthor: the git identity of everything committed inside a session (default: DEFAULT_AGENT_AUTHOR). */
@@ -72,12 +74,44 @@ export interface Observation {
 
 const STATE_OF: Readonly<Record<string, SessionState | null>> = { idle: "Idle", running: "Running", waiting: "Waiting", error: null, unknown: null };
 
+/** A full look at least this often, notifications or not (a missed notification costs at most this). */
+export const RESYNC_LOOK_MS = 30_000;
+
+interface Look {
+  readonly at: number;
+  readonly observation: Observation;
+  /** A rule needed the screen to stay still: the answer depends on time, so look again. */
+  readonly settling: boolean;
+}
+
+const looks = new WeakMap<ScreenActivity, Map<string, Look>>();
+
+/** The last observation, when the pane sent no output and did not die since, and the session row is the same one. */
+function recall(activity: ScreenActivity | undefined, session: SessionRecord): Observation | null {
+  const look = activity === undefined ? undefined : looks.get(activity)?.get(session.id);
+  if (look === undefined || look.settling || Date.now() - look.at >= RESYNC_LOOK_MS) return null;
+  const seen = look.observation.session;
+  if (seen.state !== session.state || seen.panePid !== session.panePid || seen.statusHash !== session.statusHash || look.observation.pane?.dead !== false) return null;
+  if (activity!.changedSince(session.tmuxName, look.at)) return null;
+  return { ...look.observation, session };
+}
+
+function remember(activity: ScreenActivity | undefined, observation: Observation, at: number, settling: boolean): void {
+  if (activity === undefined) return;
+  let map = looks.get(activity);
+  if (map === undefined) looks.set(activity, (map = new Map()));
+  map.set(observation.session.id, { at, observation, settling });
+}
+
 /**
  * Captures and classifies a session's screen, recording the hash, its change
  * time and any status change (a `SessionStatusChanged` event). Stability is
  * measured from the ledger, so it holds across processes.
  */
 export async function observeSession(ctx: SessionServiceContext, session: SessionRecord, agent: ResolvedAgent): Promise<Observation> {
+  const remembered = recall(ctx.activity, session);
+  if (remembered !== null) return remembered;
+  const lookedAt = Date.now();
   const snap = await ctx.tmux.snapshot(session.tmuxName, SCREEN_LINES);
   const pane = snap?.pane ?? null;
   const screen = snap?.screen ?? "";
@@ -87,9 +121,9 @@ export async function observeSession(ctx: SessionServiceContext, session: Sessio
   const state = pane === null || pane.dead ? null : STATE_OF[evidence.status] ?? null;
   const unchanged = session.statusHash === evidence.screenHash && session.screenChangedAt !== null && session.status === evidence.status && (state === null || state === session.state);
   // Nothing new to record: skip the write transaction (reads and polls are the hot path).
-  if (unchanged) return { screen, evidence, pane, session };
-  const updated = await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state }, ctx.actor);
-  return { screen, evidence, pane, session: updated };
+  const observation = unchanged ? { screen, evidence, pane, session } : { screen, evidence, pane, session: await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state }, ctx.actor) };
+  remember(ctx.activity, observation, lookedAt, evidence.settling);
+  return observation;
 }
 
 /**

@@ -34,8 +34,21 @@ describe("TmuxControlClient", () => {
     await tmux.sendEnter("exits");
     await waitFor(() => (deaths.includes("exits") ? true : undefined), { timeoutMs: 5000 });
     expect(deaths).toEqual(["exits"]);
-    // The control session is gaffer's own and the agent sessions are unchanged.
-    expect((await tmux.listSessions()).sort()).toEqual(["agent1", "exits", CONTROL_SESSION, "quiet"].sort());
+    // The control session is gaffer's own: listings leave it out, and the agent sessions are unchanged.
+    expect((await tmux.listSessions()).sort()).toEqual(["agent1", "exits", "quiet"]);
+    expect(await tmux.hasSession(CONTROL_SESSION)).toBe(true);
+    // Unwatched and killed, a session's window is gone from the control session too (its process ends).
+    const pid = (await tmux.paneState("quiet"))!.pid;
+    await client.unwatch("quiet");
+    await tmux.killSession("quiet");
+    await waitFor(() => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
   });
 
   it("reports a killed tmux server within 2 s", async () => {

@@ -1,0 +1,121 @@
+import type { Logger } from "pino";
+import type { NewTmuxSession, PaneState, ScreenActivity, Tmux } from "../ports.js";
+import { TmuxAdapter } from "./tmux.js";
+import { TmuxControlClient } from "./tmux-control.js";
+
+/**
+ * The Tmux port with notifications: every session it starts (or adopts with
+ * `watch`) is followed by one control-mode client, and `changedSince` tells
+ * the session service whether a capture can be skipped. When control mode is
+ * unavailable, or the server died, it answers "changed" (polling) and says so
+ * in the log; the client is started again with the next session.
+ */
+export class WatchedTmux implements Tmux, ScreenActivity {
+  readonly socket: string;
+  private readonly inner: TmuxAdapter;
+  private control: TmuxControlClient | null = null;
+  private starting: Promise<TmuxControlClient | null> | null = null;
+  private readonly deadAt = new Map<string, number>();
+  private readonly watched = new Set<string>();
+
+  constructor(options: { readonly socket: string; readonly logger: Logger }) {
+    this.socket = options.socket;
+    this.inner = new TmuxAdapter({ socket: options.socket });
+    this.logger = options.logger;
+  }
+
+  private readonly logger: Logger;
+
+  /** The live control client, starting one when there is a server to attach to; null means polling. */
+  private async client(): Promise<TmuxControlClient | null> {
+    if (this.control !== null) return this.control;
+    this.starting ??= this.startClient().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  private async startClient(): Promise<TmuxControlClient | null> {
+    const client = new TmuxControlClient({ socket: this.socket });
+    client.on("paneDead", (session, at) => this.deadAt.set(session, at));
+    client.on("serverExited", (reason) => {
+      if (this.control === client) this.control = null;
+      this.watched.clear();
+      this.logger.warn({ socket: this.socket, reason }, "tmux notifications stopped; sessions are polled until the next session starts");
+    });
+    try {
+      await client.start();
+    } catch (error) {
+      this.logger.warn({ socket: this.socket, err: error }, "tmux control mode unavailable; sessions are polled");
+      return null;
+    }
+    this.control = client;
+    this.logger.debug({ socket: this.socket }, "tmux control client attached");
+    return client;
+  }
+
+  /** Follows an existing session's output and exit (adoption after a restart); false when it is gone or notifications are off. */
+  async watch(name: string): Promise<boolean> {
+    const client = await this.client();
+    if (client === null) return false;
+    const ok = await client.watch(name);
+    if (ok) this.watched.add(name);
+    return ok;
+  }
+
+  changedSince(session: string, since: number): boolean {
+    const client = this.control;
+    if (client === null || !this.watched.has(session)) return true;
+    return (client.lastOutputAt(session) ?? 0) > since || (this.deadAt.get(session) ?? 0) > since;
+  }
+
+  async newSession(spec: NewTmuxSession): Promise<void> {
+    this.deadAt.delete(spec.name);
+    await this.inner.newSession(spec);
+    await this.watch(spec.name);
+  }
+
+  async killSession(name: string): Promise<boolean> {
+    this.watched.delete(name);
+    await this.control?.unwatch(name);
+    return this.inner.killSession(name);
+  }
+
+  async killServer(): Promise<void> {
+    await this.close();
+    await this.inner.killServer();
+  }
+
+  /** Detaches the control client (the sessions and the control session stay). */
+  async close(): Promise<void> {
+    const client = this.control;
+    this.control = null;
+    this.watched.clear();
+    await client?.close();
+  }
+
+  hasSession(name: string): Promise<boolean> {
+    return this.inner.hasSession(name);
+  }
+  listSessions(): Promise<string[]> {
+    return this.inner.listSessions();
+  }
+  paneState(name: string): Promise<PaneState | null> {
+    return this.inner.paneState(name);
+  }
+  capturePane(name: string, lines: number): Promise<string> {
+    return this.inner.capturePane(name, lines);
+  }
+  snapshot(name: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null> {
+    return this.inner.snapshot(name, lines);
+  }
+  pasteText(name: string, text: string): Promise<void> {
+    return this.inner.pasteText(name, text);
+  }
+  sendEnter(name: string): Promise<void> {
+    return this.inner.sendEnter(name);
+  }
+  attachArgv(name: string): string[] {
+    return this.inner.attachArgv(name);
+  }
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it, onTestFinished } from "vitest";
+import pino from "pino";
+import { WatchedTmux } from "../../controller/adapters/watched-tmux.js";
+import { observeSession, findAgent, type SessionServiceContext } from "../../controller/sessions/context.js";
+import { createSession, readSessionOutput, sendCommand } from "../../controller/sessions/index.js";
+import { getSession } from "../../state/sessions.repository.js";
+import { sessionFixture } from "../helpers/session-fixture.js";
+import { waitFor } from "../helpers/temp.js";
+
+describe("observation by notification", () => {
+  it("captures a pane again only after it printed something or died", async () => {
+    const f = await sessionFixture();
+    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
+    onTestFinished(() => watched.close());
+    // A spy on the real adapter: count the captures the session service asks for.
+    const captures: string[] = [];
+    const snapshot = watched.snapshot.bind(watched);
+    watched.snapshot = async (name, lines) => {
+      captures.push(name);
+      return snapshot(name, lines);
+    };
+    const ctx: SessionServiceContext = { ...f.ctx, tmux: watched, activity: watched };
+    const session = await createSession(ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
+    const agent = findAgent(ctx, "scripted");
+    // Idle and settled: one more look records it, then looks are answered from memory.
+    await waitFor(async () => ((await observeSession(ctx, (await getSession(ctx.db, session.id))!, agent)).evidence.status === "idle" ? true : undefined));
+    const before = captures.length;
+    for (let i = 0; i < 5; i++) expect((await observeSession(ctx, (await getSession(ctx.db, session.id))!, agent)).evidence.status).toBe("idle");
+    expect(captures.length).toBe(before);
+    // Output arrives: the next look captures, and sees the agent work.
+    await sendCommand(ctx, { sessionId: session.id, text: "sleep 300" });
+    const out = await readSessionOutput(ctx, { sessionId: session.id, lines: 20 });
+    expect(out.text).toContain("sleep 300");
+    expect(captures.length).toBeGreaterThan(before);
+    // The pane dies: noticed without any output.
+    const pid = (await watched.paneState(session.tmuxName))!.pid;
+    await waitFor(async () => ((await observeSession(ctx, (await getSession(ctx.db, session.id))!, agent)).evidence.status === "idle" ? true : undefined));
+    process.kill(pid, "SIGKILL");
+    const dead = await waitFor(async () => {
+      const seen = await observeSession(ctx, (await getSession(ctx.db, session.id))!, agent);
+      return seen.pane === null || seen.pane.dead ? seen : undefined;
+    }, { timeoutMs: 5000 });
+    expect(dead.pane === null || dead.pane.dead).toBe(true);
+  });
+
+  it("falls back to capturing every time when no control client runs", async () => {
+    const f = await sessionFixture();
+    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
+    const session = await createSession(f.ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
+    // Never watched (created through the plain adapter): every answer is "changed".
+    expect(watched.changedSince(session.tmuxName, Date.now())).toBe(true);
+    expect(await watched.watch(session.tmuxName)).toBe(true);
+    onTestFinished(() => watched.close());
+    const now = Date.now();
+    expect(watched.changedSince(session.tmuxName, now)).toBe(false);
+    await watched.pasteText(session.tmuxName, "x");
+    await waitFor(() => (watched.changedSince(session.tmuxName, now) ? true : undefined));
+  });
+});
