@@ -24,11 +24,13 @@ export async function closeSession(ctx: SessionServiceContext, sessionId: string
   if (session.state === "Closed" || session.state === "Failed") {
     return { session, closed: false, capacityReleased: false, message: `session ${sessionId} was already ${session.state.toLowerCase()} at ${session.closedAt ?? session.updatedAt}; nothing to do` };
   }
-  const killed = await ctx.tmux.killSession(session.tmuxName);
+  // Closed first, then the kill: a health check that finds the pane gone in between must see a closed
+  // session, not a live one whose agent died (that race logged a SessionCrashed for most normal closes).
   const changed = await updateSession(ctx.db, sessionId, { state: "Closed", closed_at: nowIso(), close_reason: reason }, {
-    actor: ctx.actor, action: "SessionClosed", subject: sessionSubject(sessionId), payload: { reason, tmuxKilled: killed, panePid: session.panePid },
+    actor: ctx.actor, action: "SessionClosed", subject: sessionSubject(sessionId), payload: { reason, panePid: session.panePid },
   }, ["Starting", "Idle", "Running", "Waiting", "Crashed", "Restarting", "Stuck", "Backoff"]);
   if (!changed) return closeSession(ctx, sessionId, reason);
+  await ctx.tmux.killSession(session.tmuxName);
   await transitionSessionCommands(ctx.db, sessionId, { to: "failed", from: ["issued", "typed", "submitted", "acknowledged"], actor: ctx.actor, evidence: { reason: "session closed" } });
   const released = session.reservationId === null ? false : await releaseCapacity(ctx.db, session.reservationId, ctx.actor, `session ${sessionId} closed`);
   return { session: (await getSession(ctx.db, sessionId))!, closed: true, capacityReleased: released, message: `closed session ${sessionId}${released ? " and released its capacity slot" : ""}` };

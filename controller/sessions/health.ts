@@ -104,9 +104,14 @@ export async function recoverSession(ctx: SessionServiceContext, sessionId: stri
   try {
     await ctx.tmux.newSession({ name: session.tmuxName, cwd: session.worktree, argv: session.argv, env: sessionEnv(agent, session.id, ctx.agentAuthor) });
     const seen = await waitUntilStarted(ctx, sessionId, agent);
-    await updateSession(ctx.db, sessionId, { state: "Idle", pane_pid: seen.pane?.pid ?? null, restarts: session.restarts + 1, backoff_until: null }, {
+    const restarted = await updateSession(ctx.db, sessionId, { state: "Idle", pane_pid: seen.pane?.pid ?? null, restarts: session.restarts + 1, backoff_until: null }, {
       actor: ctx.actor, action: "SessionRestarted", subject: sessionSubject(sessionId), payload: { attempt: session.restarts + 1, panePid: seen.pane?.pid ?? null, worktree: session.worktree, rule: seen.evidence.ruleId },
-    });
+    }, ["Restarting"]);
+    if (!restarted) {
+      // Closed while it restarted: the new agent is not wanted.
+      await ctx.tmux.killSession(session.tmuxName).catch(() => false);
+      return "not-needed";
+    }
   } catch (error) {
     await ctx.tmux.killSession(session.tmuxName).catch(() => false);
     const backoff = agent.restartBackoffMs * 2 ** (session.restarts + 1);
