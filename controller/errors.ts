@@ -175,3 +175,7 @@ export class StatusFileInvalidError extends GafferError {
 export class CommandFailedError extends GafferError {
   readonly code = "COMMAND_FAILED";
 }
+
+export class AgentConfigError extends GafferError {
+  readonly code = "AGENT_CONFIG_INVALID";
+}

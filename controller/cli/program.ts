@@ -7,6 +7,7 @@ import { registerDemo } from "./demo.command.js";
 import { registerDescribe } from "./describe.command.js";
 import { registerGate } from "./gate.command.js";
 import { registerStatus } from "./status.command.js";
+import { registerAgentsCommands } from "./agents.command.js";
 import { registerHook } from "./hook.command.js";
 import { registerInit } from "./init.command.js";
 import { registerLedgerCommands } from "./ledger.command.js";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerDescribe(program);
   registerGate(program);
   registerHook(program);
+  registerAgentsCommands(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
 import { ControlDir } from "../../controller/cli/context.js";
@@ -60,9 +60,6 @@ export async function realAgentFixture(script: readonly ScriptedTurn[], options:
   const fixture = controlDir({ tasks: [{ name: "greet" }], ...options, stages, project: { tmuxSocket: tmux.socket, ...options.project }, agents: realAgentSpecs(home, server) });
   const control = new ControlDir(fixture.dir);
   onTestFinished(() => control.close());
-  // gaffer's worktrees are trusted too (claude honours a trusted parent folder).
-  const worktreeRoot = resolve(fixture.dir, (await control.config()).worktreeRoot);
-  prepareClaudeHome(home, { trusted: [trustedRoot, worktreeRoot] });
   const ctx: SessionServiceContext = { db: await control.openLedger(), tmux, limits: await control.limits(), actor: "test", agents: await control.agents(), controlDir: fixture.dir };
   return { dir: fixture.dir, home, trustedRoot, server, ctx };
 }

@@ -5,6 +5,7 @@ import { buildReport } from "../../controller/report/report.js";
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
 import { readAgentEvents } from "../../state/agent-events.repository.js";
+import { runGaffer } from "../helpers/cli.js";
 import { git } from "../helpers/git-repo.js";
 import { realAgentFixture } from "../helpers/real-agents.js";
 
@@ -15,6 +16,10 @@ test("end to end through the controller with the real claude: no trust dialog in
     stages: [{ name: "build", approval: "none", roles: [{ name: "builder", count: 1, allowedAgents: ["claude"] }], gate: { commands: [["test", "-f", "greeting.txt"]] } }],
     tasks: [{ name: "greet", prompt: "Create the greeting file." }],
   });
+  // The one decision a person makes: trust gaffer's worktree root (in the agent's HOME from the AgentPool).
+  const trust = await runGaffer(["agents", "trust", "--dir", f.dir, "--json"]);
+  expect(trust.exitCode, trust.stderr).toBe(0);
+  expect((JSON.parse(trust.stdout) as { changes: { agent: string; action: string }[] }).changes.find((c) => c.agent === "claude")?.action).toBe("add");
   await runController({ dir: f.dir, logger, effects: buildTaskEffects, once: true });
 
   const db = f.ctx.db;
