@@ -6,6 +6,7 @@
 import { formatCost, formatTokens } from "./report-tokens.js";
 import { escapeHtml } from "./html-escape.js";
 import type { Report } from "./report-model.js";
+import { bottleneckSubjects } from "./report-bottlenecks.js";
 import { formatDuration, renderTimeline } from "./report-timeline.js";
 
 export { escapeHtml } from "./html-escape.js";
@@ -59,10 +60,10 @@ function tables(report: Report): string {
       ["agent", (a) => a.agent], ["model", (a) => a.model ?? "-"], ["sessions", (a) => count(a.sessions)], ["commands", (a) => count(a.commands)],
       ["restarts", (a) => count(a.restarts)], ["busy", (a) => dur(a.busyMs)], ["tokens", (a) => formatTokens(a)], ["cost", (a) => formatCost(a)],
     ]),
-    `<h2>Bottlenecks</h2><p class="note">Time lost per cause, summed over the stages and tasks that lost it (parallel waits add up), largest first.</p>`,
+    `<h2>Bottlenecks</h2><p class="note">Time per cause, summed over the stages and tasks it concerns (parallel waits add up), largest first. Waits are time lost; gate and review time is work.</p>`,
     table("bottlenecks", report.bottlenecks.map((b, i) => ({ ...b, rank: i + 1 })), [
-      ["#", (b) => count(b.rank)], ["cause", (b) => b.cause], ["time lost", (b) => dur(b.ms)],
-      ["share", (b) => ({ html: `<span class="share" style="width:${Math.round((b.ms / top) * 160)}px"></span>` })], ["what", (b) => b.detail],
+      ["#", (b) => count(b.rank)], ["cause", (b) => b.cause], ["time", (b) => dur(b.ms)], ["as", (b) => (b.kind === "work" ? "work" : "time lost")],
+      ["share", (b) => ({ html: `<span class="share" style="width:${Math.round((b.ms / top) * 160)}px"></span>` })], ["who", (b) => bottleneckSubjects(b)], ["what", (b) => b.detail],
     ]),
   ].join("\n");
 }

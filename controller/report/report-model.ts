@@ -195,7 +195,11 @@ export function buildReportModel(raw: ReportInput): Report {
     sessions: usage,
     commandsByState,
     agents: agentUsage(sessions, usage, input.commands),
-    bottlenecks: findBottlenecks({ events: input.events, gates: input.gates.filter((g) => taskInStage(g.task)), stageLanes, taskLanes, taskInStage, now }),
+    bottlenecks: findBottlenecks({
+      events: input.events, gates: input.gates.filter((g) => taskInStage(g.task)), stageLanes, taskLanes, taskInStage, now,
+      stageOf: (task) => input.tasks.find((t) => t.name === task)?.stage,
+      sessionsOf: (task) => sessions.filter((s) => s.task === task).map((s) => s.id),
+    }),
     lanes,
     start: edges.length === 0 ? now : Math.min(...edges),
     end: edges.length === 0 ? now : Math.max(...edges),

@@ -1,5 +1,6 @@
 import { formatTable } from "../cli/output.js";
 import { buildReportModel, type Report } from "./report-model.js";
+import { bottleneckSubjects } from "./report-bottlenecks.js";
 import type { Ledger } from "../../state/ledger.js";
 import { nowIso } from "../../state/ledger.js";
 import { latestUsageBySession } from "../../state/agent-events.repository.js";
@@ -79,7 +80,9 @@ export function formatReport(report: Report): string {
   ]);
   const bottlenecks = formatTable(report.bottlenecks, [
     ["BOTTLENECK", (b) => b.cause],
-    ["TIME LOST", (b) => secs(b.ms)],
+    ["TIME", (b) => secs(b.ms)],
+    ["AS", (b) => (b.kind === "work" ? "work" : "lost")],
+    ["WHO", (b) => bottleneckSubjects(b)],
     ["WHAT", (b) => b.detail],
   ]);
   const commands = Object.entries(report.commandsByState).map(([state, n]) => `${state} ${n}`).join(", ") || "none";
@@ -89,6 +92,6 @@ export function formatReport(report: Report): string {
     "== sessions (busy = running screen; util = busy / lifetime; other = start-up, unknown or error screens)", sessions, "",
     `== commands by state: ${commands}`, "",
     "== agents and models (tokens: as the agents' hooks reported them, unknown when they reported none; cost: at the AgentPool's pricing)", agents, "",
-    "== bottlenecks, time lost summed over stages and tasks, largest first", bottlenecks,
+    "== bottlenecks, time lost waiting (and gate/review time, which is work) summed over stages and tasks, largest first", bottlenecks,
   ].join("\n");
 }

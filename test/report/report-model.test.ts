@@ -1,3 +1,4 @@
+import { bottleneckSubjects } from "../../controller/report/report-bottlenecks.js";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { buildReport, formatReport } from "../../controller/report/report.js";
 import { appendAgentEvent } from "../../state/agent-events.repository.js";
@@ -76,6 +77,10 @@ describe("report figures from a ledger with known timings", () => {
       ["conflicts", 5_000, 1],
     ]);
     expect(r.bottlenecks[0]!.detail).toBe("2 task wait(s) for a free slot, 1 stage(s) Blocked by allocation");
+    // Every row names who lost (or spent) the time; gate time is work, not a loss.
+    const who = Object.fromEntries(r.bottlenecks.map((b) => [b.key, [b.kind, bottleneckSubjects(b)]]));
+    expect(who).toMatchObject({ capacity: ["wait", expect.stringMatching(/^stage .*docs.*; task b, c/)], approval: ["wait", expect.stringMatching(/^stage /)], gates: ["work", expect.stringMatching(/^stage .*; task .*; session /)] });
+    for (const b of r.bottlenecks) expect(b.stages.length + b.tasks.length).toBeGreaterThan(0);
   });
 
   it("--stage keeps that stage, its tasks and sessions, and their figures only", async () => {
