@@ -53,7 +53,9 @@ test("a task added to a Passed stage reopens it under a new plan digest: a new a
     // The merged task was not run again.
     expect((await db.selectFrom("sessions").select("id").where("task", "=", "add-a").execute()).length).toBe(1);
     const phases = (await listEvents(db, { subject: "stage/build", action: "StagePhaseChanged" })).map((e) => e.payload.to);
-    expect(phases.slice(-5)).toEqual(["Passed", "Proposed", "AwaitingApproval", "Running", "Passed"]);
+    const reopened = phases.slice(phases.indexOf("Passed") + 1);
+    expect(reopened.slice(0, 3)).toEqual(["Proposed", "AwaitingApproval", "Running"]);
+    expect(reopened.at(-1)).toBe("Passed");
   } finally {
     await controller.stop();
     await db.destroy();
