@@ -1,5 +1,6 @@
 import type { AgentEventsTable } from "./agent-events.table.js";
 import type { CommandsTable } from "./commands.table.js";
+import type { ControllerLeaseTable } from "./controller-lease.table.js";
 import type { EventsTable } from "./events.table.js";
 import type { MergeLeasesTable } from "./merge-leases.table.js";
 import type { ReservationsTable } from "./reservations.table.js";
@@ -23,5 +24,6 @@ export interface Database {
   effects: EffectsTable;
   pauses: PausesTable;
   merge_leases: MergeLeasesTable;
+  controller_lease: ControllerLeaseTable;
   agent_events: AgentEventsTable;
 }

@@ -39,3 +39,31 @@ export function realDir(path: string): string {
     return path;
   }
 }
+
+let bootId: string | undefined;
+
+/**
+ * `<boot id>:<start time in clock ticks>` of a process: with its pid, what
+ * tells it apart from a later process that got the same pid. Null when the
+ * process is gone or /proc cannot say.
+ */
+export function processStart(pid: number): string | null {
+  try {
+    bootId ??= readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return start === undefined ? null : `${bootId}:${start}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

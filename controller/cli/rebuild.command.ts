@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { GitCli } from "../adapters/git.js";
-import { acquireControllerLock, LOCK_FILE } from "../reconciler/controller-lock.js";
+import { acquireControllerLease } from "../reconciler/controller-lease.js";
+import { LEDGER_FILE } from "../../state/ledger.js";
 import { rebuildFromWorld, type RebuildReport } from "../reconciler/world-memory.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { printJson, printLine } from "./output.js";
@@ -27,11 +28,12 @@ export function registerRebuild(program: Command): void {
     .action(async (options: CommonOptions) => {
       const report = await withControlDir(options, async (ctx) => {
         // One writer: a running controller would race the rebuild.
-        const release = acquireControllerLock(join(ctx.dir, LOCK_FILE));
+        const db = await ctx.openLedger();
+        const lease = await acquireControllerLease(db, { ledgerFile: join(ctx.dir, LEDGER_FILE), actor: ctx.actor });
         try {
-          return await rebuildFromWorld({ dir: ctx.dir, db: await ctx.openLedger(), git: new GitCli(), set: await ctx.loadManifests(), actor: ctx.actor });
+          return await rebuildFromWorld({ dir: ctx.dir, db, git: new GitCli(), set: await ctx.loadManifests(), actor: ctx.actor });
         } finally {
-          release();
+          await lease.release();
         }
       });
       if (options.json === true) printJson(report);

@@ -9,7 +9,7 @@ import type { TaskEffects } from "../machines/task.machine.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { sql } from "kysely";
 import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
-import { acquireControllerLock, LOCK_FILE } from "./controller-lock.js";
+import { acquireControllerLease, type HeldLease, type LeaseTiming } from "./controller-lease.js";
 import { Controller } from "./controller.js";
 import { FaultBackoff } from "./fault-backoff.js";
 import type { World } from "./world.js";
@@ -28,6 +28,8 @@ export interface RunControllerOptions {
   readonly onPass?: (controller: Controller) => void;
   /** Session health check interval (default 2 s; sessions working on a prompt are also watched by their queue loop). */
   readonly healthMs?: number;
+  /** Controller lease timing (tests shorten it). */
+  readonly leaseTiming?: Partial<LeaseTiming>;
 }
 
 /** Runs `controller.superviseSessions()` every `intervalMs`, one round at a time. */
@@ -51,20 +53,23 @@ function superviseEvery(controller: Controller, intervalMs: number, faulted: () 
 }
 
 /**
- * `gaffer up`: one controller per control dir (a lock), restore from the
+ * `gaffer up`: one controller per control dir (a ledger lease), restore from the
  * ledger, then passes on file changes, task changes and a resync timer.
  * SIGINT/SIGTERM finish the pass under way, persist, and leave every tmux
  * session running so a restarted controller adopts them.
  */
 export async function runController(options: RunControllerOptions): Promise<Controller> {
-  const release = acquireControllerLock(join(options.dir, LOCK_FILE));
-  let db: Ledger;
+  const ledgerFile = join(options.dir, LEDGER_FILE);
+  const db = await openLedger(ledgerFile);
+  let lease: HeldLease;
   try {
-    db = await openLedger(join(options.dir, LEDGER_FILE));
+    lease = await acquireControllerLease(db, { ledgerFile, actor: "controller", logger: options.logger, ...(options.leaseTiming === undefined ? {} : { timing: options.leaseTiming }) });
   } catch (error) {
-    release();
+    await db.destroy();
     throw error;
   }
+  let lostError: unknown = null;
+  lease.lost.catch((error: unknown) => (lostError = error));
   // One tmux server handle per socket for the whole process: its control client turns pane output and exits
   // into notifications, so idle sessions are not captured on every health round.
   const servers = new Map<string, WatchedTmux>();
@@ -86,7 +91,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     // Adopted sessions (a restart) are followed like new ones.
     for (const session of await listSessions(db)) await tmuxFor(session.tmuxSocket).tmux.watch(session.tmuxName).catch(() => false);
     if (options.once === true) {
-      await loop.untilSettled();
+      await Promise.race([loop.untilSettled(), lease.lost]);
     } else {
       // People edit manifests/ and the approvals in status/stages/; status/tasks/ and status/controller.yaml
       // are only written by this loop, and watching them made every pass trigger the next (chokidar re-reads a
@@ -101,8 +106,9 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version.
       ledgerPoll = watchLedger(db, () => loop.request());
       loop.request();
-      await waitForStop(options.stopSignal);
+      await waitForStop(options.stopSignal, lease.lost);
       await loop.idle();
+      if (lostError !== null) throw lostError;
     }
   } finally {
     // Stop every trigger first, let the pass under way finish, then the health loop and the actors:
@@ -117,8 +123,8 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     await controller.stop();
     for (const server of servers.values()) await server.close().catch(() => undefined);
     await appendEvent(db, { actor: controller.actor, action: "ControllerStopped", subject: "controller", payload: { pid: process.pid } }).catch(() => undefined);
+    await lease.release();
     await db.destroy();
-    release();
   }
   return controller;
 }
@@ -144,7 +150,7 @@ function watchLedger(db: Ledger, onChange: () => void, intervalMs = 200): NodeJS
   }, intervalMs);
 }
 
-function waitForStop(stopSignal?: Promise<void>): Promise<void> {
+function waitForStop(stopSignal?: Promise<void>, lost?: Promise<never>): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       process.off("SIGINT", done);
@@ -154,6 +160,7 @@ function waitForStop(stopSignal?: Promise<void>): Promise<void> {
     process.once("SIGINT", done);
     process.once("SIGTERM", done);
     void stopSignal?.then(done);
+    lost?.catch(done);
   });
 }
 
@@ -211,7 +218,7 @@ class PassLoop {
 
   /** `--once`: passes until one changes nothing and no effect is under way. */
   async untilSettled(): Promise<void> {
-    for (;;) {
+    while (!this.closed) {
       const result = await this.controller.pass();
       this.options.onPass?.(this.controller);
       if (result.changed) continue;

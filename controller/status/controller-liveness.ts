@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { LOCK_FILE } from "../reconciler/controller-lock.js";
+import { hostname } from "node:os";
+import { takeOverReason } from "../reconciler/controller-lease.js";
+import { readControllerLease } from "../../state/controller-lease.repository.js";
+import type { Ledger } from "../../state/ledger.js";
 
 /** Whether a controller runs for a control dir, as far as this machine can tell. */
 export interface ControllerLiveness {
@@ -9,23 +10,12 @@ export interface ControllerLiveness {
 }
 
 /**
- * The one place `status` asks whether `gaffer up` runs: the lock's pid is
- * alive (signal 0; EPERM still means alive). A lock left by a killed
- * controller reads as not running. When the lock becomes a ledger lease,
- * only this function changes.
+ * The one place `status` asks whether `gaffer up` runs: a controller holds
+ * a lease in the ledger that nobody could take over: unexpired, and on this
+ * host its process is still the one that took it. A controller killed on this
+ * host reads as not running at once, one elsewhere once its lease expires.
  */
-export function readControllerLiveness(dir: string): ControllerLiveness {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(dir, LOCK_FILE), "utf8").trim());
-  } catch {
-    return { running: false, pid: null };
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return { running: false, pid: null };
-  try {
-    process.kill(pid, 0);
-    return { running: true, pid };
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM" ? { running: true, pid } : { running: false, pid: null };
-  }
+export async function readControllerLiveness(db: Ledger): Promise<ControllerLiveness> {
+  const lease = await readControllerLease(db);
+  return lease !== null && takeOverReason(lease, Date.now(), hostname()) === null ? { running: true, pid: lease.pid } : { running: false, pid: null };
 }

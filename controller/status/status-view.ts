@@ -21,7 +21,7 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
   const controller = (await readControllerStatus(dir)).status;
   const stagePhases = new Map<string, string>();
   for (const stage of allStages(set)) stagePhases.set(stage.name, (await readStageStatus(dir, stage.name)).status?.phase ?? "Pending");
-  const { pid } = readControllerLiveness(dir);
+  const { pid } = await readControllerLiveness(db);
   const waitingFor: string[] = [];
   const finished = allStages(set).every((s) => stagePhases.get(s.name) === "Passed");
   if (pid === null && !finished) waitingFor.push(`no controller runs for this control dir (\`gaffer up\` is not running): start one with \`gaffer up --dir ${dir}\``);

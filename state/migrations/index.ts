@@ -5,6 +5,7 @@ import * as m0003 from "./0003_create_workflow.js";
 import * as m0004 from "./0004_session_delivery.js";
 import * as m0005 from "./0005_create_merge_leases.js";
 import * as m0007 from "./0007_controller_state.js";
+import * as m0008 from "./0008_controller_lease.js";
 import * as m0013 from "./0013_agent_events.js";
 import * as m0015 from "./0015_query_indexes.js";
 
@@ -16,6 +17,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0004_session_delivery": m0004,
   "0005_create_merge_leases": m0005,
   "0007_controller_state": m0007,
+  "0008_controller_lease": m0008,
   "0013_agent_events": m0013,
   "0015_query_indexes": m0015,
 };

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { expect, test } from "vitest";
@@ -7,6 +8,7 @@ import type { EffectInput, GateOutcome, MergeOutcome, TaskEffects } from "../../
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { listEvents } from "../../state/events.repository.js";
 import { openLedger } from "../../state/ledger.js";
+import { readControllerLease } from "../../state/controller-lease.repository.js";
 import { APPROVER, commitAs, flowFixture } from "../helpers/flow-fixture.js";
 
 const logger = pino({ level: "silent" });
@@ -99,10 +101,12 @@ test("a second controller on the same control dir is refused with CONTROLLER_LOC
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const first = runController({ dir, logger, effects: recordingEffects([]), stopSignal: stopped });
-  await expect.poll(() => { try { return readFileSync(join(dir, ".gaffer/controller.lock"), "utf8").trim(); } catch { return ""; } }).toBe(String(process.pid));
+  const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
+  const lease = await expect.poll(() => readControllerLease(db)).toMatchObject({ pid: process.pid, host: hostname() }).then(() => readControllerLease(db));
+  await db.destroy();
   await expect(runController({ dir, logger, effects: recordingEffects([]), once: true })).rejects.toMatchObject({
     code: "CONTROLLER_LOCKED",
-    message: `another controller (pid ${process.pid}) runs for this control dir; stop it first, or use \`gaffer status\` to watch it`,
+    message: expect.stringMatching(new RegExp(`^another controller \\(pid ${process.pid} on ${hostname()}\\) runs for this control dir \\(lease renewed ${lease!.heartbeatAt.slice(0, 10)}T\\S+, expires \\S+\\); stop it first, or use \`gaffer status\` to watch it$`)),
   });
   stop();
   await first;
