@@ -2,6 +2,7 @@
 // Each section also reports the 1-minute load average when it started: other
 // work on the machine slows the gaffer side and the raw baselines alike.
 import { availableParallelism, loadavg } from "node:os";
+import { benchAgents } from "./agents.bench.js";
 import { benchController } from "./controller.bench.js";
 import { benchFoundation } from "./foundation.bench.js";
 import { benchGit } from "./git.bench.js";
@@ -12,6 +13,7 @@ const sections: Record<string, () => Promise<Record<string, number>>> = {
   sessions: benchSessions,
   git: benchGit,
   controller: benchController,
+  agents: benchAgents,
 };
 
 const only = process.argv[2];

@@ -30,6 +30,8 @@ export interface RecordedRequest {
   readonly body: unknown;
   /** What the server decided: `tool` (asked for a write), `final`, `side` (a side request), `head`. */
   readonly answer: "tool" | "final" | "side" | "head" | "unknown";
+  /** Epoch ms the answer was sent. */
+  readonly at: number;
 }
 
 export interface ModelServer {
@@ -55,7 +57,7 @@ export async function startModelServer(script: readonly ScriptedTurn[], options:
       } catch {
         body = Buffer.concat(chunks).toString("utf8");
       }
-      answer({ req, res, body, script, usage, record: (r) => requests.push(r) });
+      answer({ req, res, body, script, usage, record: (r) => requests.push({ ...r, at: Date.now() }) });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -77,7 +79,7 @@ interface Exchange {
   readonly body: unknown;
   readonly script: readonly ScriptedTurn[];
   readonly usage: { readonly input: number; readonly output: number };
-  record(r: RecordedRequest): void;
+  record(r: Omit<RecordedRequest, "at">): void;
 }
 
 function answer(x: Exchange): void {
