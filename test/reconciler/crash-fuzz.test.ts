@@ -1,103 +1,162 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { execa } from "execa";
 import { expect, test } from "vitest";
-import { resolveAgent } from "../../controller/core/agent-profiles.js";
-import { capacityLimits } from "../../controller/core/capacity.js";
-import { allAgents, findStage, resolveProject } from "../../controller/core/project-config.js";
-import { planStage } from "../../controller/core/stage-plan.js";
-import { loadManifestSet } from "../../controller/manifest/load.js";
 import { openLedger } from "../../state/ledger.js";
+import { approvedFlowFixture } from "../helpers/approved-fixture.js";
 import { GAFFER_BIN } from "../helpers/cli.js";
 import { git } from "../helpers/git-repo.js";
-import { APPROVER, commitAs, flowFixture, type FlowFixture } from "../helpers/flow-fixture.js";
+import { tempDir } from "../helpers/temp.js";
 
-const TASKS = { "add-a": "write a.txt <<<alpha\nsleep 200\ncommit feat(add-a): add a", "add-b": "write b.txt <<<beta\nsleep 200\ncommit feat(add-b): add b" };
+/**
+ * The crash fuzz: `gaffer up --once` killed with SIGKILL at random moments
+ * and at each delivery step of a prompt (right after it is `issued`, after
+ * the paste, after Enter), restarted until it finishes by itself. Seeded:
+ * the seed is printed, `GAFFER_FUZZ_SEED=N` replays it, `GAFFER_FUZZ_RUNS`
+ * changes the number of runs.
+ */
+const SEED = Number(process.env.GAFFER_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const RUNS = Number(process.env.GAFFER_FUZZ_RUNS ?? 20);
+const PARALLEL = 4;
 
-/** A fixture whose build plan is approved up front (the digest is what the controller will propose). */
-async function approvedFixture(): Promise<FlowFixture> {
-  const fixture = flowFixture({ capacity: 2, buildTasks: TASKS });
-  const set = await loadManifestSet(fixture.dir);
-  const config = resolveProject(set.project);
-  const agents = allAgents(set).map(resolveAgent);
-  const plan = planStage(set, config, agents, capacityLimits(config, agents), findStage(set, "build")!);
-  mkdirSync(join(fixture.dir, "status/stages"), { recursive: true });
-  writeFileSync(join(fixture.dir, "status/stages/build.yaml"), `approvals:\n  - {requestId: ${plan.request!.id}, decision: approved}\n`);
-  commitAs(fixture.dir, APPROVER, "chore(approval): approve build", "status/stages/build.yaml");
-  return fixture;
+// Non-idempotent work: a doubled prompt appends twice and shows up as a duplicate line or commit.
+const TASKS = { "add-a": "append a.txt alpha\ncommit feat(add-a): add a", "add-b": "append b.txt beta\ncommit feat(add-b): add b" };
+const PLAN = "write PLAN.md <<<plan: build the tasks\ncommit docs(write-plan): plan";
+const PROMPTS = [PLAN, ...Object.values(TASKS)].sort();
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
-function up(dir: string, killAfterMs?: number) {
-  return execa(process.execPath, [GAFFER_BIN, "up", "--once", "--dir", dir], {
-    env: { TMUX: "", GAFFER_LOG_LEVEL: "warn" },
-    reject: false,
-    ...(killAfterMs === undefined ? {} : { cancelSignal: AbortSignal.timeout(killAfterMs), killSignal: "SIGKILL" as const }),
-  });
+/** When to kill: after a random delay, or the moment a prompt reaches a delivery step (plus a small random delay). */
+type Kill = { readonly kind: "random"; readonly afterMs: number } | { readonly kind: "issued" | "typed" | "submitted"; readonly delayMs: number };
+
+/** The column that shows a command passed the step, and the next one that must still be empty. */
+const STEP: Record<"issued" | "typed" | "submitted", readonly [string, string]> = { issued: ["issued_at", "typed_at"], typed: ["typed_at", "submitted_at"], submitted: ["submitted_at", "acknowledged_at"] };
+
+function up(dir: string, log: string) {
+  return execa(process.execPath, [GAFFER_BIN, "up", "--once", "--dir", dir], { env: { TMUX: "", GAFFER_LOG_LEVEL: "warn", GAFFER_SCRIPTED_LOG: log }, reject: false });
 }
 
-interface FinalState {
-  readonly phases: Record<string, string>;
-  readonly mainFiles: string[];
-  readonly mainCommits: number;
-  readonly mergedPerTask: Record<string, number>;
-  readonly worktreeRowsPerTask: Record<string, number>;
-  readonly workPromptsDone: Record<string, number>;
-  readonly nonTerminalCommands: number;
-  readonly openSessions: number;
-  /** Why tasks failed (empty when none did): evidence for a failing run, not compared. */
-  readonly failures?: string;
-}
-
-async function finalState(fixture: FlowFixture): Promise<FinalState> {
-  const db = await openLedger(join(fixture.dir, ".gaffer/ledger.sqlite"));
+/** Polls the ledger (read-only) until a command sits right after `step`; true when it was caught there, false when the run ended first. */
+async function untilStep(dir: string, step: "issued" | "typed" | "submitted", ended: () => boolean): Promise<boolean> {
+  const [done, next] = STEP[step];
+  const file = join(dir, ".gaffer/ledger.sqlite");
+  let db: Database.Database | null = null;
   try {
-    const count = (rows: { task: string }[]) => rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.task]: (acc[r.task] ?? 0) + 1 }), {});
+    while (!ended()) {
+      try {
+        db ??= existsSync(file) ? new Database(file, { readonly: true, fileMustExist: true }) : null;
+        const row = db?.prepare(`select id from commands where ${done} is not null and ${next} is null and state not in ('done', 'failed', 'stranded') limit 1`).get();
+        if (row !== undefined) return true;
+      } catch {
+        // the schema is not there yet
+      }
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
+/** One `up --once`, killed per `kill`; returns whether it was killed (false: it finished first). */
+async function killedRun(dir: string, log: string, kill: Kill): Promise<boolean> {
+  const child = up(dir, log);
+  let ended = false;
+  void child.finally(() => (ended = true));
+  if (kill.kind === "random") await Promise.race([new Promise((r) => setTimeout(r, kill.afterMs)), child]);
+  else if (await untilStep(dir, kill.kind, () => ended)) await new Promise((r) => setTimeout(r, kill.delayMs));
+  if (ended) return false;
+  child.kill("SIGKILL");
+  await child;
+  return true;
+}
+
+interface RunFacts {
+  readonly phases: Record<string, string>;
+  readonly mainFiles: readonly string[];
+  readonly received: readonly string[];
+  readonly duplicateSubjects: readonly string[];
+  readonly mergedButNotMerged: readonly string[];
+  readonly openSessions: number;
+}
+
+async function runFacts(dir: string, target: string, log: string): Promise<RunFacts> {
+  const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
+  try {
     const stages = await db.selectFrom("stages").select(["name", "phase"]).execute();
     const tasks = await db.selectFrom("tasks").select(["name", "phase"]).execute();
-    const commands = await db.selectFrom("commands").select(["idempotency_key", "state"]).execute();
-    const done = commands.filter((c) => c.state === "done" && /^task:[^:]+:work:/.test(c.idempotency_key)).map((c) => ({ task: c.idempotency_key.split(":")[1]! }));
+    const subjects = git(target, "log", "--format=%s", "main").split("\n");
+    const onMain = git(target, "log", "--format=%(trailers:key=Gaffer-Task,valueonly)", "main").split("\n").filter((t) => t.trim() !== "");
     return {
       phases: Object.fromEntries([...stages.map((s) => [`stage/${s.name}`, s.phase]), ...tasks.map((t) => [`task/${t.name}`, t.phase])]),
-      mainFiles: git(fixture.target, "ls-tree", "--name-only", "main").split("\n").sort(),
-      mainCommits: Number(git(fixture.target, "rev-list", "--count", "main")),
-      mergedPerTask: count(await db.selectFrom("merges").select("task").where("state", "=", "merged").execute()),
-      worktreeRowsPerTask: count(await db.selectFrom("worktrees").select("task").execute()),
-      workPromptsDone: count(done),
-      nonTerminalCommands: commands.filter((c) => !["done", "failed", "stranded"].includes(c.state)).length,
+      mainFiles: git(target, "ls-tree", "--name-only", "main").split("\n").sort(),
+      received: existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { text: string }).text.trimEnd()).sort() : [],
+      duplicateSubjects: subjects.filter((s, i) => subjects.indexOf(s) !== i),
+      mergedButNotMerged: [...new Set(onMain)].filter((task) => tasks.find((t) => t.name === task)?.phase !== "Merged"),
       openSessions: (await db.selectFrom("sessions").select("id").where("state", "not in", ["Closed", "Failed"]).execute()).length,
-      failures: (await db.selectFrom("events").select(["action", "subject", "payload"]).where("action", "=", "TaskPhaseChanged").execute()).filter((e) => e.payload.includes('"to":"Failed"')).map((e) => `${e.subject}: ${e.payload}`).join("\n"),
     };
   } finally {
     await db.destroy();
   }
 }
 
-/** Kills `up --once` with SIGKILL after `killAfterMs`, then restarts it until it finishes by itself. */
-async function disturbedRun(killAfterMs: number): Promise<FinalState> {
-  const fixture = await approvedFixture();
-  const started = Date.now();
-  const killed = await up(fixture.dir, killAfterMs);
-  for (let restart = 0; restart < 3; restart++) {
-    const result = await up(fixture.dir);
+/** Kills per plan, then restarts until a run finishes by itself; returns the facts and how many kills landed. */
+async function fuzzRun(kills: readonly Kill[]): Promise<{ facts: RunFacts; landed: number; contents: Record<string, string> }> {
+  const fixture = await approvedFlowFixture({ capacity: 2, buildTasks: TASKS });
+  const log = join(tempDir("gaffer-fuzz-log-"), "prompts.jsonl");
+  let landed = 0;
+  for (const kill of kills) if (await killedRun(fixture.dir, log, kill)) landed++;
+  for (let restart = 0; ; restart++) {
+    const result = await up(fixture.dir, log);
     if (result.exitCode === 0) break;
-    throw new Error(`restart ${restart} failed (exit ${result.exitCode}): ${result.stderr.slice(-2000)}; the killed run said: ${killed.stderr.slice(-500)}`);
+    if (restart >= 2) throw new Error(`restart ${restart} failed (exit ${result.exitCode}): ${result.stderr.slice(-2000)}`);
   }
-  if (process.env.GAFFER_FUZZ_TRACE === "1") process.stderr.write(`kill at ${killAfterMs} ms: converged after ${Date.now() - started} ms\n`);
-  return finalState(fixture);
+  const contents = Object.fromEntries(["a.txt", "b.txt"].map((f) => [f, git(fixture.target, "show", `main:${f}`)]));
+  return { facts: await runFacts(fixture.dir, fixture.target, log), landed, contents };
 }
 
-test("kill -9 at random moments: every restarted controller converges to the undisturbed result, with no duplicates", async () => {
-  const baseline = await approvedFixture();
-  const clean = await up(baseline.dir);
-  expect(clean.exitCode, clean.stderr).toBe(0);
-  const expected = await finalState(baseline);
-  expect(expected.phases).toEqual({ "stage/plan": "Passed", "stage/build": "Passed", "task/write-plan": "Merged", "task/add-a": "Merged", "task/add-b": "Merged" });
-  expect(expected).toMatchObject({ mergedPerTask: { "write-plan": 1, "add-a": 1, "add-b": 1 }, worktreeRowsPerTask: { "write-plan": 1, "add-a": 1, "add-b": 1 }, nonTerminalCommands: 0, openSessions: 0 });
+/** A run's kill plan: a delivery step (with a 0-80 ms delay after it), or one or two random moments. */
+function planKills(random: () => number, run: number): Kill[] {
+  const steps = ["issued", "typed", "submitted"] as const;
+  if (run < 9) return [{ kind: steps[run % 3]!, delayMs: Math.floor(random() * 80) }];
+  const kills: Kill[] = [{ kind: "random", afterMs: 300 + Math.floor(random() * 4000) }];
+  if (random() < 0.5) kills.push({ kind: "random", afterMs: 300 + Math.floor(random() * 3000) });
+  return kills;
+}
 
-  // 10 kill moments spread over the run (seeded spread, not a fixed list), two runs at a time.
-  const moments = Array.from({ length: 10 }, (_, i) => 300 + Math.round((i + Math.random()) * 450));
-  for (let i = 0; i < moments.length; i += 2) {
-    const results = await Promise.all(moments.slice(i, i + 2).map((ms) => disturbedRun(ms)));
-    for (const [j, result] of results.entries()) expect(result, `killed after ${moments[i + j]} ms: ${result.failures}`).toEqual(expected);
+test("crash fuzz: kill -9 of `gaffer up` at random moments and at each delivery step; every prompt reaches the agent once, no duplicate commit, every merged branch's task Merged", async () => {
+  process.stderr.write(`crash fuzz: seed ${SEED}, ${RUNS} runs (replay with GAFFER_FUZZ_SEED=${SEED})\n`);
+  const random = prng(SEED);
+  const plans = Array.from({ length: RUNS }, (_, run) => planKills(random, run));
+  const finished = { "stage/plan": "Passed", "stage/build": "Passed", "task/write-plan": "Merged", "task/add-a": "Merged", "task/add-b": "Merged" };
+  let kills = 0;
+  const anomalies: string[] = [];
+  for (let i = 0; i < plans.length; i += PARALLEL) {
+    const batch = plans.slice(i, i + PARALLEL);
+    const results = await Promise.all(batch.map((kill) => fuzzRun(kill)));
+    for (const [j, { facts, landed, contents }] of results.entries()) {
+      kills += landed;
+      const what = `run ${i + j} (${JSON.stringify(batch[j])})`;
+      const check = (ok: boolean, problem: string) => ok || anomalies.push(`${what}: ${problem}`);
+      check(JSON.stringify(facts.received) === JSON.stringify(PROMPTS), `the agent received ${JSON.stringify(facts.received)}, not each prompt once`);
+      check(facts.duplicateSubjects.length === 0, `duplicate commit subjects on main: ${facts.duplicateSubjects.join(", ")}`);
+      check(facts.mergedButNotMerged.length === 0, `trailer on main but task not Merged: ${facts.mergedButNotMerged.join(", ")}`);
+      check(contents["a.txt"] === "alpha" && contents["b.txt"] === "beta", `work on main not once: ${JSON.stringify(contents)}`);
+      check(JSON.stringify(facts.phases) === JSON.stringify(finished) || Object.entries(finished).every(([k, v]) => facts.phases[k] === v), `phases ${JSON.stringify(facts.phases)}`);
+      check(facts.openSessions === 0, `${facts.openSessions} sessions left open`);
+    }
   }
-}, 300_000);
+  process.stderr.write(`crash fuzz: seed ${SEED}: ${RUNS} runs, ${kills} kills landed, ${anomalies.length} anomalies\n${anomalies.join("\n")}\n`);
+  expect(anomalies, `seed ${SEED} (replay with GAFFER_FUZZ_SEED=${SEED})`).toEqual([]);
+}, 600_000);
