@@ -53,6 +53,11 @@ function tables(report: Report): string {
       ["paused", (s) => dur(s.pausedMs)], ["other", (s) => dur(s.otherMs)], ["utilization", (s) => ({ num: `${Math.round(s.utilization * 100)}%` })],
       ["tokens", (s) => formatTokens(s)], ["cost", (s) => formatCost(s)],
     ]),
+    `<h2>Tasks: time per phase</h2><p class="note">Waiting: Pending or Paused. Working: Provisioning, Working, Committing. Conflict: Conflict or Resolving.</p>`,
+    table("task-phases", report.taskPhases, [
+      ["task", (t) => t.task], ["stage", (t) => t.stage ?? "-"], ["phase", (t) => t.phase], ["waiting", (t) => dur(t.ms.waiting)], ["working", (t) => dur(t.ms.working)],
+      ["gating", (t) => dur(t.ms.gating)], ["merging", (t) => dur(t.ms.merging)], ["conflict", (t) => dur(t.ms.conflict)], ["total", (t) => dur(t.totalMs)],
+    ]),
     `<h2>Commands by state</h2>`,
     table("commands", commands, [["state", (c) => c.state], ["commands", (c) => count(c.n)]]),
     `<h2>Agents and models</h2><p class="note">Tokens: as the agents' hooks reported them from their transcripts; unknown when an agent reported none (never counted as 0). Cost: at the AgentPool's pricing for the model.</p>`,

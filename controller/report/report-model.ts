@@ -5,6 +5,7 @@
  * README's "Reading the report" section; each is restated on its field.
  */
 import { findBottlenecks, type Bottleneck } from "./report-bottlenecks.js";
+import { taskPhaseTimes, type TaskPhaseTimes } from "./report-task-phases.js";
 import { carvePauses, intervalsOf, ms, pauseIntervals, total, type Interval } from "./report-intervals.js";
 import { sessionTokens, sumTokens, type PricingTable, type SessionTokens, type TokenTotals } from "./report-tokens.js";
 import type { TokenUsage } from "../core/token-usage.js";
@@ -125,6 +126,8 @@ export interface Report {
   readonly agents: readonly AgentUsage[];
   /** Time lost, largest first. */
   readonly bottlenecks: readonly Bottleneck[];
+  /** Per task: time in each group of phases (waiting, working, gating, merging, conflict). */
+  readonly taskPhases: readonly TaskPhaseTimes[];
   readonly lanes: readonly Lane[];
   /** Epoch ms of the first and last interval edge (the timeline's span). */
   readonly start: number;
@@ -195,6 +198,7 @@ export function buildReportModel(raw: ReportInput): Report {
     sessions: usage,
     commandsByState,
     agents: agentUsage(sessions, usage, input.commands),
+    taskPhases: taskPhaseTimes(taskLanes, (task) => input.tasks.find((t) => t.name === task)?.stage),
     bottlenecks: findBottlenecks({
       events: input.events, gates: input.gates.filter((g) => taskInStage(g.task)), stageLanes, taskLanes, taskInStage, now,
       stageOf: (task) => input.tasks.find((t) => t.name === task)?.stage,

@@ -85,10 +85,22 @@ export function formatReport(report: Report): string {
     ["WHO", (b) => bottleneckSubjects(b)],
     ["WHAT", (b) => b.detail],
   ]);
+  const taskPhases = formatTable(report.taskPhases, [
+    ["TASK", (t) => t.task],
+    ["STAGE", (t) => t.stage ?? "-"],
+    ["PHASE", (t) => t.phase],
+    ["WAITING", (t) => secs(t.ms.waiting)],
+    ["WORKING", (t) => secs(t.ms.working)],
+    ["GATING", (t) => secs(t.ms.gating)],
+    ["MERGING", (t) => secs(t.ms.merging)],
+    ["CONFLICT", (t) => secs(t.ms.conflict)],
+    ["TOTAL", (t) => secs(t.totalMs)],
+  ]);
   const commands = Object.entries(report.commandsByState).map(([state, n]) => `${state} ${n}`).join(", ") || "none";
   return [
     header(report), "",
     "== stages (elapsed: first phase after Pending until Passed/Failed or now)", stages, "",
+    "== tasks, time per phase (waiting = Pending or Paused; working = Provisioning, Working, Committing; conflict = Conflict or Resolving)", taskPhases, "",
     "== sessions (busy = running screen; util = busy / lifetime; other = start-up, unknown or error screens)", sessions, "",
     `== commands by state: ${commands}`, "",
     "== agents and models (tokens: as the agents' hooks reported them, unknown when they reported none; cost: at the AgentPool's pricing)", agents, "",

@@ -83,6 +83,12 @@ describe("report figures from a ledger with known timings", () => {
     for (const b of r.bottlenecks) expect(b.stages.length + b.tasks.length).toBeGreaterThan(0);
   });
 
+  it("per task: time in each group of phases", async () => {
+    const r = await report();
+    expect(r.taskPhases.find((t) => t.task === "a")).toEqual({ task: "a", stage: "build", phase: "Merged", ms: { waiting: 12_000, working: 14_000, gating: 4_000, merging: 10_000, conflict: 5_000 }, totalMs: 45_000 });
+    expect(formatReport(r)).toMatch(/== tasks, time per phase[^\n]*\nTASK\s+STAGE\s+PHASE\s+WAITING\s+WORKING\s+GATING\s+MERGING\s+CONFLICT\s+TOTAL\n/);
+  });
+
   it("--stage keeps that stage, its tasks and sessions, and their figures only", async () => {
     const r = await report("build");
     expect(r.stage).toBe("build");
