@@ -179,3 +179,29 @@ export class CommandFailedError extends GafferError {
 export class AgentConfigError extends GafferError {
   readonly code = "AGENT_CONFIG_INVALID";
 }
+
+/** A file or directory the user named cannot be read or written (missing, a directory, no permission). */
+export class FileAccessError extends GafferError {
+  readonly code = "FILE_ACCESS";
+}
+
+const FILE_ERRNO_HINTS: Readonly<Record<string, string>> = {
+  ENOENT: "it does not exist (check the path; a file to write needs an existing directory)",
+  EACCES: "permission denied (check its permissions)",
+  EPERM: "permission denied (check its permissions)",
+  EISDIR: "it is a directory (give a file)",
+  ENOTDIR: "a part of the path is not a directory (check the path)",
+  EROFS: "the file system is read-only (pick another path)",
+};
+
+/**
+ * A coded error for a file system failure on a path the user gave
+ * (`verb` says what was tried: "read", "write the report to"), or null when
+ * `error` is not such a failure.
+ */
+export function userMistake(error: unknown, verb = "open"): GafferError | null {
+  const errno = error as NodeJS.ErrnoException | null;
+  const hint = typeof errno?.code === "string" ? FILE_ERRNO_HINTS[errno.code] : undefined;
+  if (hint === undefined || typeof errno?.path !== "string") return null;
+  return new FileAccessError(`cannot ${verb} ${errno.path}: ${hint}`, { cause: error, details: { path: errno.path, errno: errno.code } });
+}

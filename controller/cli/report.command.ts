@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, userMistake } from "../errors.js";
 import { renderReportHtml } from "../report/report-html.js";
 import { buildReport, formatReport, listReportStages } from "../report/report.js";
 import type { PricingTable } from "../report/report-tokens.js";
@@ -48,7 +48,11 @@ export function registerReport(program: Command): void {
       });
       if (options.html !== undefined) {
         const file = resolve(options.html);
-        writeFileSync(file, renderReportHtml(report));
+        try {
+          writeFileSync(file, renderReportHtml(report));
+        } catch (error) {
+          throw userMistake(error, "write the HTML report to") ?? error;
+        }
         if (options.json === true) printJson({ html: file });
         else printLine(file);
         return;

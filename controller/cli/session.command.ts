@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { execa } from "execa";
 import { TmuxAdapter } from "../adapters/tmux.js";
-import { UsageError } from "../errors.js";
+import { UsageError, userMistake } from "../errors.js";
 import { sessionContext } from "../app/contexts.js";
 import { closeSession, commandOutcomeError, createSession, readOutput, sendCommand } from "../app/sessions.js";
 import { listSessions } from "../app/listing.js";
@@ -61,7 +61,7 @@ function registerSend(session: Command): void {
     .action(async (id: string, text: string | undefined, options: SendOptions) => {
       if ((text === undefined) === (options.file === undefined)) throw new UsageError("give the text either as an argument or with --file, not both or neither");
       if (options.wait !== "acknowledged" && options.wait !== "done") throw new UsageError(`--wait takes acknowledged or done (got ${options.wait})`);
-      const body = text ?? readFileSync(resolve(options.file!), "utf8");
+      const body = text ?? readUserFile(resolve(options.file!));
       const timeoutMs = positiveInt(options.timeout, "--timeout");
       const command = await withControlDir(options, async (ctx) =>
         sendCommand(ctx, { sessionId: id, text: body, waitFor: options.wait as "acknowledged" | "done", ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
@@ -160,4 +160,12 @@ export function registerSessionCommands(program: Command): void {
   registerList(session);
   registerAttach(session);
   registerCheck(session);
+}
+
+function readUserFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw userMistake(error, "read the prompt from") ?? error;
+  }
 }
