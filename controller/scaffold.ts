@@ -1,13 +1,20 @@
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, join, relative, resolve } from "node:path";
+import { appendFile, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { AlreadyExistsError } from "./errors.js";
-import { SCHEMAS_DIR } from "./manifest/schemas.js";
+import { SCHEMA_FILES, SCHEMAS_DIR } from "./manifest/schemas.js";
 import { packagePath } from "./paths.js";
+import { detectTestCommand, type DetectedTestCommand } from "./scaffold-gate.js";
 
 /** The repo's own `manifests/`: the templates `init` writes. */
 export const TEMPLATE_DIR = packagePath("manifests");
 const TEMPLATES = ["project.yaml", "agents.yaml", "playbook.yaml", "tasks.yaml"] as const;
+
+/** Where `init` copies the JSON Schemas, so every collaborator's editor finds them inside the control repo. */
+export const CONTROL_SCHEMAS_DIR = ".gaffer-schemas";
+
+/** What `init` adds to `.gitignore`: gaffer's local state, and status files only the controller writes. */
+export const GITIGNORE_LINES = [".gaffer/", "status/controller.yaml", "status/tasks/"] as const;
 
 export interface ScaffoldOptions {
   readonly dir: string;
@@ -19,7 +26,11 @@ export interface ScaffoldOptions {
 
 export interface ScaffoldResult {
   readonly written: readonly string[];
-  readonly gitignoreUpdated: boolean;
+  /** The lines added to `.gitignore` (empty when all were there). */
+  readonly gitignoreAdded: readonly string[];
+  /** Project.spec.worktreeRoot as written (relative to the control dir). */
+  readonly worktreeRoot: string;
+  readonly testCommand: DetectedTestCommand;
 }
 
 /** A DNS-label project name from a directory name. */
@@ -29,8 +40,18 @@ export function projectNameFor(dir: string): string {
 }
 
 /**
- * Writes the default manifests, `status/`, `memory/` and a `.gitignore` line
- * for `.gaffer/`. Refuses, writing nothing, when any manifest already exists.
+ * Task worktrees go outside the target repo, so its test runner never finds
+ * them: a sibling `<target>.gaffer-worktrees/` when the control dir is the
+ * target, else `.gaffer/worktrees` in the control dir.
+ */
+export function defaultWorktreeRoot(dir: string, repo: string): string {
+  const target = resolve(dir, repo);
+  return target === resolve(dir) ? `../${basename(target)}.gaffer-worktrees` : ".gaffer/worktrees";
+}
+
+/**
+ * Writes the default manifests, `.gaffer-schemas/`, `status/`, `memory/` and
+ * the `.gitignore` lines. Refuses, writing nothing, when any manifest already exists.
  */
 export async function scaffoldControlDir(options: ScaffoldOptions): Promise<ScaffoldResult> {
   const dir = resolve(options.dir);
@@ -44,27 +65,45 @@ export async function scaffoldControlDir(options: ScaffoldOptions): Promise<Scaf
     await mkdir(join(dir, sub), { recursive: true });
     if (!existsSync(join(dir, sub, ".gitkeep"))) await writeFile(join(dir, sub, ".gitkeep"), "");
   }
+  await mkdir(join(dir, CONTROL_SCHEMAS_DIR), { recursive: true });
+  const schemas = Object.values(SCHEMA_FILES).map((file) => join(CONTROL_SCHEMAS_DIR, file));
+  for (const file of Object.values(SCHEMA_FILES)) await copyFile(SCHEMAS_DIR + file, join(dir, CONTROL_SCHEMAS_DIR, file));
+  const render = { ...options, dir, worktreeRoot: defaultWorktreeRoot(dir, options.repo), testCommand: detectTestCommand(resolve(dir, options.repo)) };
   for (const template of TEMPLATES) {
     const text = await readFile(join(TEMPLATE_DIR, template), "utf8");
-    await writeFile(join(dir, "manifests", template), renderTemplate(template, text, dir, options), { flag: "wx" });
+    await writeFile(join(dir, "manifests", template), renderTemplate(template, text, render), { flag: "wx" });
   }
-  return { written: targets, gitignoreUpdated: await ensureGitignore(dir) };
+  return { written: [...targets, ...schemas], gitignoreAdded: await ensureGitignore(dir), worktreeRoot: render.worktreeRoot, testCommand: render.testCommand };
 }
 
-function renderTemplate(template: string, text: string, dir: string, options: ScaffoldOptions): string {
-  const schemaPath = relative(join(dir, "manifests"), SCHEMAS_DIR).split("\\").join("/");
-  let out = text.replace(/\$schema=\.\.\/schemas\//, `$schema=${schemaPath}/`);
+interface RenderInput extends ScaffoldOptions {
+  readonly worktreeRoot: string;
+  readonly testCommand: DetectedTestCommand;
+}
+
+function renderTemplate(template: string, text: string, input: RenderInput): string {
+  let out = text.replace(/\$schema=\.\.\/schemas\//, `$schema=../${CONTROL_SCHEMAS_DIR}/`);
   if (template === "project.yaml") {
-    out = out.replace(/^  name: my-project$/m, `  name: ${projectNameFor(dir)}`).replace(/^  repo: \.$/m, `  repo: ${JSON.stringify(options.repo)}`);
-    if (options.approver !== null) out = out.replace(/- you@example\.com$/m, `- ${JSON.stringify(options.approver)}`);
+    out = out
+      .replace(/^  name: my-project$/m, `  name: ${projectNameFor(input.dir)}`)
+      .replace(/^  repo: \.$/m, `  repo: ${JSON.stringify(input.repo)}`)
+      .replace(/^  worktreeRoot: \.gaffer\/worktrees$/m, `  worktreeRoot: ${JSON.stringify(input.worktreeRoot)}`);
+    if (input.approver !== null) out = out.replace(/- you@example\.com$/m, `- ${JSON.stringify(input.approver)}`);
   }
+  if (template === "playbook.yaml") out = out.replaceAll("- [npm, test]", `- [${input.testCommand.argv.map(flowScalar).join(", ")}]`);
   return out;
 }
 
-async function ensureGitignore(dir: string): Promise<boolean> {
+/** A YAML flow scalar: plain when it cannot be misread, else a JSON string. */
+function flowScalar(value: string): string {
+  return /^[A-Za-z0-9_./-]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+async function ensureGitignore(dir: string): Promise<string[]> {
   const file = join(dir, ".gitignore");
   const current = existsSync(file) ? await readFile(file, "utf8") : "";
-  if (current.split(/\r?\n/).some((line) => line.trim() === ".gaffer/" || line.trim() === ".gaffer")) return false;
-  await appendFile(file, (current === "" || current.endsWith("\n") ? "" : "\n") + ".gaffer/\n");
-  return true;
+  const present = new Set(current.split(/\r?\n/).map((line) => line.trim().replace(/^\/|\/$/g, "")));
+  const missing = GITIGNORE_LINES.filter((line) => !present.has(line.replace(/\/$/, "")));
+  if (missing.length > 0) await appendFile(file, (current === "" || current.endsWith("\n") ? "" : "\n") + missing.map((l) => l + "\n").join(""));
+  return missing;
 }

@@ -85,6 +85,8 @@ export interface GateSpec {
   readonly commands?: readonly (readonly string[])[];
   readonly review?: "required" | "none";
   readonly timeoutMs?: number;
+  /** No evidence needed, on purpose: the reason why (the task merges without a gate). */
+  readonly none?: string;
 }
 
 export interface RoleSpec {

@@ -72,10 +72,10 @@ export function taskGate(manifests: ManifestSet, task: TaskManifest): GateSpec |
   return task.spec.gate ?? findStage(manifests, task.spec.stage)?.gate ?? null;
 }
 
-/** Why a gate cannot decide anything (no commands), or null. */
+/** Why a gate cannot decide anything (no commands, and no `none` reason that waives them), or null. */
 export function missingGateReason(gate: GateSpec | null): string | null {
   if (gate === null) return "neither the task nor its stage defines a gate";
-  if ((gate.commands ?? []).length === 0) return "the gate has no commands";
+  if ((gate.commands ?? []).length === 0 && (gate.none ?? "").trim() === "") return "the gate has no commands";
   return null;
 }
 

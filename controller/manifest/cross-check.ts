@@ -3,6 +3,7 @@ import { MANIFEST_KINDS, type ManifestKind } from "../core/manifest-types.js";
 import { stageNeedsApproval } from "../core/project-config.js";
 import { checkRegex, where, type CheckContext, type Report, type SchemaValidDocs } from "./check-context.js";
 import { checkAgents, checkStages, checkTasks, type StageInfo } from "./reference-check.js";
+import { checkRuntime } from "./runtime-check.js";
 import type { ManifestIssue } from "./manifest-issue.js";
 import type { ParsedDoc } from "./parse.js";
 import { encodePointer } from "./schema-check.js";
@@ -36,6 +37,7 @@ export function crossCheck(docs: SchemaValidDocs, manifestsDir: string): Manifes
   checkTasks(ctx, stages);
   checkApprovers(ctx, stages);
   checkCapacityKeys(ctx, agents, stages);
+  checkRuntime(ctx, stages);
   return issues;
 }
 

@@ -20,7 +20,7 @@ import { readSchemas, type JsonSchema } from "../../controller/manifest/schemas.
 type DeepRequired<T> = T extends readonly (infer U)[] ? readonly DeepRequired<U>[] : T extends object ? { [K in keyof T]-?: DeepRequired<T[K]> } : T;
 
 const metadata = { name: "example", labels: { team: "core" } };
-const gate: DeepRequired<GateSpec> = { commands: [["npm", "test"]], review: "required", timeoutMs: 60_000 };
+const gate: DeepRequired<GateSpec> = { commands: [["npm", "test"]], review: "required", timeoutMs: 60_000, none: "reviewed by people" };
 
 const project: DeepRequired<ProjectManifest> = {
   apiVersion: API_VERSION,

@@ -42,20 +42,16 @@ test("a controller restarted while the manifests are invalid keeps its tasks whe
   }
 }, 120_000);
 
-test("a stage whose gate has no commands fails its task at once, without sending the agent rounds it cannot win", async () => {
+test("a stage whose gate has no commands is rejected before anything runs: validate names it, the controller starts none of its tasks", async () => {
   const { dir } = flowFixture({ capacity: 1, gate: "[]" });
-  await runController({ dir, logger, effects: buildTaskEffects, once: true });
-  expect((await runGaffer(["approve", "build", "--dir", dir], approver)).exitCode).toBe(0);
+  const validate = await runGaffer(["validate", "--dir", dir]);
+  expect(validate.exitCode).toBe(1);
+  expect(validate.stderr).toMatch(/^manifests\/playbook\.yaml:\d+:\d+: Playbook\/flow: stage "build" has a gate with no commands, so its tasks? [a-z, -]+ would fail at the gate: /m);
   await runController({ dir, logger, effects: buildTaskEffects, once: true });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
   try {
-    const task = await db.selectFrom("tasks").select(["phase", "snapshot"]).where("name", "=", "add-a").executeTakeFirstOrThrow();
-    expect(task.phase).toBe("Failed");
-    expect(JSON.parse(task.snapshot!).context.reason).toBe("gate could not run: GATE_FAILED: no gate to decide on: the gate has no commands; a stage passes only on evidence, so add gate.commands to the stage or the task");
-    const prompts = await db.selectFrom("commands").select("idempotency_key").where("idempotency_key", "like", "task:add-a:work:%").execute();
-    expect(prompts).toHaveLength(1);
-    expect(await db.selectFrom("sessions").select("id").where("task", "=", "add-a").where("state", "not in", ["Closed", "Failed"]).execute()).toEqual([]);
-    expect((await db.selectFrom("stages").select("phase").where("name", "=", "build").executeTakeFirstOrThrow()).phase).toBe("Failed");
+    expect(await db.selectFrom("commands").select("id").execute()).toEqual([]);
+    expect(await db.selectFrom("events").select("action").where("action", "=", "ManifestRejected").execute()).not.toEqual([]);
   } finally {
     await db.destroy();
   }

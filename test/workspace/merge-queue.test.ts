@@ -66,13 +66,10 @@ describe("merge queue", () => {
     expect(git(fx.repo, "log", "--format=%s", "main")).not.toContain("chore(merge)");
   });
 
-  it("refuses a merge without a gate", async () => {
-    const fx = await workspaceFixture({ stages: [{ name: "build", approval: "none", roles: [{ name: "builder", allowedAgents: ["scripted"] }] }], tasks: [{ name: "ungated" }] });
-    await commitEach(fx, ["ungated"]);
-    const main = git(fx.repo, "rev-parse", "main");
-    const merge = await mergeWorktree(fx.ctx, "ungated");
-    expect([merge.state, merge.reason]).toEqual(["refused", "POLICY_GATE_REQUIRED: neither the task nor its stage defines a gate; a merge needs a passing gate: add gate.commands to Task/ungated or its stage"]);
-    expect(git(fx.repo, "rev-parse", "main")).toBe(main);
+  it("refuses a manifest set with an ungated task before any merge (validate names the stage)", async () => {
+    const fixture = workspaceFixture({ stages: [{ name: "build", approval: "none", roles: [{ name: "builder", allowedAgents: ["scripted"] }] }], tasks: [{ name: "ungated" }] });
+    await expect(fixture).rejects.toMatchObject({ code: "MANIFEST_INVALID" });
+    await expect(fixture).rejects.toThrow(/stage "build" has no gate, so its task ungated would fail at the gate/);
   });
 
   it("lands on main while main is checked out in the main worktree, keeping local edits and refusing to clobber them", async () => {
