@@ -8,7 +8,8 @@ import type { ApprovalDecision, ApprovalEntry, ApprovalRequest, ConditionStatus,
  */
 
 export type EntryVerdict = "Granted" | "Rejected" | "Stale" | "Unauthorized" | "Uncommitted" | "SelfApproval" | "Unsigned" | "AgentCommit" | "NotStatusOnly";
-export type ApprovedReason = "Pending" | EntryVerdict;
+/** `NoEligibleApprover`: every listed approver authored the manifests (preventSelfApproval), so no approval can count. */
+export type ApprovedReason = "Pending" | "NoEligibleApprover" | EntryVerdict;
 
 /** The commit that added an entry, from `git blame`. */
 export interface ApprovalCommit {
@@ -154,12 +155,37 @@ function pendingReason(input: ApprovalRulesInput, verdicts: readonly EntryJudgem
   const required = input.request.requiredApprovals;
   const refused = verdicts.filter((v) => v.verdict !== "Granted");
   const current = refused.filter((v) => v.requestId === input.request.id);
-  const waiting = `request ${input.request.id} has ${granted} of ${required} required approval${required === 1 ? "" : "s"}: an approver (${input.policy.approvers.join(", ") || "none in policy.approvers yet"}) runs \`gaffer approve ${input.stage}\``;
+  const waiting = `request ${input.request.id} has ${granted} of ${required} required approval${required === 1 ? "" : "s"}: ${whoCanApprove(input)}`;
   const notes = [...refused.map((v) => v.message), ...(input.malformed ?? []).map((m) => `${input.file}:${m.lines[0]}: ignored: ${m.problem}`)];
   const message = [waiting, ...notes].join("; ");
+  if (!hasEligibleApprover(input)) return { reason: "NoEligibleApprover", message };
   if (current.length > 0) return { reason: current[current.length - 1]!.verdict, message };
   if (granted === 0 && refused.length > 0) return { reason: refused[refused.length - 1]!.verdict, message };
   return { reason: "Pending", message };
+}
+
+/**
+ * Who can still give an approval that counts, and how. With
+ * preventSelfApproval the manifests' author is left out; when nobody is left,
+ * the choices are named instead of a command that cannot count.
+ */
+export function whoCanApprove(input: Pick<ApprovalRulesInput, "policy" | "manifestAuthor" | "stage">): string {
+  const author = input.policy.preventSelfApproval ? input.manifestAuthor : null;
+  const eligible = eligibleApprovers(input);
+  if (input.policy.approvers.length === 0) return "no approver is listed: add approver emails to spec.policy.approvers";
+  if (eligible.length === 0) {
+    return `the only approver${input.policy.approvers.length === 1 ? "" : "s"} (${input.policy.approvers.join(", ")}) committed the manifests (${short(author!.sha)}) and cannot approve them (policy.preventSelfApproval): add a second approver to spec.policy.approvers, or set preventSelfApproval: false for a solo project`;
+  }
+  return `an approver (${eligible.join(", ")}) runs \`gaffer approve ${input.stage}\``;
+}
+
+function eligibleApprovers(input: Pick<ApprovalRulesInput, "policy" | "manifestAuthor">): string[] {
+  const author = input.policy.preventSelfApproval ? input.manifestAuthor : null;
+  return input.policy.approvers.filter((a) => author === null || !sameEmail(a, author.email));
+}
+
+function hasEligibleApprover(input: Pick<ApprovalRulesInput, "policy" | "manifestAuthor">): boolean {
+  return input.policy.approvers.length > 0 && eligibleApprovers(input).length > 0;
 }
 
 /** The `Approved` condition for `setCondition`. */

@@ -37,9 +37,12 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
     const phase = status?.phase ?? "Pending";
     stages.push({ name: stage.name, phase, approval: approved?.reason ?? "-", tasks: `${tasks.filter((t) => t.phase === "Merged").length}/${tasks.length} merged`, message: phase === "AwaitingApproval" ? (approved?.message ?? "") : stalled?.status === "True" ? stalled.message : "" });
     if (phase === "AwaitingApproval" && status?.approvalRequest !== undefined) {
-      pending.push({ stage: stage.name, requestId: status.approvalRequest.id, reason: approved?.reason ?? "Pending", command: `gaffer approve ${stage.name} --dir ${dir}` });
       const approvers = (set.project.spec.policy?.approvers ?? []).join(", ");
-      waitingFor.push(`approval of stage ${stage.name} (${status.approvalRequest.id}, ${approved?.reason ?? "Pending"}): an approver${approvers === "" ? "" : ` (${approvers})`} runs \`gaffer approve ${stage.name} --dir ${dir}\``);
+      // NOTE: with no eligible approver, `gaffer approve` cannot count; the condition names the choices instead.
+      const solo = approved?.reason === "NoEligibleApprover";
+      const how = solo ? approved!.message.replace(/^[^:]*: /, "") : `an approver${approvers === "" ? "" : ` (${approvers})`} runs \`gaffer approve ${stage.name} --dir ${dir}\``;
+      pending.push({ stage: stage.name, requestId: status.approvalRequest.id, reason: approved?.reason ?? "Pending", command: solo ? "no approval can count yet: add a second approver, or set preventSelfApproval: false" : `gaffer approve ${stage.name} --dir ${dir}` });
+      waitingFor.push(`approval of stage ${stage.name} (${status.approvalRequest.id}, ${approved?.reason ?? "Pending"}): ${how}`);
     }
     if (phase === "Blocked") waitingFor.push(`stage ${stage.name} is Blocked: its allocation cannot staff every role (see \`gaffer plan ${stage.name}\`)`);
   }
