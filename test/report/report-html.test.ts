@@ -8,6 +8,14 @@ import { buildReport } from "../../controller/report/report.js";
 import { tempDir } from "../helpers/temp.js";
 import { HOSTILE, knownLedger, NOW } from "./report-fixture.js";
 
+/** The system Chromium (GAFFER_CHROMIUM, else the usual paths); a missing browser fails saying how to install one. */
+function findChromium(): string {
+  const candidates = [process.env.GAFFER_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"];
+  const found = candidates.find((path): path is string => path !== undefined && path !== "" && existsSync(path));
+  if (found === undefined) throw new Error("no Chromium found for the HTML report check: install it (Debian/Ubuntu: sudo apt-get install chromium) or set GAFFER_CHROMIUM=/path/to/chrome");
+  return found;
+}
+
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 async function hostileReport() {
@@ -39,7 +47,7 @@ describe("the HTML report", () => {
     const dir = tempDir("gaffer-report-html-");
     const file = join(dir, "report.html");
     writeFileSync(file, renderReportHtml(report));
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
     onTestFinished(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const requests: string[] = [];
