@@ -36,7 +36,9 @@ function registerDecision(program: Command, verb: string, decision: ApprovalDeci
 
 /** An unknown stage, or one that needs no approval, is said so before anything is written. */
 async function requireApprovableStage(ctx: ControlDir, name: string, verb: string): Promise<void> {
-  const stages = allStages(await ctx.loadManifests());
+  const stages = await ctx.loadManifests().then(allStages, () => []);
+  // No playbook to compare with (or manifests that do not load): the status file's request decides.
+  if (stages.length === 0) return;
   const stage = stages.find((s) => s.name === name);
   if (stage === undefined) throw new NotFoundError(`no stage "${name}" in any Playbook (known: ${stages.map((s) => s.name).join(", ") || "none"}); nothing to ${verb}`);
   if (!stageNeedsApproval(stage)) {

@@ -23,10 +23,9 @@ test("gaffer plan prints the allocation table and exits 0 when every role is sta
   expect(result.stdout).toBe(
     [
       "stage build: capacity global 0/4 in use",
-      "ROLE      AGENT   MODEL        COUNT  STAFFED  TASKS",
-      "builder   claude  sonnet       2      3/3      add-feature",
-      "          codex   gpt-5-codex  1",
-      "reviewer  codex   gpt-5-codex  1      1/1      -",
+      "ROLE      AGENT     MODEL       COUNT  STAFFED  TASKS",
+      "builder   scripted  scripted-1  3      3/3      add-feature",
+      "reviewer  scripted  scripted-1  1      1/1      -",
       "",
       "all roles staffed",
     ].join("\n"),
@@ -44,7 +43,7 @@ test("gaffer plan --json reports blocked roles with structured reasons, counting
   const report = JSON.parse(result.stdout);
   expect(report.feasible).toBe(false);
   expect(report.inUse).toEqual({ global: 3, byAgent: { scripted: 3 }, byRole: { tester: 3 } });
-  expect(report.roles[0].assignments).toEqual([{ agent: "claude", model: "sonnet", count: 1 }]);
+  expect(report.roles[0].assignments).toEqual([{ agent: "scripted", model: "scripted-1", count: 1 }]);
   expect(report.roles[0].blocked).toEqual([{ code: "CAPACITY_EXCEEDED", scope: "global", key: "global", limit: 4, inUse: 4, requested: 2 }]);
   const text = await runGaffer(["plan", "build", "--dir", dir]);
   expect(text.stdout).toContain("blocked roles:\n  builder: CAPACITY_EXCEEDED global: limit 4, in use 4, requested 2\n  reviewer: CAPACITY_EXCEEDED global: limit 4, in use 4, requested 1");

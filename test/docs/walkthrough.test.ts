@@ -38,7 +38,7 @@ function myRepo(): string {
 
 async function status(repo: string): Promise<StatusJson> {
   const result = await runGaffer(["status", "--json"], { cwd: repo });
-  expect(result.exitCode).toBe(0);
+  expect(result).toMatchObject({ exitCode: 0 });
   return JSON.parse(result.stdout) as StatusJson;
 }
 
@@ -51,7 +51,7 @@ test("a newcomer follows the README in a fresh repo, with a separate approver, t
   const socket = `gaffer-test-walk-${process.pid}-${Date.now()}`;
   // gaffer init
   const init = await runGaffer(["init"], { cwd: repo });
-  expect(init.exitCode).toBe(0);
+  expect(init).toMatchObject({ exitCode: 0, stderr: "" });
   expect(init.stdout).toContain(`note: ${AUTHOR} is the only approver and preventSelfApproval is true`);
   expect(init.stdout).toContain("gate: [npm, test] (from package.json scripts.test)");
   expect(init.stdout).toContain("worktrees: ../my-repo.gaffer-worktrees");
@@ -63,9 +63,9 @@ test("a newcomer follows the README in a fresh repo, with a separate approver, t
   onTestFinished(async () => {
     await execa("tmux", ["-L", socket, "kill-server"], { reject: false });
   });
-  expect((await runGaffer(["validate"], { cwd: repo })).exitCode).toBe(0);
+  expect(await runGaffer(["validate"], { cwd: repo })).toMatchObject({ exitCode: 0, stderr: "" });
   const plan = await runGaffer(["plan", "build"], { cwd: repo });
-  expect(plan.exitCode).toBe(0);
+  expect(plan).toMatchObject({ exitCode: 0, stderr: "" });
   expect(plan.stdout).toContain("builder");
   // git add manifests .gaffer-schemas .gitignore && git commit
   git(repo, "add", "manifests", ".gaffer-schemas", ".gitignore");
@@ -84,7 +84,7 @@ test("a newcomer follows the README in a fresh repo, with a separate approver, t
   expect(proposed.stages.find((s) => s.name === "build")!.message).toContain(`an approver (${REVIEWER}) runs \`gaffer approve build\``);
   // gaffer approve build, as the second approver
   const approve = await runGaffer(["approve", "build"], { cwd: repo, env: { GIT_AUTHOR_NAME: "Reviewer", GIT_AUTHOR_EMAIL: REVIEWER, GIT_COMMITTER_NAME: "Reviewer", GIT_COMMITTER_EMAIL: REVIEWER } });
-  expect(approve.exitCode).toBe(0);
+  expect(approve).toMatchObject({ exitCode: 0, stderr: "" });
   expect(approve.stdout).toMatch(new RegExp(`^approved stage build \\(request build-[0-9a-f]{12}\\) as ${REVIEWER}: commit [0-9a-f]{12} changes only status/stages/build.yaml`));
   await waitFor(async () => (phaseOf(await status(repo), "tasks", "add-feature") === "Merged" ? true : undefined), { timeoutMs: 120_000, intervalMs: 250, what: "add-feature merged" });
   expect(git(repo, "show", "main:docs/gaffer.md")).toContain("Tasks for this repository are run by gaffer");
