@@ -14,6 +14,7 @@ import type { ControlDir } from "./control-dir.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { nowIso } from "../../state/ledger.js";
 import { readStageStatus, writeStageStatus } from "../../state/status-store.js";
+import { refuse } from "./gatekeeper.js";
 import { proposeStage } from "./planning.js";
 
 export interface StageApprovalRequest {
@@ -39,7 +40,7 @@ export interface StageApprovalRequest {
 export async function requestStageApproval(ctx: ControlDir, stageName: string): Promise<StageApprovalRequest> {
   const plan = await proposeStage(ctx, stageName);
   const request = plan.request;
-  if (request === null) throw new ApprovalError("NOT_REQUIRED", `stage "${stageName}" needs no approval (it has no needs and approval: none); it runs without one`);
+  if (request === null) throw await refuse(ctx, "requestStageApproval", `stage/${stageName}`, new ApprovalError("NOT_REQUIRED", `stage "${stageName}" needs no approval (it has no needs and approval: none); it runs without one`));
   const config = await ctx.config();
   const generation = (await ctx.loadManifests()).generation;
   const judgement = (await evaluateApprovals({ dir: ctx.dir, stage: stageName, policy: config.policy, request }))!;

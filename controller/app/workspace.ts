@@ -72,7 +72,7 @@ export async function resolveConflict(ctx: ControlDir, request: TaskRequest): Pr
   const ws = await workspaceContext(ctx);
   const task = request.task;
   const problem = await handResolutionProblem(ws, task);
-  if (problem !== null) throw new MergeConflictError(`task ${task} is not resolved yet: ${problem}; then run \`gaffer resolve --task ${task}\` again`);
+  if (problem !== null) throw await refuse(ctx, "resolveConflict", `task/${task}`, new MergeConflictError(`task ${task} is not resolved yet: ${problem}; then run \`gaffer resolve --task ${task}\` again`));
   const result = await resolveAndRequeue(ws, task, { resolver: BY_HAND });
   if (!result.outcome.resolved) throw new MergeConflictError(`round ${result.outcome.round} of task ${task} failed: ${result.outcome.reason} (task is now ${result.outcome.phase})`);
   if (result.merge !== null && result.merge.state !== "merged") throw mergeError(result.merge);

@@ -23,7 +23,7 @@ function errorOf(result: { structuredContent?: unknown; content?: unknown }): { 
 }
 
 describe("MCP tools go through the gatekeeper", () => {
-  it("refuses merge_worktree and create_session before the stage is approved, for unknown tasks and for outside paths, each with a code and an ActionRefused event", async () => {
+  it("refuses merge_worktree and create_session before the stage is approved and for unknown tasks, each with a code and an ActionRefused event", async () => {
     const f = flowFixture();
     const mcp = await mcpClient(f.dir);
     // Nothing ran yet: the build stage has not been started by the controller.
@@ -40,7 +40,23 @@ describe("MCP tools go through the gatekeeper", () => {
     expect(unknown.line).toBe('error: NOT_FOUND: no Task named "no-such-task" in the applied manifests (known: write-plan, add-a); `gaffer get tasks` lists them');
     expect(errorOf(await mcp.call("merge_worktree", { task_id: "no-such-task" })).code).toBe("NOT_FOUND");
 
+    const events = await listEvents(await ledgerOf(f.dir), { action: "ActionRefused" });
+    expect(events.map((e) => [e.actor, e.subject, e.payload.verb, e.payload.code, e.payload.entry])).toEqual([
+      ["mcp", "task/add-a", "mergeTask", "POLICY_STAGE_NOT_RUNNING", "mcp"],
+      ["mcp", "task/add-a", "mergeTask", "POLICY_STAGE_NOT_APPROVED", "mcp"],
+      ["mcp", "task/add-a", "createSession", "POLICY_STAGE_NOT_APPROVED", "mcp"],
+      ["mcp", "task/add-a", "createWorktree", "POLICY_STAGE_NOT_APPROVED", "mcp"],
+      ["mcp", "task/add-a", "commitChanges", "POLICY_STAGE_NOT_APPROVED", "mcp"],
+      ["mcp", "task/no-such-task", "createSession", "NOT_FOUND", "mcp"],
+      ["mcp", "task/no-such-task", "mergeTask", "NOT_FOUND", "mcp"],
+    ]);
+    expect(git(f.target, "rev-list", "--count", "main").trim()).toBe("1");
+  });
+
+  it("starts a session only in the task's own worktree: never ../../, /etc, the main checkout, the control dir or a removed worktree", async () => {
+    const f = flowFixture();
     await recordStagePhase(f.dir, "build", "Running");
+    const mcp = await mcpClient(f.dir);
     const noWorktree = errorOf(await mcp.call("create_session", { task_id: "add-a", agent_type: "scripted" }));
     expect(noWorktree.line).toBe("error: NOT_FOUND: task add-a has no worktree; create it first (create_worktree, or `gaffer worktree create --task add-a`)");
     const wt = ((await mcp.call("create_worktree", { task_id: "add-a" })).structuredContent as Structured).worktree.path as string;
@@ -56,13 +72,6 @@ describe("MCP tools go through the gatekeeper", () => {
 
     const events = await listEvents(await ledgerOf(f.dir), { action: "ActionRefused" });
     expect(events.map((e) => [e.actor, e.subject, e.payload.verb, e.payload.code, e.payload.entry])).toEqual([
-      ["mcp", "task/add-a", "mergeTask", "POLICY_STAGE_NOT_RUNNING", "mcp"],
-      ["mcp", "task/add-a", "mergeTask", "POLICY_STAGE_NOT_APPROVED", "mcp"],
-      ["mcp", "task/add-a", "createSession", "POLICY_STAGE_NOT_APPROVED", "mcp"],
-      ["mcp", "task/add-a", "createWorktree", "POLICY_STAGE_NOT_APPROVED", "mcp"],
-      ["mcp", "task/add-a", "commitChanges", "POLICY_STAGE_NOT_APPROVED", "mcp"],
-      ["mcp", "task/no-such-task", "createSession", "NOT_FOUND", "mcp"],
-      ["mcp", "task/no-such-task", "mergeTask", "NOT_FOUND", "mcp"],
       ["mcp", "task/add-a", "createSession", "NOT_FOUND", "mcp"],
       ["mcp", "task/add-a", "createSession", "PATH_ESCAPE", "mcp"],
       ["mcp", "task/add-a", "createSession", "PATH_ESCAPE", "mcp"],
@@ -71,7 +80,6 @@ describe("MCP tools go through the gatekeeper", () => {
       ["mcp", "task/add-a", "createSession", "NOT_FOUND", "mcp"],
     ]);
     expect((await listEvents(await ledgerOf(f.dir), { action: "SessionCreated" })).length).toBe(0);
-    expect(git(f.target, "rev-list", "--count", "main").trim()).toBe("1");
   });
 
   it("rejects unknown arguments (strict schemas): no override, no approval, no directory smuggled in", async () => {

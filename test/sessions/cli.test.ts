@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ControlDir } from "../../controller/app/control-dir.js";
+import { createWorktrees } from "../../controller/app/workspace.js";
 import { listCommands } from "../../state/commands.repository.js";
 import { runGaffer } from "../helpers/cli.js";
 import { sessionFixture, type SessionFixture } from "../helpers/session-fixture.js";
@@ -10,8 +12,12 @@ import { waitFor } from "../helpers/temp.js";
 /** The build stage Running (as the controller records it) and the task's worktree: where its session starts. */
 async function taskWorktree(f: SessionFixture): Promise<string> {
   await recordStagePhase(f.dir, "build", "Running");
-  const created = await runGaffer(["worktree", "create", "--task", "round-trip", "--dir", f.dir, "--json"]);
-  return (JSON.parse(created.stdout) as { worktree: { path: string } }[])[0]!.worktree.path;
+  const ctx = new ControlDir(f.dir);
+  try {
+    return (await createWorktrees(ctx, { tasks: ["round-trip"] }))[0]!.worktree.path;
+  } finally {
+    await ctx.close();
+  }
 }
 
 describe("gaffer session (CLI)", () => {
