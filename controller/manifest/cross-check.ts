@@ -1,6 +1,7 @@
 import { checkBranchName, checkBranchPattern } from "../core/git-ref.js";
 import { MANIFEST_KINDS, type ManifestKind } from "../core/manifest-types.js";
 import { stageNeedsApproval } from "../core/project-config.js";
+import { checkWorktreeRoot } from "../core/worktree-root.js";
 import { checkRegex, where, type CheckContext, type Report, type SchemaValidDocs } from "./check-context.js";
 import { checkAgents, checkStages, checkTasks, type StageInfo } from "./reference-check.js";
 import { checkRuntime } from "./runtime-check.js";
@@ -69,6 +70,8 @@ function checkProject({ docs, report }: CheckContext): void {
     const problem = branch === undefined ? null : checkBranchName(branch);
     if (problem !== null) report(doc, ["spec", field], "BRANCH_INVALID", `spec.${field} ${JSON.stringify(branch)} is not a valid git branch name: it ${problem}`);
   }
+  const rootProblem = value.spec.worktreeRoot === undefined ? null : checkWorktreeRoot(value.spec.worktreeRoot, value.spec.repo);
+  if (rootProblem !== null) report(doc, ["spec", "worktreeRoot"], "WORKTREE_ROOT_INVALID", `spec.worktreeRoot ${JSON.stringify(value.spec.worktreeRoot)} ${rootProblem}`);
   if (policy.commitFormat !== undefined) checkRegex(doc, ["spec", "policy", "commitFormat"], policy.commitFormat, report);
   if (policy.requireSignedApprovals === true && policy.allowedSignersFile === undefined) {
     report(doc, ["spec", "policy", "requireSignedApprovals"], "SIGNERS_FILE_MISSING", "requireSignedApprovals is true but policy.allowedSignersFile is not set; name the ssh allowed-signers file");
