@@ -3,6 +3,7 @@ import { runDemo } from "../demo/run-demo.js";
 import { buildReport, formatReport } from "../report/report.js";
 import { openLedger } from "../../state/ledger.js";
 import { join } from "node:path";
+import { gafferInvocation } from "./invocation.js";
 import { printJson, printLine } from "./output.js";
 
 interface DemoCommandOptions {
@@ -31,10 +32,11 @@ export function registerDemo(program: Command): void {
       printLine(`demo finished in ${(result.elapsedMs / 1000).toFixed(1)} s. Everything is left for you to inspect:`);
       printLine(`  control repo  ${result.control}`);
       printLine(`  target repo   ${result.target}   (git -C ${result.target} log --oneline --graph)`);
-      printLine(`  gaffer status --dir ${result.control}`);
-      printLine(`  gaffer log --dir ${result.control}`);
-      printLine(`  gaffer report --dir ${result.control} --html report.html`);
-      printLine(`  gaffer memory read --dir ${result.control}`);
+      const gaffer = gafferInvocation();
+      printLine(`  ${gaffer} status --dir ${result.control}`);
+      printLine(`  ${gaffer} log --dir ${result.control}`);
+      printLine(`  ${gaffer} report --dir ${result.control} --html report.html`);
+      printLine(`  ${gaffer} memory read --dir ${result.control}`);
       printLine(`  tmux -L ${result.socket} ls        (sessions are closed when their work is merged)`);
     });
 }
