@@ -90,6 +90,8 @@ interface RunFacts {
   readonly duplicateSubjects: readonly string[];
   readonly mergedButNotMerged: readonly string[];
   readonly openSessions: number;
+  /** Why tasks failed (evidence for an anomaly). */
+  readonly failures: readonly string[];
 }
 
 async function runFacts(dir: string, target: string, log: string): Promise<RunFacts> {
@@ -105,6 +107,7 @@ async function runFacts(dir: string, target: string, log: string): Promise<RunFa
       received: existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { text: string }).text.trimEnd()).sort() : [],
       duplicateSubjects: subjects.filter((s, i) => subjects.indexOf(s) !== i),
       mergedButNotMerged: [...new Set(onMain)].filter((task) => tasks.find((t) => t.name === task)?.phase !== "Merged"),
+      failures: (await db.selectFrom("events").select(["subject", "payload"]).where("action", "=", "TaskPhaseChanged").execute()).filter((e) => e.payload.includes('"to":"Failed"')).map((e) => `${e.subject}: ${e.payload.slice(0, 400)}`),
       openSessions: (await db.selectFrom("sessions").select("id").where("state", "not in", ["Closed", "Failed"]).execute()).length,
     };
   } finally {
@@ -123,7 +126,14 @@ async function fuzzRun(kills: readonly Kill[]): Promise<{ facts: RunFacts; lande
     if (result.exitCode === 0) break;
     if (restart >= 2) throw new Error(`restart ${restart} failed (exit ${result.exitCode}): ${result.stderr.slice(-2000)}`);
   }
-  const contents = Object.fromEntries(["a.txt", "b.txt"].map((f) => [f, git(fixture.target, "show", `main:${f}`)]));
+  const show = (file: string): string => {
+    try {
+      return git(fixture.target, "show", `main:${file}`);
+    } catch {
+      return "(not on main)";
+    }
+  };
+  const contents = Object.fromEntries(["a.txt", "b.txt"].map((f) => [f, show(f)]));
   return { facts: await runFacts(fixture.dir, fixture.target, log), landed, contents };
 }
 
@@ -154,7 +164,7 @@ test("crash fuzz: kill -9 of `gaffer up` at random moments and at each delivery 
       check(facts.duplicateSubjects.length === 0, `duplicate commit subjects on main: ${facts.duplicateSubjects.join(", ")}`);
       check(facts.mergedButNotMerged.length === 0, `trailer on main but task not Merged: ${facts.mergedButNotMerged.join(", ")}`);
       check(contents["a.txt"] === "alpha" && contents["b.txt"] === "beta", `work on main not once: ${JSON.stringify(contents)}`);
-      check(JSON.stringify(facts.phases) === JSON.stringify(finished) || Object.entries(finished).every(([k, v]) => facts.phases[k] === v), `phases ${JSON.stringify(facts.phases)}`);
+      check(JSON.stringify(facts.phases) === JSON.stringify(finished) || Object.entries(finished).every(([k, v]) => facts.phases[k] === v), `phases ${JSON.stringify(facts.phases)}; ${facts.failures.join("; ")}`);
       check(facts.openSessions === 0, `${facts.openSessions} sessions left open`);
     }
     process.stderr.write(`crash fuzz: seed ${SEED}: ${Math.min(i + PARALLEL, RUNS)}/${RUNS} runs, ${kills} kills, ${anomalies.length} anomalies so far\n`);
