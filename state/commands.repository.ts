@@ -35,6 +35,23 @@ export interface CommandRecord {
   readonly evidence: Readonly<Record<string, unknown>> | null;
   readonly owner: string | null;
   readonly leaseUntil: string | null;
+  /** What the input line held just before gaffer began pasting this text; null when no paste was begun. */
+  readonly pasteIntent: PasteIntent | null;
+  /** When a busy signal was first seen after submission. */
+  readonly busySeenAt: string | null;
+}
+
+/** Recorded before a paste, so a restarted deliverer decides from evidence, never by pasting again blindly. */
+export interface PasteIntent {
+  readonly owner: string;
+  readonly at: string;
+  /** `empty` or `unreadable` (the profile cannot read the input line): text is never pasted onto other text. */
+  readonly input: "empty" | "unreadable";
+  /** How many times the text's echo was already in the pane's history. */
+  readonly echoes: number;
+  readonly screenHash: string;
+  /** The session's last agent (hook) event id before the paste: a later prompt-submitted hook with this text acknowledges it. */
+  readonly hookEvent: number | null;
 }
 
 function toRecord(row: CommandRow): CommandRecord {
@@ -43,6 +60,7 @@ function toRecord(row: CommandRow): CommandRecord {
     sender: row.sender, issuedAt: row.issued_at, typedAt: row.typed_at, submittedAt: row.submitted_at, acknowledgedAt: row.acknowledged_at,
     doneAt: row.done_at, failedAt: row.failed_at, strandedAt: row.stranded_at, exitCode: row.exit_code, summary: row.summary,
     evidence: row.evidence === null ? null : (JSON.parse(row.evidence) as Record<string, unknown>), owner: row.owner, leaseUntil: row.lease_until,
+    pasteIntent: row.paste_intent === null ? null : (JSON.parse(row.paste_intent) as PasteIntent), busySeenAt: row.busy_seen_at,
   };
 }
 
@@ -199,6 +217,27 @@ export async function claimNextCommand(db: Ledger, request: ClaimRequest): Promi
   });
 }
 
+/** Records the intent to paste (`CommandPasting`), while `owner` still holds the issued command; false when it does not. */
+export async function recordPasteIntent(db: Ledger, id: string, intent: PasteIntent, actor: string): Promise<boolean> {
+  return immediateTransaction(db, async (trx) => {
+    const result = await trx.updateTable("commands").set({ paste_intent: JSON.stringify(intent) }).where("id", "=", id).where("state", "=", "issued").where("owner", "=", intent.owner).executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    const row = await trx.selectFrom("commands").select(["session_id", "seq"]).where("id", "=", id).executeTakeFirstOrThrow();
+    await appendEvent(trx, { actor, action: "CommandPasting", subject: `${sessionSubject(row.session_id)}/command/${row.seq}`, payload: { command: id, seq: row.seq, input: intent.input, echoes: intent.echoes, screenHash: intent.screenHash } });
+    return true;
+  });
+}
+
+/** Forgets a paste intent once the screen proved the text never arrived (it is then pasted afresh). */
+export async function clearPasteIntent(db: Ledger, id: string, owner: string): Promise<void> {
+  await db.updateTable("commands").set({ paste_intent: null }).where("id", "=", id).where("state", "=", "issued").where("owner", "=", owner).execute();
+}
+
+/** Notes that the agent showed a busy signal while these submitted or acknowledged commands were in flight. */
+export async function markBusySeen(db: Ledger, sessionId: string): Promise<void> {
+  await db.updateTable("commands").set({ busy_seen_at: nowIso() }).where("session_id", "=", sessionId).where("state", "in", ["submitted", "acknowledged"]).where("busy_seen_at", "is", null).execute();
+}
+
 /** Gives a claimed command back to the queue (e.g. the session crashed before it was typed). */
 export async function releaseClaim(db: Ledger, id: string, owner: string): Promise<void> {
   await db.updateTable("commands").set({ owner: null, lease_until: null }).where("id", "=", id).where("owner", "=", owner).execute();
@@ -209,7 +248,7 @@ export async function requeueUndelivered(db: Ledger, sessionId: string, actor: s
   return immediateTransaction(db, async (trx) => {
     const rows = await trx.selectFrom("commands").selectAll().where("session_id", "=", sessionId).where("state", "in", [...UNDELIVERED]).orderBy("seq").execute();
     for (const row of rows) {
-      await trx.updateTable("commands").set({ state: "issued", owner: null, lease_until: null, evidence: JSON.stringify({ requeued: true, was: row.state }) }).where("id", "=", row.id).execute();
+      await trx.updateTable("commands").set({ state: "issued", owner: null, lease_until: null, paste_intent: null, busy_seen_at: null, evidence: JSON.stringify({ requeued: true, was: row.state }) }).where("id", "=", row.id).execute();
       await appendEvent(trx, { actor, action: "CommandRequeued", subject: `${sessionSubject(sessionId)}/command/${row.seq}`, payload: { command: row.id, seq: row.seq, was: row.state } });
     }
     return rows.map(toRecord);

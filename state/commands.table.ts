@@ -25,6 +25,10 @@ export interface CommandsTable {
   owner: string | null;
   /** ISO time the delivery lease ends; after that another process may take over. */
   lease_until: string | null;
+  /** JSON: what the input line held just before a paste (migration 0014); null when no paste was begun. */
+  paste_intent: string | null;
+  /** When a busy signal was first seen after submission (a prompt is done only after one). */
+  busy_seen_at: string | null;
 }
 
 export type CommandRow = Selectable<CommandsTable>;

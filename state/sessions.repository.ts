@@ -35,6 +35,10 @@ export interface SessionRecord {
   readonly updatedAt: string;
   readonly closedAt: string | null;
   readonly closeReason: string | null;
+  /** Why the task needs a person (`NeedsLogin`, `AgentError`...), what to do, and since when; null while progressing. */
+  readonly stallReason: string | null;
+  readonly stallMessage: string | null;
+  readonly stalledAt: string | null;
 }
 
 export interface NewSession {
@@ -78,6 +82,9 @@ function toRecord(row: SessionRow): SessionRecord {
     updatedAt: row.updated_at,
     closedAt: row.closed_at,
     closeReason: row.close_reason,
+    stallReason: row.stall_reason,
+    stallMessage: row.stall_message,
+    stalledAt: row.stalled_at,
   };
 }
 
@@ -175,4 +182,30 @@ export async function recordObservation(db: Ledger, id: string, seen: ScreenObse
     if (Object.keys(patch).length > 0) await trx.updateTable("sessions").set({ ...patch, updated_at: now }).where("id", "=", id).execute();
     return toRecord(await trx.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirstOrThrow());
   });
+}
+
+/** A session's task needs a person: the reason, what to do, and the screen evidence. */
+export interface SessionStall {
+  readonly reason: string;
+  readonly message: string;
+  readonly evidence: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Records that a session needs a person (`SessionStalled`) or no longer does
+ * (`SessionUnstalled`); nothing is written when the reason is unchanged.
+ */
+export async function recordStall(db: Ledger, session: SessionRecord, stall: SessionStall | null, actor: string): Promise<SessionRecord> {
+  if ((stall?.reason ?? null) === session.stallReason) return session;
+  const patch = stall === null ? { stall_reason: null, stall_message: null, stalled_at: null } : { stall_reason: stall.reason, stall_message: stall.message, stalled_at: nowIso() };
+  const event = stall === null ? { action: "SessionUnstalled", payload: { was: session.stallReason } } : { action: "SessionStalled", payload: { reason: stall.reason, message: stall.message, ...stall.evidence } };
+  await updateSession(db, session.id, patch, { actor, subject: sessionSubject(session.id), ...event });
+  return (await getSession(db, session.id)) ?? session;
+}
+
+/** The stall of a task's newest open session, if it has one (the task's `Stalled` condition reads this). */
+export async function readTaskStall(db: Ledger, task: string): Promise<{ sessionId: string; reason: string; message: string; since: string } | null> {
+  const row = await db.selectFrom("sessions").select(["id", "stall_reason", "stall_message", "stalled_at"]).where("task", "=", task).where("state", "not in", ["Closed", "Failed"]).orderBy("created_at", "desc").executeTakeFirst();
+  if (row === undefined || row.stall_reason === null) return null;
+  return { sessionId: row.id, reason: row.stall_reason, message: row.stall_message ?? "", since: row.stalled_at ?? "" };
 }

@@ -33,6 +33,10 @@ export interface SessionsTable {
   argv: string | null;
   /** Exit status of the agent's process when it died. */
   last_exit_status: number | null;
+  /** Why the task needs a person (`NeedsLogin`, `AgentError`...; migration 0014); null while progressing. */
+  stall_reason: string | null;
+  stall_message: string | null;
+  stalled_at: string | null;
 }
 
 export type SessionRow = Selectable<SessionsTable>;

@@ -36,11 +36,16 @@
  * --log FILE (or GAFFER_SCRIPTED_LOG=FILE in its environment) appends one JSON
  * line per received prompt ({n, text}).
  * --ignore-enter never submits (to test stranded delivery).
+ * --trust-file FILE shows a start-up trust dialog
+ *   (`? Do you trust the files in this folder? [y/n]`) unless FILE lists the
+ *   cwd; `y` + Enter appends the cwd to FILE (as a real CLI records trust in
+ *   its config), `n` + Enter exits 1. Any input while the dialog shows is
+ *   logged as {dialogInput} (to test that nothing is typed into a dialog).
  *
  * The two prompts gaffer writes itself (a review request, a conflict to
  * resolve) are answered without the language above: see scripted-gaffer.js.
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { BadInstruction, instructions } from "./scripted-instructions.js";
 import { answerGafferPrompt, linesToRun } from "./scripted-gaffer.js";
 
@@ -60,13 +65,14 @@ let answerWaiter = null;
 const queued = [];
 
 function parseArgs(argv) {
-  const opts = { model: "scripted-1", session: "-", log: process.env.GAFFER_SCRIPTED_LOG || null, ignoreEnter: false };
+  const opts = { model: "scripted-1", session: "-", log: process.env.GAFFER_SCRIPTED_LOG || null, ignoreEnter: false, trustFile: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--model") opts.model = argv[++i];
     else if (a === "--session") opts.session = argv[++i];
     else if (a === "--log") opts.log = argv[++i];
     else if (a === "--ignore-enter") opts.ignoreEnter = true;
+    else if (a === "--trust-file") opts.trustFile = argv[++i];
   }
   return opts;
 }
@@ -82,13 +88,40 @@ function startUp() {
   out(`gaffer scripted agent 1 (model ${args.model}, session ${args.session})\r\n`);
   out(`cwd: ${process.cwd()}\r\n`);
   out(`Type instructions (write, append, run, commit, sleep, ask, error, ratelimit, exit, verdict, done) and press Enter.\r\n\r\n`);
-  out("\x1b[?2004h" + PROMPT);
+  const trusted = args.trustFile === null || (existsSync(args.trustFile) && readFileSync(args.trustFile, "utf8").split("\n").includes(process.cwd()));
+  if (trusted) out("\x1b[?2004h" + PROMPT);
+  else {
+    mode = "dialog";
+    out("? Do you trust the files in this folder? [y/n] ");
+  }
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk) => {
-    if (mode === "busy") queued.push(chunk);
+    if (mode === "dialog") answerDialog(chunk);
+    else if (mode === "busy") queued.push(chunk);
     else feed(chunk);
   });
+}
+
+let dialogAnswer = "";
+
+/** The start-up trust dialog: only `y`/`n` + Enter answer it; everything received is logged. */
+function answerDialog(chunk) {
+  if (args.log) appendFileSync(args.log, JSON.stringify({ dialogInput: chunk }) + "\n");
+  for (const key of chunk) {
+    if (key !== "\r" && key !== "\n") {
+      dialogAnswer += key;
+      continue;
+    }
+    const answer = dialogAnswer.trim();
+    dialogAnswer = "";
+    if (answer === "n") process.exit(1);
+    if (answer !== "y") continue;
+    appendFileSync(args.trustFile, process.cwd() + "\n");
+    mode = "prompt";
+    out("\r\n\x1b[?2004h" + PROMPT);
+    return;
+  }
 }
 
 /** Splits input into pastes and keys; a partial marker at the end waits for the next chunk. */

@@ -1,5 +1,14 @@
-import { packagePath } from "../paths.js";
 import type { AgentProfileName, AgentSpec } from "./manifest-types.js";
+import { AGENT_PROFILES } from "./builtin-profiles.js";
+
+export { AGENT_PROFILES, SCRIPTED_AGENT_PATH } from "./builtin-profiles.js";
+
+/**
+ * Why a task's agent needs a person (the `Stalled` condition's reason): a
+ * start-up dialog, a question, an error or screen that lasted too long, or a
+ * binary that is not installed.
+ */
+export type StallReason = "NeedsTrust" | "NeedsLogin" | "NeedsApiKeyConfirmation" | "ConnectionError" | "Question" | "AgentNotInstalled" | "AgentError" | "UnrecognizedScreen";
 
 /** Status kinds a screen rule can signal. */
 export type RuleKind = "ready" | "busy" | "waiting" | "error" | "rateLimit";
@@ -11,6 +20,8 @@ export interface ScreenRule {
   readonly kind: RuleKind;
   /** Regular expression source, matched against the pane text (multiline). */
   readonly pattern: string;
+  /** For waiting and error rules: what the person has to do (e.g. `NeedsLogin`). */
+  readonly reason?: StallReason;
 }
 
 /** A built-in agent profile, versioned with gaffer. */
@@ -21,6 +32,14 @@ export interface AgentProfile {
   readonly command: readonly string[];
   readonly models: readonly string[];
   readonly rules: readonly ScreenRule[];
+  /** Lines that only appear when a turn has finished (e.g. claude's `✻ Worked for 12s`): evidence of `done`. */
+  readonly turnDone: readonly string[];
+  /** The agent's input line; group 1 is what is typed in it. null: the profile cannot read it. */
+  readonly inputLine: string | null;
+  /** What an empty input line shows instead of text (a placeholder), matched against group 1. */
+  readonly inputPlaceholder: string | null;
+  /** How to install the CLI (shown with AGENT_NOT_INSTALLED). */
+  readonly installHint: string;
   readonly idleAfterMs: number;
   readonly stuckAfterMs: number;
   readonly startupTimeoutMs: number;
@@ -32,115 +51,6 @@ export interface AgentProfile {
   readonly rateLimitDelayMs: number;
   readonly env: Readonly<Record<string, string>>;
 }
-
-/** The bundled scripted agent's entry point. */
-export const SCRIPTED_AGENT_PATH = packagePath("controller", "agents", "scripted-agent.js");
-
-const RATE_LIMIT = String.raw`\b429\b|[Rr]ate ?[Ll]imit|usage limit reached|Too Many Requests|RESOURCE_EXHAUSTED`;
-
-/** Defaults shared by the real CLIs' profiles. */
-const REAL_CLI = { idleAfterMs: 2000, stuckAfterMs: 900_000, startupTimeoutMs: 30_000, statusLines: 15, restartBackoffMs: 2000, rateLimitDelayMs: 60_000, env: {} } as const;
-
-function rules(profile: AgentProfileName, byKind: Partial<Record<RuleKind, readonly string[]>>): ScreenRule[] {
-  return Object.entries(byKind).flatMap(([kind, patterns]) =>
-    (patterns ?? []).map((pattern, n) => ({ id: `${profile}/${kind}/${n + 1}`, kind: kind as RuleKind, pattern })),
-  );
-}
-
-export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = {
-  claude: {
-    name: "claude",
-    seenWith: "claude 2.1.197",
-    // acceptEdits: edits inside the worktree need no approval; commands still ask (a `waiting` screen).
-    command: ["claude", "--model", "{model}", "--permission-mode", "acceptEdits"],
-    models: ["sonnet", "opus", "haiku"],
-    rules: rules("claude", {
-      busy: [String.raw`esc to interrupt`, String.raw`ctrl\+c to interrupt`],
-      waiting: [String.raw`Do you want to `, String.raw`Would you like `, String.raw`❯ 1\. Yes`, String.raw`Do you trust the files in this folder\?`, String.raw`Yes, I trust this folder`, String.raw`No, and tell Claude`, String.raw`esc to cancel`, String.raw`Do you want to use this API key\?`],
-      error: [String.raw`Unable to connect to Anthropic services`, String.raw`API Error`, String.raw`Not logged in`],
-      rateLimit: [RATE_LIMIT],
-      // In acceptEdits mode the footer shows the mode instead of "? for shortcuts".
-      ready: [String.raw`\? for shortcuts`, String.raw`⏵⏵ accept edits on`],
-    }),
-    ...REAL_CLI,
-  },
-  codex: {
-    name: "codex",
-    seenWith: "codex 0.169",
-    command: ["codex", "-m", "{model}"],
-    models: ["gpt-5-codex", "gpt-5"],
-    rules: rules("codex", {
-      busy: [String.raw`esc to interrupt`, String.raw`• Working`],
-      waiting: [String.raw`[Pp]ress enter to confirm or esc to cancel`, String.raw`[Aa]llow command\?`, String.raw`\[y/n\]`, String.raw`Trust this folder\?`, String.raw`Do you trust`, String.raw`Sign in with ChatGPT`, String.raw`Paste or type your API key`, String.raw`Would you like to run`],
-      error: [String.raw`Reconnecting\.\.\. waiting for network`, String.raw`\b40[13] (Unauthorized|Forbidden)`, String.raw`unexpected status 40[13]`],
-      rateLimit: [RATE_LIMIT],
-      ready: [String.raw`\? for shortcuts`, String.raw`^\s*›`],
-    }),
-    ...REAL_CLI,
-  },
-  gemini: {
-    name: "gemini",
-    seenWith: "gemini 0.61",
-    command: ["gemini", "--model", "{model}"],
-    models: ["gemini-2.5-pro", "gemini-2.5-flash"],
-    rules: rules("gemini", {
-      busy: [String.raw`\(esc to cancel`],
-      waiting: [String.raw`│ Allow execution`, String.raw`│ Apply this change`, String.raw`Yes, allow once`, String.raw`Do you trust`, String.raw`Trust folder \(`, String.raw`How would you like to authenticate`, String.raw`Enter Gemini API Key`, String.raw`\(Use Enter to select\)`],
-      error: [String.raw`✕ \[API Error`],
-      rateLimit: [RATE_LIMIT],
-      ready: [String.raw`\? for shortcuts`, String.raw`Type your message`],
-    }),
-    ...REAL_CLI,
-  },
-  aider: {
-    name: "aider",
-    seenWith: "aider 0.86",
-    command: ["aider", "--model", "{model}"],
-    models: ["sonnet", "gpt-4o"],
-    rules: rules("aider", {
-      waiting: [String.raw`\(Y\)es/\(N\)o`],
-      error: [String.raw`litellm\.\w+Error`, String.raw`\b40[13] (Unauthorized|Forbidden)`],
-      rateLimit: [RATE_LIMIT],
-      ready: [String.raw`^(\w+ )?> ?$`],
-    }),
-    ...REAL_CLI,
-  },
-  opencode: {
-    name: "opencode",
-    seenWith: "opencode 1.18",
-    command: ["opencode", "-m", "{model}"],
-    models: ["anthropic/claude-sonnet-4-5"],
-    rules: rules("opencode", {
-      busy: [String.raw`esc interrupt`],
-      waiting: [String.raw`△ Permission required`],
-      error: [String.raw`Cannot connect to API`],
-      rateLimit: [RATE_LIMIT],
-      ready: [String.raw`Ask anything`],
-    }),
-    ...REAL_CLI,
-  },
-  scripted: {
-    name: "scripted",
-    seenWith: "gaffer scripted agent 1",
-    command: [process.execPath, SCRIPTED_AGENT_PATH, "--model", "{model}", "--session", "{session}"],
-    models: ["scripted-1"],
-    rules: rules("scripted", {
-      busy: [String.raw`^Working\.\.\.`],
-      waiting: [String.raw`^\? .*\[y/n\]\s*$`],
-      error: [String.raw`^ERROR: `],
-      rateLimit: [String.raw`^RATE LIMITED`],
-      ready: [String.raw`^scripted> ?$`],
-    }),
-    idleAfterMs: 200,
-    stuckAfterMs: 120_000,
-    startupTimeoutMs: 10_000,
-    // Its last non-blank line is always the state: prompt, `Working...`, a question, an error or a limit.
-    statusLines: 1,
-    restartBackoffMs: 200,
-    rateLimitDelayMs: 5_000,
-    env: {},
-  },
-};
 
 /** An AgentPool agent with its profile and defaults applied. */
 export interface ResolvedAgent {
@@ -159,6 +69,11 @@ export interface ResolvedAgent {
   readonly statusLines: number;
   readonly restartBackoffMs: number;
   readonly rateLimitDelayMs: number;
+  /** See AgentProfile: empty, null and a generic hint without a profile. */
+  readonly turnDone: readonly string[];
+  readonly inputLine: string | null;
+  readonly inputPlaceholder: string | null;
+  readonly installHint: string;
 }
 
 const OVERRIDES: readonly (readonly [keyof AgentSpec, RuleKind])[] = [
@@ -191,8 +106,12 @@ export function resolveAgent(agent: AgentSpec): ResolvedAgent {
     stuckAfterMs: agent.stuckAfterMs ?? profile?.stuckAfterMs ?? 600_000,
     startupTimeoutMs: agent.startupTimeoutMs ?? profile?.startupTimeoutMs ?? 30_000,
     maxRestarts: agent.maxRestarts ?? 2,
-    statusLines: profile?.statusLines ?? REAL_CLI.statusLines,
-    restartBackoffMs: profile?.restartBackoffMs ?? REAL_CLI.restartBackoffMs,
-    rateLimitDelayMs: profile?.rateLimitDelayMs ?? REAL_CLI.rateLimitDelayMs,
+    statusLines: profile?.statusLines ?? 15,
+    restartBackoffMs: profile?.restartBackoffMs ?? 2000,
+    rateLimitDelayMs: profile?.rateLimitDelayMs ?? 60_000,
+    turnDone: profile?.turnDone ?? [],
+    inputLine: profile?.inputLine ?? null,
+    inputPlaceholder: profile?.inputPlaceholder ?? null,
+    installHint: profile?.installHint ?? "install it, or fix the AgentPool agent's command",
   };
 }

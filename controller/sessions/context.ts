@@ -6,7 +6,8 @@ import { classify, type StatusEvidence } from "../core/screen-status.js";
 import { NotFoundError } from "../errors.js";
 import type { PaneState, ScreenActivity, Tmux } from "../ports.js";
 import type { Ledger } from "../../state/ledger.js";
-import { recordObservation, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
+import { stallOf } from "../core/session-stall.js";
+import { recordObservation, recordStall, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
 
 /** Delivery and polling timings (ms). Defaults follow what others found reliable (AGENT-PROFILES.md). */
 export interface SessionTiming {
@@ -121,9 +122,22 @@ export async function observeSession(ctx: SessionServiceContext, session: Sessio
   const state = pane === null || pane.dead ? null : STATE_OF[evidence.status] ?? null;
   const unchanged = session.statusHash === evidence.screenHash && session.screenChangedAt !== null && session.status === evidence.status && (state === null || state === session.state);
   // Nothing new to record: skip the write transaction (reads and polls are the hot path).
-  const observation = unchanged ? { screen, evidence, pane, session } : { screen, evidence, pane, session: await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state }, ctx.actor) };
+  const updated = unchanged ? session : await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state }, ctx.actor);
+  const observation = { screen, evidence, pane, session: pane !== null && !pane.dead ? await noteStall(ctx, updated, agent, evidence) : updated };
   remember(ctx.activity, observation, lookedAt, evidence.settling);
   return observation;
+}
+
+/** Records whether the screen means the task needs a person (a dialog, a question, an error or unknown screen that lasted). */
+async function noteStall(ctx: SessionServiceContext, session: SessionRecord, agent: ResolvedAgent, evidence: StatusEvidence): Promise<SessionRecord> {
+  const forMs = session.statusAt === null ? 0 : Math.max(0, Date.now() - Date.parse(session.statusAt));
+  const stall = stallOf({ agent, status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, forMs, attach: `tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}` });
+  return recordStall(ctx.db, session, stall, ctx.actor);
+}
+
+/** Test failpoints: `GAFFER_FAILPOINT=<name>` kills this process with SIGKILL at that step (crash tests of delivery). */
+export function failpoint(name: string): void {
+  if (process.env.GAFFER_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
 }
 
 /**

@@ -1,14 +1,18 @@
 import type { ResolvedAgent } from "../core/agent-profiles.js";
+import { countEchoes, echoProbe, readInputLine } from "../core/input-line.js";
 import { classify, hashScreen } from "../core/screen-status.js";
-import { transitionCommand, type CommandRecord } from "../../state/commands.repository.js";
+import { markBusySeen, recordPasteIntent, transitionCommand, type CommandRecord } from "../../state/commands.repository.js";
 import type { SessionRecord } from "../../state/sessions.repository.js";
 import { lastAgentEventId } from "../../state/agent-events.repository.js";
 import { hasHooks, hookAckEvidence } from "../hooks/hook-evidence.js";
-import { SCREEN_LINES, sleep, timingOf, type SessionServiceContext } from "./context.js";
+import { failpoint, SCREEN_LINES, sleep, timingOf, type SessionServiceContext } from "./context.js";
 
-export type DeliveryOutcome = "acknowledged" | "stranded" | "lost";
+export { echoProbe } from "../core/input-line.js";
 
-interface Delivery {
+/** `held`: nothing was typed (the input line holds someone else's text); the command stays queued. */
+export type DeliveryOutcome = "acknowledged" | "stranded" | "lost" | "held";
+
+export interface Delivery {
   readonly ctx: SessionServiceContext;
   readonly session: SessionRecord;
   readonly agent: ResolvedAgent;
@@ -16,82 +20,71 @@ interface Delivery {
   readonly owner: string;
   /** Hash of the screen just before delivery (from the observation that allowed it). */
   readonly screenHash: string;
+  /** The agent asks a question mid-turn and this text answers it: its input line is not the one in use. */
+  readonly answering?: boolean;
 }
 
-const screenOf = (d: Delivery): Promise<string> => d.ctx.tmux.capturePane(d.session.tmuxName, SCREEN_LINES);
+/** Lines of history read to count a text's echoes. */
+export const HISTORY_LINES = 2000;
 
-/** The end of the text's last non-blank line: what the echo must show (long pastes may be collapsed, so only that). */
-export function echoProbe(text: string): string {
-  const last = text.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop() ?? "";
-  return last.slice(-60);
-}
+export const screenOf = (d: Delivery): Promise<string> => d.ctx.tmux.capturePane(d.session.tmuxName, SCREEN_LINES);
+export const historyOf = (d: Delivery): Promise<string> => d.ctx.tmux.capturePane(d.session.tmuxName, HISTORY_LINES);
+/** The visible screen within a history capture (the same text `screenOf` returns): one tmux call instead of two. */
+export const screenIn = (history: string): string => history.split("\n").slice(-SCREEN_LINES).join("\n");
+export const stepOf = (d: Delivery): { owner: string; actor: string; leaseMs: number } => ({ owner: d.owner, actor: d.ctx.actor, leaseMs: timingOf(d.ctx).leaseMs });
 
 /**
  * The delivery protocol for one claimed command (DESIGN section 3):
- * load-buffer + bracketed paste-buffer, wait for the echo (`typed`), Enter
- * (`submitted`), then a busy line or a screen change (`acknowledged`),
- * pressing Enter again a bounded number of times; else `stranded` with the
- * evidence. Every step is conditional on still holding the lease: `lost`
- * means another process (a restart, a close) took the command over.
+ * read the input line (never paste onto text that is not gaffer's), record
+ * the intent (what the input line held, how often the text already echoed),
+ * load-buffer + bracketed paste-buffer, wait for the echo (`typed`), then
+ * Enter until acknowledged (see `submit`). Every step is conditional on still
+ * holding the lease: `lost` means another process took the command over.
  */
 export async function deliverCommand(d: Delivery): Promise<DeliveryOutcome> {
   const timing = timingOf(d.ctx);
-  const before = d.screenHash;
+  const history = await historyOf(d);
+  const screen = screenIn(history);
+  const input = d.answering === true ? ({ kind: "unreadable" } as const) : readInputLine(screen, d.agent, d.command.text);
+  if (input.kind === "text") return "held";
   // Agent events up to now are older than this delivery (null: the agent has no hooks).
   const sinceEvent = hasHooks(d.ctx, d.agent) ? await lastAgentEventId(d.ctx.db, d.session.id) : null;
+  const intent = { owner: d.owner, at: new Date().toISOString(), input: input.kind, echoes: countEchoes(history, d.command.text), screenHash: hashScreen(screen), hookEvent: sinceEvent };
+  if (!(await recordPasteIntent(d.ctx.db, d.command.id, intent, d.ctx.actor))) return "lost";
+  failpoint("after-intent");
+  const before = hashScreen(screen);
   await d.ctx.tmux.pasteText(d.session.tmuxName, d.command.text);
+  failpoint("after-paste");
   const echo = await waitForEcho(d, before, timing.echoTimeoutMs);
   if (echo === null) return strand(d, { reason: `the pasted text did not echo within ${timing.echoTimeoutMs} ms`, screenHash: before });
-  const step = { owner: d.owner, actor: d.ctx.actor, leaseMs: timing.leaseMs };
-  if (!(await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "typed", from: ["issued"], evidence: echo }))) return "lost";
+  if (!(await transitionCommand(d.ctx.db, d.command.id, { ...stepOf(d), to: "typed", from: ["issued"], evidence: echo }))) return "lost";
+  failpoint("after-typed");
+  return submit(d, echo.screenHash, {}, sinceEvent);
+}
+
+/**
+ * Presses Enter (`submitted`) and waits for a busy line or a screen change
+ * (`acknowledged`), pressing Enter again a bounded number of times; else
+ * `stranded` with the evidence. A busy line seen here counts toward `done`.
+ */
+export async function submit(d: Delivery, echoed: string, extra: Record<string, unknown>, sinceEvent: number | null = null): Promise<DeliveryOutcome> {
+  const timing = timingOf(d.ctx);
   for (let attempt = 1; attempt <= 1 + timing.maxEnterRetries; attempt++) {
     await d.ctx.tmux.sendEnter(d.session.tmuxName);
-    const from = attempt === 1 ? (["typed"] as const) : (["submitted"] as const);
-    if (!(await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "submitted", from: [...from], evidence: { attempt, screenHash: echo.screenHash } }))) return "lost";
-    const ack = await waitForAck(d, echo.screenHash, timing.enterRetryMs, { sinceEvent, screenCounts: sinceEvent === null || attempt > timing.maxEnterRetries });
+    failpoint("after-enter");
+    if (!(await transitionCommand(d.ctx.db, d.command.id, { ...stepOf(d), to: "submitted", from: ["typed", "submitted"], evidence: { attempt, screenHash: echoed, ...extra } }))) return "lost";
+    const ack = await waitForAck(d, echoed, timing.enterRetryMs, { sinceEvent, screenCounts: sinceEvent === null || attempt > timing.maxEnterRetries });
     if (ack !== null) {
-      const ok = await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "acknowledged", from: ["submitted"], evidence: { ...ack, attempt } });
+      const ok = await transitionCommand(d.ctx.db, d.command.id, { ...stepOf(d), to: "acknowledged", from: ["submitted"], evidence: { ...ack, attempt, ...extra } });
+      if (ok && ack.by === "busy") await markBusySeen(d.ctx.db, d.session.id);
       return ok ? "acknowledged" : "lost";
     }
   }
   const tail = (await screenOf(d)).split("\n").slice(-6).join("\n");
-  return strand(d, { reason: `no busy line or screen change after ${1 + timing.maxEnterRetries} Enter presses`, screenHash: echo.screenHash, screenTail: tail });
+  return strand(d, { reason: `no busy line or screen change after ${1 + timing.maxEnterRetries} Enter presses`, screenHash: echoed, screenTail: tail, ...extra });
 }
 
-/**
- * Finishes a delivery a dead process left `typed` or `submitted`, from the
- * screen's evidence: when the text's echo is followed by output, the agent
- * took it (`acknowledged`); otherwise it still sits in the input box and
- * Enter completes it. The text is never typed a second time.
- */
-export async function resumeDelivery(d: Delivery): Promise<DeliveryOutcome> {
-  const timing = timingOf(d.ctx);
-  const step = { owner: d.owner, actor: d.ctx.actor, leaseMs: timing.leaseMs };
-  const history = await d.ctx.tmux.capturePane(d.session.tmuxName, 2000);
-  const lines = history.split("\n");
-  const probe = echoProbe(d.command.text);
-  const echoAt = probe === "" ? -1 : lines.findLastIndex((l) => l.includes(probe));
-  const after = echoAt === -1 ? [] : lines.slice(echoAt + 1).filter((l) => l.trim() !== "");
-  if (echoAt !== -1 && after.length > 0) {
-    const from = d.command.state === "typed" ? (["typed"] as const) : (["submitted"] as const);
-    if (from[0] === "typed" && !(await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "submitted", from: ["typed"], evidence: { resumed: true } }))) return "lost";
-    const ok = await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "acknowledged", from: ["submitted"], evidence: { by: "output-after-echo", resumed: true, line: after[0]!.trim().slice(0, 200) } });
-    return ok ? "acknowledged" : "lost";
-  }
-  const echoed = hashScreen(await screenOf(d));
-  for (let attempt = 1; attempt <= 1 + timing.maxEnterRetries; attempt++) {
-    await d.ctx.tmux.sendEnter(d.session.tmuxName);
-    if (!(await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "submitted", from: ["typed", "submitted"], evidence: { attempt, resumed: true, screenHash: echoed } }))) return "lost";
-    const ack = await waitForAck(d, echoed, timing.enterRetryMs);
-    if (ack !== null) {
-      const ok = await transitionCommand(d.ctx.db, d.command.id, { ...step, to: "acknowledged", from: ["submitted"], evidence: { ...ack, attempt, resumed: true } });
-      return ok ? "acknowledged" : "lost";
-    }
-  }
-  return strand(d, { reason: "a resumed delivery got no busy line or screen change", screenHash: echoed, resumed: true });
-}
-
-async function strand(d: Delivery, evidence: Record<string, unknown>): Promise<DeliveryOutcome> {
+export async function strand(d: Delivery, evidence: Record<string, unknown>): Promise<DeliveryOutcome> {
   const ok = await transitionCommand(d.ctx.db, d.command.id, { to: "stranded", from: ["issued", "typed", "submitted"], owner: d.owner, actor: d.ctx.actor, evidence });
   return ok ? "stranded" : "lost";
 }
@@ -119,7 +112,7 @@ async function waitForEcho(d: Delivery, before: string, timeoutMs: number): Prom
  * (when `screenCounts`: the agent reports no hooks, or the last Enter) a busy
  * rule matches or the screen differs from the echoed one.
  */
-async function waitForAck(d: Delivery, echoed: string, timeoutMs: number, hooks: { sinceEvent: number | null; screenCounts: boolean } = { sinceEvent: null, screenCounts: true }): Promise<Record<string, unknown> | null> {
+async function waitForAck(d: Delivery, echoed: string, timeoutMs: number, hooks: { sinceEvent: number | null; screenCounts: boolean }): Promise<Record<string, unknown> | null> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const hooked = hooks.sinceEvent === null ? null : await hookAckEvidence(d.ctx.db, d.session.id, hooks.sinceEvent, d.command.text);

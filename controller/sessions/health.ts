@@ -76,6 +76,13 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
     await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload: { quietMs, rule: seen.evidence.ruleId, screenHash: seen.evidence.screenHash } }, ["Running", "Idle", "Waiting"]);
     return report((await getSession(ctx.db, sessionId))!, `no screen change for ${quietMs} ms while running`);
   }
+  // An error or a screen no rule knows, for longer than stuckAfterMs: Stuck too (the restart policy applies).
+  const statusMs = now - Date.parse(seen.session.statusAt ?? nowIso());
+  if ((seen.evidence.status === "error" || seen.evidence.status === "unknown") && statusMs >= agent.stuckAfterMs) {
+    const payload = { status: seen.evidence.status, forMs: statusMs, rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash, stall: seen.session.stallReason };
+    await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload }, ["Running", "Idle", "Waiting"]);
+    return report((await getSession(ctx.db, sessionId))!, `${seen.evidence.status} for ${statusMs} ms${seen.evidence.matched === null ? "" : `: ${seen.evidence.matched}`}`);
+  }
   return report((await getSession(ctx.db, sessionId))!, null);
 }
 

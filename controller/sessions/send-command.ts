@@ -1,10 +1,12 @@
 import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { tailOf } from "../core/screen-status.js";
 import { validatePasteText } from "../adapters/tmux.js";
-import { claimNextCommand, enqueueCommand, getCommand, transitionCommand, transitionSessionCommands, UNDELIVERED, type CommandRecord, type CommandState } from "../../state/commands.repository.js";
+import { claimNextCommand, enqueueCommand, getCommand, markBusySeen, releaseClaim, transitionCommand, transitionSessionCommands, UNDELIVERED, type CommandRecord, type CommandState } from "../../state/commands.repository.js";
+import { appendEvent } from "../../state/events.repository.js";
 import { getSession, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
 import { findAgent, newOwnerId, observeSession, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
-import { deliverCommand, resumeDelivery } from "./deliver.js";
+import { deliverCommand } from "./deliver.js";
+import { resumeDelivery } from "./deliver-resume.js";
 import { markCrashed } from "./health.js";
 import { awaitsTurnEndHook, finishOnHooks, hasHooks } from "../hooks/hook-evidence.js";
 
@@ -62,6 +64,7 @@ const BUSY_POLL_MS = 500;
 
 async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: { until: () => Promise<boolean>; timeoutMs: number }): Promise<boolean> {
   const owner = newOwnerId();
+  const held = new Set<string>();
   const deadline = Date.now() + goal.timeoutMs;
   const pollMs = timingOf(ctx).pollMs;
   while (!(await goal.until())) {
@@ -70,15 +73,20 @@ async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: {
       await failQueued(ctx, sessionId, "the session was closed");
       throw error;
     });
-    if (await deliverable(ctx, session, owner)) continue;
+    if (await deliverable(ctx, session, owner, held)) continue;
     // While the agent works on a delivered prompt there is nothing to type: look less often.
     await sleep((await ctx.db.selectFrom("commands").select("id").where("session_id", "=", sessionId).where("state", "=", "acknowledged").executeTakeFirst()) === undefined ? pollMs : Math.max(pollMs, BUSY_POLL_MS));
   }
   return true;
 }
 
-/** One turn of the loop; true when it delivered something (so the next turn comes at once). */
-async function deliverable(ctx: SessionServiceContext, session: SessionRecord, owner: string): Promise<boolean> {
+/**
+ * One turn of the loop; true when it delivered something (so the next turn comes at once).
+ * Start-up and dialogs: nothing is typed while a waiting rule shows, unless a
+ * prompt is in flight (then the agent asked a question mid-turn and a queued
+ * text is the person's answer); a new prompt is typed only at a ready screen.
+ */
+async function deliverable(ctx: SessionServiceContext, session: SessionRecord, owner: string, held: Set<string>): Promise<boolean> {
   if (["Crashed", "Restarting", "Starting", "Stuck"].includes(session.state)) return false;
   if (session.backoffUntil !== null && Date.parse(session.backoffUntil) > Date.now()) return false;
   const agent = findAgent(ctx, session.agent);
@@ -88,43 +96,72 @@ async function deliverable(ctx: SessionServiceContext, session: SessionRecord, o
     return false;
   }
   if (hasHooks(ctx, agent)) await finishOnHooks(ctx, session.id);
+  if (seen.evidence.ruleKind === "busy") await markBusySeen(ctx.db, session.id);
   if (seen.evidence.status === "idle") await finishInFlight(ctx, session.id, seen, agent);
   if (seen.evidence.ruleKind === "rateLimit") return false;
+  const inFlight = (await ctx.db.selectFrom("commands").select("id").where("session_id", "=", session.id).where("state", "=", "acknowledged").executeTakeFirst()) !== undefined;
+  if (seen.evidence.status === "waiting" && !inFlight) {
+    await noteHeld(ctx, seen.session, held, { reason: "a dialog or question is on screen; nothing is typed into it", rule: seen.evidence.ruleId, matched: seen.evidence.matched, stall: seen.session.stallReason });
+    return false;
+  }
   const claim = await claimNextCommand(ctx.db, { sessionId: session.id, owner, leaseMs: timingOf(ctx).leaseMs, allowInFlight: seen.evidence.status === "waiting", actor: ctx.actor });
   if (claim.kind !== "claimed") return false;
-  const delivery = { ctx, session: seen.session, agent, command: claim.command, owner, screenHash: seen.evidence.screenHash };
-  const outcome = claim.command.state === "issued" ? await deliverCommand(delivery) : await resumeDelivery(delivery);
-  return outcome !== "lost";
+  const fresh = claim.command.state === "issued" && claim.command.pasteIntent === null;
+  if (fresh && seen.evidence.status !== "waiting" && seen.evidence.ruleKind !== "ready") {
+    await releaseClaim(ctx.db, claim.command.id, owner);
+    return false;
+  }
+  const delivery = { ctx, session: seen.session, agent, command: claim.command, owner, screenHash: seen.evidence.screenHash, answering: seen.evidence.status === "waiting" };
+  const outcome = fresh ? await deliverCommand(delivery) : await resumeDelivery(delivery);
+  if (outcome === "held") {
+    await releaseClaim(ctx.db, claim.command.id, owner);
+    await noteHeld(ctx, seen.session, held, { reason: "the agent's input line holds text gaffer did not type; nothing is pasted onto it" });
+  }
+  return outcome !== "lost" && outcome !== "held";
 }
 
 /**
- * The agent is idle again: every acknowledged command is finished. It is
- * `failed` when an error rule matched in the output after its echo, else `done`.
+ * The agent is idle again: an acknowledged command is finished when there is
+ * evidence of a turn: a busy signal seen after it was submitted, a
+ * turn-finished line after its echo, or an error line after its echo
+ * (`failed`). The echo of the prompt itself is never evidence.
  */
 export async function finishInFlight(ctx: SessionServiceContext, sessionId: string, seen: Observation, agent: ResolvedAgent): Promise<void> {
-  const acknowledged = await ctx.db.selectFrom("commands").select(["id", "text", "seq", "evidence", "acknowledged_at"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
+  const acknowledged = await ctx.db.selectFrom("commands").select(["id", "text", "seq", "evidence", "acknowledged_at", "busy_seen_at"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
   // A prompt the agent's hook acknowledged is finished by its turn-end hook, not by the screen.
   const inFlight = acknowledged.filter((c) => !awaitsTurnEndHook({ evidence: c.evidence === null ? null : (JSON.parse(c.evidence) as Record<string, unknown>), acknowledgedAt: c.acknowledged_at }));
   if (inFlight.length === 0) return;
   const history = await ctx.tmux.capturePane((await getSession(ctx.db, sessionId))!.tmuxName, 2000);
   for (const command of inFlight) {
-    const error = errorAfterEcho(history, command.text, agent);
-    const evidence = { rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash, ...(error === null ? {} : { error }) };
+    const error = lineAfterEcho(history, command.text, agent, agent.rules.filter((r) => r.kind === "error").map((r) => r.pattern));
+    const turnDone = lineAfterEcho(history, command.text, agent, agent.turnDone);
+    if (error === null && turnDone === null && command.busy_seen_at === null) continue;
+    const by = error !== null ? "error-after-echo" : command.busy_seen_at !== null ? "busy-then-ready" : "turn-finished-line";
+    const evidence = { by, rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash, ...(error === null ? {} : { error }), ...(turnDone === null ? {} : { turnDone }), busySeenAt: command.busy_seen_at };
     await transitionCommand(ctx.db, command.id, { to: error === null ? "done" : "failed", from: ["acknowledged"], actor: ctx.actor, evidence, summary: error });
   }
 }
 
-/** An error or rate-limit line printed after the command's echo, if any. */
-function errorAfterEcho(history: string, text: string, agent: ResolvedAgent): string | null {
+/** The first line after the command's echo that matches one of `patterns` (error rules, turn-finished lines), if any. */
+function lineAfterEcho(history: string, text: string, agent: ResolvedAgent, patterns: readonly string[]): string | null {
+  if (patterns.length === 0) return null;
   const lines = tailOf(history, 0);
   const probe = text.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop() ?? "";
-  const rules = agent.rules.filter((r) => r.kind === "error").map((r) => new RegExp(r.pattern));
-  const isError = (line: string): boolean => rules.some((re) => re.test(line));
+  const errors = agent.rules.filter((r) => r.kind === "error").map((r) => new RegExp(r.pattern));
+  const res = patterns.map((p) => new RegExp(p));
   // The echo is the last line showing the text that is not itself an error line quoting it.
   let start = -1;
-  for (let i = lines.length - 1; i >= 0 && start === -1; i--) if (probe !== "" && lines[i]!.includes(probe) && !isError(lines[i]!)) start = i;
+  for (let i = lines.length - 1; i >= 0 && start === -1; i--) if (probe !== "" && lines[i]!.includes(probe) && !errors.some((re) => re.test(lines[i]!))) start = i;
   if (start === -1) return null;
-  return lines.slice(start + 1).find(isError)?.trim() ?? null;
+  return lines.slice(start + 1).find((line) => res.some((re) => re.test(line)))?.trim() ?? null;
+}
+
+/** A `DeliveryHeld` event, once per reason and queue loop, for the next command waiting to be typed. */
+async function noteHeld(ctx: SessionServiceContext, session: SessionRecord, held: Set<string>, payload: { readonly reason: string } & Record<string, unknown>): Promise<void> {
+  const next = await ctx.db.selectFrom("commands").select(["id", "seq"]).where("session_id", "=", session.id).where("state", "=", "issued").orderBy("seq").executeTakeFirst();
+  if (next === undefined || held.has(`${next.id}:${payload.reason}`)) return;
+  held.add(`${next.id}:${payload.reason}`);
+  await appendEvent(ctx.db, { actor: ctx.actor, action: "DeliveryHeld", subject: `session/${session.id}/command/${next.seq}`, payload: { command: next.id, ...payload } });
 }
 
 async function failQueued(ctx: SessionServiceContext, sessionId: string, reason: string): Promise<void> {

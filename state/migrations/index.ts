@@ -7,6 +7,7 @@ import * as m0005 from "./0005_create_merge_leases.js";
 import * as m0007 from "./0007_controller_state.js";
 import * as m0008 from "./0008_controller_lease.js";
 import * as m0013 from "./0013_agent_events.js";
+import * as m0014 from "./0014_delivery_evidence.js";
 import * as m0015 from "./0015_query_indexes.js";
 
 /** Every migration, in order. Static, so a bundled or moved install still finds them. */
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0007_controller_state": m0007,
   "0008_controller_lease": m0008,
   "0013_agent_events": m0013,
+  "0014_delivery_evidence": m0014,
   "0015_query_indexes": m0015,
 };
 
