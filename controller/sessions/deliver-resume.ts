@@ -1,7 +1,8 @@
-import { countEchoes, echoProbe, readInputLine } from "../core/input-line.js";
+import { countEchoes, echoProbe, readInputLine, type InputLine } from "../core/input-line.js";
 import { classify, hashScreen } from "../core/screen-status.js";
 import { hookAckEvidence } from "../hooks/hook-evidence.js";
 import { clearPasteIntent, transitionCommand } from "../../state/commands.repository.js";
+import { sleep, timingOf } from "./context.js";
 import { deliverCommand, historyOf, screenIn, screenOf, stepOf, strand, submit, type Delivery, type DeliveryOutcome } from "./deliver.js";
 
 /** What the screen says about a command a dead deliverer left behind. */
@@ -14,7 +15,7 @@ type Finding = "in-input" | "submitted" | "absent" | "foreign" | "unclear";
  * cannot prove is its own (never paste onto it, never clear it). `busy`: a
  * busy rule matches the screen now.
  */
-export function findResumeEvidence(input: ReturnType<typeof readInputLine>, echoesNow: number, command: Delivery["command"], busy: boolean): Finding {
+export function findResumeEvidence(input: InputLine, echoesNow: number, command: Delivery["command"], busy: boolean): Finding {
   const echoesBefore = command.pasteIntent?.echoes ?? 0;
   // Working: the agent took a text (the FIFO types nothing while it works on an earlier one).
   if (busy && (command.state !== "issued" || echoesNow > echoesBefore)) return "submitted";
@@ -37,16 +38,20 @@ export async function resumeDelivery(d: Delivery): Promise<DeliveryOutcome> {
   // The agent's own hook reports the text submitted: it took it, whatever the screen shows.
   const hooked = d.command.pasteIntent !== null && typeof d.command.pasteIntent.hookEvent === "number" ? await hookAckEvidence(d.ctx.db, d.session.id, d.command.pasteIntent.hookEvent, d.command.text) : null;
   if (hooked !== null) return acknowledge(d, { ...hooked, resumed: true });
-  const history = await historyOf(d);
-  const screen = screenIn(history);
-  const input = readInputLine(screen, d.agent, d.command.text);
-  const busy = classify(screen, d.agent.rules, { stableForMs: 0, idleAfterMs: d.agent.idleAfterMs, tailLines: d.agent.statusLines }).ruleKind === "busy";
-  const finding = findResumeEvidence(input, countEchoes(history, d.command.text), d.command, busy);
+  let seen = await look(d);
+  // A paste begun moments ago may not have echoed yet: give it the echo timeout before calling it absent.
+  const pastedAt = d.command.pasteIntent === null ? 0 : Date.parse(d.command.pasteIntent.at);
+  const echoDue = pastedAt + timingOf(d.ctx).echoTimeoutMs;
+  if (seen.finding === "absent" && Date.now() < echoDue) {
+    await sleep(echoDue - Date.now());
+    seen = await look(d);
+  }
+  const { history, screen, input, finding } = seen;
   const evidence = { resumed: true, finding, ...(input.kind === "text" ? { input: input.content } : {}) };
   switch (finding) {
     case "absent":
       await clearPasteIntent(d.ctx.db, d.command.id, d.owner);
-      return deliverCommand({ ...d, command: { ...d.command, pasteIntent: null } });
+      return deliverCommand({ ...d, command: { ...d.command, pasteIntent: null }, resumed: evidence });
     case "foreign":
       return strand(d, { reason: "the agent's input line holds text gaffer did not type; it is never pasted onto or cleared", ...evidence });
     case "in-input":
@@ -57,6 +62,14 @@ export async function resumeDelivery(d: Delivery): Promise<DeliveryOutcome> {
     case "unclear":
       return resumeFromHistory(d, history, evidence);
   }
+}
+
+async function look(d: Delivery): Promise<{ history: string; screen: string; input: InputLine; finding: Finding }> {
+  const history = await historyOf(d);
+  const screen = screenIn(history);
+  const input = readInputLine(screen, d.agent, d.command.text);
+  const busy = classify(screen, d.agent.rules, { stableForMs: 0, idleAfterMs: d.agent.idleAfterMs, tailLines: d.agent.statusLines }).ruleKind === "busy";
+  return { history, screen, input, finding: findResumeEvidence(input, countEchoes(history, d.command.text), d.command, busy) };
 }
 
 async function acknowledge(d: Delivery, evidence: Record<string, unknown>): Promise<DeliveryOutcome> {

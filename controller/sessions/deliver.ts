@@ -22,6 +22,8 @@ export interface Delivery {
   readonly screenHash: string;
   /** The agent asks a question mid-turn and this text answers it: its input line is not the one in use. */
   readonly answering?: boolean;
+  /** Evidence of a resumed delivery (a dead deliverer's paste proved absent), kept on the `typed` row. */
+  readonly resumed?: Readonly<Record<string, unknown>>;
 }
 
 /** Lines of history read to count a text's echoes. */
@@ -57,9 +59,9 @@ export async function deliverCommand(d: Delivery): Promise<DeliveryOutcome> {
   failpoint("after-paste");
   const echo = await waitForEcho(d, before, timing.echoTimeoutMs);
   if (echo === null) return strand(d, { reason: `the pasted text did not echo within ${timing.echoTimeoutMs} ms`, screenHash: before });
-  if (!(await transitionCommand(d.ctx.db, d.command.id, { ...stepOf(d), to: "typed", from: ["issued"], evidence: echo }))) return "lost";
+  if (!(await transitionCommand(d.ctx.db, d.command.id, { ...stepOf(d), to: "typed", from: ["issued"], evidence: { ...echo, ...d.resumed } }))) return "lost";
   failpoint("after-typed");
-  return submit(d, echo.screenHash, {}, sinceEvent);
+  return submit(d, echo.screenHash, { ...d.resumed }, sinceEvent);
 }
 
 /**
