@@ -36,6 +36,9 @@
  * --log FILE (or GAFFER_SCRIPTED_LOG=FILE in its environment) appends one JSON
  * line per received prompt ({n, text}).
  * --ignore-enter never submits (to test stranded delivery).
+ * --echo-only takes a submitted prompt (logs it) and shows the prompt again at
+ *   once: no busy line, no output, no DONE (a screen where only the echo
+ *   changed, to test that an echo is never taken as a finished turn).
  * --trust-file FILE shows a start-up trust dialog
  *   (`? Do you trust the files in this folder? [y/n]`) unless FILE lists the
  *   cwd; `y` + Enter appends the cwd to FILE (as a real CLI records trust in
@@ -65,7 +68,7 @@ let answerWaiter = null;
 const queued = [];
 
 function parseArgs(argv) {
-  const opts = { model: "scripted-1", session: "-", log: process.env.GAFFER_SCRIPTED_LOG || null, ignoreEnter: false, trustFile: null };
+  const opts = { model: "scripted-1", session: "-", log: process.env.GAFFER_SCRIPTED_LOG || null, ignoreEnter: false, trustFile: null, echoOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--model") opts.model = argv[++i];
@@ -73,6 +76,7 @@ function parseArgs(argv) {
     else if (a === "--log") opts.log = argv[++i];
     else if (a === "--ignore-enter") opts.ignoreEnter = true;
     else if (a === "--trust-file") opts.trustFile = argv[++i];
+    else if (a === "--echo-only") opts.echoOnly = true;
   }
   return opts;
 }
@@ -200,6 +204,11 @@ async function processPrompt(text) {
   mode = "busy";
   const n = ++promptCount;
   if (args.log) appendFileSync(args.log, JSON.stringify({ n, text }) + "\n");
+  if (args.echoOnly) {
+    out(PROMPT);
+    mode = "prompt";
+    return;
+  }
   out(BUSY);
   const lines = answerGafferPrompt(text, { say, fail }) ? [] : linesToRun(text, { say });
   for (let i = 0; i < lines.length; i++) {

@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { findStage } from "../core/project-config.js";
 import type { TaskManifest } from "../core/manifest-types.js";
-import { CapacityExceededError, GateFailedError } from "../errors.js";
+import { CapacityExceededError, CommandFailedError, CommandStrandedError } from "../errors.js";
 import type { GateReviewer, ReviewVerdict } from "../gates/gate-runner.js";
 import type { SessionServiceContext } from "../sessions/context.js";
 import { closeSession } from "../sessions/close-session.js";
@@ -122,7 +122,8 @@ export class AgentRunner {
     // Paused (or stopped) meanwhile: the session now belongs to the person; leave it open.
     if (job.signal.aborted) return { kind: "result", result: { sessionId: session.id, summary: command.summary ?? "", screen } };
     if (command.state !== "done") {
-      const error = new GateFailedError(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
+      // A prompt that never finished is a delivery or agent failure, never a gate result.
+      const error = new (command.state === "stranded" ? CommandStrandedError : CommandFailedError)(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
       if (command.acknowledgedAt === null) return { kind: "unacknowledged", sessionId: session.id, key, error };
       if (/^session (crashed|stuck)/.test(String(command.evidence?.reason ?? ""))) return { kind: "crashed", sessionId: session.id, key, error };
       await closeSession(ctx, session.id, `prompt ended ${command.state}`).catch(() => undefined);

@@ -10,6 +10,7 @@ import { StatusFileInvalidError } from "../errors.js";
 import { nowIso, type Ledger } from "../../state/ledger.js";
 import { readStageStatus, readTaskStatus, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../state/status-store.js";
 import { readTaskDetails } from "../../state/task-details.repository.js";
+import { readTaskStall } from "../../state/sessions.repository.js";
 import type { ManifestState } from "./manifest-tracker.js";
 
 export interface StatusInput {
@@ -99,7 +100,7 @@ async function writeTasks(input: StatusInput, generation: string, now: string): 
       cond("Ready", phase === "Merged", phase, phase === "Merged" ? "merged into the integration branch" : `task is ${phase}`, generation),
       cond("GatePassed", lastGate === true, lastGate === null ? "NotRun" : lastGate ? "Passed" : "Failed", lastGate === null ? "no gate has run yet" : `gate attempt ${details.gates[0]!.attempt}: ${details.gates.map((g) => `${g.command} ${g.state}`).join(", ")}`, generation),
       cond("Merged", phase === "Merged", details.merge?.state ?? "NotQueued", details.merge?.mergeSha ? `merged as ${details.merge.mergeSha}` : (details.merge?.reason ?? "not merged yet"), generation),
-      cond("Stalled", phase === "Failed", phase === "Failed" ? "Failed" : "Progressing", snapshot?.context.reason ?? "no problem", generation),
+      stalledCondition(phase, snapshot?.context.reason ?? null, await readTaskStall(input.db, name), generation),
     ];
     await writeTaskStatus(input.dir, name, {
       observedGeneration: generation,
@@ -108,6 +109,13 @@ async function writeTasks(input: StatusInput, generation: string, now: string): 
       details: { stage: task.spec.stage, role: task.spec.role, attempt: snapshot?.context.attempt ?? 1, round: snapshot?.context.round ?? 0, gateAttempts: snapshot?.context.gateAttempts ?? 0, resolveAttempts: snapshot?.context.resolveAttempts ?? 0, ...details, ...(snapshot?.context.reason ? { reason: snapshot.context.reason } : {}) },
     });
   }
+}
+
+/** Stalled: the task Failed, or its agent needs a person (a dialog, a question, a lasting error; the session's reason). */
+function stalledCondition(phase: string, reason: string | null, stall: Awaited<ReturnType<typeof readTaskStall>>, generation: string): ConditionUpdate {
+  if (phase === "Failed") return cond("Stalled", true, "Failed", reason ?? "no problem", generation);
+  if (stall !== null && phase !== "Merged") return cond("Stalled", true, stall.reason, stall.message, generation);
+  return cond("Stalled", false, "Progressing", reason ?? "no problem", generation);
 }
 
 async function writeController(input: StatusInput, generation: string): Promise<void> {
