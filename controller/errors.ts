@@ -205,3 +205,8 @@ export function userMistake(error: unknown, verb = "open"): GafferError | null {
   if (hint === undefined || typeof errno?.path !== "string") return null;
   return new FileAccessError(`cannot ${verb} ${errno.path}: ${hint}`, { cause: error, details: { path: errno.path, errno: errno.code } });
 }
+
+/** An agent's binary is not on PATH (or its manifest command does not exist): install it or fix the command. */
+export class AgentNotInstalledError extends GafferError {
+  readonly code = "AGENT_NOT_INSTALLED";
+}

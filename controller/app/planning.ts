@@ -3,6 +3,7 @@ import { planAllocation, type AllocationReport } from "../core/allocation.js";
 import { findStage } from "../core/project-config.js";
 import { planStage, type StagePlan } from "../core/stage-plan.js";
 import { NotFoundError, type GafferError } from "../errors.js";
+import { missingAgents } from "../sessions/agent-binary.js";
 import { readCapacityUsage } from "../../state/capacity.repository.js";
 import type { ControlDir } from "./control-dir.js";
 
@@ -16,7 +17,9 @@ export async function stageAllocation(ctx: ControlDir, stageName: string, parall
   const stage = findStage(set, stageName);
   if (stage === undefined) throw unknownStage(stageName);
   const inUse = await readCapacityUsage(await ctx.openLedger());
-  return planAllocation({ stage, agents: await ctx.agents(), limits: await ctx.limits(), inUse, tasks: set.tasks, ...(parallelism === undefined ? {} : { parallelism }) });
+  const agents = await ctx.agents();
+  const unavailable = new Map([...missingAgents(agents)].map(([name, m]) => [name, m.message]));
+  return planAllocation({ stage, agents, limits: await ctx.limits(), inUse, tasks: set.tasks, unavailable, ...(parallelism === undefined ? {} : { parallelism }) });
 }
 
 /** The stage's proposal (pure planStage over the current manifests): what a person approves. */

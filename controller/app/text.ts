@@ -41,6 +41,8 @@ export function describeBlock(reason: BlockReason): string {
       return `NO_ALLOWED_AGENT: ${reason.detail} (allowed: ${reason.allowedAgents.join(", ")})`;
     case "MODEL_UNAVAILABLE":
       return `MODEL_UNAVAILABLE: agent ${reason.agent} has no model ${reason.model} (has: ${reason.models.join(", ")})`;
+    case "AGENT_NOT_INSTALLED":
+      return `AGENT_NOT_INSTALLED: ${reason.detail}`;
   }
 }
 
@@ -63,6 +65,9 @@ export function formatAllocationReport(report: AllocationReport): string {
   else {
     lines.push("", "blocked roles:");
     for (const role of blocked) for (const reason of role.blocked) lines.push(`  ${role.role}: ${describeBlock(reason)}`);
+  }
+  for (const role of report.roles.filter((r) => r.blocked.length === 0 && (r.skipped ?? []).length > 0)) {
+    for (const reason of role.skipped!) lines.push(`  ${role.role}: fell back past ${describeBlock(reason)}`);
   }
   return lines.join("\n");
 }

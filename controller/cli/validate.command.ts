@@ -3,13 +3,18 @@ import { formatManifestIssue } from "../manifest/manifest-issue.js";
 import { validateDir } from "../manifest/load.js";
 import { resolve } from "node:path";
 import { printJson, printLine } from "./output.js";
+import { resolveAgent } from "../core/agent-profiles.js";
+import { allAgents } from "../core/project-config.js";
+import { missingAgents } from "../sessions/agent-binary.js";
 import { withCommon, type CommonOptions } from "./context.js";
 
 export function registerValidate(program: Command): void {
   withCommon(program.command("validate").description("check every manifest against its schema and the others; exit 1 listing every problem")).action(async (options: CommonOptions) => {
     const result = await validateDir(resolve(options.dir));
+    // Valid manifests: each agent's binary must exist too (AGENT_NOT_INSTALLED is a warning: allocation falls back).
+    const missing = result.valid ? [...missingAgents(allAgents(result.set).map(resolveAgent)).values()] : [];
     if (options.json === true) {
-      printJson({ valid: result.valid, issues: result.issues });
+      printJson({ valid: result.valid, issues: result.issues, ...(missing.length > 0 ? { missingAgents: missing } : {}) });
     } else if (result.valid) {
       const set = result.set;
       printLine(`manifests valid: 1 project, ${set.agentPools.length} agent pool(s), ${set.playbooks.length} playbook(s), ${set.tasks.length} task(s) (generation ${set.generation})`);
@@ -17,6 +22,7 @@ export function registerValidate(program: Command): void {
       for (const issue of result.issues) process.stderr.write(formatManifestIssue(issue) + "\n");
       process.stderr.write(`error: MANIFEST_INVALID: ${result.issues.length} problem${result.issues.length === 1 ? "" : "s"} found\n`);
     }
+    if (options.json !== true) for (const m of missing) process.stderr.write(`warning: AGENT_NOT_INSTALLED: ${m.message}\n`);
     if (!result.valid) process.exitCode = 1;
   });
 }

@@ -112,6 +112,6 @@ export function resolveAgent(agent: AgentSpec): ResolvedAgent {
     turnDone: profile?.turnDone ?? [],
     inputLine: profile?.inputLine ?? null,
     inputPlaceholder: profile?.inputPlaceholder ?? null,
-    installHint: profile?.installHint ?? "install it, or fix the AgentPool agent's command",
+    installHint: profile?.installHint ?? "see the agent's own install instructions",
   };
 }

@@ -6,7 +6,8 @@ import type { StageSpec, TaskManifest } from "./manifest-types.js";
 export type BlockReason =
   | CapacityExceeded
   | { readonly code: "NO_ALLOWED_AGENT"; readonly role: string; readonly allowedAgents: readonly string[]; readonly detail: string }
-  | { readonly code: "MODEL_UNAVAILABLE"; readonly agent: string; readonly model: string; readonly models: readonly string[] };
+  | { readonly code: "MODEL_UNAVAILABLE"; readonly agent: string; readonly model: string; readonly models: readonly string[] }
+  | { readonly code: "AGENT_NOT_INSTALLED"; readonly agent: string; readonly detail: string };
 
 export interface Assignment {
   readonly agent: string;
@@ -23,6 +24,8 @@ export interface RoleAllocation {
   readonly tasks: readonly string[];
   /** Empty when the role is fully staffed. */
   readonly blocked: readonly BlockReason[];
+  /** Allowed agents passed over because they are not installed (allocation fell back to the next one). */
+  readonly skipped?: readonly BlockReason[];
 }
 
 /** The selection report of seed skill 1. */
@@ -44,6 +47,8 @@ export interface AllocationInput {
   readonly tasks?: readonly TaskManifest[];
   /** Overrides every role's `count` (the brief's requested_parallelism). */
   readonly parallelism?: number;
+  /** Agents that cannot start (binary missing), with why: never allocated, reported as skipped. */
+  readonly unavailable?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -58,9 +63,15 @@ export function planAllocation(input: AllocationInput): AllocationReport {
     const assignments: Assignment[] = [];
     const blocked: BlockReason[] = [];
     const candidates: ResolvedAgent[] = [];
+    const skipped: BlockReason[] = [];
     for (const name of role.allowedAgents) {
       const agent = input.agents.find((a) => a.name === name);
       if (agent === undefined) continue;
+      const missing = input.unavailable?.get(name);
+      if (missing !== undefined) {
+        skipped.push({ code: "AGENT_NOT_INSTALLED", agent: name, detail: missing });
+        continue;
+      }
       if (role.model !== undefined && agent.models.length > 0 && !agent.models.includes(role.model)) {
         blocked.push({ code: "MODEL_UNAVAILABLE", agent: name, model: role.model, models: agent.models });
         continue;
@@ -68,8 +79,8 @@ export function planAllocation(input: AllocationInput): AllocationReport {
       candidates.push(agent);
     }
     if (candidates.length === 0) {
-      const detail = blocked.length > 0 ? "no allowed agent offers the role's model" : "none of the allowed agents is in an AgentPool";
-      return { role: role.name, requested, allocated: 0, assignments, tasks, blocked: [{ code: "NO_ALLOWED_AGENT", role: role.name, allowedAgents: role.allowedAgents, detail }, ...blocked] };
+      const detail = skipped.length > 0 ? "no allowed agent is installed" : blocked.length > 0 ? "no allowed agent offers the role's model" : "none of the allowed agents is in an AgentPool";
+      return { role: role.name, requested, allocated: 0, assignments, tasks, blocked: [{ code: "NO_ALLOWED_AGENT", role: role.name, allowedAgents: role.allowedAgents, detail }, ...skipped, ...blocked], ...(skipped.length > 0 ? { skipped } : {}) };
     }
     let remaining = requested;
     for (const agent of candidates) {
@@ -88,7 +99,7 @@ export function planAllocation(input: AllocationInput): AllocationReport {
       }
       blocked.unshift(...reasons.values());
     }
-    return { role: role.name, requested, allocated: requested - remaining, assignments, tasks, blocked: remaining > 0 ? blocked : [] };
+    return { role: role.name, requested, allocated: requested - remaining, assignments, tasks, blocked: remaining > 0 ? blocked : [], ...(skipped.length > 0 ? { skipped } : {}) };
   });
   return { stage: input.stage.name, roles, feasible: roles.every((r) => r.blocked.length === 0), limits: input.limits, inUse: input.inUse };
 }

@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { findStage } from "../core/project-config.js";
 import type { TaskManifest } from "../core/manifest-types.js";
-import { CapacityExceededError, CommandFailedError, CommandStrandedError } from "../errors.js";
+import { AgentNotInstalledError, CapacityExceededError, CommandFailedError, CommandStrandedError } from "../errors.js";
 import type { GateReviewer, ReviewVerdict } from "../gates/gate-runner.js";
 import type { SessionServiceContext } from "../sessions/context.js";
 import { closeSession } from "../sessions/close-session.js";
@@ -155,12 +155,21 @@ export class AgentRunner {
     const stage = findStage(w.set, job.task.spec.stage);
     const role = stage?.roles.find((r) => r.name === job.role);
     const allowed = role?.allowedAgents.filter((a) => w.agents.some((x) => x.name === a)) ?? [];
+    const missing = new Map<string, AgentNotInstalledError>();
     let waited = false;
     for (;;) {
-      for (const agent of allowed) {
+      for (const agent of allowed.filter((a) => !missing.has(a))) {
         try {
           return await createSession(ctx, { task: job.task.metadata.name, agent, ...(role?.model === undefined ? {} : { model: role.model }), role: job.role, stage: job.task.spec.stage, worktree: job.worktree });
         } catch (error) {
+          if (error instanceof AgentNotInstalledError) {
+            // Fall back to the next allowed agent, and say so; with none left the task fails with the install hint.
+            missing.set(agent, error);
+            const next = allowed.find((a) => !missing.has(a)) ?? null;
+            await appendEvent(w.db, { actor: w.actor, action: "AgentFallback", subject: `task/${job.task.metadata.name}`, payload: { role: job.role, agent, fallback: next, reason: error.message } });
+            if (next === null) throw error;
+            continue;
+          }
           if (!(error instanceof CapacityExceededError)) throw error;
         }
       }

@@ -8,7 +8,8 @@ import { agentHookArgs } from "../hooks/agent-hooks.js";
 import { hasHooks, hasStarted } from "../hooks/hook-evidence.js";
 import { SESSION_ENV } from "../core/session-marker.js";
 import { DEFAULT_AGENT_AUTHOR } from "../core/project-config.js";
-import { NotFoundError, SessionStartError } from "../errors.js";
+import { AgentNotInstalledError, NotFoundError, SessionStartError } from "../errors.js";
+import { missingAgent } from "./agent-binary.js";
 import { releaseCapacity, reserveCapacity, setReservationHolder } from "../../state/capacity.repository.js";
 import { getSession, insertSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
 import { findAgent, observeSession, renderArgv, settledPane, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
@@ -55,13 +56,15 @@ function checkDir(dir: string): string {
 }
 
 /**
- * Starts an agent session: reserves capacity first (one transaction), starts
+ * Starts an agent session: checks the agent's binary (AGENT_NOT_INSTALLED), reserves capacity first (one transaction), starts
  * tmux in the worktree with the agent's argv, waits for its ready screen
  * within `startupTimeoutMs`, and records the session. On any failure the
  * reservation is released and the reason recorded (`SessionStartFailed`).
  */
 export async function createSession(ctx: SessionServiceContext, input: CreateSessionInput): Promise<SessionRecord> {
   const agent = findAgent(ctx, input.agent);
+  const missing = missingAgent(agent);
+  if (missing !== null) throw new AgentNotInstalledError(missing.message, { details: { ...missing } });
   const model = pickModel(agent, input.model);
   const id = sessionNameFor(input.task, randomBytes(4).toString("hex").slice(0, 6));
   const worktree = checkDir(input.worktree);
