@@ -58,9 +58,7 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
     const stalled = status === null ? undefined : findCondition(status.conditions, "Stalled");
     facts.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", reason: ((status?.details ?? {}) as { reason?: string }).reason ?? null, stalled: stalled?.status === "True" && stalled.reason !== "Failed" ? stalled.message : null });
     tasks.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", session: open ? details.session!.id : null, sessionStatus: open ? details.session!.status : null, attach: open ? details.session!.tmux : null, gate, merge: details.merge?.mergeSha?.slice(0, 12) ?? details.merge?.state ?? null });
-    const stalled = status === null ? undefined : findCondition(status.conditions, "Stalled");
-    if (open && stalled?.status === "True" && stalled.reason !== "Failed") waitingFor.push(`task ${name} is Stalled (${stalled.reason}): ${stalled.message}`);
-    else if (open && details.session!.status === "waiting") waitingFor.push(`task ${name}: its agent asks a question; answer it with \`${details.session!.tmux}\``);
+    if (open && details.session!.status === "waiting") waitingFor.push(`task ${name}: its agent asks a question; answer it with \`${details.session!.tmux}\``);
     if (pauses.has(`task/${name}`) || task.spec.paused === true) waitingFor.push(`task ${name} is paused (human takeover): \`gaffer resume ${name} --dir ${dir}\` when done`);
   }
   waitingFor.push(...blockedWork({ set, dir, tasks: facts, stages: stagePhases }), ...dependencyDeadlocks(set, dir));
