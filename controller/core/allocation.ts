@@ -24,7 +24,7 @@ export interface RoleAllocation {
   readonly tasks: readonly string[];
   /** Empty when the role is fully staffed. */
   readonly blocked: readonly BlockReason[];
-  /** Allowed agents passed over because they are not installed (allocation fell back to the next one). */
+  /** Allowed agents preferred over the first usable one but not installed (allocation fell back past them). */
   readonly skipped?: readonly BlockReason[];
 }
 
@@ -69,7 +69,8 @@ export function planAllocation(input: AllocationInput): AllocationReport {
       if (agent === undefined) continue;
       const missing = input.unavailable?.get(name);
       if (missing !== undefined) {
-        skipped.push({ code: "AGENT_NOT_INSTALLED", agent: name, detail: missing });
+        // Reported only when it was preferred over the agent the role falls back to.
+        if (candidates.length === 0) skipped.push({ code: "AGENT_NOT_INSTALLED", agent: name, detail: missing });
         continue;
       }
       if (role.model !== undefined && agent.models.length > 0 && !agent.models.includes(role.model)) {
