@@ -11,7 +11,7 @@ import { withCommon, type CommonOptions } from "./context.js";
 export function registerValidate(program: Command): void {
   withCommon(program.command("validate").description("check every manifest against its schema and the others; exit 1 listing every problem")).action(async (options: CommonOptions) => {
     const result = await validateDir(resolve(options.dir));
-    // Valid manifests: each agent's binary must exist too (AGENT_NOT_INSTALLED is a warning: allocation falls back).
+    // Valid manifests: each agent's binary is checked too (AGENT_NOT_INSTALLED is a note: allocation falls back).
     const missing = result.valid ? [...missingAgents(allAgents(result.set).map(resolveAgent)).values()] : [];
     if (options.json === true) {
       printJson({ valid: result.valid, issues: result.issues, ...(missing.length > 0 ? { missingAgents: missing } : {}) });
@@ -22,7 +22,8 @@ export function registerValidate(program: Command): void {
       for (const issue of result.issues) process.stderr.write(formatManifestIssue(issue) + "\n");
       process.stderr.write(`error: MANIFEST_INVALID: ${result.issues.length} problem${result.issues.length === 1 ? "" : "s"} found\n`);
     }
-    if (options.json !== true) for (const m of missing) process.stderr.write(`warning: AGENT_NOT_INSTALLED: ${m.message}\n`);
+    // A note on stdout, not an error: the manifests are valid and allocation falls back past a missing agent.
+    if (options.json !== true) for (const m of missing) printLine(`note: AGENT_NOT_INSTALLED: ${m.message}`);
     if (!result.valid) process.exitCode = 1;
   });
 }

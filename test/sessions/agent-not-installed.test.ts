@@ -16,7 +16,7 @@ describe("missing agents", () => {
     expect(await f.ctx.db.selectFrom("sessions").select("id").execute()).toEqual([]);
   });
 
-  it("plan falls back to the next allowed agent and says so; validate warns with the hint", async () => {
+  it("plan falls back to the next allowed agent and says so; validate notes it with the hint", async () => {
     const fixture = controlDir({
       agents: [{ name: "ghost", command: [MISSING], capacity: 2 }, { name: "scripted", profile: "scripted", capacity: 2 }],
       tasks: [{ name: "t1" }],
@@ -30,6 +30,7 @@ describe("missing agents", () => {
     expect(json.roles[0]!.assignments.map((a) => a.agent)).toEqual(["scripted"]);
     expect(json.roles[0]!.skipped).toEqual([{ code: "AGENT_NOT_INSTALLED", agent: "ghost", detail: hint }]);
     const validate = await runGaffer(["validate", "--dir", fixture.dir]);
-    expect({ exitCode: validate.exitCode, stderr: validate.stderr }).toEqual({ exitCode: 0, stderr: `warning: AGENT_NOT_INSTALLED: ${hint}` });
+    expect({ exitCode: validate.exitCode, stderr: validate.stderr }).toEqual({ exitCode: 0, stderr: "" });
+    expect(validate.stdout.split("\n").slice(1)).toEqual([`note: AGENT_NOT_INSTALLED: ${hint}`]);
   });
 });
