@@ -125,7 +125,7 @@ export type LaunchCheck = { readonly ok: true } | { readonly ok: false; readonly
  * to exec, then compares its argv and real cwd with the spec. A process that
  * exits first is `gone` (its dead status tells the rest).
  */
-export async function checkLaunch(pid: number, spec: LaunchSpec, timeoutMs = 5000): Promise<LaunchCheck> {
+export async function checkLaunch(pid: number, spec: LaunchSpec, timeoutMs = 15_000): Promise<LaunchCheck> {
   const deadline = Date.now() + timeoutMs;
   const cwd = realDir(spec.cwd);
   for (;;) {
