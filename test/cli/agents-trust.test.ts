@@ -10,7 +10,7 @@ function fixture() {
   mkdirSync(home);
   const f = controlDir({
     agents: [{ name: "claude", profile: "claude", env: { HOME: home } }, { name: "codex", profile: "codex", env: { HOME: home } }, { name: "scripted", profile: "scripted" }],
-    stages: [{ name: "build", roles: [{ name: "builder", allowedAgents: ["claude"] }] }],
+    stages: [{ name: "build", roles: [{ name: "builder", allowedAgents: ["claude"] }], gate: { commands: [["true"]] } }],
     tasks: [{ name: "t1" }],
   });
   return { dir: f.dir, home, file: join(home, ".claude.json"), root: join(f.dir, ".gaffer", "worktrees") };
