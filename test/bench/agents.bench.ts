@@ -27,7 +27,7 @@ function writeControlDir(dir: string, socket: string, home: string, server: Mode
   const agent = { name: "claude", profile: "claude", capacity: 2, command: [CLAUDE, "--model", "{model}", "--permission-mode", "acceptEdits"], env: agentEnv(home, server.url) };
   writeFileSync(join(dir, "manifests/project.yaml"), doc("Project", "bench", { repo: ".", tmuxSocket: socket, capacity: { global: 4 } }));
   writeFileSync(join(dir, "manifests/agents.yaml"), doc("AgentPool", "pool", { agents: [agent] }));
-  writeFileSync(join(dir, "manifests/playbook.yaml"), doc("Playbook", "pb", { stages: [{ name: "build", approval: "none", roles: [{ name: "builder", allowedAgents: ["claude"] }] }] }));
+  writeFileSync(join(dir, "manifests/playbook.yaml"), doc("Playbook", "pb", { stages: [{ name: "build", approval: "none", roles: [{ name: "builder", allowedAgents: ["claude"] }], gate: { commands: [["true"]] } }] }));
   writeFileSync(join(dir, "manifests/tasks.yaml"), doc("Task", "bench", { stage: "build", role: "builder", prompt: "bench" }));
 }
 

@@ -26,7 +26,7 @@ function writeControlDir(dir: string, socket: string): void {
   const doc = (kind: string, name: string, spec: unknown): string => stringify({ apiVersion: "gaffer/v1", kind, metadata: { name }, spec });
   writeFileSync(join(dir, "manifests/project.yaml"), doc("Project", "bench", { repo: ".", tmuxSocket: socket, capacity: { global: STARTS + 1 } }));
   writeFileSync(join(dir, "manifests/agents.yaml"), doc("AgentPool", "pool", { agents: [{ name: "scripted", profile: "scripted", capacity: STARTS + 1, idleAfterMs: 150 }] }));
-  writeFileSync(join(dir, "manifests/playbook.yaml"), doc("Playbook", "pb", { stages: [{ name: "build", approval: "none", roles: [{ name: "builder", allowedAgents: ["scripted"] }] }] }));
+  writeFileSync(join(dir, "manifests/playbook.yaml"), doc("Playbook", "pb", { stages: [{ name: "build", approval: "none", roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }] }));
   writeFileSync(join(dir, "manifests/tasks.yaml"), doc("Task", "bench", { stage: "build", role: "builder", prompt: "bench" }));
 }
 
