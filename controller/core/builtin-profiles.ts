@@ -53,7 +53,8 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
   codex: {
     name: "codex",
     seenWith: "codex 0.171.0",
-    command: ["codex", "-m", "{model}"],
+    // workspace-write: edits inside the worktree need no approval; commands outside it still ask.
+    command: ["codex", "-m", "{model}", "--sandbox", "workspace-write"],
     models: ["gpt-5-codex", "gpt-5"],
     installHint: "npm install -g @openai/codex",
     rules: rules("codex", {

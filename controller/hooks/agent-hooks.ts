@@ -1,7 +1,8 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentProfileName } from "../core/manifest-types.js";
 import { packagePath } from "../paths.js";
+import { codexConfigFile, codexTrustedFolders } from "../trust/agent-trust.js";
 
 /** claude's hook events gaffer listens to. */
 export const CLAUDE_HOOK_EVENTS = ["SessionStart", "UserPromptSubmit", "Stop", "StopFailure", "Notification"] as const;
@@ -43,7 +44,7 @@ export function claudeHookSettings(sessionId: string, controlDir: string): Recor
  * codex gets `-c notify=[...]` (its turn-complete notification). Other
  * agents have none: their sessions rely on screen rules alone.
  */
-export function agentHookArgs(profile: AgentProfileName | null, sessionId: string, controlDir: string): string[] {
+export function agentHookArgs(profile: AgentProfileName | null, sessionId: string, controlDir: string, launch: { readonly worktree: string; readonly env: Readonly<Record<string, string>> } | null = null): string[] {
   if (profile === "claude") {
     const dir = hookDir(controlDir, sessionId);
     mkdirSync(dir, { recursive: true });
@@ -53,7 +54,21 @@ export function agentHookArgs(profile: AgentProfileName | null, sessionId: strin
   }
   if (profile === "codex") {
     // A TOML array of basic strings: JSON string literals are valid TOML.
-    return ["-c", `notify=[${hookCommand("codex", "notify", sessionId, controlDir).map((p) => JSON.stringify(p)).join(", ")}]`];
+    const notify = ["-c", `notify=[${hookCommand("codex", "notify", sessionId, controlDir).map((p) => JSON.stringify(p)).join(", ")}]`];
+    return [...notify, ...(launch === null ? [] : codexTrustArgs(launch.worktree, launch.env))];
   }
   return [];
+}
+
+/**
+ * codex trusts only an exact folder, and each task's worktree is new: when the
+ * person trusted a folder above it (`gaffer agents trust` records gaffer's
+ * worktree root in codex's config.toml), the session's worktree is passed as
+ * trusted for this invocation only (`-c projects={...}`, nothing written).
+ */
+export function codexTrustArgs(worktree: string, env: Readonly<Record<string, string>>): string[] {
+  const file = codexConfigFile(env);
+  const trusted = existsSync(file) ? codexTrustedFolders(readFileSync(file, "utf8")) : [];
+  if (!trusted.some((root) => worktree.startsWith(`${root.replace(/\/+$/, "")}/`))) return [];
+  return ["-c", `projects={ ${JSON.stringify(worktree)} = { trust_level = "trusted" } }`];
 }

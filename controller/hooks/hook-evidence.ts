@@ -10,8 +10,18 @@ import { samePrompt } from "./hook-payload.js";
  * the hook (`claude/hook/UserPromptSubmit`) the way screen rules do.
  */
 
-/** Whether sessions of this agent report hooks (a profile with hooks, started with a control dir). */
+/**
+ * Whether sessions of this agent report their start, each submitted prompt and
+ * each turn's end through hooks (claude, started with a control dir). codex's
+ * `notify` reports only finished turns (also of its side threads, e.g. titles):
+ * gaffer reads its token usage from it, while its prompts follow the screen.
+ */
 export function hasHooks(ctx: { readonly controlDir?: string }, agent: { readonly profile: string | null }): boolean {
+  return ctx.controlDir !== undefined && agent.profile === "claude";
+}
+
+/** Whether the agent reports each turn's end through a hook (claude's Stop, codex's notify), with a control dir. */
+export function reportsTurnEnd(ctx: { readonly controlDir?: string }, agent: { readonly profile: string | null }): boolean {
   return ctx.controlDir !== undefined && (agent.profile === "claude" || agent.profile === "codex");
 }
 
@@ -30,10 +40,16 @@ export async function hookAckEvidence(db: Ledger, sessionId: string, sinceId: nu
 /** A hook-acknowledged command waits for the agent's turn-end hook; the screen alone finishes it only after this long. */
 export const HOOK_FALLBACK_MS = 120_000;
 
-/** Whether a command was acknowledged by a hook and is still within HOOK_FALLBACK_MS (the screen must not finish it). */
-export function awaitsTurnEndHook(command: { readonly evidence: Readonly<Record<string, unknown>> | null; readonly acknowledgedAt: string | null }, now = Date.now()): boolean {
-  return command.evidence?.by === "hook" && command.acknowledgedAt !== null && now - Date.parse(command.acknowledgedAt) < HOOK_FALLBACK_MS;
+/**
+ * Whether an acknowledged command waits for its agent's turn-end hook (the
+ * screen must not finish it): the agent reports turn ends and it was
+ * acknowledged less than HOOK_FALLBACK_MS ago.
+ */
+export function awaitsTurnEndHook(command: { readonly acknowledgedAt: string | null }, turnEndHooks: boolean, now = Date.now()): boolean {
+  return turnEndHooks && command.acknowledgedAt !== null && now - Date.parse(command.acknowledgedAt) < HOOK_FALLBACK_MS;
 }
+
+const norm = (s: string): string => s.replace(/\s+/g, " ").trim();
 
 /**
  * Finishes every hook-acknowledged command of a session whose turn the agent
@@ -41,13 +57,18 @@ export function awaitsTurnEndHook(command: { readonly evidence: Readonly<Record<
  * summary), `failed` with the agent's error on a failure event.
  */
 export async function finishOnHooks(ctx: { readonly db: Ledger; readonly actor: string }, sessionId: string): Promise<void> {
-  const inFlight = await ctx.db.selectFrom("commands").select(["id", "evidence"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
+  const inFlight = await ctx.db.selectFrom("commands").select(["id", "evidence", "text", "acknowledged_at"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
   for (const command of inFlight) {
     const ack = command.evidence === null ? null : (JSON.parse(command.evidence) as { by?: string; hookEventId?: number });
-    if (ack?.by !== "hook" || typeof ack.hookEventId !== "number") continue;
-    const end = (await readAgentEvents(ctx.db, sessionId, ack.hookEventId)).find((e) => e.kind === "turn-finished" || e.kind === "failed");
+    const hooked = ack?.by === "hook" && typeof ack.hookEventId === "number";
+    const events = await readAgentEvents(ctx.db, sessionId, hooked ? ack.hookEventId : 0);
+    // Without a prompt hook (codex): the turn-end event that names exactly this prompt (side threads, e.g. titles, quote it inside theirs).
+    const end = hooked
+      ? events.find((e) => e.kind === "turn-finished" || e.kind === "failed")
+      : events.find((e) => e.kind === "turn-finished" && e.prompt !== null && norm(e.prompt) === norm(command.text) && e.receivedAt >= (command.acknowledged_at ?? ""));
     if (end === undefined) continue;
-    const message = typeof end.payload.last_assistant_message === "string" ? end.payload.last_assistant_message.slice(0, 500) : null;
+    const last = end.payload.last_assistant_message ?? end.payload["last-assistant-message"];
+    const message = typeof last === "string" ? last.slice(0, 500) : null;
     const failed = end.kind === "failed";
     await transitionCommand(ctx.db, command.id, { to: failed ? "failed" : "done", from: ["acknowledged"], actor: ctx.actor, evidence: { by: "hook", rule: end.evidenceId, hookEventId: end.id, ...(failed ? { error: end.reason } : {}) }, summary: failed ? end.reason : message });
   }

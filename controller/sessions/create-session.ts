@@ -68,7 +68,7 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
   const model = pickModel(agent, input.model);
   const id = sessionNameFor(input.task, randomBytes(4).toString("hex").slice(0, 6));
   const worktree = checkDir(input.worktree);
-  const argv = [...renderArgv(agent.command, { model, worktree, session: id }), ...(ctx.controlDir === undefined ? [] : agentHookArgs(agent.profile, id, ctx.controlDir))];
+  const argv = [...renderArgv(agent.command, { model, worktree, session: id }), ...(ctx.controlDir === undefined ? [] : agentHookArgs(agent.profile, id, ctx.controlDir, { worktree, env: agent.env }))];
   const role = input.role ?? "worker";
   const reservation = await reserveCapacity(ctx.db, ctx.limits, { agent: agent.name, role, stage: input.stage ?? null, task: input.task, holder: `pending:${id}`, actor: ctx.actor });
   try {

@@ -8,7 +8,7 @@ import { findAgent, newOwnerId, observeSession, sleep, timingOf, type Observatio
 import { deliverCommand } from "./deliver.js";
 import { resumeDelivery } from "./deliver-resume.js";
 import { markCrashed } from "./health.js";
-import { awaitsTurnEndHook, finishOnHooks, hasHooks } from "../hooks/hook-evidence.js";
+import { awaitsTurnEndHook, finishOnHooks, reportsTurnEnd } from "../hooks/hook-evidence.js";
 
 export interface SendCommandInput {
   /** Explicit target: there is no default session. */
@@ -95,7 +95,7 @@ async function deliverable(ctx: SessionServiceContext, session: SessionRecord, o
     await markCrashed(ctx, seen.session, seen.pane);
     return false;
   }
-  if (hasHooks(ctx, agent)) await finishOnHooks(ctx, session.id);
+  if (reportsTurnEnd(ctx, agent)) await finishOnHooks(ctx, session.id);
   if (seen.evidence.ruleKind === "busy") await markBusySeen(ctx.db, session.id);
   if (seen.evidence.status === "idle") await finishInFlight(ctx, session.id, seen, agent);
   if (seen.evidence.ruleKind === "rateLimit") return false;
@@ -129,7 +129,7 @@ async function deliverable(ctx: SessionServiceContext, session: SessionRecord, o
 export async function finishInFlight(ctx: SessionServiceContext, sessionId: string, seen: Observation, agent: ResolvedAgent): Promise<void> {
   const acknowledged = await ctx.db.selectFrom("commands").select(["id", "text", "seq", "evidence", "acknowledged_at", "busy_seen_at"]).where("session_id", "=", sessionId).where("state", "=", "acknowledged").orderBy("seq").execute();
   // A prompt the agent's hook acknowledged is finished by its turn-end hook, not by the screen.
-  const inFlight = acknowledged.filter((c) => !awaitsTurnEndHook({ evidence: c.evidence === null ? null : (JSON.parse(c.evidence) as Record<string, unknown>), acknowledgedAt: c.acknowledged_at }));
+  const inFlight = acknowledged.filter((c) => !awaitsTurnEndHook({ acknowledgedAt: c.acknowledged_at }, reportsTurnEnd(ctx, agent)));
   if (inFlight.length === 0) return;
   const history = await ctx.tmux.capturePane((await getSession(ctx.db, sessionId))!.tmuxName, 2000);
   for (const command of inFlight) {

@@ -57,9 +57,28 @@ function claudeChange(agent: ResolvedAgent, home: string, folder: string, apply:
   return { ...base, action: "add", note: `projects["${folder}"].hasTrustDialogAccepted = true (claude trusts the folders below it)`, backup };
 }
 
-const UNSUPPORTED: Readonly<Record<string, string>> = {
-  codex: "codex 0.171 trusts only the exact folder (each task's worktree is new): not recorded; its sessions may show codex's trust dialog, which gaffer reports as waiting",
-};
+const UNSUPPORTED: Readonly<Record<string, string>> = {};
+
+/** codex's configuration file in an agent's environment. */
+export function codexConfigFile(env: Readonly<Record<string, string>>): string {
+  return join(env.CODEX_HOME ?? join(env.HOME ?? homedir(), ".codex"), "config.toml");
+}
+
+/** The folders a codex config.toml marks `trust_level = "trusted"` (`[projects."PATH"]` tables). */
+export function codexTrustedFolders(toml: string): string[] {
+  return [...toml.matchAll(/^\[projects\."([^"\n]+)"\]\s*\n\s*trust_level\s*=\s*"trusted"/gm)].map((m) => m[1]!);
+}
+
+function codexChange(agent: ResolvedAgent, folder: string, apply: boolean): TrustChange {
+  const file = codexConfigFile(agent.env);
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const base = { agent: agent.name, profile: agent.profile, file, folder };
+  if (codexTrustedFolders(text).includes(folder)) return { ...base, action: "unchanged", note: "already trusted", backup: null };
+  if (text.includes(`[projects."${folder}"]`)) throw new AgentConfigError(`${file} has a [projects."${folder}"] table without trust_level = "trusted"; set it there yourself, gaffer does not rewrite your choice`);
+  const next = `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}\n[projects."${folder}"]\ntrust_level = "trusted"\n`;
+  const backup = apply ? replaceFile(file, next) : null;
+  return { ...base, action: "add", note: `[projects."${folder}"] trust_level = "trusted" (gaffer passes each worktree below it to codex as trusted, per session)`, backup };
+}
 
 /**
  * Records trust for gaffer's worktree root in each agent's own configuration,
@@ -76,6 +95,12 @@ export function trustWorktreeRoot(agents: readonly ResolvedAgent[], folder: stri
       const key = `claude\0${home}`;
       // Two agents sharing a HOME share its file: change it once.
       changes.push(seen.has(key) ? { ...claudeChange(agent, home, folder, false), action: "unchanged", note: "same file as above", backup: null } : claudeChange(agent, home, folder, apply));
+      seen.add(key);
+      continue;
+    }
+    if (agent.profile === "codex") {
+      const key = `codex\0${codexConfigFile(agent.env)}`;
+      changes.push(seen.has(key) ? { ...codexChange(agent, folder, false), action: "unchanged", note: "same file as above", backup: null } : codexChange(agent, folder, apply));
       seen.add(key);
       continue;
     }

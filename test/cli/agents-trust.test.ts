@@ -31,7 +31,8 @@ describe("gaffer agents trust", () => {
     const run = await runGaffer(["agents", "trust", "--dir", f.dir, "--json"]);
     expect(run.exitCode, run.stderr).toBe(0);
     const { changes } = JSON.parse(run.stdout) as { changes: { agent: string; action: string; backup: string | null; file: string | null }[] };
-    expect(changes.map((c) => [c.agent, c.action])).toEqual([["claude", "add"], ["codex", "unsupported"], ["scripted", "unsupported"]]);
+    expect(changes.map((c) => [c.agent, c.action])).toEqual([["claude", "add"], ["codex", "add"], ["scripted", "unsupported"]]);
+    expect(readFileSync(join(f.home, ".codex", "config.toml"), "utf8")).toBe(`\n[projects."${f.root}"]\ntrust_level = "trusted"\n`);
     expect(JSON.parse(readFileSync(f.file, "utf8"))).toEqual({ numStartups: 4, projects: { "/elsewhere": { allowedTools: ["Bash"] }, [f.root]: { hasTrustDialogAccepted: true } } });
     expect(readFileSync(changes[0]!.backup!, "utf8")).toBe(original);
     expect(readdirSync(f.home).filter((n) => n.endsWith(".tmp"))).toEqual([]);

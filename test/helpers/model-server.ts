@@ -170,7 +170,7 @@ function answerOpenAi(x: Exchange, path: string): void {
   x.record({ api: "openai", method: x.req.method ?? "POST", path, body: x.body, answer: decision.kind });
   const id = `resp_${Math.random().toString(36).slice(2, 10)}`;
   const item = decision.kind === "tool"
-    ? { type: "function_call", id: `fc_${id}`, call_id: `call_${id}`, name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", writeCommand(decision.path, decision.turn.write!.content)], workdir: cwd ?? undefined }), status: "completed" }
+    ? { type: "function_call", id: `fc_${id}`, call_id: `call_${id}`, name: "exec_command", arguments: JSON.stringify({ cmd: writeCommand(decision.path, decision.turn.write!.content), ...(cwd === null ? {} : { workdir: cwd }) }), status: "completed" }
     : { type: "message", id: `msg_${id}`, role: "assistant", status: "completed", content: [{ type: "output_text", text: decision.text, annotations: [] }] };
   const response = { id, object: "response", status: "in_progress", model: "scripted", output: [] as object[] };
   const events: [string, object][] = [["response.created", { type: "response.created", response }]];
