@@ -192,7 +192,10 @@ export class TmuxAdapter implements Tmux {
 
   async killSession(name: string): Promise<boolean> {
     const pane = await this.paneState(name);
-    const { ok } = await this.run(["kill-session", "-t", `=${validateTmuxName(name)}`], { allowMissing: true });
+    // NOTE: kill-session only unlinks a window that is also linked elsewhere (the control
+    // session links every agent window): kill the window itself, then whatever is left.
+    const { ok } = await this.run(["kill-window", "-t", target(name)], { allowMissing: true });
+    await this.run(["kill-session", "-t", `=${validateTmuxName(name)}`], { allowMissing: true });
     if (pane !== null) await killProcessGroup(pane.pid);
     return ok;
   }

@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { CONTROL_SESSION, TmuxControlClient } from "../../controller/adapters/tmux-control.js";
 import { testTmux } from "../helpers/session-fixture.js";
@@ -34,12 +35,13 @@ describe("TmuxControlClient", () => {
     await tmux.sendEnter("exits");
     await waitFor(() => (deaths.includes("exits") ? true : undefined), { timeoutMs: 5000 });
     expect(deaths).toEqual(["exits"]);
+    // Killing a watched session through the plain adapter removes its window from the control session too.
+    await tmux.killSession("exits");
     // The control session is gaffer's own: listings leave it out, and the agent sessions are unchanged.
-    expect((await tmux.listSessions()).sort()).toEqual(["agent1", "exits", "quiet"]);
+    expect((await tmux.listSessions()).sort()).toEqual(["agent1", "quiet"]);
     expect(await tmux.hasSession(CONTROL_SESSION)).toBe(true);
     // Unwatched and killed, a session's window is gone from the control session too (its process ends).
     const pid = (await tmux.paneState("quiet"))!.pid;
-    await client.unwatch("quiet");
     await tmux.killSession("quiet");
     await waitFor(() => {
       try {
@@ -49,6 +51,8 @@ describe("TmuxControlClient", () => {
         return true;
       }
     });
+    const windows = await execa("tmux", ["-L", tmux.socket, "list-windows", "-t", `=${CONTROL_SESSION}`, "-F", "#{pane_id}"], { env: { ...process.env, TMUX: "" } });
+    expect(windows.stdout.split("\n")).toHaveLength(2); // its own window and agent1's
   });
 
   it("reports a killed tmux server within 2 s", async () => {
