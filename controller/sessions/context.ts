@@ -76,7 +76,7 @@ export interface Observation {
 const STATE_OF: Readonly<Record<string, SessionState | null>> = { idle: "Idle", running: "Running", waiting: "Waiting", error: null, unknown: null };
 
 /** A full look at least this often, notifications or not (a missed notification costs at most this). */
-export const RESYNC_LOOK_MS = 30_000;
+export const RESYNC_LOOK_MS = 10_000;
 
 interface Look {
   readonly at: number;
@@ -98,7 +98,10 @@ function recall(activity: ScreenActivity | undefined, session: SessionRecord): O
 }
 
 function remember(activity: ScreenActivity | undefined, observation: Observation, at: number, settling: boolean): void {
-  if (activity === undefined) return;
+  // Only a settled idle or waiting screen is reused: start-up, work and unknown screens are read every time.
+  // NOTE: a missed notification for the first output of a new pane was seen under heavy load (a start-up
+  // that never looked again); reusing only settled screens bounds any such miss to RESYNC_LOOK_MS.
+  if (activity === undefined || (observation.evidence.status !== "idle" && observation.evidence.status !== "waiting")) return;
   let map = looks.get(activity);
   if (map === undefined) looks.set(activity, (map = new Map()));
   map.set(observation.session.id, { at, observation, settling });
