@@ -146,12 +146,14 @@ export async function finishInFlight(ctx: SessionServiceContext, sessionId: stri
 function lineAfterEcho(history: string, text: string, agent: ResolvedAgent, patterns: readonly string[]): string | null {
   if (patterns.length === 0) return null;
   const lines = tailOf(history, 0);
-  const probe = text.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop() ?? "";
+  // NOTE: a terminal shows a tab as spaces: compare with runs of whitespace collapsed.
+  const squash = (line: string): string => line.replace(/\s+/g, " ");
+  const probe = squash(text.split("\n").map((l) => l.trim()).filter((l) => l !== "").pop() ?? "");
   const errors = agent.rules.filter((r) => r.kind === "error").map((r) => new RegExp(r.pattern));
   const res = patterns.map((p) => new RegExp(p));
   // The echo is the last line showing the text that is not itself an error line quoting it.
   let start = -1;
-  for (let i = lines.length - 1; i >= 0 && start === -1; i--) if (probe !== "" && lines[i]!.includes(probe) && !errors.some((re) => re.test(lines[i]!))) start = i;
+  for (let i = lines.length - 1; i >= 0 && start === -1; i--) if (probe !== "" && squash(lines[i]!).includes(probe) && !errors.some((re) => re.test(lines[i]!))) start = i;
   if (start === -1) return null;
   return lines.slice(start + 1).find((line) => res.some((re) => re.test(line)))?.trim() ?? null;
 }
