@@ -64,7 +64,7 @@ async function untilStep(dir: string, step: "issued" | "typed" | "submitted", en
       } catch {
         // the schema is not there yet
       }
-      await new Promise((r) => setTimeout(r, 3));
+      await new Promise((r) => setTimeout(r, 3)); // the poll interval of this ledger poll loop
     }
     return false;
   } finally {
@@ -77,8 +77,9 @@ async function killedRun(dir: string, log: string, kill: Kill): Promise<boolean>
   const child = up(dir, log);
   let ended = false;
   void child.finally(() => (ended = true));
-  if (kill.kind === "random") await Promise.race([new Promise((r) => setTimeout(r, kill.afterMs)), child]);
-  else if (await untilStep(dir, kill.kind, () => ended)) await new Promise((r) => setTimeout(r, kill.delayMs));
+  // The seeded kill moment is the fuzz's input (a deliberate delay, not a wait for state; the step itself is polled).
+  if (kill.kind === "random") await Promise.race([new Promise((r) => setTimeout(r, kill.afterMs)), child]); // kill moment, not a poll
+  else if (await untilStep(dir, kill.kind, () => ended)) await new Promise((r) => setTimeout(r, kill.delayMs)); // kill moment after the polled step
   if (ended) return false;
   child.kill("SIGKILL");
   await child;
@@ -125,7 +126,7 @@ async function fuzzRun(kills: readonly Kill[]): Promise<{ facts: RunFacts; lande
   for (const kill of kills) if (await killedRun(fixture.dir, log, kill)) landed++;
   for (let restart = 0; ; restart++) {
     const run = up(fixture.dir, log);
-    const timer = setTimeout(() => run.kill("SIGKILL"), CONVERGE_MS);
+    const timer = setTimeout(() => run.kill("SIGKILL"), CONVERGE_MS); // a convergence deadline, not a sleep
     const result = await run.finally(() => clearTimeout(timer));
     if (result.exitCode === 0) break;
     if (result.signal === "SIGKILL") throw new Error(`the restarted controller did not converge within ${CONVERGE_MS} ms (${JSON.stringify(kills)}): ${result.stderr.slice(-1500)}`);
