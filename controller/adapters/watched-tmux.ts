@@ -17,14 +17,13 @@ export class WatchedTmux implements Tmux, ScreenActivity {
   private starting: Promise<TmuxControlClient | null> | null = null;
   private readonly deadAt = new Map<string, number>();
   private readonly watched = new Set<string>();
+  private readonly logger: Logger;
 
   constructor(options: { readonly socket: string; readonly logger: Logger }) {
     this.socket = options.socket;
     this.inner = new TmuxAdapter({ socket: options.socket });
     this.logger = options.logger;
   }
-
-  private readonly logger: Logger;
 
   /** The live control client, starting one when there is a server to attach to; null means polling. */
   private async client(): Promise<TmuxControlClient | null> {

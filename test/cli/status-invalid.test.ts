@@ -2,22 +2,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { expect, test } from "vitest";
-import { fromPromise } from "xstate";
-import type { EffectInput, GateOutcome, MergeOutcome, TaskEffects } from "../../controller/machines/task.machine.js";
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { runGaffer } from "../helpers/cli.js";
 import { controlDir } from "../helpers/control-dir.js";
-
-function instantEffects(): TaskEffects {
-  return {
-    provisionWorktree: fromPromise<{ path: string; branch: string }, EffectInput>(async () => ({ path: "/w", branch: "b" })),
-    runAgent: fromPromise<{ summary: string }, EffectInput>(async () => ({ summary: "" })),
-    commitWork: fromPromise<{ sha: string | null }, EffectInput>(async () => ({ sha: null })),
-    runGate: fromPromise<GateOutcome, EffectInput>(async () => ({ passed: true, summary: "" })),
-    mergeBranch: fromPromise<MergeOutcome, EffectInput>(async () => ({ result: "merged" as const, sha: "abc" })),
-    resolveConflict: fromPromise<{ summary: string }, EffectInput>(async () => ({ summary: "" })),
-  };
-}
+import { instantEffects } from "../helpers/instant-effects.js";
 
 test("status with invalid manifests shows the last applied set with the errors (file:line:col) on top", async () => {
   const { dir } = controlDir({ tasks: [{ name: "first" }, { name: "second" }] });

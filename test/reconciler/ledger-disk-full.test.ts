@@ -2,25 +2,12 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { expect, test } from "vitest";
-import { fromPromise } from "xstate";
-import type { EffectInput, GateOutcome, MergeOutcome, TaskEffects } from "../../controller/machines/task.machine.js";
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { openLedger } from "../../state/ledger.js";
 import { controlDir } from "../helpers/control-dir.js";
+import { instantEffects } from "../helpers/instant-effects.js";
 import { fillDisk, mountTmpfs } from "../helpers/mounts.js";
 import { waitFor } from "../helpers/temp.js";
-
-/** Stand-in effects: every step succeeds at once (this test is about the ledger, not the agents). */
-function instantEffects(): TaskEffects {
-  return {
-    provisionWorktree: fromPromise<{ path: string; branch: string }, EffectInput>(async () => ({ path: "/w", branch: "b" })),
-    runAgent: fromPromise<{ summary: string }, EffectInput>(async () => ({ summary: "" })),
-    commitWork: fromPromise<{ sha: string | null }, EffectInput>(async () => ({ sha: null })),
-    runGate: fromPromise<GateOutcome, EffectInput>(async () => ({ passed: true, summary: "" })),
-    mergeBranch: fromPromise<MergeOutcome, EffectInput>(async () => ({ result: "merged" as const, sha: "abc" })),
-    resolveConflict: fromPromise<{ summary: string }, EffectInput>(async () => ({ summary: "" })),
-  };
-}
 
 async function taskPhase(dir: string, task: string): Promise<string | undefined> {
   const db = await openLedger(join(dir, ".gaffer", "ledger.sqlite"));
