@@ -27,7 +27,8 @@ export interface GitRunOptions {
 }
 
 // NOTE: LC_ALL=C keeps messages parseable; GIT_EDITOR/GIT_MERGE_AUTOEDIT stop git from ever opening an editor.
-const GIT_ENV = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", GIT_MERGE_AUTOEDIT: "no" };
+/** GIT_OPTIONAL_LOCKS=0: a read (`git status`) never takes `index.lock` under an agent's or a person's commit. */
+const GIT_ENV = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", GIT_MERGE_AUTOEDIT: "no", GIT_OPTIONAL_LOCKS: "0" };
 
 /** Runs `git ARGS` in `cwd`; a non-zero exit not listed in `ok` throws GitError with command, cwd, exit code and stderr. */
 export async function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitOutput> {

@@ -1,7 +1,24 @@
 import type { ApprovalDecision } from "../core/status-types.js";
-import { ApprovalError } from "../errors.js";
+import { ApprovalError, GitError } from "../errors.js";
 import { appendStageApproval, readStageStatus, restoreStatusText } from "../../state/status-store.js";
-import { runGit } from "./git-cli.js";
+import { runGit, type GitResult } from "./git-cli.js";
+
+/** How long approve waits for another git process (an editor's `git status`, a person's commit) to release `index.lock`. */
+const INDEX_LOCK_WAIT_MS = [100, 200, 400, 800, 1600];
+
+/** Runs a git write again while another process holds `index.lock`, for about 3 s; any other failure, or a lock that stays, throws. */
+async function whileIndexLocked(write: () => Promise<GitResult>): Promise<GitResult> {
+  for (const wait of INDEX_LOCK_WAIT_MS) {
+    try {
+      return await write();
+    } catch (error) {
+      const stderr = error instanceof GitError ? String(error.details.stderr ?? "") : "";
+      if (!stderr.includes("index.lock")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  return write();
+}
 
 export interface CommitDecisionInput {
   readonly dir: string;
@@ -40,8 +57,8 @@ export async function commitApprovalDecision(input: CommitDecisionInput): Promis
   const edit = await appendStageApproval(input.dir, input.stage, { requestId: request.id, decision: input.decision, comment: input.comment });
   const verb = input.decision === "approved" ? "approve" : "reject";
   try {
-    await runGit(input.dir, ["add", "--", edit.file]);
-    await runGit(input.dir, ["commit", "-q", ...(input.sign === true ? ["-S"] : []), "-m", `chore(approval): ${verb} ${input.stage} (${request.id})`, "--", edit.file]);
+    await whileIndexLocked(() => runGit(input.dir, ["add", "--", edit.file]));
+    await whileIndexLocked(() => runGit(input.dir, ["commit", "-q", ...(input.sign === true ? ["-S"] : []), "-m", `chore(approval): ${verb} ${input.stage} (${request.id})`, "--", edit.file]));
   } catch (error) {
     await runGit(input.dir, ["reset", "-q", "--", edit.file], { check: false });
     await restoreStatusText(input.dir, edit.file, edit.before, edit.after);

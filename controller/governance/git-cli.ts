@@ -1,6 +1,9 @@
 import { execa } from "execa";
 import { GitError } from "../errors.js";
 
+/** For a raw `execa("git", …)` read: never take `index.lock` (see runGit). */
+export const NO_OPTIONAL_LOCKS = { GIT_OPTIONAL_LOCKS: "0" } as const;
+
 export interface GitResult {
   readonly exitCode: number;
   readonly stdout: string;
@@ -8,11 +11,13 @@ export interface GitResult {
 }
 
 /**
- * Runs `git ARGS` in `cwd` (argv array, never a shell). With `check` (default)
+ * Runs `git ARGS` in `cwd` (argv array, never a shell). GIT_OPTIONAL_LOCKS=0:
+ * the controller's reads (`git status`) never take `index.lock`, so they never
+ * make a person's `git commit` (or an agent's) fail beside them. With `check` (default)
  * a non-zero exit throws GIT_FAILED keeping command, cwd, exit code and stderr.
  */
 export async function runGit(cwd: string, args: readonly string[], options: { check?: boolean; input?: string } = {}): Promise<GitResult> {
-  const result = await execa("git", [...args], { cwd, reject: false, stripFinalNewline: false, ...(options.input === undefined ? {} : { input: options.input }), env: { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
+  const result = await execa("git", [...args], { cwd, reject: false, stripFinalNewline: false, ...(options.input === undefined ? {} : { input: options.input }), env: { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...NO_OPTIONAL_LOCKS } });
   const out = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
   if ((options.check ?? true) && out.exitCode !== 0) {
     const first = out.stderr.trim().split("\n")[0] ?? "";
