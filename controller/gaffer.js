@@ -73,7 +73,7 @@ if (process.env.GAFFER_NO_BUNDLE !== "1") {
 if (bundle === null) {
   await runWithTsx();
 } else {
-  // NOTE: with source maps enabled, stack traces (GAFFER_DEBUG=1) point at the .ts sources.
-  process.setSourceMapsEnabled?.(true);
+  // With GAFFER_DEBUG=1 stack traces point at the .ts sources (loading the map costs ~50 ms, so only then).
+  if (process.env.GAFFER_DEBUG === "1") process.setSourceMapsEnabled?.(true);
   await import(pathToFileURL(bundle).href);
 }

@@ -14,11 +14,13 @@ import { tempDir } from "../helpers/temp.js";
  * and at each delivery step of a prompt (right after it is `issued`, after
  * the paste, after Enter), restarted until it finishes by itself. Seeded:
  * the seed is printed, `GAFFER_FUZZ_SEED=N` replays it, `GAFFER_FUZZ_RUNS`
- * changes the number of runs (default 8).
+ * changes the number of runs (default 8), `GAFFER_FUZZ_MAX_KILLS` the most
+ * random kills in one run (default 2).
  */
 const SEED = Number(process.env.GAFFER_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 // 8 runs (6 targeted, 2 random) by default for the suite's time budget; GAFFER_FUZZ_RUNS=50 for a longer fuzz.
 const RUNS = Number(process.env.GAFFER_FUZZ_RUNS ?? 8);
+const MAX_KILLS = Math.max(1, Number(process.env.GAFFER_FUZZ_MAX_KILLS ?? 2));
 /** A restarted `up --once` that has not converged by then is an anomaly, not a hung suite. */
 const CONVERGE_MS = 240_000;
 const PARALLEL = 4;
@@ -143,12 +145,12 @@ async function fuzzRun(kills: readonly Kill[]): Promise<{ facts: RunFacts; lande
   return { facts: await runFacts(fixture.dir, fixture.target, log), landed, contents };
 }
 
-/** A run's kill plan: a delivery step (with a 0-80 ms delay after it), or one or two random moments. */
+/** A run's kill plan: a delivery step (with a 0-80 ms delay after it), or 1..MAX_KILLS random moments (each further kill with probability 1/2). */
 function planKills(random: () => number, run: number): Kill[] {
   const steps = ["issued", "typed", "submitted"] as const;
   if (run < 6) return [{ kind: steps[run % 3]!, delayMs: Math.floor(random() * 80) }];
   const kills: Kill[] = [{ kind: "random", afterMs: 300 + Math.floor(random() * 4000) }];
-  if (random() < 0.5) kills.push({ kind: "random", afterMs: 300 + Math.floor(random() * 3000) });
+  while (kills.length < MAX_KILLS && random() < 0.5) kills.push({ kind: "random", afterMs: 300 + Math.floor(random() * 3000) });
   return kills;
 }
 
