@@ -13,12 +13,14 @@
  *   -> runs the original prompt quoted at its end, minus what is already
  *   done: every line up to the last `commit MESSAGE` whose subject the prompt
  *   lists among the commits since the task started (as a real agent reads
- *   the history instead of redoing the work).
+ *   the history instead of redoing the work), and every later `append PATH
+ *   TEXT` whose PATH the prompt lists as uncommitted and that already ends
+ *   with TEXT (work done, not yet committed, when the session died).
  *
  * Deterministic, like the rest of the scripted agent. Real agents get the same
  * prompts and answer them with judgement.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
 function git(args, env = {}) {
@@ -45,8 +47,29 @@ export function linesToRun(text, io) {
     const commit = /^commit (.+)$/.exec(l.trim());
     if (commit && done.has(commit[1].trim())) skip = i + 1;
   });
-  io.say(`note: continuing after a crash: ${skip} of ${prompt.length} lines already done`);
-  return prompt.slice(skip);
+  const uncommitted = uncommittedPaths(all);
+  const rest = prompt.slice(skip).filter((l) => !appendAlreadyDone(l, uncommitted));
+  io.say(`note: continuing after a crash: ${prompt.length - rest.length} of ${prompt.length} lines already done`);
+  return rest;
+}
+
+/** The paths a continue prompt lists under `# Uncommitted (git status --short):`. */
+function uncommittedPaths(lines) {
+  const from = lines.findIndex((l) => l.startsWith("# Uncommitted (git status --short):"));
+  const paths = new Set();
+  for (const l of lines.slice(from + 1)) {
+    const entry = /^# {3}.. (.+)$/.exec(l);
+    if (from < 0 || entry === null) break;
+    paths.add(entry[1].trim());
+  }
+  return paths;
+}
+
+/** `append PATH TEXT` whose uncommitted PATH already ends with TEXT. */
+function appendAlreadyDone(line, uncommitted) {
+  const append = /^append (\S+) (.*)$/.exec(line.trim());
+  if (append === null || !uncommitted.has(append[1]) || !existsSync(append[1])) return false;
+  return readFileSync(append[1], "utf8").endsWith(`${append[2]}\n`);
 }
 
 function answerReview(base, io) {

@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { expect, test } from "vitest";
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
 import { openLedger } from "../../state/ledger.js";
+import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { git } from "../helpers/git-repo.js";
 import { APPROVER, flowFixture } from "../helpers/flow-fixture.js";
 import { runGaffer } from "../helpers/cli.js";
@@ -78,6 +79,35 @@ test("tmux server killed mid-prompt with non-idempotent work: the continue promp
       { idempotency_key: "task:add-a:work:1", state: "failed" },
       { idempotency_key: "task:add-a:work:1#after-crash", state: "done" },
     ]);
+  } finally {
+    stop();
+    await running;
+    await db.destroy();
+  }
+}, 180_000);
+
+test("tmux server killed after uncommitted non-idempotent work: the continue prompt lists the file, the append is not redone, the task is Merged", async () => {
+  const root = tempDir("gaffer-crash-uncommitted-");
+  const log = join(root, "prompts.jsonl");
+  const prompt = "append notes.txt one line\nsleep 2500\ncommit feat(add-a): append a line\ndone appended";
+  const { dir, target, socket } = await approvedFlowFixture({ capacity: 1, buildTasks: { "add-a": prompt }, gate: `[[sh, -c, "test $(wc -l < notes.txt) -eq 1"]]`, agentEnv: { GAFFER_SCRIPTED_LOG: log } });
+  let stop!: () => void;
+  const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, healthMs: 200, stopSignal: new Promise<void>((r) => (stop = r)) });
+  const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
+  try {
+    // The agent appended (not committed yet) and sleeps: kill the whole tmux server.
+    const notes = await waitFor(async () => {
+      const worktree = await findActiveWorktree(db, "add-a");
+      return worktree !== null && existsSync(join(worktree.path, "notes.txt")) ? join(worktree.path, "notes.txt") : undefined;
+    }, { timeoutMs: 60_000, what: "the agent's uncommitted append" });
+    execFileSync("tmux", ["-L", socket, "kill-server"], { env: { ...process.env, TMUX: "" } });
+    expect(readFileSync(notes, "utf8")).toBe("one line\n");
+    await waitFor(async () => ((await db.selectFrom("tasks").select("phase").where("name", "=", "add-a").executeTakeFirst())?.phase === "Merged" ? true : undefined), { timeoutMs: 90_000, what: "add-a merged" });
+    expect(git(target, "show", "main:notes.txt")).toBe("one line");
+    expect(git(target, "log", "--format=%s", "main").split("\n").filter((s) => s === "feat(add-a): append a line")).toHaveLength(1);
+    const received = readFileSync(log, "utf8").split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { text: string }).text.trimEnd()).filter((t) => t.includes("notes.txt"));
+    expect(received).toHaveLength(2);
+    expect(received[1]!.split("\n")).toEqual(expect.arrayContaining(["# Commits (oldest first): none", "# Uncommitted (git status --short):", "#   ?? notes.txt"]));
   } finally {
     stop();
     await running;
