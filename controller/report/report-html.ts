@@ -46,11 +46,11 @@ function tables(report: Report): string {
   return [
     `<h2>Stages</h2><p class="note">Elapsed: from the first phase after Pending until Passed or Failed (or now). Approval wait: time in AwaitingApproval.</p>`,
     table("stages", report.stages, [["stage", (s) => s.name], ["phase", (s) => s.phase], ["elapsed", (s) => dur(s.elapsedMs)], ["approval wait", (s) => dur(s.approvalWaitMs)], ["tokens", (s) => formatTokens(s.usage)], ["cost", (s) => formatCost(s.usage)]]),
-    `<h2>Sessions</h2><p class="note">From screen evidence: busy = running, waiting = the agent asks a question, paused = its task, stage or the project paused by a person; other = start-up, unknown or error screens. Utilization = busy / lifetime.</p>`,
+    `<h2>Sessions</h2><p class="note">From screen evidence: busy = running, waiting = the agent asks a question, paused = its task, stage or the project paused by a person; starting = until the first screen status; error = an error screen (API error, rate limit); stuck = a screen no rule recognises. Error and stuck time is never busy. Utilization = busy / lifetime.</p>`,
     table("sessions", report.sessions, [
       ["session", (s) => s.id], ["task", (s) => s.task ?? "-"], ["role", (s) => s.role ?? "-"], ["agent", (s) => `${s.agent}${s.model === null ? "" : ` / ${s.model}`}`],
       ["lifetime", (s) => dur(s.lifetimeMs)], ["busy", (s) => dur(s.busyMs)], ["idle", (s) => dur(s.idleMs)], ["waiting", (s) => dur(s.waitingMs)],
-      ["paused", (s) => dur(s.pausedMs)], ["other", (s) => dur(s.otherMs)], ["utilization", (s) => ({ num: `${Math.round(s.utilization * 100)}%` })],
+      ["paused", (s) => dur(s.pausedMs)], ["starting", (s) => dur(s.startingMs)], ["error", (s) => dur(s.errorMs)], ["stuck", (s) => dur(s.stuckMs)], ["utilization", (s) => ({ num: `${Math.round(s.utilization * 100)}%` })],
       ["tokens", (s) => formatTokens(s)], ["cost", (s) => formatCost(s)],
     ]),
     `<h2>Tasks: time per phase</h2><p class="note">Waiting: Pending or Paused. Working: Provisioning, Working, Committing. Conflict: Conflict or Resolving.</p>`,
@@ -63,7 +63,7 @@ function tables(report: Report): string {
     `<h2>Agents and models</h2><p class="note">Tokens: as the agents' hooks reported them from their transcripts; unknown when an agent reported none (never counted as 0). Cost: at the AgentPool's pricing for the model.</p>`,
     table("agents", report.agents, [
       ["agent", (a) => a.agent], ["model", (a) => a.model ?? "-"], ["sessions", (a) => count(a.sessions)], ["commands", (a) => count(a.commands)],
-      ["restarts", (a) => count(a.restarts)], ["busy", (a) => dur(a.busyMs)], ["tokens", (a) => formatTokens(a)], ["cost", (a) => formatCost(a)],
+      ["restarts", (a) => count(a.restarts)], ["busy", (a) => dur(a.busyMs)], ["error", (a) => dur(a.errorMs)], ["stuck", (a) => dur(a.stuckMs)], ["tokens", (a) => formatTokens(a)], ["cost", (a) => formatCost(a)],
     ]),
     `<h2>Bottlenecks</h2><p class="note">Time per cause, summed over the stages and tasks it concerns (parallel waits add up), largest first. Waits are time lost; gate and review time is work.</p>`,
     table("bottlenecks", report.bottlenecks.map((b, i) => ({ ...b, rank: i + 1 })), [

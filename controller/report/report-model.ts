@@ -82,9 +82,15 @@ export interface SessionUsage {
   readonly waitingMs: number;
   /** Its task, stage or the project paused by a person (union, never counted twice). */
   readonly pausedMs: number;
-  /** The rest: start-up until the first screen status, `unknown` and `error` screens. */
+  /** Start-up: creation until the first screen status. */
+  readonly startingMs: number;
+  /** Screen status `error` (an API error, a rate limit, a crash message), outside pauses: never busy. */
+  readonly errorMs: number;
+  /** Screen status `unknown` after start-up: a screen no rule of the profile recognises (stuck), outside pauses: never busy. */
+  readonly stuckMs: number;
+  /** Any other status (none today): the rest of the lifetime, so the buckets add up to it. */
   readonly otherMs: number;
-  /** busy / lifetime, 0..1. */
+  /** busy / lifetime, 0..1 (error and stuck time is not busy). */
   readonly utilization: number;
   /** What the agent reported it used (`unknown` when it reported nothing), and its cost at the AgentPool's price. */
   readonly tokens: TokenUsage | "unknown";
@@ -109,6 +115,9 @@ export interface AgentUsage {
   readonly commands: number;
   readonly restarts: number;
   readonly busyMs: number;
+  /** Its sessions' time on error screens and on screens no rule recognises (never busy). */
+  readonly errorMs: number;
+  readonly stuckMs: number;
   /** Summed over its sessions that reported usage (`unknown` when none did, never 0). */
   readonly tokens: number | "unknown";
   readonly cost: number | "unknown";
@@ -168,8 +177,12 @@ function sessionUsage(s: ReportSessionRow, lane: Lane, end: number, tokens: Sess
   const idleMs = total(lane.intervals, "idle");
   const waitingMs = total(lane.intervals, "waiting");
   const pausedMs = total(lane.intervals, "paused");
-  const otherMs = Math.max(0, lifetimeMs - busyMs - idleMs - waitingMs - pausedMs);
-  return { id: s.id, task: s.task, role: s.role, agent: s.agent, model: s.model, lifetimeMs, busyMs, idleMs, waitingMs, pausedMs, otherMs, utilization: lifetimeMs === 0 ? 0 : busyMs / lifetimeMs, ...tokens };
+  const startingMs = total(lane.intervals, "starting");
+  const errorMs = total(lane.intervals, "error");
+  const stuckMs = total(lane.intervals, "unknown");
+  const otherMs = Math.max(0, lifetimeMs - busyMs - idleMs - waitingMs - pausedMs - startingMs - errorMs - stuckMs);
+  const figures = { lifetimeMs, busyMs, idleMs, waitingMs, pausedMs, startingMs, errorMs, stuckMs, otherMs };
+  return { id: s.id, task: s.task, role: s.role, agent: s.agent, model: s.model, ...figures, utilization: lifetimeMs === 0 ? 0 : busyMs / lifetimeMs, ...tokens };
 }
 
 export function buildReportModel(raw: ReportInput): Report {
@@ -215,6 +228,8 @@ function elapsed(lane: Lane): number {
   return work.length === 0 ? 0 : work.at(-1)!.end - work[0]!.start;
 }
 
+const sum = (usage: readonly SessionUsage[], ids: ReadonlySet<string>, key: "busyMs" | "errorMs" | "stuckMs"): number => usage.filter((u) => ids.has(u.id)).reduce((n, u) => n + u[key], 0);
+
 function agentUsage(sessions: readonly ReportSessionRow[], usage: readonly SessionUsage[], commands: ReportInput["commands"]): AgentUsage[] {
   const keys = [...new Set(sessions.map((s) => `${s.agent}\0${s.model ?? ""}`))];
   return keys.map((key) => {
@@ -226,7 +241,9 @@ function agentUsage(sessions: readonly ReportSessionRow[], usage: readonly Sessi
       sessions: ids.size,
       commands: commands.filter((c) => ids.has(c.sessionId)).length,
       restarts: sessions.filter((s) => ids.has(s.id)).reduce((n, s) => n + s.restarts, 0),
-      busyMs: usage.filter((u) => ids.has(u.id)).reduce((n, u) => n + u.busyMs, 0),
+      busyMs: sum(usage, ids, "busyMs"),
+      errorMs: sum(usage, ids, "errorMs"),
+      stuckMs: sum(usage, ids, "stuckMs"),
       ...sumTokens(usage.filter((u) => ids.has(u.id))),
     };
   });

@@ -48,7 +48,7 @@ describe("gaffer report on a real demo run", () => {
     expect(report.sessions.map((s) => s.id).sort()).toEqual([...sessionIds].sort());
     expect(report.commandsByState).toEqual({ done: commandCount });
     for (const s of report.sessions) {
-      expect(s.busyMs + s.idleMs + s.waitingMs + s.pausedMs + s.otherMs).toBe(s.lifetimeMs);
+      expect(s.busyMs + s.idleMs + s.waitingMs + s.pausedMs + s.startingMs + s.errorMs + s.stuckMs + s.otherMs).toBe(s.lifetimeMs);
       expect(s.utilization).toBeGreaterThan(0);
     }
     expect(report.bottlenecks.map((b) => b.key).sort()).toEqual(["approval", "capacity", "conflicts", "gates", "merge-queue"]);

@@ -28,10 +28,10 @@ describe("report figures from a ledger with known timings", () => {
     const r = await report();
     const pick = (id: string) => r.sessions.find((s) => s.id === id);
     // s-a: starting 13-14, running 14-20, idle 20-22, running 22-24, waiting 24-26, idle 26-28; project paused 21-23 and task paused 22.5-24.5.
-    expect(pick("s-a")).toEqual({ id: "s-a", task: "a", role: "builder", agent: "claude", model: "opus", lifetimeMs: 15_000, busyMs: 6_000, idleMs: 3_000, waitingMs: 1_500, pausedMs: 3_500, otherMs: 1_000, utilization: 0.4, tokens: "unknown", cost: "unknown" });
+    expect(pick("s-a")).toEqual({ id: "s-a", task: "a", role: "builder", agent: "claude", model: "opus", lifetimeMs: 15_000, busyMs: 6_000, idleMs: 3_000, waitingMs: 1_500, pausedMs: 3_500, startingMs: 1_000, errorMs: 0, stuckMs: 0, otherMs: 0, utilization: 0.4, tokens: "unknown", cost: "unknown" });
     // s-b: open until now (60); the project pause 21-23 cuts its running stretch.
-    expect(pick("s-b")).toMatchObject({ lifetimeMs: 44_000, busyMs: 7_500, idleMs: 34_000, waitingMs: 0, pausedMs: 2_000, otherMs: 500, utilization: 7_500 / 44_000 });
-    expect(pick("s-c")).toMatchObject({ lifetimeMs: 5_000, busyMs: 5_000, idleMs: 0, pausedMs: 0, otherMs: 0, utilization: 1 });
+    expect(pick("s-b")).toMatchObject({ lifetimeMs: 44_000, busyMs: 7_500, idleMs: 34_000, waitingMs: 0, pausedMs: 2_000, startingMs: 500, otherMs: 0, utilization: 7_500 / 44_000 });
+    expect(pick("s-c")).toMatchObject({ lifetimeMs: 5_000, busyMs: 5_000, idleMs: 0, pausedMs: 0, startingMs: 0, otherMs: 0, utilization: 1 });
     const lane = r.lanes.find((l) => l.kind === "session" && l.name === "s-a")!;
     expect(lane.current).toBe("closed");
     expect(lane.intervals.map((i) => [i.state, (i.start - T0_MS) / 1000, (i.end - T0_MS) / 1000])).toEqual([
@@ -43,8 +43,8 @@ describe("report figures from a ledger with known timings", () => {
     const r = await report();
     expect(r.commandsByState).toEqual({ done: 3, failed: 1, issued: 1, stranded: 1 });
     expect(r.agents).toEqual([
-      { agent: "claude", model: "opus", sessions: 2, commands: 5, restarts: 2, busyMs: 13_500, tokens: "unknown", cost: "unknown", unknownSessions: 2 },
-      { agent: "codex", model: null, sessions: 1, commands: 1, restarts: 0, busyMs: 5_000, tokens: "unknown", cost: "unknown", unknownSessions: 1 },
+      { agent: "claude", model: "opus", sessions: 2, commands: 5, restarts: 2, busyMs: 13_500, errorMs: 0, stuckMs: 0, tokens: "unknown", cost: "unknown", unknownSessions: 2 },
+      { agent: "codex", model: null, sessions: 1, commands: 1, restarts: 0, busyMs: 5_000, errorMs: 0, stuckMs: 0, tokens: "unknown", cost: "unknown", unknownSessions: 1 },
     ]);
   });
 
@@ -60,8 +60,8 @@ describe("report figures from a ledger with known timings", () => {
     expect(r.agents[1]).toMatchObject({ agent: "codex", tokens: "unknown", cost: "unknown" });
     expect(r.stages[0]!.usage).toEqual({ tokens: 1_300_000, cost: 22.8, unknownSessions: 1 });
     const text = formatReport(r);
-    expect(text).toMatch(/claude\s+opus\s+2\s+5\s+2\s+13\.5s\s+1300000 \(\+1 unknown\)\s+22\.8000/);
-    expect(text).toMatch(/codex\s+-\s+1\s+1\s+0\s+5\.0s\s+unknown\s+unknown/);
+    expect(text).toMatch(/claude\s+opus\s+2\s+5\s+2\s+13\.5s\s+0\.0s\s+0\.0s\s+1300000 \(\+1 unknown\)\s+22\.8000/);
+    expect(text).toMatch(/codex\s+-\s+1\s+1\s+0\s+5\.0s\s+0\.0s\s+0\.0s\s+unknown\s+unknown/);
   });
 
   it("bottlenecks: each cause's time lost and the ranking", async () => {
