@@ -210,3 +210,8 @@ export function userMistake(error: unknown, verb = "open"): GafferError | null {
 export class AgentNotInstalledError extends GafferError {
   readonly code = "AGENT_NOT_INSTALLED";
 }
+
+/** An agent finished its prompt, and a follow-up, without changing anything in the task's worktree. */
+export class NoChangesError extends GafferError {
+  readonly code = "NO_CHANGES";
+}

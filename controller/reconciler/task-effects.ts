@@ -14,6 +14,7 @@ import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { join } from "node:path";
 import { AgentRunner } from "./agent-runner.js";
 import { journaled } from "./effect-journal.js";
+import { runExpectingChanges } from "./no-changes.js";
 import { removeBrokenWorktreeEntries, rollBackWorktreeAdd } from "./worktree-repair.js";
 import type { World } from "./world.js";
 
@@ -109,7 +110,8 @@ export function buildTaskEffects(world: () => World): TaskEffects {
       const task = requireManifest(w, input.task);
       const worktree = await findActiveWorktree(w.db, input.task);
       if (worktree === null) throw new NotFoundError(`task ${input.task} has no worktree`);
-      const result = await agents.run({ task, role: task.spec.role, worktree: worktree.path, text: workPrompt(task.spec.prompt, input), key: workKey(input), signal });
+      // A finished prompt that changed nothing gets one follow-up, then fails NO_CHANGES (never a merge of nothing).
+      const result = await runExpectingChanges(world, (job) => agents.run(job), { task, role: task.spec.role, worktree: worktree.path, text: workPrompt(task.spec.prompt, input), key: workKey(input), signal });
       return { summary: result.summary };
     }),
     commitWork: fromPromise<{ sha: string | null }, EffectInput>(async ({ input }) => {
