@@ -81,6 +81,12 @@ export async function readAgentEvents(db: Ledger, sessionId: string, sinceId = 0
   return rows.map(toEvent);
 }
 
+/** A session's latest `limit` agent events, oldest first (what a status look needs). */
+export async function readRecentAgentEvents(db: Ledger, sessionId: string, limit: number): Promise<AgentEvent[]> {
+  const rows = await db.selectFrom("agent_events").selectAll().where("session_id", "=", sessionId).orderBy("id", "desc").limit(limit).execute();
+  return rows.reverse().map(toEvent);
+}
+
 /** The highest agent event id of a session (0 when none): where a delivery starts reading. */
 export async function lastAgentEventId(db: Ledger, sessionId: string): Promise<number> {
   const row = await db.selectFrom("agent_events").select((eb) => eb.fn.max("id").as("max")).where("session_id", "=", sessionId).executeTakeFirst();

@@ -7,6 +7,9 @@ import { NotFoundError } from "../errors.js";
 import type { PaneState, ScreenActivity, Tmux } from "../ports.js";
 import type { Ledger } from "../../state/ledger.js";
 import { stallOf } from "../core/session-stall.js";
+import { withHookAttention } from "../hooks/hook-attention.js";
+import { hasHooks } from "../hooks/hook-evidence.js";
+import { readRecentAgentEvents } from "../../state/agent-events.repository.js";
 import { recordObservation, recordStall, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
 
 /** Delivery and polling timings (ms). Defaults follow what others found reliable (AGENT-PROFILES.md). */
@@ -83,28 +86,30 @@ interface Look {
   readonly observation: Observation;
   /** A rule needed the screen to stay still: the answer depends on time, so look again. */
   readonly settling: boolean;
+  /** The session's last agent event id then: a new hook event means a new look. */
+  readonly hookEvent: number;
 }
 
 const looks = new WeakMap<ScreenActivity, Map<string, Look>>();
 
 /** The last observation, when the pane sent no output and did not die since, and the session row is the same one. */
-function recall(activity: ScreenActivity | undefined, session: SessionRecord): Observation | null {
+function recall(activity: ScreenActivity | undefined, session: SessionRecord, hookEvent: number): Observation | null {
   const look = activity === undefined ? undefined : looks.get(activity)?.get(session.id);
-  if (look === undefined || look.settling || Date.now() - look.at >= RESYNC_LOOK_MS) return null;
+  if (look === undefined || look.settling || look.hookEvent !== hookEvent || Date.now() - look.at >= RESYNC_LOOK_MS) return null;
   const seen = look.observation.session;
   if (seen.state !== session.state || seen.panePid !== session.panePid || seen.statusHash !== session.statusHash || look.observation.pane?.dead !== false) return null;
   if (activity!.changedSince(session.tmuxName, look.at)) return null;
   return { ...look.observation, session };
 }
 
-function remember(activity: ScreenActivity | undefined, observation: Observation, at: number, settling: boolean): void {
+function remember(activity: ScreenActivity | undefined, observation: Observation, look: Omit<Look, "observation">): void {
   // Only a settled idle or waiting screen is reused: start-up, work and unknown screens are read every time.
   // NOTE: a missed notification for the first output of a new pane was seen under heavy load (a start-up
   // that never looked again); reusing only settled screens bounds any such miss to RESYNC_LOOK_MS.
   if (activity === undefined || (observation.evidence.status !== "idle" && observation.evidence.status !== "waiting")) return;
   let map = looks.get(activity);
   if (map === undefined) looks.set(activity, (map = new Map()));
-  map.set(observation.session.id, { at, observation, settling });
+  map.set(observation.session.id, { ...look, observation });
 }
 
 /**
@@ -113,7 +118,10 @@ function remember(activity: ScreenActivity | undefined, observation: Observation
  * measured from the ledger, so it holds across processes.
  */
 export async function observeSession(ctx: SessionServiceContext, session: SessionRecord, agent: ResolvedAgent): Promise<Observation> {
-  const remembered = recall(ctx.activity, session);
+  // An agent with hooks may say it waits for a person (claude's Notification): its own words beat the screen's.
+  const hookEvents = hasHooks(ctx, agent) ? await readRecentAgentEvents(ctx.db, session.id, 20) : [];
+  const hookEvent = hookEvents.at(-1)?.id ?? 0;
+  const remembered = recall(ctx.activity, session, hookEvent);
   if (remembered !== null) return remembered;
   const lookedAt = Date.now();
   const snap = await ctx.tmux.snapshot(session.tmuxName, SCREEN_LINES);
@@ -121,13 +129,14 @@ export async function observeSession(ctx: SessionServiceContext, session: Sessio
   const screen = snap?.screen ?? "";
   const quick = classify(screen, agent.rules, { stableForMs: 0, idleAfterMs: agent.idleAfterMs, tailLines: agent.statusLines });
   const unchangedSince = quick.screenHash === session.statusHash && session.screenChangedAt !== null ? Date.parse(session.screenChangedAt) : Date.now();
-  const evidence = quick.settling ? classify(screen, agent.rules, { stableForMs: Date.now() - unchangedSince, idleAfterMs: agent.idleAfterMs, tailLines: agent.statusLines }) : quick;
+  const onScreen = quick.settling ? classify(screen, agent.rules, { stableForMs: Date.now() - unchangedSince, idleAfterMs: agent.idleAfterMs, tailLines: agent.statusLines }) : quick;
+  const evidence = withHookAttention(onScreen, hookEvents);
   const state = pane === null || pane.dead ? null : STATE_OF[evidence.status] ?? null;
   const unchanged = session.statusHash === evidence.screenHash && session.screenChangedAt !== null && session.status === evidence.status && (state === null || state === session.state);
   // Nothing new to record: skip the write transaction (reads and polls are the hot path).
   const updated = unchanged ? session : await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state }, ctx.actor);
   const observation = { screen, evidence, pane, session: pane !== null && !pane.dead ? await noteStall(ctx, updated, agent, evidence) : updated };
-  remember(ctx.activity, observation, lookedAt, evidence.settling);
+  remember(ctx.activity, observation, { at: lookedAt, settling: evidence.settling, hookEvent });
   return observation;
 }
 

@@ -17,6 +17,8 @@ export interface ScriptedTurn {
   readonly when?: string;
   /** A file the agent must write: a relative path is resolved against the agent's working directory. */
   readonly write?: { readonly path: string; readonly content: string };
+  /** A shell command the agent must run (claude's Bash tool, codex's exec_command): outside acceptEdits it asks permission first. */
+  readonly run?: string;
   /** The final answer text (default "Done."). */
   readonly text?: string;
 }
@@ -107,7 +109,8 @@ type Decision = { kind: "tool"; turn: ScriptedTurn; path: string } | { kind: "fi
 function decide(script: readonly ScriptedTurn[], conv: { hasTools: boolean; prompt: string; afterTool: boolean; cwd: string | null }): Decision {
   if (!conv.hasTools) return { kind: "side", text: "Scripted work" };
   const turn = script.find((t) => t.when === undefined || conv.prompt.includes(t.when));
-  if (conv.afterTool || turn === undefined || turn.write === undefined) return { kind: "final", text: turn?.text ?? "Done." };
+  if (conv.afterTool || turn === undefined || (turn.write === undefined && turn.run === undefined)) return { kind: "final", text: turn?.text ?? "Done." };
+  if (turn.write === undefined) return { kind: "tool", turn, path: "" };
   const path = isAbsolute(turn.write.path) || conv.cwd === null ? turn.write.path : join(conv.cwd, turn.write.path);
   return { kind: "tool", turn, path };
 }
@@ -133,7 +136,9 @@ function answerAnthropic(x: Exchange, path: string): void {
   x.record({ api: "anthropic", method: x.req.method ?? "POST", path, body: x.body, answer: decision.kind });
   const id = `msg_${Math.random().toString(36).slice(2, 10)}`;
   const blocks: object[] = decision.kind === "tool"
-    ? [{ type: "tool_use", id: `toolu_${id}`, name: "Write", input: { file_path: decision.path, content: decision.turn.write!.content } }]
+    ? [decision.turn.write === undefined
+      ? { type: "tool_use", id: `toolu_${id}`, name: "Bash", input: { command: decision.turn.run, description: "Run the scripted command" } }
+      : { type: "tool_use", id: `toolu_${id}`, name: "Write", input: { file_path: decision.path, content: decision.turn.write.content } }]
     : [{ type: "text", text: decision.text }];
   const stop = decision.kind === "tool" ? "tool_use" : "end_turn";
   if (body.stream !== true) {
@@ -170,7 +175,7 @@ function answerOpenAi(x: Exchange, path: string): void {
   x.record({ api: "openai", method: x.req.method ?? "POST", path, body: x.body, answer: decision.kind });
   const id = `resp_${Math.random().toString(36).slice(2, 10)}`;
   const item = decision.kind === "tool"
-    ? { type: "function_call", id: `fc_${id}`, call_id: `call_${id}`, name: "exec_command", arguments: JSON.stringify({ cmd: writeCommand(decision.path, decision.turn.write!.content), ...(cwd === null ? {} : { workdir: cwd }) }), status: "completed" }
+    ? { type: "function_call", id: `fc_${id}`, call_id: `call_${id}`, name: "exec_command", arguments: JSON.stringify({ cmd: decision.turn.write === undefined ? decision.turn.run : writeCommand(decision.path, decision.turn.write.content), ...(cwd === null ? {} : { workdir: cwd }) }), status: "completed" }
     : { type: "message", id: `msg_${id}`, role: "assistant", status: "completed", content: [{ type: "output_text", text: decision.text, annotations: [] }] };
   const response = { id, object: "response", status: "in_progress", model: "scripted", output: [] as object[] };
   const events: [string, object][] = [["response.created", { type: "response.created", response }]];
