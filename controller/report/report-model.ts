@@ -9,9 +9,11 @@ import { taskPhaseTimes, type TaskPhaseTimes } from "./report-task-phases.js";
 import { carvePauses, intervalsOf, ms, pauseIntervals, total, type Interval } from "./report-intervals.js";
 import { sessionTokens, sumTokens, type PricingTable, type SessionTokens, type TokenTotals } from "./report-tokens.js";
 import type { TokenUsage } from "../core/token-usage.js";
+import { gateRunsOf, type GateRun, type ReportGateRow } from "./report-gate-runs.js";
 
 export type { Bottleneck } from "./report-bottlenecks.js";
 export type { Interval } from "./report-intervals.js";
+export type { GateRun, ReportGateRow } from "./report-gate-runs.js";
 export { intervalsOf } from "./report-intervals.js";
 
 export interface ReportEvent {
@@ -31,13 +33,6 @@ export interface ReportSessionRow {
   readonly createdAt: string;
   readonly closedAt: string | null;
   readonly restarts: number;
-}
-
-export interface ReportGateRow {
-  readonly task: string;
-  readonly startedAt: string;
-  /** null while the gate still runs (counted up to `now`). */
-  readonly durationMs: number | null;
 }
 
 export interface ReportInput {
@@ -138,6 +133,8 @@ export interface Report {
   /** Per task: time in each group of phases (waiting, working, gating, merging, conflict). */
   readonly taskPhases: readonly TaskPhaseTimes[];
   readonly lanes: readonly Lane[];
+  /** Every gate run (commands and reviews, each attempt) with its result, in start order: drawn under its task's lane. */
+  readonly gateRuns: readonly GateRun[];
   /** Epoch ms of the first and last interval edge (the timeline's span). */
   readonly start: number;
   readonly end: number;
@@ -202,7 +199,9 @@ export function buildReportModel(raw: ReportInput): Report {
   const commandsByState: Record<string, number> = {};
   for (const c of input.commands) if (ids.has(c.sessionId)) commandsByState[c.state] = (commandsByState[c.state] ?? 0) + 1;
   const lanes = [...stageLanes, ...taskLanes, ...sessionLanes];
-  const edges = lanes.flatMap((l) => l.intervals.flatMap((i) => [i.start, i.end]));
+  const stageOf = (task: string): string | undefined => taskStage.get(task);
+  const gateRuns = gateRunsOf(input.gates.filter((g) => taskInStage(g.task)), now, stageOf);
+  const edges = [...lanes.flatMap((l) => l.intervals.flatMap((i) => [i.start, i.end])), ...gateRuns.flatMap((g) => [g.start, g.end])];
   return {
     project: input.project ?? null,
     stage: input.stage ?? null,
@@ -211,13 +210,14 @@ export function buildReportModel(raw: ReportInput): Report {
     sessions: usage,
     commandsByState,
     agents: agentUsage(sessions, usage, input.commands),
-    taskPhases: taskPhaseTimes(taskLanes, (task) => input.tasks.find((t) => t.name === task)?.stage),
+    taskPhases: taskPhaseTimes(taskLanes, stageOf),
     bottlenecks: findBottlenecks({
       events: input.events, gates: input.gates.filter((g) => taskInStage(g.task)), stageLanes, taskLanes, taskInStage, now,
-      stageOf: (task) => input.tasks.find((t) => t.name === task)?.stage,
+      stageOf,
       sessionsOf: (task) => sessions.filter((s) => s.task === task).map((s) => s.id),
     }),
     lanes,
+    gateRuns,
     start: edges.length === 0 ? now : Math.min(...edges),
     end: edges.length === 0 ? now : Math.max(...edges),
   };

@@ -11,14 +11,14 @@ export async function buildReport(db: Ledger, options: { readonly stage?: string
   const events = await db.selectFrom("events").select(["at", "action", "subject", "payload"]).orderBy("id").execute();
   const sessions = await db.selectFrom("sessions").select(["id", "task", "stage", "role", "agent", "model", "created_at", "closed_at", "restarts"]).orderBy("created_at").execute();
   const commands = await db.selectFrom("commands").select(["session_id", "state"]).execute();
-  const gates = await db.selectFrom("gates").select(["task", "started_at", "duration_ms"]).execute();
+  const gates = await db.selectFrom("gates").select(["task", "kind", "command", "attempt", "state", "exit_code", "started_at", "duration_ms"]).orderBy("id").execute();
   const tasks = await db.selectFrom("tasks").select(["name", "stage"]).execute();
   return buildReportModel({
     now: options.now ?? nowIso(),
     events: events.map((e) => ({ at: e.at, action: e.action, subject: e.subject, payload: JSON.parse(e.payload) as Record<string, unknown> })),
     sessions: sessions.map((s) => ({ id: s.id, task: s.task, stage: s.stage, role: s.role, agent: s.agent, model: s.model, createdAt: s.created_at, closedAt: s.closed_at, restarts: s.restarts })),
     commands: commands.map((c) => ({ sessionId: c.session_id, state: c.state })),
-    gates: gates.map((g) => ({ task: g.task, startedAt: g.started_at, durationMs: g.duration_ms })),
+    gates: gates.map((g) => ({ task: g.task, kind: g.kind, command: g.command, attempt: g.attempt, state: g.state, exitCode: g.exit_code, startedAt: g.started_at, durationMs: g.duration_ms })),
     tasks,
     usage: await latestUsageBySession(db),
     ...(options.pricing === undefined ? {} : { pricing: options.pricing }),

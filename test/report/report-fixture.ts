@@ -67,10 +67,12 @@ async function session(db: Ledger, s: SessionSpec): Promise<void> {
   }
 }
 
-async function gate(db: Ledger, task: string, start: number, durationMs: number | null): Promise<void> {
+async function gate(db: Ledger, g: { task: string; start: number; durationMs: number | null; state?: "passed" | "failed"; kind?: "command" | "review"; attempt?: number }): Promise<void> {
+  const state = g.durationMs === null ? "running" : g.state ?? "passed";
+  const review = g.kind === "review";
   await db.insertInto("gates").values({
-    task, attempt: 1, kind: "command", command: "npm test", state: durationMs === null ? "running" : "passed", exit_code: durationMs === null ? null : 0,
-    duration_ms: durationMs, output_tail: null, started_at: at(start), finished_at: durationMs === null ? null : new Date(T0 + start * 1000 + durationMs).toISOString(),
+    task: g.task, attempt: g.attempt ?? 1, kind: g.kind ?? "command", command: review ? "review" : JSON.stringify(["npm", "test"]), state, exit_code: state === "running" || review ? null : state === "passed" ? 0 : 1,
+    duration_ms: g.durationMs, output_tail: null, started_at: at(g.start), finished_at: g.durationMs === null ? null : new Date(T0 + g.start * 1000 + g.durationMs).toISOString(),
   }).execute();
 }
 
@@ -107,6 +109,10 @@ export async function knownLedger(options: { readonly hostile?: boolean } = {}):
   await session(db, { id: "s-b", task: "b", stage: "build", role: "builder", agent: "claude", model: "opus", created: 16, closed: null, restarts: 2, status: [[16.5, "running"], [26, "idle"]], commands: ["done", "issued"] });
   await session(db, { id: "s-c", task: "c", stage: "docs", role: "writer", agent: "codex", model: null, created: 15, closed: 20, restarts: 0, status: [[15, "running"]], commands: ["stranded"] });
   if (options.hostile === true) await session(db, { id: HOSTILE, task: HOSTILE, stage: "docs", role: HOSTILE, agent: HOSTILE, model: HOSTILE, created: 41, closed: 44, restarts: 0, status: [[42, "running"]], commands: [] });
-  for (const [task, start, duration] of [["a", 26, 2000], ["a", 40.5, 1500], ["b", 33, 1000], ["c", 55, null]] as const) await gate(db, task, start, duration);
+  // a's first gate fails (back to work), its second attempt passes; b's gate is a review; c's still runs.
+  await gate(db, { task: "a", start: 26, durationMs: 2000, state: "failed" });
+  await gate(db, { task: "a", start: 40.5, durationMs: 1500, attempt: 2 });
+  await gate(db, { task: "b", start: 33, durationMs: 1000, kind: "review" });
+  await gate(db, { task: "c", start: 55, durationMs: null });
   return db;
 }

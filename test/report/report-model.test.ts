@@ -83,6 +83,17 @@ describe("report figures from a ledger with known timings", () => {
     for (const b of r.bottlenecks) expect(b.stages.length + b.tasks.length).toBeGreaterThan(0);
   });
 
+  it("gate runs: each run with its task, stage, kind, attempt, result and span; a running one ends now", async () => {
+    const r = await report();
+    expect(r.gateRuns.map((g) => [g.task, g.stage, g.kind, g.command, g.attempt, g.result, g.exitCode, (g.start - T0_MS) / 1000, (g.end - T0_MS) / 1000])).toEqual([
+      ["a", "build", "command", "npm test", 1, "failed", 1, 26, 28],
+      ["b", "build", "review", "review", 1, "passed", null, 33, 34],
+      ["a", "build", "command", "npm test", 2, "passed", 0, 40.5, 42],
+      ["c", "docs", "command", "npm test", 1, "running", null, 55, 60],
+    ]);
+    expect((await report("docs")).gateRuns.map((g) => g.task)).toEqual(["c"]);
+  });
+
   it("per task: time in each group of phases", async () => {
     const r = await report();
     expect(r.taskPhases.find((t) => t.task === "a")).toEqual({ task: "a", stage: "build", phase: "Merged", ms: { waiting: 12_000, working: 14_000, gating: 4_000, merging: 10_000, conflict: 5_000 }, totalMs: 45_000 });
