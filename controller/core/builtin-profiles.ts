@@ -37,6 +37,8 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
         [String.raw`Do you trust the files in this folder\?`, "NeedsTrust"], [String.raw`Yes, I trust this folder`, "NeedsTrust"],
         [String.raw`Do you want to use this API key\?`, "NeedsApiKeyConfirmation"],
         [String.raw`Select login method`, "NeedsLogin"], [String.raw`Claude account with subscription`, "NeedsLogin"],
+        // No key and no login: claude still shows its prompt, with this in the footer; any prompt would fail.
+        [String.raw`Not logged in · Run /login`, "NeedsLogin"],
         [String.raw`Do you want to `, "Question"], [String.raw`Would you like `, "Question"], [String.raw`❯ 1\. Yes`, "Question"], [String.raw`No, and tell Claude`, "Question"], [String.raw`esc to cancel`, "Question"],
       ],
       error: [[String.raw`Unable to connect to Anthropic services`, "ConnectionError"], [String.raw`Unable to connect to API`, "ConnectionError"], [String.raw`Not logged in`, "NeedsLogin"], String.raw`API Error`],
