@@ -70,7 +70,9 @@ export const AGENT_PROFILES: Readonly<Record<AgentProfileName, AgentProfile>> = 
       ],
       error: [[String.raw`Reconnecting\.\.\. waiting for network`, "ConnectionError"], [String.raw`stream disconnected before completion`, "ConnectionError"], [String.raw`\b40[13] (Unauthorized|Forbidden)`, "NeedsLogin"], [String.raw`unexpected status 40[13]`, "NeedsLogin"]],
       rateLimit: [RATE_LIMIT],
-      ready: [String.raw`\? for shortcuts`, String.raw`^\s*›`, String.raw`Conversation interrupted`],
+      // NOTE: before its trust dialog codex 0.171 draws its input box and "? for shortcuts" for ~2 s; only the
+      // status line under the input box ("<model> <effort> · <cwd>") says the session is really up.
+      ready: [String.raw`^\s*\S+ (?:default|minimal|low|medium|high|xhigh) · [/~]`, String.raw`Conversation interrupted`],
     }),
     turnDone: [String.raw`Worked for \d`],
     inputLine: String.raw`^› ?(.*)$`,

@@ -15,6 +15,7 @@ const EXPECTED: Record<string, { status: string; kind: string }> = {
   waiting: { status: "waiting", kind: "waiting" },
   error: { status: "error", kind: "error" },
   ratelimit: { status: "error", kind: "rateLimit" },
+  unknown: { status: "unknown", kind: null as unknown as string },
 };
 
 function loadScreen(file: string): string {
@@ -38,6 +39,8 @@ describe("profile screen fixtures", () => {
       const profile = AGENT_PROFILES[agent];
       const result = classify(loadScreen(file), profile.rules, { ...STABLE, tailLines: profile.statusLines });
       expect({ status: result.status, kind: result.ruleKind }).toEqual(EXPECTED[state]);
+      // A screen that must not read as anything (e.g. a splash before a dialog) matches no rule.
+      if (state === "unknown") return expect(result.ruleId).toBeNull();
       expect(result.ruleId).toMatch(new RegExp(`^${agent}/${result.ruleKind}/\\d+$`));
       expect(result.matched).not.toBeNull();
       expect(result.screenHash).toMatch(/^[0-9a-f]{16}$/);

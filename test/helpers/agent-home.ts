@@ -49,6 +49,10 @@ export function prepareCodexHome(home: string, modelUrl: string, options: { trus
     `env_key = "GAFFER_TEST_OPENAI_KEY"`,
     ``,
     ...(options.trusted ?? []).flatMap((dir) => [`[projects."${dir}"]`, `trust_level = "trusted"`, ``]),
+    // codex records this at its first start: set, the file stays as written (tests compare it byte for byte).
+    `[tui]`,
+    `screen_reader_detection_done = true`,
+    ``,
   ];
   writeFileSync(join(home, ".codex", "config.toml"), lines.join("\n"));
 }

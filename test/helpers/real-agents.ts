@@ -38,7 +38,7 @@ export interface RealAgentFixture {
  * local model server (`script`), in a temp HOME prepared so both reach their
  * prompt offline; folders under `trustedRoot` are trusted.
  */
-export async function realAgentFixture(script: readonly ScriptedTurn[], options: Omit<ControlDirOptions, "agents"> = {}): Promise<RealAgentFixture> {
+export async function realAgentFixture(script: readonly ScriptedTurn[], options: Omit<ControlDirOptions, "agents"> & { readonly agentSpec?: (spec: AgentSpec) => AgentSpec } = {}): Promise<RealAgentFixture> {
   const server = await startModelServer(script);
   onTestFinished(() => server.close());
   // NOTE: the CLIs keep writing to their HOME for a moment after their session ends: the tmux server goes
@@ -57,7 +57,7 @@ export async function realAgentFixture(script: readonly ScriptedTurn[], options:
   prepareClaudeHome(home, { trusted: [trustedRoot] });
   prepareCodexHome(home, server.url, { trusted: [trustedRoot] });
   const stages = options.stages ?? [{ name: "build", approval: "none" as const, roles: [{ name: "builder", count: 2, allowedAgents: ["claude", "codex"] }], gate: { commands: [["true"]] } }];
-  const fixture = controlDir({ tasks: [{ name: "greet" }], ...options, stages, project: { tmuxSocket: tmux.socket, ...options.project }, agents: realAgentSpecs(home, server) });
+  const fixture = controlDir({ tasks: [{ name: "greet" }], ...options, stages, project: { tmuxSocket: tmux.socket, ...options.project }, agents: realAgentSpecs(home, server).map(options.agentSpec ?? ((spec) => spec)) });
   const control = new ControlDir(fixture.dir);
   onTestFinished(() => control.close());
   const ctx: SessionServiceContext = { db: await control.openLedger(), tmux, limits: await control.limits(), actor: "test", agents: await control.agents(), controlDir: fixture.dir };
