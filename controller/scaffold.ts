@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { appendFile, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+import { defaultWorktreeRoot } from "./core/worktree-root.js";
 import { AlreadyExistsError } from "./errors.js";
 import { SCHEMA_FILES, SCHEMAS_DIR } from "./manifest/schemas.js";
 import { packagePath } from "./paths.js";
@@ -37,16 +38,6 @@ export interface ScaffoldResult {
 export function projectNameFor(dir: string): string {
   const name = basename(resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63).replace(/-+$/, "");
   return name === "" ? "project" : name;
-}
-
-/**
- * Task worktrees go outside the target repo, so its test runner never finds
- * them: a sibling `<target>.gaffer-worktrees/` when the control dir is the
- * target, else `.gaffer/worktrees` in the control dir.
- */
-export function defaultWorktreeRoot(dir: string, repo: string): string {
-  const target = resolve(dir, repo);
-  return target === resolve(dir) ? `../${basename(target)}.gaffer-worktrees` : ".gaffer/worktrees";
 }
 
 /**

@@ -38,7 +38,7 @@ export class ControlDir {
   }
 
   async config(): Promise<ProjectConfig> {
-    return resolveProject((await this.loadManifests()).project);
+    return resolveProject((await this.loadManifests()).project, this.dir);
   }
 
   async agents(): Promise<ResolvedAgent[]> {

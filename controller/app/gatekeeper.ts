@@ -101,7 +101,7 @@ function realDir(path: string): string | null {
  */
 export async function requireTaskWorktree(ctx: ControlDir, verb: string, task: string, requested?: string): Promise<string> {
   const subject = `task/${task}`;
-  const config = resolveProject((await ctx.loadManifests()).project);
+  const config = resolveProject((await ctx.loadManifests()).project, ctx.dir);
   const record = await findActiveWorktree(await ctx.openLedger(), task);
   const path = record === null ? null : realDir(resolve(ctx.dir, record.path));
   if (record === null || path === null) {

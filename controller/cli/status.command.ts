@@ -38,6 +38,7 @@ export function formatStatusView(view: StatusView, width = Number.POSITIVE_INFIN
   const lines = [
     `controller: ${c.running ? `running (pid ${c.pid}), ${c.phase}` : "not running"}${c.appliedRevision === null ? "" : `, applied ${c.appliedRevision.slice(0, 12)}${c.sourceDirty ? " + uncommitted manifest edits" : ""}`}`,
     ...c.manifestErrors.map((e) => `  ${e}`),
+    fit(`worktrees: ${view.worktreeRoot}`),
     "",
     fit(formatTable(view.stages, [
       ["STAGE", (s) => s.name],

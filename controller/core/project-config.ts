@@ -1,5 +1,6 @@
 import type { AgentSpec, ManifestSet, MergeStrategy, ProjectManifest, StageSpec, TaskManifest, WorktreeRetention } from "./manifest-types.js";
 import { renderBranch } from "./git-ref.js";
+import { defaultWorktreeRoot } from "./worktree-root.js";
 
 /** Conventional commits: `type(scope)!: subject`. */
 export const DEFAULT_COMMIT_FORMAT = "^(feat|fix|docs|style|refactor|perf|test|build|ci|chore|revert)(\\([a-z0-9-]+\\))?!?: .+";
@@ -11,6 +12,7 @@ export interface ProjectConfig {
   readonly repo: string;
   readonly baseBranch: string;
   readonly integrationBranch: string;
+  /** Where task worktrees live, relative to the control dir: `spec.worktreeRoot`, else beside the target repo (see defaultWorktreeRoot). */
   readonly worktreeRoot: string;
   readonly tmuxSocket: string;
   readonly paused: boolean;
@@ -42,7 +44,11 @@ export interface ProjectConfig {
 /** Who commits for an agent session unless policy.agentAuthor says otherwise. */
 export const DEFAULT_AGENT_AUTHOR = { name: "gaffer agent", email: "agent+{session}@gaffer.invalid" } as const;
 
-export function resolveProject(project: ProjectManifest): ProjectConfig {
+/**
+ * The Project with its defaults, for the control dir `controlDir` (the
+ * default worktree root is named after the target repo's directory).
+ */
+export function resolveProject(project: ProjectManifest, controlDir: string): ProjectConfig {
   const spec = project.spec;
   const policy = spec.policy ?? {};
   const baseBranch = spec.baseBranch ?? "main";
@@ -51,7 +57,7 @@ export function resolveProject(project: ProjectManifest): ProjectConfig {
     repo: spec.repo,
     baseBranch,
     integrationBranch: spec.integrationBranch ?? baseBranch,
-    worktreeRoot: spec.worktreeRoot ?? ".gaffer/worktrees",
+    worktreeRoot: spec.worktreeRoot ?? defaultWorktreeRoot(controlDir, spec.repo),
     tmuxSocket: spec.tmuxSocket ?? "gaffer",
     paused: spec.paused ?? false,
     capacity: {

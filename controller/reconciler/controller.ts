@@ -101,7 +101,7 @@ export class Controller {
   private world(): World {
     const set = this.tracker.current.applied;
     if (set === null) throw new Error("no valid manifests applied yet");
-    const config = resolveProject(set.project);
+    const config = resolveProject(set.project, this.options.dir);
     const agents = allAgents(set).map(resolveAgent);
     const pauses = this.pauses;
     const { tmux, activity } = this.options.tmuxFor?.(config.tmuxSocket) ?? { tmux: new TmuxAdapter({ socket: config.tmuxSocket }) };
@@ -125,7 +125,7 @@ export class Controller {
   private readonly restored = new Map<string, unknown>();
 
   private startTask(name: string, snapshot: unknown | null, retry: { readonly round: number; readonly retryOf: number } | null = null): TaskActor {
-    const policy = this.tracker.current.applied === null ? null : resolveProject(this.tracker.current.applied.project).policy;
+    const policy = this.tracker.current.applied === null ? null : resolveProject(this.tracker.current.applied.project, this.options.dir).policy;
     const input = { name, maxGateAttempts: policy?.maxGateAttempts ?? 3, maxResolveAttempts: policy?.maxResolveAttempts ?? 2, ...(retry ?? {}) };
     const actor = createActor(this.machine, snapshot === null ? { input } : { input, snapshot: snapshot as never });
     let last = "";

@@ -61,7 +61,7 @@ export async function isLedgerEmpty(db: Ledger): Promise<boolean> {
 
 /** Tasks whose work is on the integration branch are recorded Merged; records nothing when none is. */
 export async function recognizeLandedTasks(input: RebuildInput): Promise<Pick<RebuildReport, "merged" | "alreadyMerged" | "toRun">> {
-  const config = resolveProject(input.set.project);
+  const config = resolveProject(input.set.project, input.dir);
   const ctx: WorkspaceContext = { db: input.db, git: input.git, config, manifests: input.set, controlDir: input.dir, actor: input.actor, recordTaskPhases: true };
   const trailers = await input.git.taskTrailers(targetRepoPath(ctx), `refs/heads/${config.integrationBranch}`);
   const merged: RebuildReport["merged"][number][] = [];
@@ -89,7 +89,7 @@ export async function recognizeLandedTasks(input: RebuildInput): Promise<Pick<Re
 
 /** Rebuilds the ledger's memory from git and the status files (idempotent: a second run records nothing new but its `LedgerRebuilt` event). */
 export async function rebuildFromWorld(input: RebuildInput): Promise<RebuildReport> {
-  const config = resolveProject(input.set.project);
+  const config = resolveProject(input.set.project, input.dir);
   const ctx: WorkspaceContext = { db: input.db, git: input.git, config, manifests: input.set, controlDir: input.dir, actor: input.actor };
   const ledgerWasEmpty = await isLedgerEmpty(input.db);
   const tasks = await recognizeLandedTasks(input);

@@ -1,6 +1,7 @@
 import { findCondition } from "../core/conditions.js";
 import type { ManifestSet } from "../core/manifest-types.js";
-import { allStages } from "../core/project-config.js";
+import { allStages, resolveProject } from "../core/project-config.js";
+import { resolve } from "node:path";
 import { readControllerLiveness } from "./controller-liveness.js";
 import { blockedWork, dependencyDeadlocks, type TaskFact } from "./waiting-for.js";
 import type { Ledger } from "../../state/ledger.js";
@@ -10,6 +11,8 @@ import { readTaskDetails } from "../../state/task-details.repository.js";
 /** One screen of what is going on in a control dir (`gaffer status`). */
 export interface StatusView {
   readonly controller: { readonly running: boolean; readonly pid: number | null; readonly phase: string; readonly appliedRevision: string | null; readonly sourceDirty: boolean; readonly manifestErrors: readonly string[] };
+  /** Absolute directory the task worktrees go under (spec.worktreeRoot, or its default beside the target repo). */
+  readonly worktreeRoot: string;
   readonly stages: readonly { readonly name: string; readonly phase: string; readonly approval: string; readonly tasks: string; readonly message: string }[];
   readonly tasks: readonly { readonly name: string; readonly stage: string; readonly phase: string; readonly session: string | null; readonly sessionStatus: string | null; readonly attach: string | null; readonly gate: string; readonly merge: string | null }[];
   readonly pendingApprovals: readonly { readonly stage: string; readonly requestId: string; readonly reason: string; readonly command: string }[];
@@ -65,6 +68,7 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
   return {
     // A phase from status/controller.yaml is what the controller last wrote; with no controller it is Stopped.
     controller: { running: pid !== null, pid, phase: pid === null ? "Stopped" : (controller?.phase ?? "Unknown"), appliedRevision: controller?.lastAppliedRevision ?? null, sourceDirty: controller?.sourceDirty ?? false, manifestErrors: errors },
+    worktreeRoot: resolve(dir, resolveProject(set.project, dir).worktreeRoot),
     stages,
     tasks,
     pendingApprovals: pending,

@@ -45,7 +45,7 @@ async function workspace(dir: string, count: number): Promise<WorkspaceContext> 
     tasks: tasks(count),
     generation: "bench",
   };
-  return { db: await openLedger(join(dir, LEDGER_FILE)), git: new GitCli(), config: resolveProject(manifests.project), manifests, controlDir: dir, actor: "bench" };
+  return { db: await openLedger(join(dir, LEDGER_FILE)), git: new GitCli(), config: resolveProject(manifests.project, dir), manifests, controlDir: dir, actor: "bench" };
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {

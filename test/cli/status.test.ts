@@ -13,6 +13,8 @@ test("status with no controller says so in the header and in what it waits for",
   expect(result.exitCode).toBe(0);
   const lines = result.stdout.split("\n");
   expect(lines[0]).toBe("controller: not running");
+  // No worktreeRoot in the fixture: the default, beside the target repo.
+  expect(lines[1]).toBe(`worktrees: ${join(dir, "../target.gaffer-worktrees")}`);
   expect(result.stdout).toContain(`  - no controller runs for this control dir (\`gaffer up\` is not running): start one with \`gaffer up --dir ${dir}\``);
   const json = JSON.parse((await runGaffer(["status", "--dir", dir, "--json"])).stdout) as { controller: { running: boolean; phase: string } };
   expect(json.controller).toMatchObject({ running: false, phase: "Stopped" });
@@ -53,6 +55,7 @@ test("long notes are cut and waiting-for lines wrapped at word boundaries, never
   expect(wrapWords("  - approval of stage build: an approver runs gaffer approve", 24, "    ")).toEqual(["  - approval of stage", "    build: an approver", "    runs gaffer approve"]);
   const view = {
     controller: { running: true, pid: 42, phase: "Reconciling", appliedRevision: null, sourceDirty: false, manifestErrors: [] },
+    worktreeRoot: "/some/target.gaffer-worktrees",
     stages: [{ name: "build", phase: "Failed", approval: "Granted", tasks: "0/1 merged", message: "1 task(s) failed after the gate refused the change three times in a row" }],
     tasks: [],
     pendingApprovals: [],

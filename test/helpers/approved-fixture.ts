@@ -11,7 +11,7 @@ import { APPROVER, commitAs, flowFixture, type FlowFixture, type FlowOptions } f
 export async function approvedFlowFixture(options: FlowOptions = {}): Promise<FlowFixture> {
   const fixture = flowFixture(options);
   const set = await loadManifestSet(fixture.dir);
-  const config = resolveProject(set.project);
+  const config = resolveProject(set.project, fixture.dir);
   const agents = allAgents(set).map(resolveAgent);
   const plan = planStage(set, config, agents, capacityLimits(config, agents), findStage(set, "build")!);
   mkdirSync(join(fixture.dir, "status/stages"), { recursive: true });

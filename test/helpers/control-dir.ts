@@ -5,9 +5,10 @@
  * target repo (`repo: .`); pass `repo` to point elsewhere.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import type { AgentSpec, GateSpec, ProjectSpec, StageSpec } from "../../controller/core/manifest-types.js";
+import { defaultWorktreeRoot } from "../../controller/core/worktree-root.js";
 import { git, gitRepo } from "./git-repo.js";
 
 export interface TaskFixture {
@@ -40,6 +41,8 @@ export interface ControlDirFixture {
   readonly dir: string;
   /** The target repo (absolute). */
   readonly repo: string;
+  /** Where task worktrees go (absolute): spec.worktreeRoot, else its default beside the target repo. */
+  readonly worktrees: string;
   /** Rewrites the manifests with new options (same dir). */
   rewrite(options: ControlDirOptions): void;
 }
@@ -76,5 +79,6 @@ export function controlDir(options: ControlDirOptions = {}): ControlDirFixture {
   writeFileSync(join(dir, ".gitignore"), ".gaffer/\n");
   writeManifests(dir, options);
   const repo = join(dir, options.project?.repo ?? ".");
-  return { dir, repo, rewrite: (next) => writeManifests(dir, next) };
+  const worktrees = resolve(dir, options.project?.worktreeRoot ?? defaultWorktreeRoot(dir, options.project?.repo ?? "."));
+  return { dir, repo, worktrees, rewrite: (next) => writeManifests(dir, next) };
 }

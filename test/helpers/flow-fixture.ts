@@ -13,6 +13,8 @@ export interface FlowFixture {
   readonly dir: string;
   /** The target repo the agents work on (`spec.repo: ../target`). */
   readonly target: string;
+  /** Where task worktrees go: the default worktree root, beside the target repo. */
+  readonly worktrees: string;
   readonly socket: string;
 }
 
@@ -117,7 +119,7 @@ spec:
   ];
   writeFileSync(join(dir, "manifests/tasks.yaml"), docs.join("---\n"));
   commitAs(dir, MANIFEST_AUTHOR, "feat: manifests", "manifests", ".gitignore");
-  return { dir, target, socket };
+  return { dir, target, worktrees: join(root, "target.gaffer-worktrees"), socket };
 }
 
 function taskDoc(name: string, stage: string, role: string, prompt: string): string {

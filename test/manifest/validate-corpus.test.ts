@@ -96,9 +96,10 @@ describe("gaffer validate (real CLI)", () => {
   it("the valid full example exits 0", async () => {
     const result = await runGaffer(["validate", "--dir", VALID_FULL]);
     expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: "" });
-    expect(result.stdout).toMatch(/^manifests valid: 1 project, 2 agent pool\(s\), 1 playbook\(s\), 3 task\(s\) \(generation [0-9a-f]{16}\)$/);
+    expect(result.stdout).toMatch(/^manifests valid: 1 project, 2 agent pool\(s\), 1 playbook\(s\), 3 task\(s\) \(generation [0-9a-f]{16}\); task worktrees go under (.+)$/);
+    expect(result.stdout.split("task worktrees go under ")[1]).toBe(join(VALID_FULL, ".gaffer/worktrees"));
     const json = await runGaffer(["validate", "--json", "--dir", VALID_FULL]);
-    expect(JSON.parse(json.stdout)).toEqual({ valid: true, issues: [] });
+    expect(JSON.parse(json.stdout)).toEqual({ valid: true, issues: [], worktreeRoot: join(VALID_FULL, ".gaffer/worktrees") });
   });
 
   it("a --dir without manifests/ (missing, or a file) is NOT_FOUND, no stack trace", async () => {

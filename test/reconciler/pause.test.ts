@@ -15,7 +15,7 @@ import { waitFor } from "../helpers/temp.js";
 const logger = pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" });
 
 test("pause hands a task to a person, who commits by hand in its worktree; resume continues from what they committed", async () => {
-  const { dir, target, socket } = flowFixture({ capacity: 1, buildTasks: { "add-a": "ask Shall I write a.txt?\nwrite a.txt <<<from the agent\ncommit feat(add-a): add a" } });
+  const { dir, target, socket, worktrees } = flowFixture({ capacity: 1, buildTasks: { "add-a": "ask Shall I write a.txt?\nwrite a.txt <<<from the agent\ncommit feat(add-a): add a" } });
   let stop!: () => void;
   const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, stopSignal: new Promise<void>((r) => (stop = r)) });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
@@ -34,7 +34,7 @@ test("pause hands a task to a person, who commits by hand in its worktree; resum
     // The person takes over: answers no in the agent's pane, then writes and commits in the worktree.
     const env = { ...process.env, TMUX: "" };
     execFileSync("tmux", ["-L", socket, "send-keys", "-t", session.tmux_name, "n", "Enter"], { env });
-    const worktree = join(dir, ".gaffer/worktrees/add-a");
+    const worktree = join(worktrees, "add-a");
     writeFileSync(join(worktree, "a.txt"), "written by a person\n");
     git(worktree, "add", "a.txt");
     git(worktree, "commit", "-q", "-m", "feat(add-a): a by hand");

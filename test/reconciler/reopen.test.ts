@@ -64,7 +64,7 @@ test("a task added to a Passed stage reopens it under a new plan digest: a new a
 }, 600_000);
 
 test("a task removed from the manifests while it works is Cancelled (session closed, worktree removed) and its stage passes only after that", async () => {
-  const { dir, socket } = flowFixture({ buildTasks: { "add-a": "write a.txt <<<alpha\ncommit feat(add-a): add a", "add-slow": "ask Shall I write s.txt?\nwrite s.txt <<<slow\ncommit feat(add-slow): add s" } });
+  const { dir, socket, worktrees } = flowFixture({ buildTasks: { "add-a": "write a.txt <<<alpha\ncommit feat(add-a): add a", "add-slow": "ask Shall I write s.txt?\nwrite s.txt <<<slow\ncommit feat(add-slow): add s" } });
   const controller = startController(dir);
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
   try {
@@ -81,13 +81,13 @@ test("a task removed from the manifests while it works is Cancelled (session clo
     await until(db, "stages", "build", "Passed");
 
     const cancelled = (await listEvents(db, { subject: "task/add-slow", action: "TaskCancelled" }))[0]!;
-    expect(cancelled.payload).toMatchObject({ from: "Working", sessions: [session.id], worktree: join(dir, ".gaffer/worktrees/add-slow") });
+    expect(cancelled.payload).toMatchObject({ from: "Working", sessions: [session.id], worktree: join(worktrees, "add-slow") });
     const passed = (await listEvents(db, { subject: "stage/build", action: "StagePhaseChanged" })).filter((e) => e.payload.to === "Passed");
     expect(passed.length).toBe(1);
     expect(passed[0]!.id).toBeGreaterThan(cancelled.id);
     expect((await db.selectFrom("sessions").select("state").where("id", "=", session.id).executeTakeFirstOrThrow()).state).toBe("Closed");
     expect(() => execFileSync("tmux", ["-L", socket, "has-session", "-t", session.tmux_name], { stdio: "ignore", env: { ...process.env, TMUX: "" } })).toThrow();
-    expect(existsSync(join(dir, ".gaffer/worktrees/add-slow"))).toBe(false);
+    expect(existsSync(join(worktrees, "add-slow"))).toBe(false);
   } finally {
     await controller.stop();
     await db.destroy();

@@ -31,8 +31,8 @@ test("retry: a Failed task, then every Failed task of a Failed stage, start new 
     gate: "[[test, -f, ../../allow]]",
     buildTasks: { "add-a": "write a.txt <<<alpha\ncommit feat(add-a): add a", "add-b": "write b.txt <<<beta\ncommit feat(add-b): add b" },
   });
-  // The gate runs in the worktree (<root>/control/.gaffer/worktrees/<task>): ../../allow is <root>/control/.gaffer/allow.
-  const allow = join(dir, ".gaffer/allow");
+  // The gate runs in the worktree (<root>/target.gaffer-worktrees/<task>): ../../allow is <root>/allow.
+  const allow = join(dir, "../allow");
   let stop!: () => void;
   const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, stopSignal: new Promise<void>((r) => (stop = r)) });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));

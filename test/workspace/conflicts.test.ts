@@ -39,7 +39,7 @@ describe("resolve_merge_conflict", () => {
   it("detects a real conflict, aborts cleanly, resolves through the resolver, re-gates and merges; the ledger shows every step", async () => {
     const fx = await workspaceFixture({ tasks: [{ name: "left" }, { name: "right" }] });
     await conflictingPair(fx);
-    const rightPath = join(fx.dir, ".gaffer/worktrees/right");
+    const rightPath = join(fx.worktrees, "right");
     const rightHead = git(rightPath, "rev-parse", "HEAD");
     const mainAfterLeft = git(fx.repo, "rev-parse", "main");
 
@@ -82,7 +82,7 @@ describe("resolve_merge_conflict", () => {
     const sloppy = scriptedResolver("<<<<<<< HEAD\n# a\n=======\n# b\n>>>>>>> main\n", []);
     const first = await resolveAndRequeue(fx.ctx, "right", { resolver: sloppy });
     expect(first.outcome).toEqual({ task: "right", round: 1, resolved: false, reason: "conflict markers remain (README.md:1, README.md:3, README.md:5, README.md:1: leftover conflict marker, README.md:3: leftover conflict marker, README.md:5: leftover conflict marker); remove them and commit", phase: "Conflict" });
-    git(join(fx.dir, ".gaffer/worktrees/right"), "reset", "-q", "--hard", "HEAD~1");
+    git(join(fx.worktrees, "right"), "reset", "-q", "--hard", "HEAD~1");
     const second = await resolveAndRequeue(fx.ctx, "right", { resolver: sloppy });
     expect([second.outcome.round, second.outcome.resolved, second.outcome.phase]).toEqual([2, false, "Failed"]);
     const failed = await fx.ctx.db.selectFrom("events").select("payload").where("subject", "=", "task/right").where("action", "=", "TaskPhaseChanged").orderBy("id", "desc").executeTakeFirstOrThrow();

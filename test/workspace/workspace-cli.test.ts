@@ -15,7 +15,7 @@ describe("gaffer worktree|commit|merge|resolve", () => {
     const created = await gaffer("worktree", "create", "--stage", "build");
     expect(created.stdout.split("\n").map((l) => l.split("  ").slice(0, 3).join(" "))).toEqual(["created left gaffer/build/left", "created right gaffer/build/right"]);
     expect((await gaffer("worktree", "create", "--task", "left")).stdout).toMatch(/^unchanged {2}left/);
-    const root = join(fx.dir, ".gaffer/worktrees");
+    const root = fx.worktrees;
     for (const task of ["left", "right"]) writeFileSync(join(root, task, "README.md"), `# by ${task}\n`);
 
     const bad = await gaffer("commit", "--task", "left", "-m", "wip");

@@ -20,6 +20,6 @@ export async function workspaceFixture(options: ControlDirOptions = {}): Promise
   const db = await openLedger(join(fx.dir, LEDGER_FILE));
   onTestFinished(() => db.destroy());
   const manifests = await loadManifestSet(fx.dir);
-  const ctx: WorkspaceContext = { db, git: new GitCli(), config: resolveProject(manifests.project), manifests, controlDir: fx.dir, actor: "test" };
+  const ctx: WorkspaceContext = { db, git: new GitCli(), config: resolveProject(manifests.project, fx.dir), manifests, controlDir: fx.dir, actor: "test" };
   return { ...fx, ctx, actions: async (subject) => (await listEvents(db, { subject })).map((e) => e.action) };
 }

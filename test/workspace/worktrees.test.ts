@@ -18,7 +18,7 @@ describe("create_worktree", () => {
     const first = await createWorktrees(fx.ctx, FIVE.map((t) => t.name));
     expect(first.map((o) => o.action)).toEqual(["created", "created", "created", "created", "created"]);
     for (const { name } of FIVE) {
-      const path = join(fx.dir, ".gaffer/worktrees", name);
+      const path = join(fx.worktrees, name);
       expect(git(path, "branch", "--show-current")).toBe(`gaffer/build/${name}`);
       expect(git(path, "rev-parse", "HEAD")).toBe(main);
     }
@@ -37,7 +37,7 @@ describe("create_worktree", () => {
 
   it("adopts a right worktree missing from the ledger and reports a foreign or stale one", async () => {
     const fx = await workspaceFixture({ tasks: [{ name: "adopted" }, { name: "foreign" }, { name: "stale" }] });
-    const root = join(fx.dir, ".gaffer/worktrees");
+    const root = fx.worktrees;
     git(fx.repo, "worktree", "add", "-q", "-b", "gaffer/build/adopted", join(root, "adopted"), "main");
     git(fx.repo, "worktree", "add", "-q", "-b", "other", join(root, "foreign"), "main");
     mkdirSync(join(root, "stale"), { recursive: true });
@@ -51,7 +51,7 @@ describe("create_worktree", () => {
 
   it("keeps hostile task names inside worktreeRoot", async () => {
     const fx = await workspaceFixture({ tasks: [{ name: "linked" }, { name: "ok" }] });
-    const root = join(fx.dir, ".gaffer/worktrees");
+    const root = fx.worktrees;
     const outside = tempDir("gaffer-outside-");
     mkdirSync(root, { recursive: true });
     symlinkSync(outside, join(root, "linked"));
