@@ -233,13 +233,13 @@ export class AgentRunner {
     };
   }
 
-  /** A resolver-role session (or the task's own role) resolves the conflict in the task's worktree. */
-  resolver(task: TaskManifest, round: number, signal: AbortSignal): ConflictResolver {
+  /** A resolver-role session (or the task's own role) resolves the conflict in the task's worktree; `key` is the prompt's idempotency key (see resolveKey). */
+  resolver(task: TaskManifest, key: string, signal: AbortSignal): ConflictResolver {
     return {
       resolve: async (request) => {
         const stage = findStage(this.world().set, task.spec.stage);
         const role = stage?.roles.find((r) => r.name === "resolver")?.name ?? task.spec.role;
-        const result = await this.run({ task, role, worktree: request.worktree, text: request.prompt, key: `task:${task.metadata.name}:resolve:${round}`, signal });
+        const result = await this.run({ task, role, worktree: request.worktree, text: request.prompt, key, signal });
         return { summary: result.summary || `resolved by session ${result.sessionId}` };
       },
     };

@@ -72,6 +72,16 @@ export function workKey(input: Pick<EffectInput, "task" | "attempt" | "round">):
   return round === 0 ? `task:${input.task}:work:${input.attempt}` : `task:${input.task}:r${round}:work:${input.attempt}`;
 }
 
+/**
+ * The resolve prompt's idempotency key: like the work key, a retry round gets
+ * its own (`task:NAME:rROUND:resolve:N`), so a retried task's resolve prompt is
+ * never taken for the earlier round's, already delivered one.
+ */
+export function resolveKey(input: Pick<EffectInput, "task" | "resolveAttempt" | "round">): string {
+  const round = input.round ?? 0;
+  return round === 0 ? `task:${input.task}:resolve:${input.resolveAttempt}` : `task:${input.task}:r${round}:resolve:${input.resolveAttempt}`;
+}
+
 function gateSummary(result: GateResult): string {
   const failed = result.commands.filter((c) => c.state === "failed").map((c) => `$ ${c.command.join(" ")} (exit ${c.exitCode ?? "timeout"})\n${c.outputTail.trim().split("\n").slice(-15).join("\n")}`);
   const review = result.review !== null && !result.review.approved ? [`review by ${result.review.reviewer}: ${result.review.summary}`] : [];
@@ -156,7 +166,7 @@ export function buildTaskEffects(world: () => World): TaskEffects {
       const job = await latestResolveJob(w.db, input.task);
       if (job !== null && job.state === "done") return { summary: `resolved in round ${job.round}` };
       // The branch re-enters the queue in the Merging state that follows.
-      const outcome = await resolveMergeConflict(workspace(w), input.task, { resolver: agents.resolver(task, input.resolveAttempt, signal), reviewer: agents.reviewer(task, signal) });
+      const outcome = await resolveMergeConflict(workspace(w), input.task, { resolver: agents.resolver(task, resolveKey(input), signal), reviewer: agents.reviewer(task, signal) });
       if (!outcome.resolved) throw new Error(outcome.reason ?? "conflict not resolved");
       return { summary: `resolved in round ${outcome.round}` };
     }),

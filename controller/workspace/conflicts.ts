@@ -80,9 +80,11 @@ async function openRound(ctx: WorkspaceContext, task: TaskIdentity, facts: Round
   }
   const round = used + 1;
   const prompt = buildResolvePrompt({ task: task.name, branch: facts.branch, target: facts.target, branchHead: facts.branchHead, targetHead: facts.targetHead, files: facts.files, hunks: facts.hunks, round, maxRounds: max, strategy: facts.strategy as "merge" });
-  const job = await createResolveJob(ctx.db, { task: task.name, round, facts: { ...facts, prompt } });
+  // Job numbers never repeat: a retried task (its round counters reset) opens a new job, not its earlier round's finished one.
+  const number = Math.max(used, (await latestResolveJob(ctx.db, task.name))?.round ?? 0) + 1;
+  const job = await createResolveJob(ctx.db, { task: task.name, round: number, facts: { ...facts, prompt } });
   await markTaskPhase(ctx, ctx.db, task, "Conflict", { actor: ctx.actor, reason: `conflict in ${facts.files.join(", ")}`, evidence: { merge: facts.merge, job: job.key } });
-  await appendEvent(ctx.db, { actor: ctx.actor, action: "ResolveJobCreated", subject: `task/${task.name}`, payload: { job: job.key, round, files: facts.files, branchHead: facts.branchHead, targetHead: facts.targetHead } });
+  await appendEvent(ctx.db, { actor: ctx.actor, action: "ResolveJobCreated", subject: `task/${task.name}`, payload: { job: job.key, round: number, files: facts.files, branchHead: facts.branchHead, targetHead: facts.targetHead } });
 }
 
 export interface ResolveOutcome {

@@ -8,6 +8,7 @@ import { mergeWorktree, resolveAndRequeue } from "../../controller/workspace/mer
 import { createWorktrees } from "../../controller/workspace/worktrees.js";
 import { latestResolveJob } from "../../state/resolve-jobs.repository.js";
 import { readTaskRecord } from "../../state/task-phase.repository.js";
+import { saveTask } from "../../state/controller.repository.js";
 import { git } from "../helpers/git-repo.js";
 import { workspaceFixture, type WorkspaceFixture } from "./workspace-fixture.js";
 
@@ -88,5 +89,25 @@ describe("resolve_merge_conflict", () => {
     const failed = await fx.ctx.db.selectFrom("events").select("payload").where("subject", "=", "task/right").where("action", "=", "TaskPhaseChanged").orderBy("id", "desc").executeTakeFirstOrThrow();
     expect(JSON.parse(failed.payload)).toMatchObject({ to: "Failed", reason: "conflict not resolved after 2 rounds (policy.maxResolveAttempts 2)", evidence: { files: ["README.md"] } });
     await expect(resolveAndRequeue(fx.ctx, "right", { resolver: sloppy })).rejects.toThrow("task right has no open conflict to resolve (phase Failed); a conflict found by `gaffer merge --task right` opens one");
+  });
+
+  it("a retried task's new conflict opens a new resolve job (never its earlier round's finished one) and its resolver runs", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "left" }, { name: "right" }], project: { policy: { maxResolveAttempts: 1 } } });
+    await conflictingPair(fx);
+    expect((await mergeWorktree(fx.ctx, "right")).state).toBe("conflict");
+    const sloppy = await resolveAndRequeue(fx.ctx, "right", { resolver: scriptedResolver("<<<<<<< HEAD\n# a\n=======\n# b\n>>>>>>> main\n", []) });
+    expect([sloppy.outcome.round, sloppy.outcome.phase]).toEqual([1, "Failed"]);
+    git(join(fx.worktrees, "right"), "reset", "-q", "--hard", "HEAD~1");
+    // `gaffer retry right`: the controller's new round starts with its counters reset.
+    await saveTask(fx.ctx.db, { name: "right", stage: "build", role: "builder", phase: "Merging", snapshot: null, actor: "test", reason: "retry round 1", gateAttempts: 0, resolveAttempts: 0 });
+    expect((await mergeWorktree(fx.ctx, "right")).state).toBe("conflict");
+    const job = (await latestResolveJob(fx.ctx.db, "right"))!;
+    expect([job.key, job.state]).toEqual(["resolve:right:2", "issued"]);
+    expect(String(job.result.prompt)).toContain("Resolve the merge conflict of task right (round 1 of 1).");
+    const seen: ResolveRequest[] = [];
+    const { outcome, merge } = await resolveAndRequeue(fx.ctx, "right", { resolver: scriptedResolver("# target by left and right\n", seen) });
+    expect(seen.length).toBe(1);
+    expect([outcome.resolved, merge?.state]).toEqual([true, "merged"]);
+    expect(git(fx.repo, "show", "main:README.md")).toBe("# target by left and right");
   });
 });
