@@ -108,8 +108,8 @@ export interface Git {
   isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean>;
   /** Every worktree of the repo, the main checkout first. */
   listWorktrees(repo: string): Promise<GitWorktreeEntry[]>;
-  /** Adds a worktree at `path` on `branch`; with `createFrom`, creates the branch there first. */
-  addWorktree(repo: string, spec: { readonly path: string; readonly branch: string; readonly createFrom?: string }): Promise<void>;
+  /** Adds a worktree at `path` on `branch`; with `createFrom`, creates the branch there first (`reset`: moves an existing branch there, `-B`). */
+  addWorktree(repo: string, spec: { readonly path: string; readonly branch: string; readonly createFrom?: string; readonly reset?: boolean }): Promise<void>;
   /** Removes a worktree (`force` drops uncommitted changes: save them first). */
   removeWorktree(repo: string, path: string, options: { readonly force: boolean }): Promise<void>;
   /** Branch, HEAD and uncommitted changes of a checkout. */

@@ -133,8 +133,8 @@ export class GitCli implements Git {
     return parseWorktreeList((await runGit(repo, ["worktree", "list", "--porcelain"])).stdout);
   }
 
-  async addWorktree(repo: string, spec: { path: string; branch: string; createFrom?: string }): Promise<void> {
-    const args = spec.createFrom === undefined ? ["worktree", "add", "-q", spec.path, spec.branch] : ["worktree", "add", "-q", "-b", spec.branch, spec.path, spec.createFrom];
+  async addWorktree(repo: string, spec: { path: string; branch: string; createFrom?: string; reset?: boolean }): Promise<void> {
+    const args = spec.createFrom === undefined ? ["worktree", "add", "-q", spec.path, spec.branch] : ["worktree", "add", "-q", spec.reset === true ? "-B" : "-b", spec.branch, spec.path, spec.createFrom];
     await runGit(repo, args);
   }
 

@@ -37,6 +37,15 @@ export function planDigest(input: PlanDigestInput): string {
   return createHash("sha256").update(canonical).digest("hex");
 }
 
+/**
+ * Pure: a short digest (16 hex) of one task's spec. A task records the digest
+ * it started with; a Merged or Failed task whose spec digest changed since is
+ * run again in a new round.
+ */
+export function taskSpecDigest(task: TaskManifest): string {
+  return createHash("sha256").update(canonicalJson(task.spec)).digest("hex").slice(0, 16);
+}
+
 /** The request people answer: id `<stage>-<digest[:12]>`. */
 export function approvalRequestFor(stage: string, digest: string, requiredApprovals: number): ApprovalRequest {
   return { id: `${stage}-${digest.slice(0, 12)}`, planDigest: digest, requiredApprovals };

@@ -8,6 +8,8 @@ export interface TaskFacts {
   readonly depsMerged: boolean;
   /** The task, its stage or the project is paused (human takeover). */
   readonly paused: boolean;
+  /** Digest of the task's spec as the manifests say now (bound to the round when work starts). */
+  readonly specDigest?: string;
 }
 
 export type TaskPhase = "Pending" | "Provisioning" | "Working" | "Committing" | "Gating" | "Merging" | "Merged" | "Conflict" | "Resolving" | "Failed" | "Paused";
@@ -28,6 +30,8 @@ export interface TaskContext {
   readonly round: number;
   /** Ledger event id of the retry request this round answers (null for round 0). */
   readonly retryOf: number | null;
+  /** Digest of the spec this round works on, bound when it leaves Pending (absent in snapshots from before it existed). */
+  readonly specDigest?: string | null;
 }
 
 /** Input every effect gets: enough to be idempotent (keys derive from task + attempt). */
@@ -123,7 +127,7 @@ export const taskMachine = setup({
   context: ({ input: i }) => ({ name: i.name, maxGateAttempts: i.maxGateAttempts, maxResolveAttempts: i.maxResolveAttempts, attempt: 1, gateAttempts: 0, resolveAttempts: 0, feedback: null, conflictedFiles: [], reason: null, round: i.round ?? 0, retryOf: i.retryOf ?? null }),
   initial: "Pending",
   states: {
-    Pending: { on: { "task.observed": { guard: "canStart", target: "Provisioning" } } },
+    Pending: { on: { "task.observed": { guard: "canStart", target: "Provisioning", actions: assign({ specDigest: ({ event }) => event.facts.specDigest ?? null }) } } },
     Provisioning: {
       on: { "task.observed": { guard: "isPaused", target: "Paused" } },
       invoke: { src: "provisionWorktree", input, onDone: "Working", onError: { target: "Failed", actions: assign({ reason: ({ event }) => `provisioning failed: ${errorText(event.error)}` }) } },

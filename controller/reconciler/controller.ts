@@ -26,7 +26,8 @@ import { isLedgerEmpty, recognizeLandedTasks } from "./world-memory.js";
 import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
 import { writeAllStatus } from "./status-writer.js";
 import { isTaskPaused, type World } from "./world.js";
-import { cancelRemovedTask, SETTLED_PHASES } from "./task-lifecycle.js";
+import { cancelRemovedTask, changedSettledTasks, SETTLED_PHASES } from "./task-lifecycle.js";
+import { taskSpecDigest } from "../core/plan-digest.js";
 import { ApprovalMemo } from "./approval-memo.js";
 import { readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
@@ -124,7 +125,7 @@ export class Controller {
   /** Snapshots read by `restore()`, waiting for a valid manifest set. */
   private readonly restored = new Map<string, unknown>();
 
-  private startTask(name: string, snapshot: unknown | null, retry: { readonly round: number; readonly retryOf: number } | null = null): TaskActor {
+  private startTask(name: string, snapshot: unknown | null, retry: { readonly round: number; readonly retryOf: number | null } | null = null): TaskActor {
     const policy = this.tracker.current.applied === null ? null : resolveProject(this.tracker.current.applied.project, this.options.dir).policy;
     const input = { name, maxGateAttempts: policy?.maxGateAttempts ?? 3, maxResolveAttempts: policy?.maxResolveAttempts ?? 2, ...(retry ?? {}) };
     const actor = createActor(this.machine, snapshot === null ? { input } : { input, snapshot: snapshot as never });
@@ -187,6 +188,7 @@ export class Controller {
     // Every task of the applied set has its actor before any stage is judged (a restored Passed stage must see its Merged tasks).
     for (const task of set.tasks) if (!this.tasks.has(task.metadata.name)) this.startTask(task.metadata.name, this.restored.get(task.metadata.name) ?? null);
     if (await this.answerRetries(set)) changed = true;
+    if (await this.rerunChangedTasks(set)) changed = true;
     if (await this.cancelRemovedTasks(world)) changed = true;
     const ordered = orderStages(allStages(set));
     this.approvals.reset();
@@ -210,7 +212,7 @@ export class Controller {
       const before = JSON.stringify(actor.getSnapshot().value);
       const stagePhase = stagePhaseOf(this.stages.get(task.spec.stage)?.value ?? { Active: "Pending" });
       const depsMerged = (task.spec.dependsOn ?? []).every((d) => this.tasks.get(d)?.getSnapshot().value === "Merged");
-      actor.send({ type: "task.observed", facts: { stageRunning: stagePhase === "Running" || stagePhase === "Gating", depsMerged, paused: world.isPaused(task) } });
+      actor.send({ type: "task.observed", facts: { stageRunning: stagePhase === "Running" || stagePhase === "Gating", depsMerged, paused: world.isPaused(task), specDigest: taskSpecDigest(task) } });
       if (JSON.stringify(actor.getSnapshot().value) !== before) changed = true;
     }
     await this.flush();
@@ -336,17 +338,32 @@ export class Controller {
     if (failed.length === 0) return false;
     const requests = await pendingRetries(this.options.db, failed.map((task) => ({ task, answered: this.tasks.get(task)!.getSnapshot().context.retryOf ?? 0 })));
     for (const request of requests.values()) {
-      const old = this.tasks.get(request.task)!;
-      const round = (old.getSnapshot().context.round ?? 0) + 1;
-      old.stop();
-      this.tasks.delete(request.task);
-      this.restored.delete(request.task);
-      await this.flush();
-      await appendEvent(this.options.db, { actor: this.actor, action: "TaskRetried", subject: `task/${request.task}`, payload: { round, request: request.id, requestedBy: request.actor } });
+      const round = (this.tasks.get(request.task)!.getSnapshot().context.round ?? 0) + 1;
+      await this.startRound(request.task, { round, retryOf: request.id }, { action: "TaskRetried", payload: { round, request: request.id, requestedBy: request.actor } });
       this.options.logger.info({ task: request.task, round, requestedBy: request.actor }, `task ${request.task}: retry round ${round} requested by ${request.actor}`);
-      this.startTask(request.task, null, { round, retryOf: request.id });
     }
     return requests.size > 0;
+  }
+
+  /** Merged or Failed tasks whose spec changed since their round began run again in a new round; their stage reopens under the new plan digest. */
+  private async rerunChangedTasks(set: ManifestSet): Promise<boolean> {
+    const changed = changedSettledTasks(set, (name) => this.tasks.get(name)?.getSnapshot());
+    for (const c of changed) {
+      const round = c.round + 1;
+      await this.startRound(c.task, { round, retryOf: c.retryOf }, { action: "TaskChanged", payload: { round, from: c.phase, specDigest: { before: c.from, now: c.to } } });
+      this.options.logger.info({ task: c.task, round, from: c.phase }, `task ${c.task}: its spec changed since it was ${c.phase}; round ${round} runs it again`);
+    }
+    return changed.length > 0;
+  }
+
+  /** Replaces a settled task's actor with a fresh one for a new round (counters reset), ledgering why. */
+  private async startRound(name: string, round: { readonly round: number; readonly retryOf: number | null }, event: { readonly action: string; readonly payload: Record<string, unknown> }): Promise<void> {
+    this.tasks.get(name)?.stop();
+    this.tasks.delete(name);
+    this.restored.delete(name);
+    await this.flush();
+    await appendEvent(this.options.db, { actor: this.actor, action: event.action, subject: `task/${name}`, payload: event.payload });
+    this.startTask(name, null, round);
   }
 
   /** Tasks removed from the manifests while they worked are Cancelled; until that is done they hold their stage open. */

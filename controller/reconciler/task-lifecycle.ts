@@ -7,6 +7,9 @@ import { listSessions } from "../../state/sessions.repository.js";
 import { setTaskPhase } from "../../state/task-phase.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import type { World } from "./world.js";
+import type { ManifestSet } from "../core/manifest-types.js";
+import { taskSpecDigest } from "../core/plan-digest.js";
+import type { TaskContext } from "../machines/task.machine.js";
 
 /** Phases after which a task does nothing more: removing it from the manifests needs no cancellation. */
 export const SETTLED_PHASES: ReadonlySet<string> = new Set(["Merged", "Failed", "Cancelled"]);
@@ -44,4 +47,35 @@ export async function cancelRemovedTask(w: World, task: { readonly name: string;
     await appendEvent(trx, { actor: w.actor, action: "TaskCancelled", subject: `task/${task.name}`, payload: { from: task.phase, ...cancellation } });
   });
   return cancellation;
+}
+
+/** A settled task whose spec changed since its round started work. */
+export interface ChangedTask {
+  readonly task: string;
+  /** Merged or Failed. */
+  readonly phase: string;
+  /** Spec digest the finished round worked on, and the one the manifests hold now. */
+  readonly from: string;
+  readonly to: string;
+  /** The finished round (its successor is round + 1) and the retry request it answered. */
+  readonly round: number;
+  readonly retryOf: number | null;
+}
+
+/**
+ * Pure: the Merged or Failed tasks whose manifest spec changed since their
+ * round started work (a changed task is new desired state: it runs again).
+ * A round with no recorded digest (a snapshot from an older gaffer) is left alone.
+ */
+export function changedSettledTasks(set: ManifestSet, snapshotOf: (task: string) => { readonly value: unknown; readonly context: TaskContext } | undefined): ChangedTask[] {
+  const changed: ChangedTask[] = [];
+  for (const task of set.tasks) {
+    const snapshot = snapshotOf(task.metadata.name);
+    const phase = String(snapshot?.value);
+    const from = snapshot?.context.specDigest;
+    if ((phase !== "Merged" && phase !== "Failed") || typeof from !== "string") continue;
+    const to = taskSpecDigest(task);
+    if (from !== to) changed.push({ task: task.metadata.name, phase, from, to, round: snapshot!.context.round ?? 0, retryOf: snapshot!.context.retryOf ?? null });
+  }
+  return changed;
 }

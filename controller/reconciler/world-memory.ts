@@ -6,6 +6,7 @@
  * task is recorded Merged (a final task snapshot, a merged row, a
  * `MergeRecognized` event) so it is never run or merged again.
  */
+import { taskSpecDigest } from "../core/plan-digest.js";
 import { resolveAgent } from "../core/agent-profiles.js";
 import { capacityLimits } from "../core/capacity.js";
 import type { ManifestSet, TaskManifest } from "../core/manifest-types.js";
@@ -49,7 +50,7 @@ export interface RebuildInput {
 
 /** The persisted snapshot of a task machine resting in Merged. */
 function mergedSnapshot(task: TaskManifest, maxGateAttempts: number, maxResolveAttempts: number, reason: string): unknown {
-  const context: TaskContext = { name: task.metadata.name, maxGateAttempts, maxResolveAttempts, attempt: 1, gateAttempts: 0, resolveAttempts: 0, feedback: null, conflictedFiles: [], reason, round: 0, retryOf: null };
+  const context: TaskContext = { name: task.metadata.name, maxGateAttempts, maxResolveAttempts, attempt: 1, gateAttempts: 0, resolveAttempts: 0, feedback: null, conflictedFiles: [], reason, round: 0, retryOf: null, specDigest: taskSpecDigest(task) };
   return taskMachine.getPersistedSnapshot(taskMachine.resolveState({ value: "Merged", context }));
 }
 

@@ -86,9 +86,12 @@ async function provision(ctx: WorkspaceContext, facts: BatchFacts, task: TaskMan
   if (holder !== undefined) {
     throw new WorktreeConflictError(`branch ${branch} is already checked out at ${holder.path}; remove that worktree (git worktree remove ${holder.path}) or give task ${task.metadata.name} another branch`, { details: { branch, path: holder.path } });
   }
-  const existing = facts.branches.get(branch) ?? null;
+  const known = facts.branches.get(branch) ?? null;
+  // A branch whose work all landed (a Merged task run again because its spec changed) restarts from the integration head.
+  const landed = known !== null && known !== facts.integrationSha && (await ctx.git.isAncestor(facts.repo, known, facts.integrationSha));
+  const existing = landed ? null : known;
   try {
-    await ctx.git.addWorktree(facts.repo, existing === null ? { path, branch, createFrom: facts.integrationSha } : { path, branch });
+    await ctx.git.addWorktree(facts.repo, existing === null ? { path, branch, createFrom: facts.integrationSha, ...(landed ? { reset: true } : {}) } : { path, branch });
   } catch (error) {
     // Another process may have created exactly this worktree meanwhile: adopt it then.
     facts.entries = (await ctx.git.listWorktrees(facts.repo)).map((e) => ({ ...e, path: canonicalPath(e.path) }));
@@ -98,7 +101,7 @@ async function provision(ctx: WorkspaceContext, facts: BatchFacts, task: TaskMan
   }
   facts.entries.push({ path, head: existing ?? facts.integrationSha, branch, bare: false, prunable: false });
   const baseSha = existing ?? facts.integrationSha;
-  const worktree = await record(ctx, task, { path, branch, baseSha }, "WorktreeCreated", { existingBranch: existing !== null });
+  const worktree = await record(ctx, task, { path, branch, baseSha }, "WorktreeCreated", { existingBranch: existing !== null, ...(landed ? { restartedFrom: known } : {}) });
   return { task: task.metadata.name, action: "created", worktree };
 }
 
