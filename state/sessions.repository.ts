@@ -160,6 +160,8 @@ export interface ScreenObservation {
   readonly screenHash: string;
   /** State the status implies, or null to keep the current one. */
   readonly state: SessionState | null;
+  /** For an idle status: when the screen, unchanged since, became idle by the agent's rule (its last change + idleAfterMs). */
+  readonly idleSince?: string;
 }
 
 /**
@@ -176,7 +178,10 @@ export async function recordObservation(db: Ledger, id: string, seen: ScreenObse
     const live = !["Closed", "Failed", "Crashed", "Restarting", "Starting"].includes(row.state);
     if (row.status !== seen.status) {
       Object.assign(patch, { status: seen.status, status_rule: seen.ruleId, status_at: now });
-      await appendEvent(trx, { actor, action: "SessionStatusChanged", subject: sessionSubject(id), payload: { from: row.status, to: seen.status, rule: seen.ruleId, matched: seen.matched, screenHash: seen.screenHash } });
+      // Idle seen late (by a rare observer such as a CLI read) on a screen unchanged since: it holds `since`
+      // the moment the agent's idle rule was met, never before the previous status began.
+      const since = seen.status === "idle" && seen.idleSince !== undefined && row.status_hash === seen.screenHash ? [seen.idleSince, row.status_at ?? ""].sort().at(-1)! : null;
+      await appendEvent(trx, { actor, action: "SessionStatusChanged", subject: sessionSubject(id), payload: { from: row.status, to: seen.status, rule: seen.ruleId, matched: seen.matched, screenHash: seen.screenHash, ...(since === null || since >= now ? {} : { since }) } });
     }
     if (live && seen.state !== null && seen.state !== row.state && !(row.state === "Backoff" && seen.state !== "Backoff")) patch.state = seen.state;
     if (Object.keys(patch).length > 0) await trx.updateTable("sessions").set({ ...patch, updated_at: now }).where("id", "=", id).execute();

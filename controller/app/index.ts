@@ -26,3 +26,4 @@ export { proposeStage, stageAllocation } from "./planning.js";
 export { requestStageApproval, type StageApprovalRequest } from "./stage-approval.js";
 export { decideStage, type StageDecisionRequest } from "./approvals.js";
 export { listSessions, listStages, listTasks, type StageView, type TaskView } from "./listing.js";
+export { observeSessionsOnce } from "./session-observation.js";

@@ -1,6 +1,7 @@
 /** Listing verbs: what a client finds after a reconnect (sessions, tasks, stages), read from the ledger and the applied manifests. */
 import { listSessions as listSessionRecords, type SessionRecord } from "../../state/sessions.repository.js";
 import type { ControlDir } from "./control-dir.js";
+import { observeSessionsOnce } from "./session-observation.js";
 
 /** One task as the manifests declare it and the controller last recorded it. */
 export interface TaskView {
@@ -24,6 +25,7 @@ export interface StageView {
 
 /** Open sessions (with `all`, closed and failed ones too), oldest first. */
 export async function listSessions(ctx: ControlDir, options: { readonly all?: boolean; readonly task?: string } = {}): Promise<SessionRecord[]> {
+  await observeSessionsOnce(ctx);
   const rows = await listSessionRecords(await ctx.openLedger(), { includeClosed: options.all === true });
   return options.task === undefined ? rows : rows.filter((s) => s.task === options.task);
 }

@@ -8,6 +8,7 @@ import type { PricingTable } from "../report/report-tokens.js";
 import { allAgents } from "../core/project-config.js";
 import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
 import { printJson, printLine } from "./output.js";
+import { observeSessionsOnce } from "../app/session-observation.js";
 
 interface ReportOptions extends CommonOptions {
   readonly stage?: string;
@@ -44,6 +45,7 @@ export function registerReport(program: Command): void {
           if (!stages.includes(options.stage)) throw new NotFoundError(`stage ${options.stage} is not in the ledger (known: ${stages.join(", ") || "none"})`);
         }
         const project = await projectName(ctx);
+        await observeSessionsOnce(ctx);
         return buildReport(db, { pricing: await pricingOf(ctx), ...(options.stage === undefined ? {} : { stage: options.stage }), ...(project === null ? {} : { project }) });
       });
       if (options.html !== undefined) {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { observeSessionsOnce } from "../app/session-observation.js";
 import { shownManifestSet, withManifestIssues } from "../status/last-applied.js";
 import { buildStatusView, type StatusView } from "../status/status-view.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
@@ -74,6 +75,7 @@ export function registerStatus(program: Command): void {
         withControlDir(options, async (ctx) => {
           // Invalid manifests do not blank the screen: the last applied set is shown, with the problems on top.
           const shown = await shownManifestSet(() => ctx.loadManifests(), () => ctx.openLedger());
+          await observeSessionsOnce(ctx);
           return withManifestIssues(await buildStatusView(ctx.dir, shown.set, await ctx.openLedger()), shown);
         });
       if (options.watch !== true) {

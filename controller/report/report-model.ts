@@ -162,7 +162,8 @@ function sessionLane(s: ReportSessionRow, events: readonly ReportEvent[], pauses
   const start = ms(s.createdAt);
   const stop = s.closedAt === null ? end : ms(s.closedAt);
   const changes = [{ at: start, state: "starting" }];
-  for (const e of events) if (e.subject === subject && e.action === "SessionStatusChanged") changes.push({ at: ms(e.at), state: String(e.payload.to) });
+  // A status observed late on an unchanged screen holds from `since` (never before the previous change).
+  for (const e of events) if (e.subject === subject && e.action === "SessionStatusChanged") changes.push({ at: Math.max(ms(typeof e.payload.since === "string" ? e.payload.since : e.at), changes.at(-1)!.at), state: String(e.payload.to) });
   const kept = changes.filter((c) => c.at <= stop);
   const intervals = carvePauses(intervalsOf(kept, stop), pauses, start, stop);
   return { kind: "session", name: s.id, intervals, current: s.closedAt === null ? kept.at(-1)!.state : "closed" };

@@ -134,7 +134,8 @@ export async function observeSession(ctx: SessionServiceContext, session: Sessio
   const state = pane === null || pane.dead ? null : STATE_OF[evidence.status] ?? null;
   const unchanged = session.statusHash === evidence.screenHash && session.screenChangedAt !== null && session.status === evidence.status && (state === null || state === session.state);
   // Nothing new to record: skip the write transaction (reads and polls are the hot path).
-  const updated = unchanged ? session : await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state }, ctx.actor);
+  const idleSince = evidence.status === "idle" ? { idleSince: new Date(unchangedSince + agent.idleAfterMs).toISOString() } : {};
+  const updated = unchanged ? session : await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state, ...idleSince }, ctx.actor);
   const observation = { screen, evidence, pane, session: pane !== null && !pane.dead ? await noteStall(ctx, updated, agent, evidence) : updated };
   remember(ctx.activity, observation, { at: lookedAt, settling: evidence.settling, hookEvent });
   return observation;

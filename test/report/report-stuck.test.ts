@@ -41,7 +41,8 @@ describe("error and stuck screens in the report (from real observations)", () =>
     // Each status lasts from its change until the next one (or the close); start-up until the first.
     const created = Date.parse(row.createdAt);
     const closed = Date.parse(row.closedAt!);
-    const steps = [{ at: created, to: "starting" }, ...changes.map((c) => ({ at: Date.parse(c.at), to: (JSON.parse(c.payload) as { to: string }).to }))];
+    // An idle status holds from `since` when the ledger has it: the screen had settled before it was seen idle.
+    const steps = [{ at: created, to: "starting" }, ...changes.map((c) => ({ at: Date.parse((JSON.parse(c.payload) as { since?: string }).since ?? c.at), to: (JSON.parse(c.payload) as { to: string }).to }))];
     const time: Record<string, number> = { starting: 0, running: 0, idle: 0, waiting: 0, error: 0, unknown: 0 };
     steps.forEach((s, i) => (time[s.to] = (time[s.to] ?? 0) + ((steps[i + 1]?.at ?? closed) - s.at)));
     expect(steps.map((s) => s.to).filter((to) => to !== "running")).toEqual(["starting", "idle", "error", "unknown"]);

@@ -1,0 +1,37 @@
+/** Keeping the screen status of every session current, whoever created it. */
+import { checkSessionHealth } from "../sessions/index.js";
+import { readControllerLiveness } from "../status/controller-liveness.js";
+import { listSessions, type SessionState } from "../../state/sessions.repository.js";
+import type { ControlDir } from "./control-dir.js";
+import { sessionContext } from "./contexts.js";
+
+/** Sessions whose screens are observed. `Starting` belongs to the process creating it (its pane may not exist yet). */
+const OBSERVED: readonly SessionState[] = ["Idle", "Running", "Waiting", "Stuck", "Backoff"];
+
+/**
+ * Observes each open session's screen once and records what it shows (its
+ * status idle/waiting/running, a dead pane `Crashed`), as a running
+ * controller does every 2 s for every session in the ledger, including those
+ * made by `gaffer session create` or MCP `create_session`. Called by
+ * `status`, `report` and `session list` (and MCP `list_sessions`) before they
+ * read, and only when no controller runs. Returns how many sessions were
+ * observed; with invalid manifests or no tmux it observes nothing and never
+ * fails the read that called it.
+ */
+export async function observeSessionsOnce(ctx: ControlDir): Promise<number> {
+  try {
+    const db = await ctx.openLedger();
+    if ((await readControllerLiveness(db)).running) return 0;
+    const open = (await listSessions(db)).filter((s) => OBSERVED.includes(s.state));
+    if (open.length === 0) return 0;
+    const service = await sessionContext(ctx);
+    let observed = 0;
+    for (const session of open) {
+      const seen = await checkSessionHealth(service, session.id).then(() => true, () => false);
+      if (seen) observed++;
+    }
+    return observed;
+  } catch {
+    return 0;
+  }
+}
