@@ -35,6 +35,9 @@ const KIND_OF: Readonly<Record<string, AgentEventKind>> = {
   "agent-turn-complete": "turn-finished",
   Notification: "needs-attention",
   StopFailure: "failed",
+  // gemini-cli
+  BeforeAgent: "prompt-submitted",
+  AfterAgent: "turn-finished",
 };
 
 /** What gaffer makes of an agent's event name. */

@@ -20,8 +20,8 @@ export function hookCommand(agent: string, event: string, sessionId: string, con
   return [process.execPath, packagePath("controller", "gaffer.js"), "hook", agent, event, "--session", sessionId, "--dir", controlDir];
 }
 
-/** POSIX single-quoting: claude runs hook commands through `sh -c`. */
-function shellQuote(parts: readonly string[]): string {
+/** POSIX single-quoting: claude and gemini run hook commands through `sh -c`. */
+export function shellQuote(parts: readonly string[]): string {
   return parts.map((p) => `'${p.replace(/'/g, `'\\''`)}'`).join(" ");
 }
 

@@ -10,8 +10,8 @@ import type { AgentEvent } from "../../state/agent-events.repository.js";
  * reminders, "auth success") change nothing.
  */
 
-/** claude's `notification_type`s that mean a person must answer (2.1: a tool permission, an MCP elicitation). */
-const ASKING_TYPES: ReadonlySet<string> = new Set(["permission_prompt", "worker_permission_prompt", "elicitation_dialog"]);
+/** `notification_type`s that mean a person must answer: claude 2.1 (a tool permission, an MCP elicitation), gemini 0.61 (a tool permission). */
+const ASKING_TYPES: ReadonlySet<string> = new Set(["permission_prompt", "worker_permission_prompt", "elicitation_dialog", "ToolPermission"]);
 
 /** Whether an agent event asks a person for something (older versions send no type: only the idle reminder is told apart). */
 export function isAttentionRequest(event: AgentEvent): boolean {

@@ -1,6 +1,7 @@
 import { transitionCommand } from "../../state/commands.repository.js";
 import { readAgentEvents } from "../../state/agent-events.repository.js";
 import type { Ledger } from "../../state/ledger.js";
+import { geminiHooksBlocker } from "./gemini-hooks.js";
 import { samePrompt } from "./hook-payload.js";
 
 /**
@@ -11,13 +12,15 @@ import { samePrompt } from "./hook-payload.js";
  */
 
 /**
- * Whether sessions of this agent report their start, each submitted prompt and
- * each turn's end through hooks (claude, started with a control dir). codex's
- * `notify` reports only finished turns (also of its side threads, e.g. titles):
- * gaffer reads its token usage from it, while its prompts follow the screen.
+ * Whether sessions of this agent report their start and each submitted prompt
+ * through hooks (claude; gemini when its settings file can be used, see
+ * gemini-hooks.ts), started with a control dir. codex's `notify` reports only
+ * finished turns (also of its side threads, e.g. titles): gaffer reads its
+ * token usage from it, while its prompts follow the screen.
  */
 export function hasHooks(ctx: { readonly controlDir?: string }, agent: { readonly profile: string | null }): boolean {
-  return ctx.controlDir !== undefined && agent.profile === "claude";
+  if (ctx.controlDir === undefined) return false;
+  return agent.profile === "claude" || (agent.profile === "gemini" && geminiHooksBlocker(ctx.controlDir) === null);
 }
 
 /** Whether the agent reports each turn's end through a hook (claude's Stop, codex's notify), with a control dir. */

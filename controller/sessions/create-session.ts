@@ -5,6 +5,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { tailOf } from "../core/screen-status.js";
 import { sessionNameFor } from "../adapters/tmux.js";
 import { agentHookArgs } from "../hooks/agent-hooks.js";
+import { agentHookEnv } from "../hooks/gemini-hooks.js";
 import { hasHooks, hasStarted } from "../hooks/hook-evidence.js";
 import { SESSION_ENV } from "../core/session-marker.js";
 import { DEFAULT_AGENT_AUTHOR } from "../core/project-config.js";
@@ -34,11 +35,11 @@ export interface CreateSessionInput {
  * agent's and never passes for a person's approval. The agent's own env
  * cannot override them.
  */
-export function sessionEnv(agent: ResolvedAgent, id: string, author: { readonly name: string; readonly email: string } = DEFAULT_AGENT_AUTHOR): Record<string, string> {
+export function sessionEnv(agent: ResolvedAgent, id: string, author: { readonly name: string; readonly email: string } = DEFAULT_AGENT_AUTHOR, hooks: Readonly<Record<string, string>> = {}): Record<string, string> {
   const fill = (template: string): string => template.replace(/\{(session|agent)\}/g, (_, key: string) => (key === "session" ? id : agent.name).replace(/[^A-Za-z0-9._-]/g, "-"));
   const name = fill(author.name);
   const email = fill(author.email);
-  return { ...agent.env, [SESSION_ENV]: id, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
+  return { ...agent.env, ...hooks, [SESSION_ENV]: id, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
 }
 
 function pickModel(agent: ResolvedAgent, model: string | undefined): string {
@@ -74,7 +75,7 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
   try {
     await insertSession(ctx.db, { id, task: input.task, stage: input.stage ?? null, role, agent: agent.name, model, tmuxSocket: ctx.tmux.socket, tmuxName: id, worktree, reservationId: reservation.id, argv }, ctx.actor);
     await setReservationHolder(ctx.db, reservation.id, id);
-    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, env: sessionEnv(agent, id, ctx.agentAuthor) });
+    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, env: sessionEnv(agent, id, ctx.agentAuthor, agentHookEnv(agent.profile, id, ctx.controlDir)) });
     const seen = await waitUntilStarted(ctx, id, agent);
     await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, {
       actor: ctx.actor, action: "SessionCreated", subject: sessionSubject(id),

@@ -7,6 +7,7 @@ import { nowIso } from "../../state/ledger.js";
 import { getSession, listSessions, sessionSubject, updateSession, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
 import { findAgent, observeSession, SCREEN_LINES, settledPane, sleep, type SessionServiceContext } from "./context.js";
 import { sessionEnv, waitUntilStarted } from "./create-session.js";
+import { agentHookEnv } from "../hooks/gemini-hooks.js";
 import { drainQueue } from "./send-command.js";
 
 /** What a health check found. */
@@ -109,7 +110,7 @@ export async function recoverSession(ctx: SessionServiceContext, sessionId: stri
     await requeueUndelivered(ctx.db, sessionId, ctx.actor);
   }
   try {
-    await ctx.tmux.newSession({ name: session.tmuxName, cwd: session.worktree, argv: session.argv, env: sessionEnv(agent, session.id, ctx.agentAuthor) });
+    await ctx.tmux.newSession({ name: session.tmuxName, cwd: session.worktree, argv: session.argv, env: sessionEnv(agent, session.id, ctx.agentAuthor, agentHookEnv(agent.profile, session.id, ctx.controlDir)) });
     const seen = await waitUntilStarted(ctx, sessionId, agent);
     const restarted = await updateSession(ctx.db, sessionId, { state: "Idle", pane_pid: seen.pane?.pid ?? null, restarts: session.restarts + 1, backoff_until: null }, {
       actor: ctx.actor, action: "SessionRestarted", subject: sessionSubject(sessionId), payload: { attempt: session.restarts + 1, panePid: seen.pane?.pid ?? null, worktree: session.worktree, rule: seen.evidence.ruleId },

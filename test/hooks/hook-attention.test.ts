@@ -32,6 +32,8 @@ describe("claude's Notification hook as a waiting status", () => {
     for (const e of [idle, untypedIdle, auth]) expect(withHookAttention(screen("idle"), [event("Stop"), e])).toEqual(screen("idle"));
     // An untyped request from an older claude still counts.
     expect(withHookAttention(screen("idle"), [event("Notification", { reason: "Claude needs your permission to use Bash" })]).status).toBe("waiting");
+    // gemini's tool permission notification asks too.
+    expect(withHookAttention(screen("idle"), [event("Notification", { reason: "Allow shell command?", payload: { notification_type: "ToolPermission" } })]).status).toBe("waiting");
     // Events gaffer does not interpret are skipped over, not taken as the last word.
     expect(withHookAttention(screen("idle"), [permission(), event("PreToolUse")]).status).toBe("waiting");
   });
