@@ -55,13 +55,13 @@ export function checkWorktreeRoot(root: string, repo = "."): string | null {
   const bad = CONTROL.exec(root);
   if (bad !== null) return `holds control character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, "0")}; use a plain directory path`;
   const path = normalize(root).replace(/\/+$/, "") || "/";
-  if (isAbsolute(path)) return path === "/" ? "is the filesystem root; name a directory for worktrees (e.g. `.gaffer/worktrees`)" : null;
+  if (isAbsolute(path)) return path === "/" ? "is the filesystem root; name a directory for worktrees (e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo)" : null;
   const segments = path.split("/");
   const allowedUps = Math.max(1, ups(normalize(join(repo, ".."))));
   if (ups(path) > allowedUps) return "leaves the control dir's parent directory (and the target repo's); use a path below it (e.g. `../worktrees`) or an absolute path";
-  if (path === "." || path === "..") return `is ${path === "." ? "the control dir itself" : "the control dir's parent itself"}; name a directory below it (e.g. \`.gaffer/worktrees\`)`;
-  if (path === normalize(repo).replace(/\/+$/, "")) return "is the target repo's main checkout; name a directory for worktrees (e.g. `.gaffer/worktrees`)";
+  if (path === "." || path === "..") return `is ${path === "." ? "the control dir itself" : "the control dir's parent itself"}; name a directory below it (e.g. \`../worktrees\`, or leave worktreeRoot out for the default beside the target repo)`;
+  if (path === normalize(repo).replace(/\/+$/, "")) return "is the target repo's main checkout; name a directory for worktrees (e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo)";
   if (ups(path) === segments.length) return "is an ancestor of the control dir; name a directory below it (e.g. `../worktrees`)";
-  if (RESERVED.has(segments[0]!)) return `is under ${segments[0]}/, which holds the control repo's own records; use e.g. \`.gaffer/worktrees\``;
+  if (RESERVED.has(segments[0]!)) return `is under ${segments[0]}/, which holds the control repo's own records; use e.g. \`../worktrees\`, or leave worktreeRoot out for the default beside the target repo`;
   return null;
 }

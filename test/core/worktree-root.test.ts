@@ -9,18 +9,18 @@ describe("checkWorktreeRoot", () => {
   it.each([
     ["wt\u0007", "holds control character 0x07; use a plain directory path"],
     ["wt\nx", "holds control character 0x0a; use a plain directory path"],
-    ["/", "is the filesystem root; name a directory for worktrees (e.g. `.gaffer/worktrees`)"],
-    ["//", "is the filesystem root; name a directory for worktrees (e.g. `.gaffer/worktrees`)"],
+    ["/", "is the filesystem root; name a directory for worktrees (e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo)"],
+    ["//", "is the filesystem root; name a directory for worktrees (e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo)"],
     ["../../x", "leaves the control dir's parent directory (and the target repo's); use a path below it (e.g. `../worktrees`) or an absolute path"],
     ["a/../../../x", "leaves the control dir's parent directory (and the target repo's); use a path below it (e.g. `../worktrees`) or an absolute path"],
-    [".", "is the control dir itself; name a directory below it (e.g. `.gaffer/worktrees`)"],
-    ["x/..", "is the control dir itself; name a directory below it (e.g. `.gaffer/worktrees`)"],
-    ["..", "is the control dir's parent itself; name a directory below it (e.g. `.gaffer/worktrees`)"],
-    ["target/", "is the target repo's main checkout; name a directory for worktrees (e.g. `.gaffer/worktrees`)"],
-    ["manifests/wt", "is under manifests/, which holds the control repo's own records; use e.g. `.gaffer/worktrees`"],
-    ["./status", "is under status/, which holds the control repo's own records; use e.g. `.gaffer/worktrees`"],
-    ["memory/x", "is under memory/, which holds the control repo's own records; use e.g. `.gaffer/worktrees`"],
-    [".git/wt", "is under .git/, which holds the control repo's own records; use e.g. `.gaffer/worktrees`"],
+    [".", "is the control dir itself; name a directory below it (e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo)"],
+    ["x/..", "is the control dir itself; name a directory below it (e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo)"],
+    ["..", "is the control dir's parent itself; name a directory below it (e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo)"],
+    ["target/", "is the target repo's main checkout; name a directory for worktrees (e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo)"],
+    ["manifests/wt", "is under manifests/, which holds the control repo's own records; use e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo"],
+    ["./status", "is under status/, which holds the control repo's own records; use e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo"],
+    ["memory/x", "is under memory/, which holds the control repo's own records; use e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo"],
+    [".git/wt", "is under .git/, which holds the control repo's own records; use e.g. `../worktrees`, or leave worktreeRoot out for the default beside the target repo"],
   ])("refuses %j: %s", (root, message) => {
     expect(checkWorktreeRoot(root, "target")).toBe(message);
   });
