@@ -7,6 +7,9 @@ import { testTmux } from "../helpers/session-fixture.js";
 import { recordStagePhase } from "../helpers/stage-phase.js";
 import { waitFor } from "../helpers/temp.js";
 import { join } from "node:path";
+import pino from "pino";
+import { runController } from "../../controller/reconciler/run-controller.js";
+import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
 
 interface ReportSession {
   readonly id: string;
@@ -46,6 +49,28 @@ test("with no controller, a session made by `gaffer session create` has its stat
     expect(idle[0]!.actor).toMatch(/^cli:/);
     expect(Date.parse(String(idle[0]!.payload.since))).toBeLessThan(Date.parse(idle[0]!.at));
   } finally {
+    await db.destroy();
+  }
+}, 90_000);
+
+test("a running controller observes sessions it did not create: a CLI session's idle screen is recorded by the controller", async () => {
+  const tmux = testTmux();
+  // The stage needs an approval nobody gives: the controller runs no task of its own.
+  const stages = [{ name: "build", approval: "required" as const, roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }];
+  const fx = controlDir({ project: { tmuxSocket: tmux.socket }, stages, tasks: [{ name: "add-a" }], agents: [{ name: "scripted", profile: "scripted", capacity: 2, idleAfterMs: 200 }] });
+  const gaffer = (...args: string[]) => runGaffer([...args, "--dir", fx.dir]);
+  expect((await gaffer("worktree", "create", "--task", "add-a", "--override", "trying by hand")).exitCode).toBe(0);
+  const created = await gaffer("session", "create", "--task", "add-a", "--agent", "scripted", "--override", "trying by hand", "--json");
+  const id = (JSON.parse(created.stdout) as { id: string }).id;
+  let stop!: () => void;
+  const running = runController({ dir: fx.dir, logger: pino({ level: "silent" }), effects: buildTaskEffects, resyncMs: 60_000, stopSignal: new Promise<void>((r) => (stop = r)) });
+  const db = await openLedger(join(fx.dir, LEDGER_FILE));
+  try {
+    const idle = await waitFor(async () => (await listEvents(db, { subject: `session/${id}`, action: "SessionStatusChanged" })).find((e) => e.payload.to === "idle"), { timeoutMs: 30_000, what: "the controller records the session idle" });
+    expect(idle.actor).toBe("controller");
+  } finally {
+    stop();
+    await running;
     await db.destroy();
   }
 }, 90_000);
