@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AgentSpec } from "../../controller/core/manifest-types.js";
 import { checkSessionHealth } from "../../controller/sessions/health.js";
@@ -142,5 +142,21 @@ describe("real codex start-up states", () => {
     expect(state).toBe("failed");
     await expectNothingTyped(f, session);
     expect(readFileSync(config, "utf8")).toBe(before);
+  }, 60_000);
+
+  it("not logged in (no provider, no sign-in): codex's sign-in menu makes the session wait NeedsLogin, the prompt is held, nothing is written for you", async () => {
+    // An empty CODEX_HOME: no model provider, no auth.json.
+    const f = await realAgentFixture([], { agentSpec: (spec) => (spec.name === "codex" ? { ...spec, env: { ...spec.env, CODEX_HOME: join(dirname(spec.env!.HOME!), "codex-home") } } : spec) });
+    const codexHome = join(dirname(f.home), "codex-home");
+    mkdirSync(codexHome);
+    const worktree = worktreeIn(f.trustedRoot);
+    const session = await createSession(f.ctx, { task: "greet", agent: "codex", worktree });
+    expect(session).toMatchObject({ state: "Waiting", status: "waiting", stallReason: "NeedsLogin" });
+    expect(session.stallMessage).toMatch(/^codex is not logged in \(".*"\): attach with `tmux -L \S+ attach -t \S+` and sign in, or set OPENAI_API_KEY in the AgentPool env$/);
+    const { held, state } = await heldPrompt(f, session);
+    expect(held).toMatchObject({ stall: "NeedsLogin" });
+    expect(state).toBe("failed");
+    await expectNothingTyped(f, session);
+    expect(existsSync(join(codexHome, "auth.json"))).toBe(false);
   }, 60_000);
 });
