@@ -22,16 +22,19 @@ export interface TrustChange {
 
 type ClaudeConfig = { projects?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
 
-function readClaudeConfig(file: string): ClaudeConfig {
+/** An agent's JSON config file as an object ({} when absent); anything else is refused, the file left as it is. */
+function readJsonObject(file: string, who: string): Record<string, unknown> {
   if (!existsSync(file)) return {};
   try {
     const value = JSON.parse(readFileSync(file, "utf8")) as unknown;
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) return value as ClaudeConfig;
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // reported below
   }
-  throw new AgentConfigError(`${file} is not a JSON object; fix or move it aside (claude recreates it), then run \`gaffer agents trust\` again`);
+  throw new AgentConfigError(`${file} is not a JSON object; fix or move it aside (${who} recreates it), then run \`gaffer agents trust\` again`);
 }
+
+const readClaudeConfig = (file: string): ClaudeConfig => readJsonObject(file, "claude") as ClaudeConfig;
 
 /** Writes `text` to `file` atomically (temp file + rename), keeping the file's mode; backs the old file up first. */
 function replaceFile(file: string, text: string): string | null {
@@ -80,6 +83,21 @@ function codexChange(agent: ResolvedAgent, folder: string, apply: boolean): Trus
   return { ...base, action: "add", note: `[projects."${folder}"] trust_level = "trusted" (gaffer passes each worktree below it to codex as trusted, per session)`, backup };
 }
 
+/** gemini's trusted-folders file in an agent's environment (`GEMINI_CLI_TRUSTED_FOLDERS_PATH`, else `<GEMINI_CLI_HOME or HOME>/.gemini/trustedFolders.json`). */
+export function geminiTrustFile(env: Readonly<Record<string, string>>): string {
+  return env.GEMINI_CLI_TRUSTED_FOLDERS_PATH ?? join(env.GEMINI_CLI_HOME ?? env.HOME ?? homedir(), ".gemini", "trustedFolders.json");
+}
+
+function geminiChange(agent: ResolvedAgent, folder: string, apply: boolean): TrustChange {
+  const file = geminiTrustFile(agent.env);
+  const rules = readJsonObject(file, "gemini") as Record<string, unknown>;
+  const base = { agent: agent.name, profile: agent.profile, file, folder };
+  if (rules[folder] === "TRUST_FOLDER") return { ...base, action: "unchanged", note: "already trusted", backup: null };
+  if (rules[folder] !== undefined) throw new AgentConfigError(`${file} has "${folder}": ${JSON.stringify(rules[folder])}; change it there yourself, gaffer does not rewrite your choice`);
+  const backup = apply ? replaceFile(file, `${JSON.stringify({ ...rules, [folder]: "TRUST_FOLDER" }, null, 2)}\n`) : null;
+  return { ...base, action: "add", note: `"${folder}": "TRUST_FOLDER" (gemini trusts the folders below it, and runs gaffer's hooks only in trusted folders)`, backup };
+}
+
 /**
  * Records trust for gaffer's worktree root in each agent's own configuration,
  * in the agent's environment (`env.HOME` from the AgentPool when set), once:
@@ -101,6 +119,12 @@ export function trustWorktreeRoot(agents: readonly ResolvedAgent[], folder: stri
     if (agent.profile === "codex") {
       const key = `codex\0${codexConfigFile(agent.env)}`;
       changes.push(seen.has(key) ? { ...codexChange(agent, folder, false), action: "unchanged", note: "same file as above", backup: null } : codexChange(agent, folder, apply));
+      seen.add(key);
+      continue;
+    }
+    if (agent.profile === "gemini") {
+      const key = `gemini\0${geminiTrustFile(agent.env)}`;
+      changes.push(seen.has(key) ? { ...geminiChange(agent, folder, false), action: "unchanged", note: "same file as above", backup: null } : geminiChange(agent, folder, apply));
       seen.add(key);
       continue;
     }

@@ -13,7 +13,8 @@ function fixture() {
     stages: [{ name: "build", roles: [{ name: "builder", allowedAgents: ["claude"] }], gate: { commands: [["true"]] } }],
     tasks: [{ name: "t1" }],
   });
-  return { dir: f.dir, home, file: join(home, ".claude.json"), root: join(f.dir, ".gaffer", "worktrees") };
+  // The default worktree root: beside the target repo (here the control dir itself).
+  return { dir: f.dir, home, file: join(home, ".claude.json"), root: `${f.repo}.gaffer-worktrees` };
 }
 
 describe("gaffer agents trust", () => {
@@ -56,5 +57,33 @@ describe("gaffer agents trust", () => {
     expect((await runGaffer(["agents", "trust", "--dir", f.dir])).exitCode).toBe(0);
     expect(existsSync(f.file)).toBe(true);
     expect(JSON.parse(readFileSync(f.file, "utf8"))).toEqual({ projects: { [f.root]: { hasTrustDialogAccepted: true } } });
+  });
+
+  it("records gemini's trust as TRUST_FOLDER for the root in its trustedFolders.json (gemini trusts the folders below it), keeps other rules, and never overrides a person's DO_NOT_TRUST", async () => {
+    const home = join(tempDir(), "home");
+    mkdirSync(join(home, ".gemini"), { recursive: true });
+    const f = controlDir({
+      agents: [{ name: "gemini", profile: "gemini", env: { HOME: home } }],
+      stages: [{ name: "build", roles: [{ name: "builder", allowedAgents: ["gemini"] }], gate: { commands: [["true"]] } }],
+      tasks: [{ name: "t1" }],
+    });
+    const root = `${f.repo}.gaffer-worktrees`;
+    const file = join(home, ".gemini", "trustedFolders.json");
+    const original = `${JSON.stringify({ "/elsewhere": "TRUST_PARENT" }, null, 2)}\n`;
+    writeFileSync(file, original);
+    const run = await runGaffer(["agents", "trust", "--dir", f.dir, "--json"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const [change] = (JSON.parse(run.stdout) as { changes: { agent: string; action: string; file: string; backup: string }[] }).changes;
+    expect(change).toMatchObject({ agent: "gemini", action: "add", file });
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ "/elsewhere": "TRUST_PARENT", [root]: "TRUST_FOLDER" });
+    expect(readFileSync(change!.backup, "utf8")).toBe(original);
+    expect((JSON.parse((await runGaffer(["agents", "trust", "--dir", f.dir, "--json"])).stdout) as { changes: { action: string }[] }).changes[0]!.action).toBe("unchanged");
+
+    const refused = `${JSON.stringify({ [root]: "DO_NOT_TRUST" })}\n`;
+    writeFileSync(file, refused);
+    const no = await runGaffer(["agents", "trust", "--dir", f.dir]);
+    expect(no.exitCode).toBe(1);
+    expect(no.stderr).toBe(`error: AGENT_CONFIG_INVALID: ${file} has "${root}": "DO_NOT_TRUST"; change it there yourself, gaffer does not rewrite your choice`);
+    expect(readFileSync(file, "utf8")).toBe(refused);
   });
 });
