@@ -19,7 +19,8 @@ describe("session round trip with the scripted agent", () => {
     expect((await readCapacityUsage(f.ctx.db)).byAgent).toEqual({ scripted: 1 });
 
     const line = `a/b/c @main "double" 'single' $(touch ${canary}) #(touch ${canary}) \`touch ${canary}\` ; | & > < * ~`;
-    const text = `write notes/out.txt <<EOF\n${line}\nEOF\nsleep 400`;
+    // The agent stays busy 2.5 s: long enough for the read below to see it working on a loaded machine.
+    const text = `write notes/out.txt <<EOF\n${line}\nEOF\nsleep 2500`;
     const command = await sendCommand(f.ctx, { sessionId: session.id, text });
     expect(command.state).toBe("acknowledged");
     expect(command.typedAt! <= command.submittedAt! && command.submittedAt! <= command.acknowledgedAt!).toBe(true);
@@ -44,8 +45,8 @@ describe("session round trip with the scripted agent", () => {
     expect(statuses).toContain("running");
     expect(statuses.at(-1)).toBe("idle");
 
-    const since = await readSessionOutput(f.ctx, { sessionId: session.id, sinceMarker: "sleep 400" });
-    expect(since.text.split("\n").map((l) => l.trim())).toEqual(["wrote notes/out.txt (" + Buffer.byteLength(line + "\n") + " bytes)", "slept 400 ms", "DONE 1", "scripted>"]);
+    const since = await readSessionOutput(f.ctx, { sessionId: session.id, sinceMarker: "sleep 2500" });
+    expect(since.text.split("\n").map((l) => l.trim())).toEqual(["wrote notes/out.txt (" + Buffer.byteLength(line + "\n") + " bytes)", "slept 2500 ms", "DONE 1", "scripted>"]);
 
     const closed = await closeSession(f.ctx, session.id);
     expect(closed).toMatchObject({ closed: true, capacityReleased: true, message: `closed session ${session.id} and released its capacity slot` });
