@@ -170,4 +170,12 @@ export interface Git {
 export interface ScreenActivity {
   /** True when the pane produced output or died after `since` (Date.now() ms), or when that cannot be known. */
   changedSince(session: string, since: number): boolean;
+  /**
+   * Resolves when the pane produces output or dies after `since`, when the
+   * session is killed, on `wakeAll`, or after `maxMs`; without notifications
+   * for the session, after a short poll interval instead.
+   */
+  nextChange(session: string, since: number, maxMs: number): Promise<void>;
+  /** Wakes every `nextChange` waiter (another process wrote the ledger: a queued text, a hook event). */
+  wakeAll(): void;
 }

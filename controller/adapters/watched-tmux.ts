@@ -10,6 +10,9 @@ import { TmuxControlClient } from "./tmux-control.js";
  * unavailable, or the server died, it answers "changed" (polling) and says so
  * in the log; the client is started again with the next session.
  */
+/** How often an unwatched session is looked at while it waits (notifications off). */
+const UNWATCHED_POLL_MS = 500;
+
 export class WatchedTmux implements Tmux, ScreenActivity {
   readonly socket: string;
   private readonly inner: TmuxAdapter;
@@ -17,6 +20,7 @@ export class WatchedTmux implements Tmux, ScreenActivity {
   private starting: Promise<TmuxControlClient | null> | null = null;
   private readonly deadAt = new Map<string, number>();
   private readonly watched = new Set<string>();
+  private readonly waiters = new Map<string, Set<() => void>>();
   private readonly logger: Logger;
 
   constructor(options: { readonly socket: string; readonly logger: Logger }) {
@@ -36,10 +40,15 @@ export class WatchedTmux implements Tmux, ScreenActivity {
 
   private async startClient(): Promise<TmuxControlClient | null> {
     const client = new TmuxControlClient({ socket: this.socket });
-    client.on("paneDead", (session, at) => this.deadAt.set(session, at));
+    client.on("output", (session: string) => this.wake(session));
+    client.on("paneDead", (session, at) => {
+      this.deadAt.set(session, at);
+      this.wake(session);
+    });
     client.on("serverExited", (reason) => {
       if (this.control === client) this.control = null;
       this.watched.clear();
+      this.wakeAll();
       this.logger.warn({ socket: this.socket, reason }, "tmux notifications stopped; sessions are polled until the next session starts");
     });
     try {
@@ -68,6 +77,36 @@ export class WatchedTmux implements Tmux, ScreenActivity {
     return (client.lastOutputAt(session) ?? 0) > since || (this.deadAt.get(session) ?? 0) > since;
   }
 
+  nextChange(session: string, since: number, maxMs: number): Promise<void> {
+    if (this.changedSince(session, since)) {
+      // Unwatched (no notifications): a changed answer is a guess, so poll instead of spinning.
+      const watched = this.control !== null && this.watched.has(session);
+      return watched ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, Math.min(maxMs, UNWATCHED_POLL_MS)));
+    }
+    return new Promise((resolve) => {
+      let set = this.waiters.get(session);
+      if (set === undefined) this.waiters.set(session, (set = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      set.add(done);
+    });
+  }
+
+  wakeAll(): void {
+    for (const session of [...this.waiters.keys()]) this.wake(session);
+  }
+
+  private wake(session: string): void {
+    const set = this.waiters.get(session);
+    if (set === undefined) return;
+    this.waiters.delete(session);
+    for (const done of set) done();
+  }
+
   async newSession(spec: NewTmuxSession): Promise<void> {
     this.deadAt.delete(spec.name);
     await this.inner.newSession(spec);
@@ -76,6 +115,7 @@ export class WatchedTmux implements Tmux, ScreenActivity {
 
   async killSession(name: string): Promise<boolean> {
     this.watched.delete(name);
+    this.wake(name);
     await this.control?.unwatch(name);
     return this.inner.killSession(name);
   }
@@ -90,6 +130,7 @@ export class WatchedTmux implements Tmux, ScreenActivity {
     const client = this.control;
     this.control = null;
     this.watched.clear();
+    this.wakeAll();
     await client?.close();
   }
 

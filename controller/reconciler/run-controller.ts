@@ -90,6 +90,13 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     await controller.restore();
     // Adopted sessions (a restart) are followed like new ones.
     for (const session of await listSessions(db)) await tmuxFor(session.tmuxSocket).tmux.watch(session.tmuxName).catch(() => false);
+    // Another process wrote the ledger (a hook, `session send`...): session queues waiting on a settled
+    // screen wake (their next step may be in that write), and a running loop passes again.
+    let onLedgerWrite = (): void => undefined;
+    ledgerPoll = watchLedger(db, () => {
+      for (const server of servers.values()) server.wakeAll();
+      onLedgerWrite();
+    });
     if (options.once === true) {
       await Promise.race([loop.untilSettled(), lease.lost]);
     } else {
@@ -104,7 +111,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       unsubscribe = controller.onTaskChange(() => loop.request());
       timer = setInterval(() => loop.request(), options.resyncMs ?? 30_000);
       // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version.
-      ledgerPoll = watchLedger(db, () => loop.request());
+      onLedgerWrite = () => loop.request();
       loop.request();
       await waitForStop(options.stopSignal, lease.lost);
       await loop.idle();

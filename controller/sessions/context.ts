@@ -102,14 +102,26 @@ function recall(activity: ScreenActivity | undefined, session: SessionRecord, ho
   return { ...look.observation, session };
 }
 
+/**
+ * Whether the last look at the session is a settled idle or waiting screen
+ * that notifications can vouch for: then waiting for the pane's next output
+ * (`ScreenActivity.nextChange`) replaces polling.
+ */
+export function settledLook(activity: ScreenActivity | undefined, sessionId: string): boolean {
+  const look = activity === undefined ? undefined : looks.get(activity)?.get(sessionId);
+  return look !== undefined && !look.settling && Date.now() - look.at < RESYNC_LOOK_MS;
+}
+
 function remember(activity: ScreenActivity | undefined, observation: Observation, look: Omit<Look, "observation">): void {
   // Only a settled idle or waiting screen is reused: start-up, work and unknown screens are read every time.
   // NOTE: a missed notification for the first output of a new pane was seen under heavy load (a start-up
   // that never looked again); reusing only settled screens bounds any such miss to RESYNC_LOOK_MS.
-  if (activity === undefined || (observation.evidence.status !== "idle" && observation.evidence.status !== "waiting")) return;
+  if (activity === undefined) return;
   let map = looks.get(activity);
   if (map === undefined) looks.set(activity, (map = new Map()));
-  map.set(observation.session.id, { ...look, observation });
+  // The last look decides: a working screen forgets the idle one before it (settledLook must not vouch for it).
+  if (observation.evidence.status !== "idle" && observation.evidence.status !== "waiting") map.delete(observation.session.id);
+  else map.set(observation.session.id, { ...look, observation });
 }
 
 /**

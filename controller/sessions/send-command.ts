@@ -4,7 +4,7 @@ import { validatePasteText } from "../adapters/tmux.js";
 import { claimNextCommand, enqueueCommand, getCommand, markBusySeen, releaseClaim, transitionCommand, transitionSessionCommands, UNDELIVERED, type CommandRecord, type CommandState } from "../../state/commands.repository.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { getSession, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
-import { findAgent, newOwnerId, observeSession, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
+import { findAgent, newOwnerId, observeSession, RESYNC_LOOK_MS, settledLook, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
 import { deliverCommand } from "./deliver.js";
 import { resumeDelivery } from "./deliver-resume.js";
 import { markCrashed } from "./health.js";
@@ -73,11 +73,30 @@ async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: {
       await failQueued(ctx, sessionId, "the session was closed");
       throw error;
     });
+    const lookedAt = Date.now();
     if (await deliverable(ctx, session, owner, held)) continue;
-    // While the agent works on a delivered prompt there is nothing to type: look less often.
-    await sleep((await ctx.db.selectFrom("commands").select("id").where("session_id", "=", sessionId).where("state", "=", "acknowledged").executeTakeFirst()) === undefined ? pollMs : Math.max(pollMs, BUSY_POLL_MS));
+    // That look may have finished the command (the goal): check before waiting for the pane's next change.
+    if (await goal.until()) return true;
+    await pause(ctx, session, lookedAt, Math.max(0, deadline - Date.now()), pollMs);
   }
   return true;
+}
+
+/**
+ * Between two turns of the queue loop. A settled idle or waiting screen
+ * (an agent asking a person, or at its prompt) changes only by output, which
+ * tmux notifies, or by another process's ledger write, which wakes every
+ * waiter: so wait for that (at most RESYNC_LOOK_MS) instead of polling. While
+ * the agent works on a delivered prompt there is nothing to type: look every
+ * BUSY_POLL_MS; otherwise (start-up, a screen settling) every `pollMs`.
+ */
+async function pause(ctx: SessionServiceContext, session: SessionRecord, lookedAt: number, leftMs: number, pollMs: number): Promise<void> {
+  if (ctx.activity !== undefined && settledLook(ctx.activity, session.id)) {
+    await ctx.activity.nextChange(session.tmuxName, lookedAt, Math.min(leftMs, RESYNC_LOOK_MS));
+    return;
+  }
+  const working = (await ctx.db.selectFrom("commands").select("id").where("session_id", "=", session.id).where("state", "=", "acknowledged").executeTakeFirst()) !== undefined;
+  await sleep(working ? Math.max(pollMs, BUSY_POLL_MS) : pollMs);
 }
 
 /**

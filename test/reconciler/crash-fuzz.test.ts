@@ -15,12 +15,14 @@ import { tempDir } from "../helpers/temp.js";
  * the paste, after Enter), restarted until it finishes by itself. Seeded:
  * the seed is printed, `GAFFER_FUZZ_SEED=N` replays it, `GAFFER_FUZZ_RUNS`
  * changes the number of runs (default 8), `GAFFER_FUZZ_MAX_KILLS` the most
- * random kills in one run (default 2).
+ * random kills in one run (default 2), `GAFFER_FUZZ_ONLY=N` replays run N alone.
  */
 const SEED = Number(process.env.GAFFER_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 // 8 runs (6 targeted, 2 random) by default for the suite's time budget; GAFFER_FUZZ_RUNS=50 for a longer fuzz.
 const RUNS = Number(process.env.GAFFER_FUZZ_RUNS ?? 8);
 const MAX_KILLS = Math.max(1, Number(process.env.GAFFER_FUZZ_MAX_KILLS ?? 2));
+/** `GAFFER_FUZZ_ONLY=N` replays run N of the seed alone. */
+const ONLY = process.env.GAFFER_FUZZ_ONLY === undefined ? null : Number(process.env.GAFFER_FUZZ_ONLY);
 /** A restarted `up --once` that has not converged by then is an anomaly, not a hung suite. */
 const CONVERGE_MS = 240_000;
 const PARALLEL = 4;
@@ -120,8 +122,20 @@ async function runFacts(dir: string, target: string, log: string): Promise<RunFa
   }
 }
 
+/** The last ledger events of a run that did not converge (its evidence). */
+async function ledgerTail(dir: string): Promise<string> {
+  const db = new Database(join(dir, ".gaffer/ledger.sqlite"), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare("select at, action, subject, substr(payload, 1, 200) as payload from events where action not in ('SessionStatusChanged') order by id desc limit 15").all() as { at: string; action: string; subject: string; payload: string }[];
+    const tasks = db.prepare("select name, phase from tasks").all();
+    return `tasks ${JSON.stringify(tasks)}; last events:\n${rows.reverse().map((r) => `${r.at} ${r.action} ${r.subject} ${r.payload}`).join("\n")}`;
+  } finally {
+    db.close();
+  }
+}
+
 /** Kills per plan, then restarts until a run finishes by itself; returns the facts and how many kills landed. */
-async function fuzzRun(kills: readonly Kill[]): Promise<{ facts: RunFacts; landed: number; contents: Record<string, string> }> {
+async function fuzzRun(kills: readonly Kill[]): Promise<{ facts: RunFacts; landed: number; contents: Record<string, string> } | { stuck: string; landed: number }> {
   const fixture = await approvedFlowFixture({ capacity: 2, buildTasks: TASKS });
   const log = join(tempDir("gaffer-fuzz-log-"), "prompts.jsonl");
   let landed = 0;
@@ -131,8 +145,9 @@ async function fuzzRun(kills: readonly Kill[]): Promise<{ facts: RunFacts; lande
     const timer = setTimeout(() => run.kill("SIGKILL"), CONVERGE_MS); // a convergence deadline, not a sleep
     const result = await run.finally(() => clearTimeout(timer));
     if (result.exitCode === 0) break;
-    if (result.signal === "SIGKILL") throw new Error(`the restarted controller did not converge within ${CONVERGE_MS} ms (${JSON.stringify(kills)}): ${result.stderr.slice(-1500)}`);
-    if (restart >= 2) throw new Error(`restart ${restart} failed (exit ${result.exitCode}): ${result.stderr.slice(-2000)}`);
+    // Not converging is an anomaly of this run, with its evidence, not the end of the fuzz.
+    if (result.signal === "SIGKILL") return { stuck: `the restarted controller did not converge within ${CONVERGE_MS} ms in ${fixture.dir}: ${await ledgerTail(fixture.dir)} ${result.stderr.slice(-1500)}`, landed };
+    if (restart >= 2) return { stuck: `restart ${restart} failed (exit ${result.exitCode}) in ${fixture.dir}: ${result.stderr.slice(-2000)}`, landed };
   }
   const show = (file: string): string => {
     try {
@@ -157,16 +172,22 @@ function planKills(random: () => number, run: number): Kill[] {
 test("crash fuzz: kill -9 of `gaffer up` at random moments and at each delivery step; every prompt reaches the agent once, no duplicate commit, every merged branch's task Merged", async () => {
   process.stderr.write(`crash fuzz: seed ${SEED}, ${RUNS} runs (replay with GAFFER_FUZZ_SEED=${SEED})\n`);
   const random = prng(SEED);
-  const plans = Array.from({ length: RUNS }, (_, run) => planKills(random, run));
+  const all = Array.from({ length: ONLY === null ? RUNS : ONLY + 1 }, (_, run) => planKills(random, run));
+  const plans = ONLY === null ? all : all.slice(ONLY);
   const finished = { "stage/plan": "Passed", "stage/build": "Passed", "task/write-plan": "Merged", "task/add-a": "Merged", "task/add-b": "Merged" };
   let kills = 0;
   const anomalies: string[] = [];
   for (let i = 0; i < plans.length; i += PARALLEL) {
     const batch = plans.slice(i, i + PARALLEL);
     const results = await Promise.all(batch.map((kill) => fuzzRun(kill)));
-    for (const [j, { facts, landed, contents }] of results.entries()) {
-      kills += landed;
-      const what = `run ${i + j} (${JSON.stringify(batch[j])})`;
+    for (const [j, result] of results.entries()) {
+      kills += result.landed;
+      const what = `run ${ONLY ?? i + j} (${JSON.stringify(batch[j])})`;
+      if ("stuck" in result) {
+        anomalies.push(`${what}: ${result.stuck}`);
+        continue;
+      }
+      const { facts, contents } = result;
       const check = (ok: boolean, problem: string) => ok || anomalies.push(`${what}: ${problem}`);
       check(JSON.stringify(facts.received) === JSON.stringify(PROMPTS), `the agent received ${JSON.stringify(facts.received)}, not each prompt once`);
       check(facts.duplicateSubjects.length === 0, `duplicate commit subjects on main: ${facts.duplicateSubjects.join(", ")}`);

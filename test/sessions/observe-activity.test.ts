@@ -56,4 +56,42 @@ describe("observation by notification", () => {
     await watched.pasteText(session.tmuxName, "x");
     await waitFor(() => (watched.changedSince(session.tmuxName, now) ? true : undefined));
   });
+
+  it("nextChange waits for output, a kill, wakeAll or its limit; an unwatched session is polled, never spun on", async () => {
+    const f = await sessionFixture();
+    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
+    onTestFinished(() => watched.close());
+    const session = await createSession({ ...f.ctx, tmux: watched, activity: watched }, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
+    const name = session.tmuxName;
+    // Start-up output is behind us once the pane is quiet: then a wait with a limit ends at the limit.
+    await waitFor(async () => {
+      const at = Date.now();
+      await watched.nextChange(name, at, 300);
+      return watched.changedSince(name, at) ? undefined : true;
+    });
+    const timed = Date.now();
+    await watched.nextChange(name, timed, 200);
+    expect(Date.now() - timed).toBeGreaterThanOrEqual(190);
+    // Output ends the wait (long limit: only the output can end it in time).
+    const typed = Date.now();
+    const onOutput = watched.nextChange(name, typed, 60_000);
+    await watched.pasteText(name, "x");
+    await onOutput;
+    expect(watched.changedSince(name, typed)).toBe(true);
+    // wakeAll (another process wrote the ledger) ends every wait.
+    const woken = watched.nextChange(name, Date.now() + 1, 60_000);
+    watched.wakeAll();
+    await woken;
+    // Output before the wait began is not missed: it returns at once.
+    expect(await Promise.race([watched.nextChange(name, typed, 60_000).then(() => "at once"), new Promise((r) => setTimeout(() => r("waited"), 5000))])).toBe("at once");
+    // A kill ends it too.
+    const killed = watched.nextChange(name, Date.now() + 1, 60_000);
+    await watched.killSession(name);
+    await killed;
+    // Unwatched: every answer is "changed", so nextChange polls (about 500 ms) instead of returning at once.
+    const other = await createSession(f.ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
+    const polled = Date.now();
+    await watched.nextChange(other.tmuxName, polled, 60_000);
+    expect(Date.now() - polled).toBeGreaterThanOrEqual(450);
+  });
 });
