@@ -18,7 +18,8 @@ import { benchControlDir, taskDoc } from "./controller-fixture.js";
 
 /** 50 by default (the fleet); GAFFER_BENCH_IDLE_SESSIONS changes it. */
 const SESSIONS = Number(process.env.GAFFER_BENCH_IDLE_SESSIONS ?? 50);
-const IDLE_MS = 10_000;
+/** The sample window: 30 s (the figure); GAFFER_BENCH_IDLE_MS changes it. */
+const IDLE_MS = Number(process.env.GAFFER_BENCH_IDLE_MS ?? 30_000);
 const CLK_TCK = 100;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // for poll loops and the idle sample window
