@@ -1,7 +1,8 @@
 import { execa, type ResultPromise } from "execa";
 import { EventEmitter } from "node:events";
 import { createInterface } from "node:readline";
-import { CONTROL_SESSION, validateTmuxName } from "./tmux.js";
+import type { PaneState } from "../ports.js";
+import { CONTROL_SESSION, lastLines, PANE_FORMAT, parsePaneLine, validateTmuxName } from "./tmux.js";
 
 export { CONTROL_SESSION };
 
@@ -13,6 +14,12 @@ export interface TmuxActivityEvents {
   paneDead: [session: string, at: number];
   /** The control client ended: the tmux server died or was killed. */
   serverExited: [reason: string];
+}
+
+/** What tmux answered to one command: its output lines, or its error text. */
+interface CommandAnswer {
+  readonly error: string | null;
+  readonly lines: string[];
 }
 
 /** The environment tmux runs with: ours, minus TMUX (never the enclosing tmux). */
@@ -39,9 +46,11 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
   private readonly lastOutput = new Map<string, number>();
   private closing = false;
   /** Resolvers of our commands awaiting their %end/%error, in order (tmux answers in order). */
-  private readonly pending: ((error: string | null) => void)[] = [];
+  private readonly pending: ((answer: CommandAnswer) => void)[] = [];
   /** Lines of the %begin block being read, or null outside one. */
   private block: string[] | null = null;
+  /** `TIME NUMBER` of that block's %begin: only an %end/%error with the same numbers closes it (output lines may look like one). */
+  private blockId = "";
   private attached = false;
 
   constructor(options: { readonly socket: string }) {
@@ -66,41 +75,59 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
     this.child = child;
     createInterface({ input: child.stdout! }).on("line", (line) => this.onLine(line));
     void child.then((result) => {
-      for (const pending of this.pending.splice(0)) pending(`tmux control client ended: ${String(result.stderr ?? "").trim() || `exit ${result.exitCode ?? "?"}`}`);
+      for (const pending of this.pending.splice(0)) pending({ error: `tmux control client ended: ${String(result.stderr ?? "").trim() || `exit ${result.exitCode ?? "?"}`}`, lines: [] });
       if (!this.closing) this.emit("serverExited", `tmux control client ended (exit ${result.exitCode ?? "?"})`);
     });
     // The attach itself answers first (a block not flagged as ours); commands sent before it find "no current client".
-    const attached = await new Promise<string | null>((resolve) => this.pending.push(resolve));
+    const attached = (await new Promise<CommandAnswer>((resolve) => this.pending.push(resolve))).error;
     // Quoted: in tmux's command syntax an unquoted `#` starts a comment.
-    const error = attached ?? await this.command("refresh-client -B 'gaffer-dead:%*:#{pane_dead}'");
+    const error = attached ?? (await this.command("refresh-client -B 'gaffer-dead:%*:#{pane_dead}'")).error;
     if (error !== null) {
       await this.close();
       throw new Error(`tmux control mode is unavailable (${error}); tmux 3.2 or later is needed for pane subscriptions`);
     }
   }
 
-  /** Sends one command on the client; resolves with tmux's error text, or null when it succeeded. */
-  private command(line: string): Promise<string | null> {
+  /** Sends one command line on the client; resolves with its output lines, or tmux's error text. */
+  private command(line: string): Promise<CommandAnswer> {
     return new Promise((resolve) => {
+      if (this.child?.stdin === null || this.child?.stdin === undefined) return resolve({ error: "tmux control client not running", lines: [] });
       this.pending.push(resolve);
-      this.child?.stdin?.write(`${line}\n`);
+      this.child.stdin.write(`${line}\n`);
     });
+  }
+
+  /**
+   * The pane's state and its last `lines` lines, read over this connection
+   * (no tmux process per look, as TmuxAdapter.snapshot needs); null when the
+   * session is gone. The name is validated, so it is safe inside quotes.
+   */
+  async snapshot(session: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null> {
+    const t = `'=${validateTmuxName(session)}:'`;
+    const n = Math.max(1, Math.floor(lines));
+    // Both sent at once: tmux answers in order.
+    const [pane, capture] = await Promise.all([this.command(`list-panes -t ${t} -F '${PANE_FORMAT}'`), this.command(`capture-pane -p -J -t ${t} -S -${n}`)]);
+    if (pane.error !== null || pane.lines.length === 0) return null;
+    if (capture.error !== null) return null;
+    return { pane: parsePaneLine(pane.lines[0]!), screen: lastLines(capture.lines.join("\n"), n) };
   }
 
   private onLine(line: string): void {
     if (this.block !== null) {
       // Inside a %begin/%end block: command output, never a notification.
-      if (line.startsWith("%end ") || line.startsWith("%error ")) {
+      const failed = line.startsWith(`%error ${this.blockId} `);
+      if (failed || line.startsWith(`%end ${this.blockId} `)) {
         // The first block answers the attach (flags 0); after that only blocks flagged 1 answer our commands.
         const fromUs = line.endsWith(" 1") || !this.attached;
         this.attached = true;
-        if (fromUs) this.pending.shift()?.(line.startsWith("%error ") ? this.block.join(" ").trim() || "error" : null);
+        if (fromUs) this.pending.shift()?.(failed ? { error: this.block.join(" ").trim() || "error", lines: [] } : { error: null, lines: this.block });
         this.block = null;
       } else this.block.push(line);
       return;
     }
     if (line.startsWith("%begin ")) {
       this.block = [];
+      this.blockId = line.split(" ").slice(1, 3).join(" ");
       return;
     }
     if (line.startsWith("%output ") || line.startsWith("%extended-output ")) {

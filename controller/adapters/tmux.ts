@@ -65,9 +65,11 @@ function target(name: string): string {
   return `=${validateTmuxName(name)}:`;
 }
 
-const PANE_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status} #{pane_dead_signal}";
+/** The pane line: pid, dead flag, exit status, signal (no quote in it: control mode sends it single-quoted). */
+export const PANE_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status} #{pane_dead_signal}";
 
-function parsePaneLine(line: string): PaneState {
+/** Pure (but for a zombie's status read from /proc): a PANE_FORMAT line. */
+export function parsePaneLine(line: string): PaneState {
   const [pid, dead, status, signal] = line.trim().split(/ /);
   const number = (text: string | undefined): number | null => (text === undefined || text === "" || !Number.isInteger(Number(text)) ? null : Number(text));
   const isDead = dead === "1";
@@ -78,7 +80,7 @@ function parsePaneLine(line: string): PaneState {
 }
 
 /** The last `n` lines of a capture, trailing blank lines (the empty rows below the cursor) dropped. */
-function lastLines(stdout: string, n: number): string {
+export function lastLines(stdout: string, n: number): string {
   const all = stdout.replace(/\n$/, "").split("\n");
   while (all.length > 0 && all[all.length - 1]!.trim() === "") all.pop();
   return all.slice(-n).join("\n");

@@ -146,7 +146,10 @@ export class WatchedTmux implements Tmux, ScreenActivity {
   capturePane(name: string, lines: number): Promise<string> {
     return this.inner.capturePane(name, lines);
   }
+  /** Over the control connection when the session is watched (no tmux process per look), else one tmux call. */
   snapshot(name: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null> {
+    const client = this.control;
+    if (client !== null && this.watched.has(name)) return client.snapshot(name, lines);
     return this.inner.snapshot(name, lines);
   }
   pasteText(name: string, text: string): Promise<void> {

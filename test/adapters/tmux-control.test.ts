@@ -69,4 +69,25 @@ describe("TmuxControlClient", () => {
     expect(Date.now() - killedAt).toBeLessThan(2000);
     expect(exited[0]).toMatch(/tmux control client (ended|exited)/);
   });
+
+  it("reads a pane over the connection exactly as a tmux call does: unicode, tabs, a line that looks like the end of a block", async () => {
+    const tmux = testTmux();
+    const dir = tempDir();
+    const script = "printf '%s\\n' 'héllo ✻ wörld' '%end 1 2 1' '%error 1 2 1' 'a\tb' '  ❯ 1. Yes'; read x";
+    await tmux.newSession({ name: "screen1", cwd: dir, argv: ["sh", "-c", script] });
+    const client = startClient(tmux.socket);
+    await client.start();
+    expect(await client.watch("screen1")).toBe(true);
+    const direct = await waitFor(async () => {
+      const snap = await tmux.snapshot("screen1", 10);
+      return snap?.screen.includes("Yes") === true ? snap : undefined;
+    });
+    const viaControl = await client.snapshot("screen1", 10);
+    expect(viaControl).toEqual(direct);
+    expect(viaControl!.screen.split("\n")).toEqual(["héllo ✻ wörld", "%end 1 2 1", "%error 1 2 1", "a       b", "  ❯ 1. Yes"]);
+    expect(viaControl!.pane).toMatchObject({ dead: false, exitStatus: null });
+    // The connection still answers after those lines (they did not end a block early).
+    expect((await client.snapshot("screen1", 2))!.screen).toBe("a       b\n  ❯ 1. Yes");
+    expect(await client.snapshot("absent", 5)).toBeNull();
+  });
 });
