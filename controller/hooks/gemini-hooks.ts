@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { hookCommand, hookDir, shellQuote } from "./agent-hooks.js";
 
@@ -7,9 +7,10 @@ import { hookCommand, hookDir, shellQuote } from "./agent-hooks.js";
  * gemini reads a "system defaults" settings file named by the environment
  * variable GEMINI_CLI_SYSTEM_DEFAULTS_PATH (the lowest-priority scope; hook
  * lists of all scopes are concatenated, so the user's own hooks still run).
- * Two conditions of gemini's own: it ignores that file when the file or any
- * directory above it is writable by group or others (e.g. anything under
- * /tmp), and it runs hooks only in a folder it trusts.
+ * Two conditions of gemini's own: it ignores that file unless the file and
+ * every directory above it belong to root and are not writable by group or
+ * others (so: gaffer running as root, not under /tmp), and it runs hooks
+ * only in a folder it trusts.
  */
 
 /** gemini's hook events gaffer listens to: start, prompt submitted (with its text), turn over, notification. */
@@ -27,11 +28,18 @@ export function geminiHookSettings(sessionId: string, controlDir: string): Recor
   return { hooks };
 }
 
-/** Why gemini would ignore a settings file at `file` (a group- or world-writable file or directory above it), or null. */
-export function insecureSettingsPath(file: string): string | null {
+/**
+ * Why gemini would ignore a settings file at `file`, or null. gemini 0.61 reads
+ * a system settings file only when it and every directory above it belong to
+ * root (uid 0) and are not writable by group or others: so only for a gaffer
+ * running as root, with its control dir on such a path (symlinks followed).
+ */
+export function insecureSettingsPath(file: string, uid: number | undefined = process.getuid?.()): string | null {
+  if (uid !== 0) return `gemini reads its system settings file only when root owns it, and gaffer runs as uid ${uid ?? "unknown"}`;
   for (let dir = dirname(resolve(file)); ; dir = dirname(dir)) {
     try {
-      const mode = lstatSync(dir).mode;
+      const { mode, uid: owner } = statSync(dir);
+      if (owner !== 0) return `${dir} is not owned by root (uid ${owner})`;
       if ((mode & 0o022) !== 0) return `${dir} is writable by group or others (mode ${(mode & 0o7777).toString(8)})`;
     } catch {
       // Not created yet: its parent decides.

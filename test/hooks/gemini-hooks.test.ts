@@ -13,15 +13,16 @@ describe("gemini's per-session hook settings", () => {
     expect(hook.command).toMatch(/^'\S+node' '\S+\/controller\/gaffer\.js' 'hook' 'gemini' 'BeforeAgent' '--session' 's-1' '--dir' '\/ctl dir'$/);
   });
 
-  it("are not used where gemini would ignore them (a group- or world-writable directory above, like /tmp), and say why", () => {
+  it("are not used where gemini would ignore them (not root's, or a group- or world-writable directory above, like /tmp), and say why", () => {
+    expect(insecureSettingsPath("/srv/ctl/.gaffer/hooks/s/gemini-settings.json", 1000)).toBe("gemini reads its system settings file only when root owns it, and gaffer runs as uid 1000");
+    // /tmp (1777) blocks it even for root.
+    expect(insecureSettingsPath("/tmp/gaffer-test-absent/.gaffer/hooks/s/gemini-settings.json", 0)).toBe("/tmp is writable by group or others (mode 1777)");
     const open = tempDir();
     const dir = join(open, "ctl");
     mkdirSync(dir);
-    chmodSync(open, 0o777);
-    expect(insecureSettingsPath(join(dir, ".gaffer", "hooks", "s", "gemini-settings.json"))).toBe(`${open} is writable by group or others (mode 777)`);
     expect(geminiHookEnv("s", dir)).toEqual({});
-    chmodSync(open, 0o755);
-    // /tmp itself (1777) still blocks it.
-    expect(insecureSettingsPath("/tmp/gaffer-test-absent/.gaffer/hooks/s/gemini-settings.json")).toBe("/tmp is writable by group or others (mode 1777)");
+    chmodSync(open, 0o777);
+    expect(insecureSettingsPath(join(dir, ".gaffer", "hooks", "s", "gemini-settings.json"), 0)).toBe(`${open} is writable by group or others (mode 777)`);
+    chmodSync(open, 0o700);
   });
 });

@@ -17,8 +17,9 @@ import { waitFor } from "../helpers/temp.js";
 const GEMINI_BIN = fileURLToPath(new URL("../../node_modules/.bin/gemini", import.meta.url));
 
 /**
- * NOTE: gemini ignores its per-session settings file when any directory above it is writable by group or
- * others, and /tmp is: this test's control dir lives under ~/.cache (mode 700), everything removed after.
+ * NOTE: gemini ignores its per-session settings file unless root owns it and every directory above it and
+ * none is writable by group or others (/tmp is): this test's control dir lives under ~/.cache (mode 700),
+ * everything removed after. Run as root, the hooks are asserted; otherwise the screen fallback is.
  */
 function secureBase(): string {
   const parent = join(homedir(), ".cache");
@@ -53,7 +54,6 @@ describe("the real gemini CLI reports its lifecycle through per-session hooks", 
     const env = { HOME: home, GEMINI_API_KEY: "gaffer-test-fake-key", NO_COLOR: "" };
     const fixture = controlDir({ tasks: [{ name: "greet" }], stages: [{ name: "build", approval: "none", roles: [{ name: "builder", count: 1, allowedAgents: ["gemini"] }], gate: { commands: [["true"]] } }], project: { tmuxSocket: tmux.socket }, agents: [{ name: "gemini", profile: "gemini", capacity: 1, command: [GEMINI_BIN, "--model", "{model}"], env }] });
     expect(fixture.dir.startsWith(base)).toBe(true);
-    expect(geminiHooksBlocker(fixture.dir)).toBeNull();
     const control = new ControlDir(fixture.dir);
     onTestFinished(() => control.close());
     const ctx: SessionServiceContext = { db: await control.openLedger(), tmux, limits: await control.limits(), actor: "test", agents: await control.agents(), controlDir: fixture.dir };
@@ -61,6 +61,16 @@ describe("the real gemini CLI reports its lifecycle through per-session hooks", 
     const session = await createSession(ctx, { task: "greet", agent: "gemini", worktree });
     expect(session.state).toBe("Idle");
     const settingsFile = join(fixture.dir, ".gaffer", "hooks", session.id, "gemini-settings.json");
+    // gemini reads the file only as root (see gemini-hooks.ts): elsewhere gaffer writes nothing and the session follows its screen.
+    const blocker = geminiHooksBlocker(fixture.dir);
+    console.log(`gemini hooks in this run: ${blocker ?? "usable (root-owned path)"}`);
+    if (blocker !== null) {
+      expect(existsSync(settingsFile)).toBe(false);
+      const command = await sendCommand(ctx, { sessionId: session.id, text: "Write the greeting file.", waitFor: "acknowledged", timeoutMs: 30_000 });
+      expect(command.evidence).toMatchObject({ by: expect.stringMatching(/^(busy|screen-change)$/) });
+      expect(await readAgentEvents(ctx.db, session.id)).toEqual([]);
+      return;
+    }
     expect(existsSync(settingsFile)).toBe(true);
     expect(Object.keys((JSON.parse(readFileSync(settingsFile, "utf8")) as { hooks: object }).hooks)).toEqual(["SessionStart", "BeforeAgent", "AfterAgent", "Notification"]);
     const started = await waitFor(async () => (await readAgentEvents(ctx.db, session.id)).find((e) => e.evidenceId === "gemini/hook/SessionStart"), { timeoutMs: 20_000, what: "SessionStart hook" });
