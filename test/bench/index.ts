@@ -6,6 +6,7 @@ import { benchAgents } from "./agents.bench.js";
 import { benchController } from "./controller.bench.js";
 import { benchFoundation } from "./foundation.bench.js";
 import { benchGit } from "./git.bench.js";
+import { benchLedger } from "./ledger.bench.js";
 import { benchSessions } from "./sessions.bench.js";
 
 const sections: Record<string, () => Promise<Record<string, number>>> = {
@@ -14,6 +15,7 @@ const sections: Record<string, () => Promise<Record<string, number>>> = {
   git: benchGit,
   controller: benchController,
   agents: benchAgents,
+  ledger: benchLedger,
 };
 
 const only = process.argv[2];

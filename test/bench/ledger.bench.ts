@@ -1,0 +1,53 @@
+/**
+ * The ledger as it grows: `gaffer status`, `gaffer log --since 1h` and
+ * `gaffer report --json` on ledgers of 100k and 1M generated events (the mix
+ * a busy team writes, spread over four weeks): wall time and peak RSS of the
+ * real CLI process, read from /usr/bin/time. A command that does not finish
+ * within LIMIT_S is reported as -1.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { packagePath } from "../../controller/paths.js";
+import { LEDGER_FILE, openLedger } from "../../state/ledger.js";
+import { benchControlDir } from "./controller-fixture.js";
+import { growLedger } from "./ledger-scale.js";
+
+const SIZES = (process.env.GAFFER_BENCH_LEDGER_SIZES ?? "100000,1000000").split(",").map(Number);
+const LIMIT_S = Number(process.env.GAFFER_BENCH_LEDGER_LIMIT_S ?? 300);
+const TIME = "/usr/bin/time";
+
+/** Seconds and peak RSS (MB) of one CLI run, or -1/-1 past the limit. */
+async function measure(dir: string, args: readonly string[]): Promise<{ seconds: number; rssMb: number }> {
+  const run = await execa(TIME, ["-f", "%e %M", process.execPath, packagePath("controller", "gaffer.js"), ...args, "--dir", dir], { reject: false, timeout: LIMIT_S * 1000, env: { ...process.env, TMUX: "" } });
+  if (run.timedOut) return { seconds: -1, rssMb: -1 };
+  if (run.exitCode !== 0) throw new Error(`bench: gaffer ${args.join(" ")} failed (exit ${run.exitCode}): ${run.stderr.slice(-500)}`);
+  const [seconds, kb] = run.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
+  return { seconds: seconds!, rssMb: Math.round(kb! / 102.4) / 10 };
+}
+
+/** Ledger figures per size: generation time, and each read command's time and peak RSS. */
+export async function benchLedger(): Promise<Record<string, number>> {
+  if (!existsSync(TIME)) throw new Error(`bench: ${TIME} is needed for peak RSS (apt-get install time)`);
+  const figures: Record<string, number> = {};
+  for (const size of SIZES) {
+    const root = mkdtempSync(join(tmpdir(), "gaffer-bench-ledger-"));
+    try {
+      const { dir } = benchControlDir(root, { capacity: 1, tasks: [] });
+      await (await openLedger(join(dir, LEDGER_FILE))).destroy(); // the schema, as `gaffer up` makes it
+      const grown = performance.now();
+      growLedger(join(dir, LEDGER_FILE), size);
+      const label = size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
+      figures[`grow${label}Seconds`] = Math.round((performance.now() - grown) / 100) / 10;
+      for (const [name, args] of [["status", ["status"]], ["log1h", ["log", "--since", "1h"]], ["reportJson", ["report", "--json"]]] as const) {
+        const { seconds, rssMb } = await measure(dir, args);
+        figures[`${name}${label}Seconds`] = seconds;
+        figures[`${name}${label}PeakRssMb`] = rssMb;
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+  return figures;
+}
