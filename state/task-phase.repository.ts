@@ -46,3 +46,8 @@ export async function bumpTaskCounter(db: Ledger, name: string, counter: "gate_a
   const row = await db.selectFrom("tasks").select(counter).where("name", "=", name).executeTakeFirst();
   return row === undefined ? 0 : Number((row as Record<string, number>)[counter]);
 }
+
+/** Drops a task's persisted machine snapshot (a cancelled task added again under the same name starts afresh). */
+export async function forgetTaskSnapshot(db: Ledger, name: string): Promise<void> {
+  await db.updateTable("tasks").set({ snapshot: null }).where("name", "=", name).execute();
+}

@@ -6,12 +6,12 @@ import { AgentNotInstalledError, CapacityExceededError, CommandFailedError, Comm
 import type { GateReviewer, ReviewVerdict } from "../gates/gate-runner.js";
 import type { SessionServiceContext } from "../sessions/context.js";
 import { closeSession } from "../sessions/close-session.js";
-import { createSession, waitUntilStarted } from "../sessions/create-session.js";
+import { adoptStartingSession, createSession } from "../sessions/create-session.js";
 import { sendCommand } from "../sessions/send-command.js";
 import type { ConflictResolver } from "../workspace/conflicts.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { setCommandSummary } from "../../state/commands.repository.js";
-import { getSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
+import { getSession, type SessionRecord } from "../../state/sessions.repository.js";
 import { continuePrompt } from "./continue-after-crash.js";
 import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
@@ -203,9 +203,7 @@ export class AgentRunner {
     const agent = ctx.agents.find((a) => a.name === session.agent);
     try {
       if (agent === undefined) throw new Error(`agent ${session.agent} is no longer in the AgentPool`);
-      const seen = await waitUntilStarted(ctx, id, agent);
-      await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, { actor: ctx.actor, action: "SessionAdopted", subject: sessionSubject(id), payload: { rule: seen.evidence.ruleId, screenHash: seen.evidence.screenHash } }, ["Starting"]);
-      return (await getSession(ctx.db, id)) ?? null;
+      return await adoptStartingSession(ctx, id, agent);
     } catch {
       await closeSession(ctx, id, "left starting by a stopped controller and never ready").catch(() => undefined);
       return null;

@@ -4,7 +4,7 @@ import { removeWorktree } from "../workspace/worktree-removal.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { listSessions } from "../../state/sessions.repository.js";
-import { setTaskPhase } from "../../state/task-phase.repository.js";
+import { forgetTaskSnapshot, setTaskPhase } from "../../state/task-phase.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import type { World } from "./world.js";
 import type { ManifestSet } from "../core/manifest-types.js";
@@ -43,7 +43,7 @@ export async function cancelRemovedTask(w: World, task: { readonly name: string;
   const cancellation: Cancellation = { task: task.name, sessions: closed, worktree: removed?.path ?? null, salvageBranch: removed?.salvageBranch ?? null };
   await immediateTransaction(w.db, async (trx) => {
     await setTaskPhase(trx, { name: task.name, stage: task.stage, role: task.role }, "Cancelled", { actor: w.actor, reason: `removed from the manifests while ${task.phase}` });
-    await trx.updateTable("tasks").set({ snapshot: null }).where("name", "=", task.name).execute();
+    await forgetTaskSnapshot(trx, task.name);
     await appendEvent(trx, { actor: w.actor, action: "TaskCancelled", subject: `task/${task.name}`, payload: { from: task.phase, ...cancellation } });
   });
   return cancellation;

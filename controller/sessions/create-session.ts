@@ -88,6 +88,18 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
   }
 }
 
+/**
+ * A session a stopped controller left `Starting`: wait until its agent is
+ * ready (or asks something), then record it Idle or Waiting (`SessionAdopted`).
+ * Throws what waitUntilStarted throws; the caller decides to close it.
+ */
+export async function adoptStartingSession(ctx: SessionServiceContext, id: string, agent: ResolvedAgent): Promise<SessionRecord | null> {
+  const seen = await waitUntilStarted(ctx, id, agent);
+  const payload = { rule: seen.evidence.ruleId, screenHash: seen.evidence.screenHash };
+  await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, { actor: ctx.actor, action: "SessionAdopted", subject: sessionSubject(id), payload }, ["Starting"]);
+  return (await getSession(ctx.db, id)) ?? null;
+}
+
 /** Polls until the agent shows its ready (or a waiting) screen; a dead pane, an error screen or the timeout is a start failure. */
 export async function waitUntilStarted(ctx: SessionServiceContext, id: string, agent: ResolvedAgent): Promise<Observation> {
   const deadline = Date.now() + agent.startupTimeoutMs;
