@@ -3,6 +3,7 @@
  * parallel waits add up and a total can exceed the wall-clock span).
  */
 import { ms, total, type Interval } from "./report-intervals.js";
+import type { Wait } from "./report-waits.js";
 
 export interface Bottleneck {
   /** Stable key: approval | capacity | gates | merge-queue | conflicts. */
@@ -21,61 +22,17 @@ export interface Bottleneck {
 }
 
 export interface BottleneckInput {
-  readonly events: readonly { readonly at: string; readonly action: string; readonly subject: string; readonly payload: Readonly<Record<string, unknown>> }[];
+  /** Waits folded from the events (report-waits.ts). */
+  readonly capacity: Wait;
+  readonly merge: Wait;
   readonly gates: readonly { readonly task: string; readonly startedAt: string; readonly durationMs: number | null }[];
   readonly stageLanes: readonly { readonly name: string; readonly intervals: readonly Interval[] }[];
   readonly taskLanes: readonly { readonly name: string; readonly intervals: readonly Interval[] }[];
-  readonly taskInStage: (task: string) => boolean;
   /** The task's stage (names the stages of task waits). */
   readonly stageOf?: (task: string) => string | undefined;
   /** The sessions that worked for a task. */
   readonly sessionsOf?: (task: string) => readonly string[];
   readonly now: number;
-}
-
-type Wait = { ms: number; count: number; names: Set<string> };
-
-const taskOf = (subject: string): string | null => (subject.startsWith("task/") ? subject.slice(5) : null);
-
-/** Sum of `from`..`to` pairs matched per key in one pass; a pair still open ends at `now`. */
-function pairWaits(events: BottleneckInput["events"], now: number, step: (e: BottleneckInput["events"][number]) => { open?: string; close?: readonly string[] }): Wait {
-  const open = new Map<string, number>();
-  const wait: Wait = { ms: 0, count: 0, names: new Set() };
-  const end = (key: string, at: number): void => {
-    wait.ms += at - open.get(key)!;
-    wait.count += 1;
-    wait.names.add(key.split("\0")[0]!);
-    open.delete(key);
-  };
-  for (const e of events) {
-    const { open: start, close = [] } = step(e);
-    for (const key of close) if (open.has(key)) end(key, ms(e.at));
-    if (start !== undefined && !open.has(start)) open.set(start, ms(e.at));
-  }
-  for (const key of [...open.keys()]) end(key, now);
-  return wait;
-}
-
-/** Merge-queue wait: the task enters Merging until its MergeStarted (or it leaves Merging first). */
-function mergeQueueWait(input: BottleneckInput): Wait {
-  return pairWaits(input.events, input.now, (e) => {
-    const task = taskOf(e.subject);
-    if (task === null || !input.taskInStage(task)) return {};
-    if (e.action === "MergeStarted") return { close: [task] };
-    if (e.action !== "TaskPhaseChanged") return {};
-    return e.payload.to === "Merging" ? { open: task } : { close: [task] };
-  });
-}
-
-/** Capacity wait: a task's CapacityWait until a slot is reserved for the same task and role. */
-function capacityWait(input: BottleneckInput): Wait {
-  return pairWaits(input.events, input.now, (e) => {
-    const task = taskOf(e.subject);
-    if (task === null || !input.taskInStage(task)) return {};
-    const key = `${task}\0${String(e.payload.role)}`;
-    if (e.action === "CapacityWait") return { open: key };
-    return e.action === "CapacityReserved" ? { close: [key] } : {};
-  });
 }
 
 function laneTime(lanes: BottleneckInput["stageLanes"], states: readonly string[]): Wait {
@@ -94,19 +51,23 @@ function subjects(input: BottleneckInput, stages: Iterable<string>, tasks: Itera
   return { stages: [...st].sort(), tasks: t, sessions: [...new Set(t.flatMap((task) => input.sessionsOf?.(task) ?? []))].sort() };
 }
 
-/** `stage a, b; task x; session s1` (or `-`): who a bottleneck row is about. */
+/** Names listed per kind in the text and HTML (JSON has them all). */
+const SHOWN_NAMES = 20;
+
+/** `stage a, b; task x; session s1` (or `-`): who a bottleneck row is about; beyond 20 names per kind, `and N more`. */
 export function bottleneckSubjects(row: Pick<Bottleneck, "stages" | "tasks" | "sessions">): string {
   const parts = [["stage", row.stages], ["task", row.tasks], ["session", row.sessions]] as const;
-  return parts.filter(([, names]) => names.length > 0).map(([label, names]) => `${label} ${names.join(", ")}`).join("; ") || "-";
+  const list = (names: readonly string[]): string => (names.length <= SHOWN_NAMES ? names.join(", ") : `${names.slice(0, SHOWN_NAMES).join(", ")} and ${names.length - SHOWN_NAMES} more`);
+  return parts.filter(([, names]) => names.length > 0).map(([label, names]) => `${label} ${list(names)}`).join("; ") || "-";
 }
 
 /** The five causes, largest first (ties keep this order). */
 export function findBottlenecks(input: BottleneckInput): Bottleneck[] {
   const approval = laneTime(input.stageLanes, ["AwaitingApproval"]);
-  const capacity = capacityWait(input);
+  const capacity = input.capacity;
   const blocked = laneTime(input.stageLanes, ["Blocked"]);
   const gates = input.gates.reduce((n, g) => n + (g.durationMs ?? Math.max(0, input.now - ms(g.startedAt))), 0);
-  const merge = mergeQueueWait(input);
+  const merge = input.merge;
   const conflicts = laneTime(input.taskLanes, ["Conflict", "Resolving"]);
   const rows: Bottleneck[] = [
     { key: "approval", cause: "approval wait", ms: approval.ms, count: approval.count, detail: `${approval.count} stage(s) in AwaitingApproval until a committed approval`, kind: "wait", ...subjects(input, approval.names, []) },

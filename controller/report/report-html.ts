@@ -104,6 +104,13 @@ function bottlenecks(report: Report): string {
   ].join("\n");
 }
 
+/** Says which lanes the timeline leaves off (the oldest, beyond its cap); the tables still hold them. */
+function omitted(report: Report): string {
+  const { task, session } = report.omittedLanes;
+  if (task === 0 && session === 0) return "";
+  return `<p class="note" id="omitted">Not drawn: the ${task} oldest task(s) and ${session} oldest session(s), to keep the page small; every figure and table below includes them. Use --stage to draw one stage.</p>`;
+}
+
 /** The whole page. */
 export function renderReportHtml(report: Report): string {
   const project = report.project ?? "project";
@@ -119,7 +126,7 @@ export function renderReportHtml(report: Report): string {
 <h1>gaffer report: ${escapeHtml(project)}${escapeHtml(scope)}</h1>
 <div class="span" id="span">${escapeHtml(span)} · generated ${escapeHtml(report.generatedAt)}</div>
 <h2>Timeline</h2>
-${renderTimeline(report)}
+${renderTimeline(report)}${omitted(report)}
 ${tables(report)}
 </body></html>
 `;

@@ -32,22 +32,6 @@ export function union(intervals: readonly Interval[]): Interval[] {
   return out;
 }
 
-/** `Paused` .. `Resumed` per pause target (`project`, `stage/x`, `task/x`); one still open ends at `end`. */
-export function pauseIntervals(events: readonly { readonly at: string; readonly action: string; readonly subject: string }[], end: number): Map<string, Interval[]> {
-  const out = new Map<string, Interval[]>();
-  const open = new Map<string, number>();
-  const close = (subject: string, stop: number): void => {
-    out.set(subject, [...(out.get(subject) ?? []), { state: "paused", start: open.get(subject)!, end: stop }]);
-    open.delete(subject);
-  };
-  for (const e of events) {
-    if (e.action === "Paused" && !open.has(e.subject)) open.set(e.subject, ms(e.at));
-    if (e.action === "Resumed" && open.has(e.subject)) close(e.subject, ms(e.at));
-  }
-  for (const subject of [...open.keys()]) close(subject, end);
-  return out;
-}
-
 /**
  * Replaces whatever `intervals` say during the pauses (clipped to start..stop)
  * with `paused`, so every millisecond is in exactly one state.

@@ -4,12 +4,13 @@
  * ledger with known timings gives known figures. Definitions are in
  * README's "Reading the report" section; each is restated on its field.
  */
-import { findBottlenecks, type Bottleneck } from "./report-bottlenecks.js";
-import { taskPhaseTimes, type TaskPhaseTimes } from "./report-task-phases.js";
-import { carvePauses, intervalsOf, ms, pauseIntervals, total, type Interval } from "./report-intervals.js";
-import { sessionTokens, sumTokens, type PricingTable, type SessionTokens, type TokenTotals } from "./report-tokens.js";
+import type { Bottleneck } from "./report-bottlenecks.js";
+import type { TaskPhaseTimes } from "./report-task-phases.js";
+import { ms, type Interval } from "./report-intervals.js";
+import type { PricingTable, TokenTotals } from "./report-tokens.js";
 import type { TokenUsage } from "../core/token-usage.js";
-import { gateRunsOf, type GateRun, type ReportGateRow } from "./report-gate-runs.js";
+import type { GateRun, ReportGateRow } from "./report-gate-runs.js";
+import { ReportFold } from "./report-fold.js";
 
 export type { Bottleneck } from "./report-bottlenecks.js";
 export type { Interval } from "./report-intervals.js";
@@ -35,12 +36,12 @@ export interface ReportSessionRow {
   readonly restarts: number;
 }
 
-export interface ReportInput {
+/** Everything but the events, which the report folds one at a time (`ReportFold`). */
+export interface ReportContext {
   readonly now: string;
-  /** In ledger id order; the model orders them by `at` (stable, so ties keep id order). */
-  readonly events: readonly ReportEvent[];
   readonly sessions: readonly ReportSessionRow[];
-  readonly commands: readonly { readonly sessionId: string; readonly state: string }[];
+  /** Commands by session and state (`count` of them; absent: one). */
+  readonly commands: readonly { readonly sessionId: string; readonly state: string; readonly count?: number }[];
   readonly gates: readonly ReportGateRow[];
   readonly tasks: readonly { readonly name: string; readonly stage: string }[];
   /** Only this stage (and its tasks and sessions). */
@@ -135,117 +136,22 @@ export interface Report {
   readonly lanes: readonly Lane[];
   /** Every gate run (commands and reviews, each attempt) with its result, in start order: drawn under its task's lane. */
   readonly gateRuns: readonly GateRun[];
+  /** Lanes left off the timeline to keep it (and memory) bounded: the oldest tasks and sessions; every figure still counts them. */
+  readonly omittedLanes: { readonly task: number; readonly session: number };
   /** Epoch ms of the first and last interval edge (the timeline's span). */
   readonly start: number;
   readonly end: number;
 }
 
-const FINAL_PHASES = new Set(["Passed", "Failed", "Merged"]);
-
-function phaseLanes(events: readonly ReportEvent[], action: string, prefix: "stage" | "task", end: number): Lane[] {
-  const byName = new Map<string, { at: number; state: string }[]>();
-  for (const e of events) {
-    if (e.action !== action || !e.subject.startsWith(`${prefix}/`)) continue;
-    const name = e.subject.slice(prefix.length + 1);
-    byName.set(name, [...(byName.get(name) ?? []), { at: ms(e.at), state: String(e.payload.to) }]);
-  }
-  return [...byName].map(([name, changes]) => {
-    const last = changes.at(-1)!;
-    const stop = FINAL_PHASES.has(last.state) ? last.at : end;
-    return { kind: prefix, name, intervals: intervalsOf(changes, stop), current: last.state };
-  });
+/** The records the report is computed from, events in memory. */
+export interface ReportInput extends ReportContext {
+  /** In ledger id order; the model orders them by `at` (stable, so ties keep id order). */
+  readonly events: readonly ReportEvent[];
 }
 
-/** A session's screen status over its life (`starting` until the first status), pauses carved out. */
-function sessionLane(s: ReportSessionRow, events: readonly ReportEvent[], pauses: readonly Interval[], end: number): Lane {
-  const subject = `session/${s.id}`;
-  const start = ms(s.createdAt);
-  const stop = s.closedAt === null ? end : ms(s.closedAt);
-  const changes = [{ at: start, state: "starting" }];
-  // A status observed late on an unchanged screen holds from `since` (never before the previous change).
-  for (const e of events) if (e.subject === subject && e.action === "SessionStatusChanged") changes.push({ at: Math.max(ms(typeof e.payload.since === "string" ? e.payload.since : e.at), changes.at(-1)!.at), state: String(e.payload.to) });
-  const kept = changes.filter((c) => c.at <= stop);
-  const intervals = carvePauses(intervalsOf(kept, stop), pauses, start, stop);
-  return { kind: "session", name: s.id, intervals, current: s.closedAt === null ? kept.at(-1)!.state : "closed" };
-}
-
-function sessionUsage(s: ReportSessionRow, lane: Lane, end: number, tokens: SessionTokens): SessionUsage {
-  const lifetimeMs = Math.max(0, (s.closedAt === null ? end : ms(s.closedAt)) - ms(s.createdAt));
-  const busyMs = total(lane.intervals, "running");
-  const idleMs = total(lane.intervals, "idle");
-  const waitingMs = total(lane.intervals, "waiting");
-  const pausedMs = total(lane.intervals, "paused");
-  const startingMs = total(lane.intervals, "starting");
-  const errorMs = total(lane.intervals, "error");
-  const stuckMs = total(lane.intervals, "unknown");
-  const otherMs = Math.max(0, lifetimeMs - busyMs - idleMs - waitingMs - pausedMs - startingMs - errorMs - stuckMs);
-  const figures = { lifetimeMs, busyMs, idleMs, waitingMs, pausedMs, startingMs, errorMs, stuckMs, otherMs };
-  return { id: s.id, task: s.task, role: s.role, agent: s.agent, model: s.model, ...figures, utilization: lifetimeMs === 0 ? 0 : busyMs / lifetimeMs, ...tokens };
-}
-
+/** Pure: the report from ledger records held in memory (tests, small ledgers); `buildReport` streams them instead. */
 export function buildReportModel(raw: ReportInput): Report {
-  const input = { ...raw, events: [...raw.events].sort((a, b) => ms(a.at) - ms(b.at)) };
-  const now = ms(input.now);
-  const inStage = (stage: string | null | undefined): boolean => input.stage === undefined || stage === input.stage;
-  const taskStage = new Map(input.tasks.map((t) => [t.name, t.stage]));
-  const taskInStage = (task: string): boolean => inStage(taskStage.get(task));
-  const sessions = input.sessions.filter((s) => inStage(s.stage));
-  const stageLanes = phaseLanes(input.events, "StagePhaseChanged", "stage", now).filter((l) => inStage(l.name));
-  const taskLanes = phaseLanes(input.events, "TaskPhaseChanged", "task", now).filter((l) => taskInStage(l.name));
-  const pauses = pauseIntervals(input.events, now);
-  const pausesOf = (s: ReportSessionRow): Interval[] => [...(pauses.get("project") ?? []), ...(pauses.get(`stage/${s.stage}`) ?? []), ...(pauses.get(`task/${s.task}`) ?? [])];
-  const sessionLanes = sessions.map((s) => sessionLane(s, input.events, pausesOf(s), now));
-  const usage = sessions.map((s, i) => sessionUsage(s, sessionLanes[i]!, now, sessionTokens(s, input.usage ?? new Map(), input.pricing ?? {})));
-  const ids = new Set(sessions.map((s) => s.id));
-  const commandsByState: Record<string, number> = {};
-  for (const c of input.commands) if (ids.has(c.sessionId)) commandsByState[c.state] = (commandsByState[c.state] ?? 0) + 1;
-  const lanes = [...stageLanes, ...taskLanes, ...sessionLanes];
-  const stageOf = (task: string): string | undefined => taskStage.get(task);
-  const gateRuns = gateRunsOf(input.gates.filter((g) => taskInStage(g.task)), now, stageOf);
-  const edges = [...lanes.flatMap((l) => l.intervals.flatMap((i) => [i.start, i.end])), ...gateRuns.flatMap((g) => [g.start, g.end])];
-  return {
-    project: input.project ?? null,
-    stage: input.stage ?? null,
-    generatedAt: input.now,
-    stages: stageLanes.map((l) => ({ name: l.name, phase: l.current, elapsedMs: elapsed(l), approvalWaitMs: total(l.intervals, "AwaitingApproval"), usage: sumTokens(usage.filter((_, i) => sessions[i]!.stage === l.name)) })),
-    sessions: usage,
-    commandsByState,
-    agents: agentUsage(sessions, usage, input.commands),
-    taskPhases: taskPhaseTimes(taskLanes, stageOf),
-    bottlenecks: findBottlenecks({
-      events: input.events, gates: input.gates.filter((g) => taskInStage(g.task)), stageLanes, taskLanes, taskInStage, now,
-      stageOf,
-      sessionsOf: (task) => sessions.filter((s) => s.task === task).map((s) => s.id),
-    }),
-    lanes,
-    gateRuns,
-    start: edges.length === 0 ? now : Math.min(...edges),
-    end: edges.length === 0 ? now : Math.max(...edges),
-  };
-}
-
-function elapsed(lane: Lane): number {
-  const work = lane.intervals.filter((i) => i.state !== "Pending");
-  return work.length === 0 ? 0 : work.at(-1)!.end - work[0]!.start;
-}
-
-const sum = (usage: readonly SessionUsage[], ids: ReadonlySet<string>, key: "busyMs" | "errorMs" | "stuckMs"): number => usage.filter((u) => ids.has(u.id)).reduce((n, u) => n + u[key], 0);
-
-function agentUsage(sessions: readonly ReportSessionRow[], usage: readonly SessionUsage[], commands: ReportInput["commands"]): AgentUsage[] {
-  const keys = [...new Set(sessions.map((s) => `${s.agent}\0${s.model ?? ""}`))];
-  return keys.map((key) => {
-    const [agent, model] = key.split("\0") as [string, string];
-    const ids = new Set(sessions.filter((s) => s.agent === agent && (s.model ?? "") === model).map((s) => s.id));
-    return {
-      agent,
-      model: model === "" ? null : model,
-      sessions: ids.size,
-      commands: commands.filter((c) => ids.has(c.sessionId)).length,
-      restarts: sessions.filter((s) => ids.has(s.id)).reduce((n, s) => n + s.restarts, 0),
-      busyMs: sum(usage, ids, "busyMs"),
-      errorMs: sum(usage, ids, "errorMs"),
-      stuckMs: sum(usage, ids, "stuckMs"),
-      ...sumTokens(usage.filter((u) => ids.has(u.id))),
-    };
-  });
+  const fold = new ReportFold(raw);
+  for (const e of [...raw.events].sort((a, b) => ms(a.at) - ms(b.at))) fold.add(e);
+  return fold.finish();
 }

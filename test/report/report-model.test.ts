@@ -83,6 +83,11 @@ describe("report figures from a ledger with known timings", () => {
     for (const b of r.bottlenecks) expect(b.stages.length + b.tasks.length).toBeGreaterThan(0);
   });
 
+  it("who: beyond 20 names per kind the text says how many more (JSON keeps them all)", () => {
+    const tasks = Array.from({ length: 25 }, (_, i) => `t${String(i).padStart(2, "0")}`);
+    expect(bottleneckSubjects({ stages: ["s"], tasks, sessions: [] })).toBe(`stage s; task ${tasks.slice(0, 20).join(", ")} and 5 more`);
+  });
+
   it("gate runs: each run with its task, stage, kind, attempt, result and span; a running one ends now", async () => {
     const r = await report();
     expect(r.gateRuns.map((g) => [g.task, g.stage, g.kind, g.command, g.attempt, g.result, g.exitCode, (g.start - T0_MS) / 1000, (g.end - T0_MS) / 1000])).toEqual([
