@@ -8,6 +8,7 @@ import type { PaneState, ScreenActivity, Tmux } from "../ports.js";
 import type { Ledger } from "../../state/ledger.js";
 import { stallOf } from "../core/session-stall.js";
 import { withHookAttention } from "../hooks/hook-attention.js";
+import { observedErrorEpisode } from "./error-episode.js";
 import { hasHooks } from "../hooks/hook-evidence.js";
 import { readRecentAgentEvents } from "../../state/agent-events.repository.js";
 import { recordObservation, recordStall, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
@@ -155,8 +156,11 @@ export async function observeSession(ctx: SessionServiceContext, session: Sessio
 
 /** Records whether the screen means the task needs a person (a dialog, a question, an error or unknown screen that lasted). */
 async function noteStall(ctx: SessionServiceContext, session: SessionRecord, agent: ResolvedAgent, evidence: StatusEvidence): Promise<SessionRecord> {
-  const forMs = session.statusAt === null ? 0 : Math.max(0, Date.now() - Date.parse(session.statusAt));
-  const stall = stallOf({ agent, status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, forMs, attach: `tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}` });
+  // An agent retrying a failing API may alternate error and busy screens: the episode counts, not the last flip.
+  const episode = evidence.status === "unknown" ? null : await observedErrorEpisode(ctx.db, session.id, evidence.status);
+  const since = episode?.since ?? (session.statusAt === null ? Date.now() : Date.parse(session.statusAt));
+  const seen = episode === null || evidence.status === "error" ? evidence : { ...evidence, status: "error" as const, ruleId: episode.rule, matched: episode.matched };
+  const stall = stallOf({ agent, status: seen.status, ruleId: seen.ruleId, matched: seen.matched, forMs: Math.max(0, Date.now() - since), attach: `tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}` });
   return recordStall(ctx.db, session, stall, ctx.actor);
 }
 

@@ -8,6 +8,7 @@ import { getSession, listSessions, sessionSubject, updateSession, type SessionRe
 import { findAgent, observeSession, SCREEN_LINES, settledPane, sleep, type SessionServiceContext } from "./context.js";
 import { sessionEnv, waitUntilStarted } from "./create-session.js";
 import { agentHookEnv } from "../hooks/gemini-hooks.js";
+import { observedErrorEpisode } from "./error-episode.js";
 import { drainQueue } from "./send-command.js";
 
 /** What a health check found. */
@@ -71,6 +72,14 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
   }
   if (seen.session.state === "Backoff" && (seen.session.backoffUntil === null || Date.parse(seen.session.backoffUntil) <= now)) {
     await updateSession(ctx.db, sessionId, { state: "Idle", backoff_until: null }, { actor: ctx.actor, action: "SessionBackoffEnded", subject: sessionSubject(sessionId), payload: { status: seen.evidence.status } });
+  }
+  // An error episode (error screens, perhaps with busy spells between) past stuckAfterMs: Stuck, whatever flips inside it.
+  const episode = seen.evidence.status === "error" || seen.evidence.status === "running" ? await observedErrorEpisode(ctx.db, sessionId, seen.evidence.status) : null;
+  if (episode !== null && now - episode.since >= agent.stuckAfterMs) {
+    const forMs = now - episode.since;
+    const payload = { status: "error", forMs, rule: episode.rule, matched: episode.matched, screenHash: seen.evidence.screenHash, stall: seen.session.stallReason, episode: true };
+    await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload }, ["Running", "Idle", "Waiting"]);
+    return report((await getSession(ctx.db, sessionId))!, `error for ${forMs} ms${episode.matched === null ? "" : `: ${episode.matched}`}`);
   }
   const quietMs = now - Date.parse(seen.session.screenChangedAt ?? nowIso());
   if (seen.evidence.status === "running" && quietMs >= agent.stuckAfterMs) {

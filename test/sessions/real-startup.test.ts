@@ -159,4 +159,22 @@ describe("real codex start-up states", () => {
     await expectNothingTyped(f, session);
     expect(existsSync(join(codexHome, "auth.json"))).toBe(false);
   }, 60_000);
+
+  it("API unreachable (the model server is down): codex's Reconnecting and Working screens alternate, yet the error episode passes stuckAfterMs: the task is Stalled ConnectionError and the session Stuck", async () => {
+    const f = await realAgentFixture([], { agentSpec: (spec) => ({ ...spec, stuckAfterMs: 3000 }) });
+    await f.server.close();
+    const worktree = worktreeIn(f.trustedRoot);
+    const session = await createSession(f.ctx, { task: "greet", agent: "codex", worktree });
+    expect(session.state).toBe("Idle");
+    const command = await sendCommand(f.ctx, { sessionId: session.id, text: PROMPT, waitFor: "acknowledged", timeoutMs: 30_000 });
+    expect(command.state).toBe("acknowledged");
+    const stuck = await waitFor(async () => {
+      const health = await checkSessionHealth(f.ctx, session.id);
+      return health.state === "Stuck" ? health : undefined;
+    }, { timeoutMs: 45_000, what: "Stuck on the connection error" });
+    expect(stuck.reason).toMatch(/^error for \d+ ms: .*Reconnecting\.\.\. waiting for network/);
+    const after = (await getSession(f.ctx.db, session.id))!;
+    expect(after.stallReason).toBe("ConnectionError");
+    expect(after.stallMessage).toMatch(/^codex cannot reach its API \(".*Reconnecting\.\.\. waiting for network.*"\) for \d+ s: check the network and the agent's base URL and key; attach with `tmux -L \S+ attach -t \S+` to see it$/);
+  }, 90_000);
 });
