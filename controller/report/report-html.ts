@@ -8,6 +8,7 @@ import { escapeHtml } from "./html-escape.js";
 import type { Report } from "./report-model.js";
 import { bottleneckSubjects } from "./report-bottlenecks.js";
 import { formatDuration, MIN_CHART, renderTimeline } from "./report-timeline.js";
+import { MAX_LANES } from "./report-fold.js";
 
 export { escapeHtml } from "./html-escape.js";
 
@@ -25,7 +26,7 @@ h1 { font-size: 22px; margin: 0 0 4px; overflow-wrap: anywhere; } h2 { font-size
 #timeline { display: block; min-width: ${MIN_CHART}px; }
 .lane-labels text, #timeline text { font: 12px system-ui, sans-serif; fill: #1d2329; }
 .lane-labels text.group { font-weight: 600; } #timeline text.tick { fill: #57606a; font-size: 11px; }
-#timeline text.bar-label { font-size: 11px; pointer-events: none; }
+#timeline text.bar-label { font-size: 11px; pointer-events: none; } #timeline text.on-dark { fill: #fff; } #timeline text.on-light { fill: #000; }
 #timeline line.grid { stroke: #eaeef2; } #timeline line.axis { stroke: #8c959f; }
 #timeline rect.bar:hover, #timeline rect.gate-run:hover { stroke: #000; stroke-width: 1; }
 #timeline rect.gate-run { stroke: #fff; stroke-width: 1.5; } #timeline rect.gate-failed { stroke: #000; stroke-width: 1; stroke-dasharray: 3 2; }
@@ -66,14 +67,16 @@ function tables(report: Report): string {
     `<h2>Stages</h2><p class="note">Elapsed: from the first phase after Pending until Passed or Failed (or now). Approval wait: time in AwaitingApproval.</p>`,
     table("stages", report.stages, [["stage", (s) => ({ name: s.name })], ["phase", (s) => s.phase], ["elapsed", (s) => dur(s.elapsedMs)], ["approval wait", (s) => dur(s.approvalWaitMs)], ["tokens", (s) => ({ num: formatTokens(s.usage) })], ["cost", (s) => ({ num: formatCost(s.usage) })]]),
     `<h2>Sessions</h2><p class="note">From screen evidence: busy = running, waiting = the agent asks a question, paused = its task, stage or the project paused by a person; starting = until the first screen status; error = an error screen (API error, rate limit); stuck = a screen no rule recognises. Error and stuck time is never busy. Utilization = busy / lifetime.</p>`,
-    table("sessions", report.sessions, [
+    capped("sessions", report.sessions.length),
+    table("sessions", report.sessions.slice(-MAX_LANES), [
       ["session", (s) => ({ html: `<div class="name">${escapeHtml(s.id)}</div><div class="sub">task ${escapeHtml(s.task ?? "-")} · ${escapeHtml(s.role ?? "-")} · ${escapeHtml(`${s.agent}${s.model === null ? "" : ` / ${s.model}`}`)}</div>` })],
       ["lifetime", (s) => dur(s.lifetimeMs)], ["busy", (s) => dur(s.busyMs)], ["idle", (s) => dur(s.idleMs)], ["waiting", (s) => dur(s.waitingMs)],
       ["paused", (s) => dur(s.pausedMs)], ["starting", (s) => dur(s.startingMs)], ["error", (s) => dur(s.errorMs)], ["stuck", (s) => dur(s.stuckMs)], ["utilization", (s) => ({ num: `${Math.round(s.utilization * 100)}%` })],
       ["tokens", (s) => ({ num: formatTokens(s) })], ["cost", (s) => ({ num: formatCost(s) })],
     ]),
     `<h2>Tasks: time per phase</h2><p class="note">Waiting: Pending or Paused. Working: Provisioning, Working, Committing. Conflict: Conflict or Resolving.</p>`,
-    table("task-phases", report.taskPhases, [
+    capped("tasks", report.taskPhases.length),
+    table("task-phases", report.taskPhases.slice(-MAX_LANES), [
       ["task", (t) => ({ name: t.task })], ["stage", (t) => t.stage ?? "-"], ["phase", (t) => t.phase], ["waiting", (t) => dur(t.ms.waiting)], ["working", (t) => dur(t.ms.working)],
       ["gating", (t) => dur(t.ms.gating)], ["merging", (t) => dur(t.ms.merging)], ["conflict", (t) => dur(t.ms.conflict)], ["total", (t) => dur(t.totalMs)],
     ]),
@@ -102,6 +105,11 @@ function bottlenecks(report: Report): string {
     `<h2>Work: gates and reviews</h2><p class="note">Gate commands and reviews are part of doing a task: their time is work, not time lost (each run is drawn under its task on the timeline).</p>`,
     table("work", ranked("work"), columns),
   ].join("\n");
+}
+
+/** Above a table cut to the newest rows: how many are left off (all are in --json and the text report). */
+function capped(what: string, rows: number): string {
+  return rows <= MAX_LANES ? "" : `<p class="note capped">The ${MAX_LANES} newest of ${rows} ${what}; all of them are in <code>gaffer report --json</code> and the text report.</p>`;
 }
 
 /** Says which lanes the timeline leaves off (the oldest, beyond its cap); the tables still hold them. */

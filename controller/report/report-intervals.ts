@@ -7,7 +7,14 @@ export interface Interval {
   readonly end: number;
 }
 
-export const ms = (iso: string): number => Date.parse(iso);
+let lastIso = "";
+let lastMs = Number.NaN;
+
+/** Epoch ms of an ISO time. The report's folds parse each event's time in turn, so the last answer is kept. */
+export function ms(iso: string): number {
+  if (iso !== lastIso) [lastIso, lastMs] = [iso, Date.parse(iso)];
+  return lastMs;
+}
 
 /** Turns "changed to X at t" records into intervals ending at the next change (or `end`); empty ones dropped. */
 export function intervalsOf(changes: readonly { readonly at: number; readonly state: string }[], end: number): Interval[] {

@@ -24,5 +24,6 @@ export function tickLabel(offset: number, step: number): string {
   if (offset < 60_000) return `${offset / 1000}s`;
   if (step < 60_000) return `${Math.floor(offset / 60_000)}m${two((offset / 1000) % 60)}s`;
   if (offset < 3_600_000) return `${offset / 60_000}m`;
+  if (step % 86_400_000 === 0) return `${offset / 86_400_000}d`;
   return `${Math.floor(offset / 3_600_000)}h${two((offset / 60_000) % 60)}m`;
 }

@@ -42,7 +42,7 @@ function bar(options: { place: Place; start: number; end: number; y: number; fil
   const x = options.place(options.start);
   const w = Math.max(options.minWidth ?? 0.1, options.place(options.end) - x);
   const fits = (w / 100) * MIN_CHART >= options.text.length * CHAR + 8;
-  const label = fits ? `<text class="bar-label" x="${pc(x)}" dx="4" y="${options.y + BAR - 4}" fill="${textColourOn(options.fill)}">${escapeHtml(options.text)}</text>` : "";
+  const label = fits ? `<text class="bar-label ${textColourOn(options.fill) === "#FFFFFF" ? "on-dark" : "on-light"}" x="${pc(x)}" dx="4" y="${options.y + BAR - 4}">${escapeHtml(options.text)}</text>` : "";
   return `<g><rect class="${options.cls}" ${options.data} x="${pc(x)}" y="${options.y}" width="${pc(w)}" height="${BAR}" fill="${options.fill}"><title>${escapeHtml(options.tip)}</title></rect>${label}</g>`;
 }
 

@@ -143,6 +143,10 @@ describe("the HTML report", () => {
     // Every bar wears its group's legend colour, and every state on a bar is in the legend.
     const bars = await page.$$eval("#timeline .bar", (els) => els.map((e) => ({ group: e.getAttribute("data-lane")!.split("/")[0]!, state: e.getAttribute("data-state")!, fill: e.getAttribute("fill")! })));
     for (const b of bars) expect(items.find((i) => i.group === b.group && i.state === b.state)?.fill, `${b.group} ${b.state}`).toBe(b.fill);
+    // Names on the bars read on their colour: white on dark fills, black on light ones.
+    const labels = await page.$$eval("#timeline text.bar-label", (els) => els.map((e) => ({ dark: e.classList.contains("on-dark"), fill: e.ownerDocument.defaultView!.getComputedStyle(e).fill })));
+    expect(labels.some((l) => l.dark) && labels.some((l) => !l.dark)).toBe(true);
+    for (const l of labels) expect(l.fill).toBe(l.dark ? "rgb(255, 255, 255)" : "rgb(0, 0, 0)");
   });
 
   it("is usable at 800 px: no page scroll sideways (the timeline scrolls inside its box if it must), readable rows", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { MAX_LANES } from "../../controller/report/report-fold.js";
 import { buildReportModel, type ReportEvent } from "../../controller/report/report-model.js";
 import { buildReport, readReportEvents } from "../../controller/report/report.js";
+import { renderReportHtml } from "../../controller/report/report-html.js";
 import { openLedger } from "../../state/ledger.js";
 import { growLedger } from "../bench/ledger-scale.js";
 import { tempDir } from "../helpers/temp.js";
@@ -56,6 +57,12 @@ describe("the report reads a ledger of any size as a stream", () => {
     expect(report.omittedLanes.session).toBe(sessions - MAX_LANES);
     expect(report.lanes.filter((l) => l.kind === "task").length + report.omittedLanes.task).toBe(report.taskPhases.length);
     expect(report.agents[0]!.busyMs).toBe(report.sessions.reduce((n, s) => n + s.busyMs, 0));
+    // The page keeps the newest rows of the big tables and says so.
+    const html = renderReportHtml(report);
+    const rows = (id: string): number => (html.split(`<table id="${id}">`)[1]!.split("</table>")[0]!.match(/<tr>/g) ?? []).length - 1;
+    expect([rows("sessions"), rows("task-phases")]).toEqual([MAX_LANES, MAX_LANES]);
+    expect(html).toContain(`The ${MAX_LANES} newest of ${sessions} sessions;`);
+    expect(html).toContain(`Not drawn: the ${report.omittedLanes.task} oldest task(s) and ${sessions - MAX_LANES} oldest session(s)`);
     // A generous bound (2 shared cores under load); the tight figure belongs in the bench.
     expect(tookMs).toBeLessThan(30_000);
   }, 60_000);
