@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { formatTable } from "../cli/output.js";
+import { formatTable } from "../app/text.js";
 import type { Report, ReportEvent } from "./report-model.js";
 import { REPORT_ACTIONS, ReportFold } from "./report-fold.js";
 import { bottleneckSubjects } from "./report-bottlenecks.js";
