@@ -16,6 +16,12 @@ export interface TmuxActivityEvents {
   serverExited: [reason: string];
 }
 
+/** tmux's answer for a target that does not exist. */
+const GONE = /can't find (session|pane|window)|no such (session|window)/;
+
+/** How long a command on the control connection may go unanswered before the connection is given up. */
+const COMMAND_TIMEOUT_MS = 5000;
+
 /** What tmux answered to one command: its output lines, or its error text. */
 interface CommandAnswer {
   readonly error: string | null;
@@ -53,9 +59,13 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
   private blockId = "";
   private attached = false;
 
-  constructor(options: { readonly socket: string }) {
+  private readonly commandTimeoutMs: number;
+
+  /** `commandTimeoutMs`: how long a command may go unanswered (default COMMAND_TIMEOUT_MS). */
+  constructor(options: { readonly socket: string; readonly commandTimeoutMs?: number }) {
     super();
     this.socket = validateTmuxName(options.socket, "tmux socket");
+    this.commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
   }
 
   private async tmux(args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
@@ -88,13 +98,36 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
     }
   }
 
-  /** Sends one command line on the client; resolves with its output lines, or tmux's error text. */
+  /**
+   * Sends one command line on the client; resolves with its output lines, or
+   * tmux's error text. An answer that does not come within COMMAND_TIMEOUT_MS
+   * ends the client (later answers could no longer be matched to their
+   * commands): every caller gets an error and falls back to plain tmux calls.
+   */
   private command(line: string): Promise<CommandAnswer> {
     return new Promise((resolve) => {
-      if (this.child?.stdin === null || this.child?.stdin === undefined) return resolve({ error: "tmux control client not running", lines: [] });
-      this.pending.push(resolve);
-      this.child.stdin.write(`${line}\n`);
+      const stdin = this.child?.stdin;
+      if (stdin === null || stdin === undefined) return resolve({ error: "tmux control client not running", lines: [] });
+      const timer = setTimeout(() => this.abandon(`no answer to a command within ${this.commandTimeoutMs} ms`), this.commandTimeoutMs);
+      this.pending.push((answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      stdin.write(`${line}\n`);
     });
+  }
+
+  /** Gives up on the connection: pending commands fail, and the owner hears `serverExited` (it polls, then starts a new client). */
+  private abandon(reason: string): void {
+    const child = this.child;
+    if (child === null) return;
+    this.child = null;
+    this.closing = true;
+    for (const pending of this.pending.splice(0)) pending({ error: `tmux control client abandoned: ${reason}`, lines: [] });
+    this.emit("serverExited", `tmux control client abandoned: ${reason}`);
+    // Not awaited: a client of a frozen server may not end until the server runs again.
+    child.stdin?.end();
+    child.kill("SIGKILL");
   }
 
   /**
@@ -107,8 +140,12 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
     const n = Math.max(1, Math.floor(lines));
     // Both sent at once: tmux answers in order.
     const [pane, capture] = await Promise.all([this.command(`list-panes -t ${t} -F '${PANE_FORMAT}'`), this.command(`capture-pane -p -J -t ${t} -S -${n}`)]);
-    if (pane.error !== null || pane.lines.length === 0) return null;
-    if (capture.error !== null) return null;
+    // Only tmux saying the session is not there means "gone"; a failed connection is an error (the caller asks tmux directly).
+    for (const answer of [pane, capture]) {
+      if (answer.error !== null && GONE.test(answer.error)) return null;
+      if (answer.error !== null) throw new Error(answer.error);
+    }
+    if (pane.lines.length === 0) return null;
     return { pane: parsePaneLine(pane.lines[0]!), screen: lastLines(capture.lines.join("\n"), n) };
   }
 

@@ -23,8 +23,11 @@ export class WatchedTmux implements Tmux, ScreenActivity {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly logger: Logger;
 
-  constructor(options: { readonly socket: string; readonly logger: Logger }) {
+  private readonly commandTimeoutMs: number | undefined;
+
+  constructor(options: { readonly socket: string; readonly logger: Logger; readonly commandTimeoutMs?: number }) {
     this.socket = options.socket;
+    this.commandTimeoutMs = options.commandTimeoutMs;
     this.inner = new TmuxAdapter({ socket: options.socket });
     this.logger = options.logger;
   }
@@ -39,7 +42,7 @@ export class WatchedTmux implements Tmux, ScreenActivity {
   }
 
   private async startClient(): Promise<TmuxControlClient | null> {
-    const client = new TmuxControlClient({ socket: this.socket });
+    const client = new TmuxControlClient({ socket: this.socket, ...(this.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: this.commandTimeoutMs }) });
     client.on("output", (session: string) => this.wake(session));
     client.on("paneDead", (session, at) => {
       this.deadAt.set(session, at);
@@ -149,8 +152,9 @@ export class WatchedTmux implements Tmux, ScreenActivity {
   /** Over the control connection when the session is watched (no tmux process per look), else one tmux call. */
   snapshot(name: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null> {
     const client = this.control;
-    if (client !== null && this.watched.has(name)) return client.snapshot(name, lines);
-    return this.inner.snapshot(name, lines);
+    if (client === null || !this.watched.has(name)) return this.inner.snapshot(name, lines);
+    // A connection that failed (abandoned, server gone) is answered by one plain tmux call: a look is never lost.
+    return client.snapshot(name, lines).catch(() => this.inner.snapshot(name, lines));
   }
   pasteText(name: string, text: string): Promise<void> {
     return this.inner.pasteText(name, text);

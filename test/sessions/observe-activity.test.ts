@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it, onTestFinished } from "vitest";
 import pino from "pino";
 import { WatchedTmux } from "../../controller/adapters/watched-tmux.js";
@@ -93,5 +94,26 @@ describe("observation by notification", () => {
     const polled = Date.now();
     await watched.nextChange(other.tmuxName, polled, 60_000);
     expect(Date.now() - polled).toBeGreaterThanOrEqual(450);
+  });
+
+  it("a control connection that stops answering is given up: the look is answered by tmux directly, then sessions are polled", async () => {
+    const f = await sessionFixture();
+    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }), commandTimeoutMs: 300 });
+    onTestFinished(() => watched.close());
+    const session = await createSession({ ...f.ctx, tmux: watched, activity: watched }, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
+    await waitFor(async () => ((await f.tmux.snapshot(session.tmuxName, 5))?.screen.includes("scripted>") === true ? true : undefined));
+    expect(watched.changedSince(session.tmuxName, Date.now())).toBe(false);
+    // A frozen tmux server answers nothing (the control client's commands are read by the server itself).
+    const server = Number(execFileSync("tmux", ["-L", f.socket, "display-message", "-p", "#{pid}"], { encoding: "utf8", env: { ...process.env, TMUX: "" } }).trim());
+    process.kill(server, "SIGSTOP");
+    onTestFinished(() => void process.kill(server, "SIGCONT"));
+    const look = watched.snapshot(session.tmuxName, 5);
+    // Given up after 300 ms: notifications are off, every answer is "changed" (polling)...
+    await waitFor(() => (watched.changedSince(session.tmuxName, Date.now()) ? true : undefined), { timeoutMs: 10_000 });
+    process.kill(server, "SIGCONT");
+    // ...and the look itself is answered by a plain tmux call once the server runs again.
+    const seen = await look;
+    expect(seen?.screen).toContain("scripted>");
+    expect(seen?.pane.dead).toBe(false);
   });
 });
