@@ -24,7 +24,7 @@ const MAX_KILLS = Math.max(1, Number(process.env.GAFFER_FUZZ_MAX_KILLS ?? 2));
 /** `GAFFER_FUZZ_ONLY=N` replays run N of the seed alone. */
 const ONLY = process.env.GAFFER_FUZZ_ONLY === undefined ? null : Number(process.env.GAFFER_FUZZ_ONLY);
 /** A restarted `up --once` that has not converged by then is an anomaly, not a hung suite. */
-const CONVERGE_MS = 240_000;
+const CONVERGE_MS = Number(process.env.GAFFER_FUZZ_CONVERGE_MS ?? 240_000);
 const PARALLEL = 4;
 
 // Non-idempotent work: a doubled prompt appends twice and shows up as a duplicate line or commit.
@@ -51,7 +51,7 @@ type Kill = { readonly kind: "random"; readonly afterMs: number } | { readonly k
 const STEP: Record<"issued" | "typed" | "submitted", readonly [string, string]> = { issued: ["issued_at", "typed_at"], typed: ["typed_at", "submitted_at"], submitted: ["submitted_at", "acknowledged_at"] };
 
 function up(dir: string, log: string) {
-  return execa(process.execPath, [GAFFER_BIN, "up", "--once", "--dir", dir], { env: { TMUX: "", GAFFER_LOG_LEVEL: "warn", GAFFER_SCRIPTED_LOG: log }, reject: false });
+  return execa(process.execPath, [GAFFER_BIN, "up", "--once", "--dir", dir], { env: { TMUX: "", GAFFER_LOG_LEVEL: process.env.GAFFER_FUZZ_LOG_LEVEL ?? "warn", GAFFER_SCRIPTED_LOG: log }, reject: false });
 }
 
 /** Polls the ledger (read-only) until a command sits right after `step`; true when it was caught there, false when the run ended first. */
@@ -146,7 +146,7 @@ async function fuzzRun(kills: readonly Kill[]): Promise<{ facts: RunFacts; lande
     const result = await run.finally(() => clearTimeout(timer));
     if (result.exitCode === 0) break;
     // Not converging is an anomaly of this run, with its evidence, not the end of the fuzz.
-    if (result.signal === "SIGKILL") return { stuck: `the restarted controller did not converge within ${CONVERGE_MS} ms in ${fixture.dir}: ${await ledgerTail(fixture.dir)} ${result.stderr.slice(-1500)}`, landed };
+    if (result.signal === "SIGKILL") return { stuck: `the restarted controller did not converge within ${CONVERGE_MS} ms in ${fixture.dir}: ${await ledgerTail(fixture.dir)} ${result.stderr.slice(-6000)}`, landed };
     if (restart >= 2) return { stuck: `restart ${restart} failed (exit ${result.exitCode}) in ${fixture.dir}: ${result.stderr.slice(-2000)}`, landed };
   }
   const show = (file: string): string => {
