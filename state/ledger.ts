@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect, sql, type Migration } from "kysely";
+import { Kysely, Migrator, SqliteDialect, sql, type Migration, type MigrationResultSet } from "kysely";
 import { isGafferError, LedgerMigrationError } from "../controller/errors.js";
 import type { Database } from "./database.js";
 import { MIGRATIONS, staticMigrations } from "./migrations/index.js";
@@ -51,9 +51,12 @@ export async function openLedger(file: string, options: OpenLedgerOptions = {}):
 
 /**
  * NOTE: kysely's SQLite adapter takes no migration lock (it assumes one
- * connection), so two processes opening a new ledger at once can both try a
- * migration. Each migration is its own transaction: the loser rolls back,
- * and a retry finds the winner's work recorded.
+ * connection) and runs migrations outside any transaction, so a process
+ * killed inside one left it half applied (a column added, the migration not
+ * recorded: "duplicate column" on every later open). All pending migrations
+ * run in one `BEGIN IMMEDIATE` transaction: a kill leaves none of them, and a
+ * second process opening a new ledger waits for the first and finds its work
+ * recorded (a race that still slips through is retried).
  */
 async function migrateWithRetry(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -70,8 +73,22 @@ async function migrateWithRetry(db: Ledger, file: string, migrations: Readonly<R
 
 async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>): Promise<void> {
   // Tolerates a ledger that applied a later migration before an earlier one was added (development builds).
-  const migrator = new Migrator({ db, provider: staticMigrations(migrations), allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
+  const migrator = (on: Ledger): Migrator => new Migrator({ db: on, provider: staticMigrations(migrations), allowUnorderedMigrations: true });
+  // Nothing pending (every open but the first after an upgrade): no write lock taken, so a read-only ledger still opens.
+  const known = await migrator(db).getMigrations().catch(() => null);
+  if (known !== null && known.every((m) => m.executedAt !== undefined)) return;
+  let results: MigrationResultSet["results"];
+  let error: unknown;
+  try {
+    await immediateTransaction(db, async (trx) => {
+      const outcome = await migrator(trx).migrateToLatest();
+      results = outcome.results;
+      // Thrown, so the transaction rolls back every migration of this open (a failed one included).
+      if (outcome.error !== undefined) throw outcome.error;
+    });
+  } catch (thrown) {
+    error = thrown;
+  }
   if (error !== undefined) {
     const translated = translateSqliteError(file, error);
     if (translated !== error || isGafferError(error)) throw translated;

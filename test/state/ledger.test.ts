@@ -1,6 +1,7 @@
 import SqliteDatabase from "better-sqlite3";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Kysely } from "kysely";
 import { expect, test } from "vitest";
 import { appendEvent, listEvents } from "../../state/events.repository.js";
 import { immediateTransaction, openLedger } from "../../state/ledger.js";
@@ -96,4 +97,31 @@ test("slots held by nobody (a closed session, or none ever recorded) are release
   const [event] = await listEvents(db, { action: "CapacityReleased" });
   expect(event!.payload).toMatchObject({ reservation: old.id, reason: "no session was ever recorded for it" });
   await db.destroy();
+});
+
+test("migrations are all or nothing: one that fails (or a process killed in one) leaves none of this open's changes, and the next open applies them once", async () => {
+  const file = join(tempDir(), "ledger.sqlite");
+  const base = { "0001_create_events": MIGRATIONS["0001_create_events"]! };
+  (await openLedger(file, { migrations: base })).destroy();
+  // A migration that adds a column and then dies (as `kill -9` in the middle of it would).
+  const broken = {
+    ...base,
+    "0002_extra": { up: async (db: Kysely<unknown>) => {
+      await db.schema.alterTable("events").addColumn("extra", "text").execute();
+      throw new Error("died half way");
+    } },
+  };
+  await expect(openLedger(file, { migrations: broken })).rejects.toThrow(/migration 0002_extra failed on .*: died half way/);
+  const columns = (): string[] => {
+    const raw = new SqliteDatabase(file, { readonly: true });
+    try {
+      return (raw.prepare("select name from pragma_table_info('events')").all() as { name: string }[]).map((c) => c.name);
+    } finally {
+      raw.close();
+    }
+  };
+  expect(columns()).not.toContain("extra");
+  const fixed = { ...base, "0002_extra": { up: async (db: Kysely<unknown>) => db.schema.alterTable("events").addColumn("extra", "text").execute() } };
+  (await openLedger(file, { migrations: fixed })).destroy();
+  expect(columns().filter((c) => c === "extra")).toEqual(["extra"]);
 });
