@@ -41,7 +41,7 @@ export async function openLedger(file: string, options: OpenLedgerOptions = {}):
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: faultNamingDatabase(file, sqlite) }) });
   try {
-    await migrateWithRetry(db, file, options.migrations ?? MIGRATIONS);
+    await migrateWithRetry(db, file, options.migrations ?? MIGRATIONS, options.busyTimeoutMs ?? 5000);
   } catch (error) {
     await db.destroy();
     throw translateSqliteError(file, error);
@@ -58,10 +58,10 @@ export async function openLedger(file: string, options: OpenLedgerOptions = {}):
  * second process opening a new ledger waits for the first and finds its work
  * recorded (a race that still slips through is retried).
  */
-async function migrateWithRetry(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>): Promise<void> {
+async function migrateWithRetry(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>, busyTimeoutMs: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await migrateLedger(db, file, migrations);
+      await migrateLedger(db, file, migrations, busyTimeoutMs);
       return;
     } catch (error) {
       const raced = error instanceof LedgerMigrationError && /already exists|duplicate column/.test(String((error.cause as Error | undefined)?.message));
@@ -71,7 +71,7 @@ async function migrateWithRetry(db: Ledger, file: string, migrations: Readonly<R
   }
 }
 
-async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>): Promise<void> {
+async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Record<string, Migration>>, busyTimeoutMs: number): Promise<void> {
   // Tolerates a ledger that applied a later migration before an earlier one was added (development builds).
   const migrator = (on: Ledger): Migrator => new Migrator({ db: on, provider: staticMigrations(migrations), allowUnorderedMigrations: true });
   // Nothing pending (every open but the first after an upgrade): no write lock taken, so a read-only ledger still opens.
@@ -80,11 +80,18 @@ async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Reco
   let results: MigrationResultSet["results"];
   let error: unknown;
   try {
-    await immediateTransaction(db, async (trx) => {
-      const outcome = await migrator(trx).migrateToLatest();
-      results = outcome.results;
-      // Thrown, so the transaction rolls back every migration of this open (a failed one included).
-      if (outcome.error !== undefined) throw outcome.error;
+    await db.connection().execute(async (conn) => {
+      await beginImmediateYielding(conn, busyTimeoutMs);
+      try {
+        const outcome = await migrator(conn).migrateToLatest();
+        results = outcome.results;
+        // Thrown, so the transaction rolls back every migration of this open (a failed one included).
+        if (outcome.error !== undefined) throw outcome.error;
+        await sql`commit`.execute(conn);
+      } catch (thrown) {
+        await sql`rollback`.execute(conn);
+        throw thrown;
+      }
     });
   } catch (thrown) {
     error = thrown;
@@ -94,6 +101,30 @@ async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Reco
     if (translated !== error || isGafferError(error)) throw translated;
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new LedgerMigrationError(`migration ${failed} failed on ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * `BEGIN IMMEDIATE` that waits for another holder without blocking the
+ * thread: better-sqlite3's busy timeout waits synchronously, and a holder in
+ * this same process (a test's controller opening the ledger beside it) could
+ * then never finish its transaction. Busy answers are retried after a yield.
+ */
+async function beginImmediateYielding(conn: Ledger, busyTimeoutMs: number): Promise<void> {
+  const deadline = Date.now() + busyTimeoutMs;
+  await sql.raw("pragma busy_timeout = 0").execute(conn);
+  try {
+    for (;;) {
+      try {
+        await sql`begin immediate`.execute(conn);
+        return;
+      } catch (error) {
+        if (!/SQLITE_BUSY|database is locked/i.test(`${(error as { code?: string }).code ?? ""} ${String((error as Error).message)} ${String((error as { cause?: Error }).cause?.message ?? "")}`) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  } finally {
+    await sql.raw(`pragma busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`).execute(conn);
   }
 }
 
