@@ -88,6 +88,11 @@ export function lastLines(stdout: string, n: number): string {
 
 const MISSING = /can't find (session|pane|window)|no server running|no such (session|window)|error connecting to|server exited/;
 
+/** A tmux failure that means the server or the session is gone (a crash to recover from, not a bug). */
+export function isTmuxGone(error: unknown): boolean {
+  return error instanceof TmuxError && MISSING.test(error.message);
+}
+
 export interface TmuxAdapterOptions {
   /** `-L` socket name (default `gaffer`). */
   readonly socket?: string;

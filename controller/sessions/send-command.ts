@@ -1,6 +1,6 @@
 import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { tailOf } from "../core/screen-status.js";
-import { validatePasteText } from "../adapters/tmux.js";
+import { isTmuxGone, validatePasteText } from "../adapters/tmux.js";
 import { claimNextCommand, enqueueCommand, getCommand, markBusySeen, releaseClaim, transitionCommand, transitionSessionCommands, UNDELIVERED, type CommandRecord, type CommandState } from "../../state/commands.repository.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { getSession, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
@@ -74,7 +74,16 @@ async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: {
       throw error;
     });
     const lookedAt = Date.now();
-    if (await deliverable(ctx, session, owner, held)) continue;
+    let delivered: boolean;
+    try {
+      delivered = await deliverable(ctx, session, owner, held);
+    } catch (error) {
+      if (!isTmuxGone(error)) throw error;
+      // The tmux server or session vanished mid-step: a crash like any other (restart, continue prompt), never a task failure.
+      await markCrashed(ctx, session, await ctx.tmux.paneState(session.tmuxName).catch(() => null));
+      continue;
+    }
+    if (delivered) continue;
     // That look may have finished the command (the goal): check before waiting for the pane's next change.
     if (await goal.until()) return true;
     await pause(ctx, session, lookedAt, Math.max(0, deadline - Date.now()), pollMs);
