@@ -125,8 +125,9 @@ export class AgentRunner {
     if (command.state !== "done") {
       // A prompt that never finished is a delivery or agent failure, never a gate result.
       const error = new (command.state === "stranded" ? CommandStrandedError : CommandFailedError)(`prompt to session ${session.id} ended ${command.state}: ${JSON.stringify(command.evidence ?? {})}; attach with \`tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}\``);
-      if (command.acknowledgedAt === null) return { kind: "unacknowledged", sessionId: session.id, key, error };
+      // Crashed after Enter (taken or not): continue from the worktree's evidence, never a verbatim re-send.
       if (/^session (crashed|stuck)/.test(String(command.evidence?.reason ?? ""))) return { kind: "crashed", sessionId: session.id, key, error };
+      if (command.acknowledgedAt === null) return { kind: "unacknowledged", sessionId: session.id, key, error };
       await closeSession(ctx, session.id, `prompt ended ${command.state}`).catch(() => undefined);
       throw error;
     }

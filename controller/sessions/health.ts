@@ -38,7 +38,9 @@ export async function markCrashed(ctx: SessionServiceContext, session: SessionRe
     actor: ctx.actor, action: "SessionCrashed", subject: sessionSubject(session.id), payload: { reason, exitStatus: pane?.exitStatus ?? null, panePid: session.panePid, screenTail: screen, restartAfterMs: backoff },
   }, LIVE);
   if (!marked) return false;
-  await transitionSessionCommands(ctx.db, session.id, { to: "failed", from: ["acknowledged"], actor: ctx.actor, evidence: { reason: `session crashed: ${reason}`, resent: false } });
+  // Submitted (Enter pressed) but not yet seen taken: the agent may have started on it before it died, so it is
+  // never re-sent verbatim; it fails like a taken one and the task continues from the worktree's evidence.
+  await transitionSessionCommands(ctx.db, session.id, { to: "failed", from: ["acknowledged", "submitted"], actor: ctx.actor, evidence: { reason: `session crashed: ${reason}`, resent: false } });
   await requeueUndelivered(ctx.db, session.id, ctx.actor);
   return true;
 }

@@ -102,7 +102,10 @@ test("tmux server killed after uncommitted non-idempotent work: the continue pro
     }, { timeoutMs: 60_000, what: "the agent's uncommitted append" });
     execFileSync("tmux", ["-L", socket, "kill-server"], { env: { ...process.env, TMUX: "" } });
     expect(readFileSync(notes, "utf8")).toBe("one line\n");
-    await waitFor(async () => ((await db.selectFrom("tasks").select("phase").where("name", "=", "add-a").executeTakeFirst())?.phase === "Merged" ? true : undefined), { timeoutMs: 90_000, what: "add-a merged" });
+    await waitFor(async () => ((await db.selectFrom("tasks").select("phase").where("name", "=", "add-a").executeTakeFirst())?.phase === "Merged" ? true : undefined), { timeoutMs: 90_000, what: "add-a merged" }).catch(async (error: unknown) => {
+      const events = await db.selectFrom("events").select(["at", "action", "subject", "payload"]).where("action", "not in", ["SessionStatusChanged", "CapacityReserved"]).orderBy("id").execute();
+      throw new Error(`${String(error)}\n${events.slice(-25).map((e) => `${e.at} ${e.action} ${e.subject} ${e.payload.slice(0, 300)}`).join("\n")}`);
+    });
     expect(git(target, "show", "main:notes.txt")).toBe("one line");
     expect(git(target, "log", "--format=%s", "main").split("\n").filter((s) => s === "feat(add-a): append a line")).toHaveLength(1);
     const received = readFileSync(log, "utf8").split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { text: string }).text.trimEnd()).filter((t) => t.includes("notes.txt"));
