@@ -13,6 +13,7 @@ import { ManifestTracker } from "../../controller/reconciler/manifest-tracker.js
 import { openLedger } from "../../state/ledger.js";
 import { runGaffer } from "../helpers/cli.js";
 import { git } from "../helpers/git-repo.js";
+import { waitFor } from "../helpers/temp.js";
 import { governanceRepo, requestFor } from "../helpers/governance-fixtures.js";
 
 const REQ = requestFor("build", "d");
@@ -64,8 +65,9 @@ it("approve waits for a lock another git process releases, and fails with the fi
 
   const head = git(dir, "rev-parse", "HEAD");
   const approving = runGaffer(["approve", "build", "--dir", dir]);
-  // The lock goes away while approve is waiting (its first attempt finds it).
-  setTimeout(() => rmSync(lock), 500);
+  // Approve wrote its entry and found the lock (its first attempt): only then does the lock go away.
+  await waitFor(() => (readFileSync(file, "utf8") !== before ? true : undefined));
+  rmSync(lock);
   const approved = await approving;
   expect(approved.stderr).toBe("");
   expect(approved.exitCode).toBe(0);
