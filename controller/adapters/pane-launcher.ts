@@ -8,6 +8,9 @@
  * directory, environment and argv travel hex-encoded in one environment
  * variable. The launcher decodes them, chdirs and execs the agent (no shell),
  * so the pane's pid is the agent's and its exit status and signals are its own.
+ * The variables that tell a TUI it runs unattended (CI, CONTINUOUS_INTEGRATION,
+ * CI_*) are dropped when inherited: a pane is a terminal, and gemini, for one,
+ * exits at start-up when it sees them. The AgentPool's env is applied after.
  */
 import { accessSync, constants } from "node:fs";
 import { basename, delimiter, join } from "node:path";
@@ -27,6 +30,7 @@ export const EXIT_CANNOT_RUN = 126;
 const LAUNCHER_SCRIPT = [
   'my @f = map { pack "H*", $_ } split /\\./, (delete $ENV{GAFFER_LAUNCH}) // "", -1; delete $ENV{PERL_BADLANG};',
   'if (@f < 3) { print STDERR "gaffer: launcher started without a launch spec\\n"; exit 126 };',
+  "delete @ENV{grep { /^(?:CI|CONTINUOUS_INTEGRATION|CI_.*)\\z/ } keys %ENV};",
   "my $dir = shift @f; my $n = shift @f; for (1 .. $n) { my $k = shift @f; $ENV{$k} = shift @f };",
   'chdir $dir or do { print STDERR "gaffer: cannot enter $dir: $!\\n"; exit 126 };',
   'exec { $f[0] } @f; my $e = $!; print STDERR "gaffer: cannot run $f[0]: $e\\n"; exit($e + 0 == 2 ? 127 : 126)',

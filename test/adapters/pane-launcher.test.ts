@@ -90,6 +90,21 @@ describe("TmuxAdapter through the launcher", () => {
     expect(dead).toEqual({ pid: pane.pid, dead: true, exitStatus: 3, signal: null });
   });
 
+  it("an agent in a pane never inherits the variables that tell TUIs they run in CI; the AgentPool's env may still set them", async () => {
+    const saved = { CI: process.env.CI, CI_JOB_ID: process.env.CI_JOB_ID, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION };
+    Object.assign(process.env, { CI: "true", CI_JOB_ID: "7", CONTINUOUS_INTEGRATION: "1", CIRCLE_NOT_CI: "kept" });
+    onTestFinished(() => {
+      for (const [key, value] of Object.entries(saved)) value === undefined ? delete process.env[key] : (process.env[key] = value);
+      delete process.env.CIRCLE_NOT_CI;
+    });
+    const tmux = testTmux(); // its server starts with the variables above in its environment
+    const script = 'printf "[%s|%s|%s|%s]\\n" "${CI-unset}" "${CI_JOB_ID-unset}" "${CONTINUOUS_INTEGRATION-unset}" "${CIRCLE_NOT_CI-unset}"; sleep 30';
+    await tmux.newSession({ name: "inherited", cwd: tempDir(), argv: ["sh", "-c", script] });
+    await tmux.newSession({ name: "explicit", cwd: tempDir(), argv: ["sh", "-c", script], env: { CI: "1" } });
+    await waitFor(async () => ((await tmux.capturePane("inherited", 60)).includes("[unset|unset|unset|kept]") ? true : undefined), { what: "the inherited CI variables gone" });
+    await waitFor(async () => ((await tmux.capturePane("explicit", 60)).includes("[1|unset|unset|kept]") ? true : undefined), { what: "the AgentPool's CI kept" });
+  });
+
   it("a program that cannot be found ends the pane with 127 and a message naming it", async () => {
     const tmux = testTmux();
     await tmux.newSession({ name: "missing", cwd: tempDir(), argv: ["no-such-agent-h1", "--x"] });
