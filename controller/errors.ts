@@ -66,6 +66,21 @@ export class LedgerMigrationError extends GafferError {
   readonly code = "LEDGER_MIGRATION_FAILED";
 }
 
+/** The PostgreSQL ledger cannot be reached, refused the login, or the driver is missing. */
+export class LedgerUnreachableError extends GafferError {
+  readonly code = "LEDGER_UNREACHABLE";
+}
+
+/** `gaffer ledger migrate --to` found rows in the target: it copies only into an empty ledger. */
+export class LedgerTargetNotEmptyError extends GafferError {
+  readonly code = "LEDGER_TARGET_NOT_EMPTY";
+}
+
+/** The ledger's backend cannot do this (e.g. `compact`'s archive copy on PostgreSQL). */
+export class LedgerUnsupportedError extends GafferError {
+  readonly code = "LEDGER_UNSUPPORTED";
+}
+
 export class CapacityExceededError extends GafferError {
   readonly code = "CAPACITY_EXCEEDED";
 }

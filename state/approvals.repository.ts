@@ -1,5 +1,5 @@
-import { sql } from "kysely";
 import type { ApprovalJudgement, EntryJudgement } from "../controller/core/approval-rules.js";
+import { dialectOf } from "./dialect.js";
 import { appendEvent } from "./events.repository.js";
 import { immediateTransaction, nowIso, type Ledger } from "./ledger.js";
 
@@ -61,8 +61,8 @@ async function hasVerdict(db: Ledger, stage: string, v: EntryJudgement): Promise
     .where("request_id", "=", v.requestId)
     .where("decision", "=", v.decision)
     .where("verdict", "=", v.verdict)
-    .where(sql<boolean>`comment is ${v.comment}`)
-    .where(sql<boolean>`commit_sha is ${v.commit?.sha ?? null}`)
+    .where("comment", "is not distinct from", v.comment)
+    .where("commit_sha", "is not distinct from", v.commit?.sha ?? null)
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -73,7 +73,7 @@ async function hasGrantEvent(db: Ledger, stage: string, requestId: string): Prom
     .select("id")
     .where("action", "=", "ApprovalGranted")
     .where("subject", "=", `stage/${stage}`)
-    .where(sql<string>`json_extract(payload, '$.requestId')`, "=", requestId)
+    .where(dialectOf(db).jsonText("payload", "requestId"), "=", requestId)
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -1,5 +1,5 @@
-import { statSync } from "node:fs";
 import { sql } from "kysely";
+import { dialectOf } from "./dialect.js";
 import { appendEvent } from "./events.repository.js";
 import type { Ledger } from "./ledger.js";
 
@@ -21,20 +21,23 @@ export interface LedgerStats {
 
 /** Row counts, size and event span of the ledger; reads counts only (no payloads). */
 export async function ledgerStats(db: Ledger, file: string): Promise<LedgerStats> {
-  const names = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name`.execute(db);
+  const dialect = dialectOf(db);
   const tables: Record<string, number> = {};
-  for (const { name } of names.rows) {
-    const row = await sql<{ n: number }>`select count(*) as n from ${sql.table(name)}`.execute(db);
-    tables[name] = row.rows[0]!.n;
-  }
+  for (const name of await dialect.tableNames(db)) tables[name] = await countRows(db, name);
   const span = await db.selectFrom("events").select([(eb) => eb.fn.min("at").as("oldest"), (eb) => eb.fn.max("at").as("newest")]).executeTakeFirst();
   const top = await db.selectFrom("events").select(["action", (eb) => eb.fn.countAll<number>().as("count")]).groupBy("action").orderBy("count", "desc").limit(10).execute();
   return {
     file,
-    bytes: statSync(file).size,
+    bytes: await dialect.sizeBytes(db, file),
     tables,
     events: { count: tables.events ?? 0, oldest: span?.oldest ?? null, newest: span?.newest ?? null, topActions: top.map((t) => ({ action: t.action, count: Number(t.count) })) },
   };
+}
+
+/** The number of rows of the ledger table `name` (a count is a string on PostgreSQL). */
+export async function countRows(db: Ledger, name: string): Promise<number> {
+  const row = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(name)}`.execute(db);
+  return Number(row.rows[0]!.n);
 }
 
 /** Actions `compact` never deletes: the audit trail of who approved, committed and merged what. */
@@ -58,7 +61,8 @@ export interface CompactResult {
  * touched: status and the report of live work do not change.
  */
 export async function compactLedger(db: Ledger, options: { readonly before: string; readonly archive: string; readonly actor: string }): Promise<CompactResult> {
-  await sql`vacuum into ${options.archive}`.execute(db);
+  const dialect = dialectOf(db);
+  await dialect.archive(db, options.archive);
   const old = await db.selectFrom("events").select(["action", (eb) => eb.fn.countAll<number>().as("count")]).where("at", "<", options.before).groupBy("action").execute();
   const doomed = old.filter((row) => !KEPT_ACTIONS.test(row.action));
   const deleted = doomed.reduce((sum, row) => sum + Number(row.count), 0);
@@ -67,7 +71,7 @@ export async function compactLedger(db: Ledger, options: { readonly before: stri
     await db.deleteFrom("events").where("at", "<", options.before).where("action", "in", doomed.map((row) => row.action)).execute();
   }
   await appendEvent(db, { actor: options.actor, action: "LedgerCompacted", subject: "ledger", payload: { before: options.before, archive: options.archive, deleted, kept } });
-  await sql`vacuum`.execute(db);
+  await dialect.reclaim(db);
   const remaining = Number((await db.selectFrom("events").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
   return { before: options.before, archive: options.archive, deleted, kept, remaining };
 }

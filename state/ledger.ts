@@ -4,6 +4,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, sql, type Migration, type MigrationResultSet } from "kysely";
 import { isGafferError, LedgerMigrationError } from "../controller/errors.js";
 import type { Database } from "./database.js";
+import { dialectOf } from "./dialect.js";
 import { MIGRATIONS, staticMigrations } from "./migrations/index.js";
 import { faultNamingDatabase, translateSqliteError } from "./sqlite-faults.js";
 
@@ -129,22 +130,13 @@ async function beginImmediateYielding(conn: Ledger, busyTimeoutMs: number): Prom
 }
 
 /**
- * Runs `fn` in one `BEGIN IMMEDIATE` transaction: the write lock is taken up
- * front, so a read-check-write inside (capacity, queue order) can never race
- * another process. Commits on success, rolls back on any throw.
+ * Runs `fn` in one write transaction that excludes every other writer of the
+ * ledger (SQLite `BEGIN IMMEDIATE`, PostgreSQL an advisory transaction lock;
+ * state/dialect.ts): a read-check-write inside (capacity, queue order) can
+ * never race another process. Commits on success, rolls back on any throw.
  */
 export async function immediateTransaction<T>(db: Ledger, fn: (trx: Ledger) => Promise<T>): Promise<T> {
-  return db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
-    try {
-      const result = await fn(conn);
-      await sql`commit`.execute(conn);
-      return result;
-    } catch (error) {
-      await sql`rollback`.execute(conn);
-      throw error;
-    }
-  });
+  return dialectOf(db).writeTransaction(db, fn);
 }
 
 /** ISO-8601 now, with milliseconds: the one time format of the ledger. */

@@ -5,6 +5,7 @@ import { REPORT_ACTIONS, ReportFold } from "./report-fold.js";
 import { bottleneckSubjects } from "./report-bottlenecks.js";
 import type { Ledger } from "../../state/ledger.js";
 import { nowIso } from "../../state/ledger.js";
+import { dialectOf } from "../../state/dialect.js";
 import { latestUsageBySession } from "../../state/agent-events.repository.js";
 import { formatCost, formatTokens, type PricingTable } from "./report-tokens.js";
 
@@ -18,12 +19,14 @@ const PAGE = 5000;
  */
 export async function* readReportEvents(db: Ledger, pageSize = PAGE): AsyncGenerator<ReportEvent> {
   let after: { readonly at: string; readonly id: number } | null = null;
+  const dialect = dialectOf(db);
+  const json = (key: string) => dialect.jsonText("payload", key);
   for (;;) {
     const from = after;
     // NOTE: `+action` keeps SQLite off the events_action index: it walks events_at in order instead of sorting every match per page.
     let q = db.selectFrom("events")
-      .select(["id", "at", "action", "subject", sql<string | null>`json_extract(payload, '$.to')`.as("to"), sql<string | null>`json_extract(payload, '$.role')`.as("role"), sql<string | null>`json_extract(payload, '$.since')`.as("since")])
-      .where(sql<string>`+action`, "in", REPORT_ACTIONS);
+      .select(["id", "at", "action", "subject", json("to").as("to"), json("role").as("role"), json("since").as("since")])
+      .where(dialect.unindexed("action"), "in", REPORT_ACTIONS);
     if (from !== null) q = q.where(sql<boolean>`(at, id) > (${from.at}, ${from.id})`);
     const rows = await q.orderBy("at").orderBy("id").limit(pageSize).execute();
     for (const e of rows) yield { at: e.at, action: e.action, subject: e.subject, payload: { to: e.to, role: e.role, ...(e.since === null ? {} : { since: e.since }) } };

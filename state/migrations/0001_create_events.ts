@@ -1,9 +1,10 @@
 import { sql, type Kysely } from "kysely";
+import { dialectOf } from "../dialect.js";
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("events")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", (c) => dialectOf(db).idColumn(c))
     .addColumn("at", "text", (c) => c.notNull())
     .addColumn("actor", "text", (c) => c.notNull())
     .addColumn("action", "text", (c) => c.notNull())

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { dialectOf } from "../dialect.js";
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -23,7 +24,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema
     .createTable("approvals")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", (c) => dialectOf(db).idColumn(c))
     .addColumn("stage", "text", (c) => c.notNull())
     .addColumn("request_id", "text", (c) => c.notNull())
     .addColumn("decision", "text", (c) => c.notNull())
@@ -36,7 +37,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema
     .createTable("gates")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", (c) => dialectOf(db).idColumn(c))
     .addColumn("task", "text", (c) => c.notNull())
     .addColumn("attempt", "integer", (c) => c.notNull())
     .addColumn("kind", "text", (c) => c.notNull())
@@ -50,7 +51,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema
     .createTable("merges")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", (c) => dialectOf(db).idColumn(c))
     .addColumn("task", "text", (c) => c.notNull())
     .addColumn("branch", "text", (c) => c.notNull())
     .addColumn("target", "text", (c) => c.notNull())
@@ -65,7 +66,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema
     .createTable("memory")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", (c) => dialectOf(db).idColumn(c))
     .addColumn("kind", "text", (c) => c.notNull())
     .addColumn("stage", "text")
     .addColumn("task", "text")

@@ -1,10 +1,11 @@
 import type { Kysely } from "kysely";
+import { dialectOf } from "../dialect.js";
 
 /** Lifecycle events the agents report themselves through their hooks (`gaffer hook`). */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("agent_events")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", (c) => dialectOf(db).idColumn(c))
     .addColumn("session_id", "text", (c) => c.notNull())
     .addColumn("agent", "text", (c) => c.notNull())
     .addColumn("event", "text", (c) => c.notNull())

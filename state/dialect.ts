@@ -1,0 +1,96 @@
+import { statSync } from "node:fs";
+import { PostgresAdapter, sql, type ColumnDefinitionBuilder, type Kysely, type RawBuilder } from "kysely";
+
+import { LedgerUnsupportedError } from "../controller/errors.js";
+
+/**
+ * What differs between the ledger's two backends, in one place: the
+ * repositories and migrations ask this facade and never test for a backend
+ * themselves. The backend is read off the kysely handle's adapter, so a
+ * transaction's handle (`db.connection()`) answers like the ledger's.
+ */
+export interface LedgerDialect {
+  readonly kind: "sqlite" | "postgres";
+  /**
+   * Runs `fn` in one write transaction that excludes every other write
+   * transaction of the ledger for its duration (SQLite `BEGIN IMMEDIATE`;
+   * PostgreSQL `BEGIN` + a transaction-scoped advisory lock), so a
+   * read-check-write inside (capacity, queue order, the lease) cannot race.
+   */
+  writeTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T>;
+  /** The text value of `key` in the JSON text held by `column` (null when absent). */
+  jsonText(column: string, key: string): RawBuilder<string | null>;
+  /** `column` as an expression the planner will not answer from an index (SQLite `+col`). */
+  unindexed(column: string): RawBuilder<string>;
+  /** The ledger's own tables (not the migration bookkeeping), sorted by name. */
+  tableNames(db: Kysely<any>): Promise<string[]>;
+  /** An autoincrementing integer primary key column, for migrations. */
+  idColumn(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** Bytes the ledger takes (the SQLite file at `location`, the PostgreSQL database). */
+  sizeBytes(db: Kysely<any>, location: string): Promise<number>;
+  /** Writes a consistent copy of the whole ledger to the file `path`. */
+  archive(db: Kysely<any>, path: string): Promise<void>;
+  /** Returns the space of deleted rows to the system. */
+  reclaim(db: Kysely<any>): Promise<void>;
+}
+
+/** Any key: one constant names the ledger's write lock among PostgreSQL's advisory locks. */
+const WRITE_LOCK_KEY = 0x6761666665; // "gaffe"
+
+async function inTransaction<T>(db: Kysely<any>, begin: readonly RawBuilder<unknown>[], fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    for (const statement of begin) await statement.execute(conn);
+    try {
+      const result = await fn(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (error) {
+      await sql`rollback`.execute(conn);
+      throw error;
+    }
+  });
+}
+
+const SQLITE: LedgerDialect = {
+  kind: "sqlite",
+  writeTransaction: (db, fn) => inTransaction(db, [sql`begin immediate`], fn),
+  jsonText: (column, key) => sql<string | null>`json_extract(${sql.ref(column)}, ${`$.${key}`})`,
+  unindexed: (column) => sql<string>`+${sql.ref(column)}`,
+  tableNames: async (db) => {
+    const rows = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name`.execute(db);
+    return rows.rows.map((r) => r.name);
+  },
+  idColumn: (c) => c.primaryKey().autoIncrement(),
+  sizeBytes: async (_db, location) => statSync(location).size,
+  archive: async (db, path) => {
+    await sql`vacuum into ${path}`.execute(db);
+  },
+  reclaim: async (db) => {
+    await sql`vacuum`.execute(db);
+  },
+};
+
+const POSTGRES: LedgerDialect = {
+  kind: "postgres",
+  writeTransaction: (db, fn) => inTransaction(db, [sql`begin`, sql`select pg_advisory_xact_lock(${sql.lit(WRITE_LOCK_KEY)})`], fn),
+  // The ledger keeps JSON as text on both backends (one schema); cast where a field is read.
+  jsonText: (column, key) => sql<string | null>`(${sql.ref(column)}::jsonb ->> ${key})`,
+  unindexed: (column) => sql<string>`(${sql.ref(column)} || '')`,
+  tableNames: async (db) => {
+    const rows = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like 'kysely_%' order by table_name`.execute(db);
+    return rows.rows.map((r) => r.name);
+  },
+  idColumn: (c) => c.primaryKey().generatedByDefaultAsIdentity(),
+  sizeBytes: async (db) => Number((await sql<{ n: string }>`select pg_database_size(current_database()) as n`.execute(db)).rows[0]!.n),
+  archive: async () => {
+    throw new LedgerUnsupportedError("compact keeps its archive copy with SQLite's VACUUM INTO, which a PostgreSQL ledger has no equivalent of; take a copy with pg_dump, then delete old events with SQL, or compact a SQLite ledger");
+  },
+  reclaim: async (db) => {
+    await sql`vacuum`.execute(db);
+  },
+};
+
+/** The dialect of the ledger behind `db` (a transaction's handle included). */
+export function dialectOf(db: Kysely<any>): LedgerDialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? POSTGRES : SQLITE;
+}
