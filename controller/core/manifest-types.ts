@@ -77,8 +77,22 @@ export interface AgentSpec {
   readonly pricing?: Readonly<Record<string, ModelPricing>>;
 }
 
+/** One agent host reached over SSH (AgentPool `spec.hosts`). */
+export interface HostSpec {
+  readonly name: string;
+  /** `user@host` or `host`. */
+  readonly ssh: string;
+  readonly port?: number;
+  readonly identityFile?: string;
+  readonly capacity?: number;
+  /** Absolute directory on the host for gaffer's clone and worktrees. */
+  readonly workdir: string;
+}
+
 export interface AgentPoolSpec {
   readonly agents: readonly AgentSpec[];
+  /** Agent hosts; none means every agent runs on this machine. */
+  readonly hosts?: readonly HostSpec[];
 }
 
 export interface GateSpec {

@@ -33,6 +33,7 @@ export function crossCheck(docs: SchemaValidDocs, manifestsDir: string): Manifes
   checkProjectCount(ctx, manifestsDir, issues);
   checkProject(ctx);
   checkDuplicateNames(ctx);
+  checkHostNames(ctx);
   const agents = checkAgents(ctx);
   const stages = checkStages(ctx, agents);
   checkTasks(ctx, stages);
@@ -98,6 +99,18 @@ function checkDuplicateNames({ docs, report }: CheckContext): void {
       const first = seen.get(value.metadata.name);
       if (first === undefined) seen.set(value.metadata.name, doc);
       else report(doc, ["metadata", "name"], "NAME_DUPLICATE", `duplicate name: ${value.kind}/${value.metadata.name} is also defined at ${where(first, ["metadata", "name"])}`);
+    }
+  }
+}
+
+/** Host names are one namespace across every AgentPool (they key the `host` capacity scope). */
+function checkHostNames({ docs, report }: CheckContext): void {
+  const seen = new Map<string, string>();
+  for (const { doc, value } of docs.agentPools) {
+    for (const [i, host] of (value.spec.hosts ?? []).entries()) {
+      const first = seen.get(host.name);
+      if (first === undefined) seen.set(host.name, where(doc, ["spec", "hosts", i, "name"]));
+      else report(doc, ["spec", "hosts", i, "name"], "HOST_DUPLICATE", `host "${host.name}" is defined twice (first at ${first}); host names are unique across AgentPools`);
     }
   }
 }

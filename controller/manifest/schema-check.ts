@@ -125,6 +125,9 @@ function describe(error: ErrorObject, path: DocPath): Described {
       if (path.at(-1) === "name") {
         return { code: "SCHEMA_NAME", message: `${field} ${JSON.stringify(data)} is not a DNS label (lowercase letters, digits and "-", starting and ending alphanumeric, at most 63 characters)`, target: path, key: false };
       }
+      if (path.at(-1) === "ssh" && path.at(-3) === "hosts") {
+        return { code: "SCHEMA_PATTERN", message: `${field} ${JSON.stringify(data)} is not an ssh destination: write user@host or host (no options, no spaces); put ssh options in ~/.ssh/config`, target: path, key: false };
+      }
       return { code: "SCHEMA_PATTERN", message: `${field} ${JSON.stringify(data)} must match ${String(params.pattern)}`, target: path, key: false };
     case "minimum":
     case "maximum":

@@ -79,6 +79,7 @@ const agentPool: DeepRequired<AgentPoolManifest> = {
         pricing: { sonnet: { inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75 } },
       },
     ],
+    hosts: [{ name: "box-1", ssh: "agent@box-1.example.com", port: 2222, identityFile: "keys/box-1", capacity: 4, workdir: "/srv/gaffer" }],
   },
 };
 
