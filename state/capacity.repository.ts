@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { checkCapacity, type CapacityExceeded, type CapacityLimits, type CapacityUsage } from "../controller/core/capacity.js";
+import { checkCapacity, pickHost, usesHosts, type CapacityExceeded, type CapacityLimits, type CapacityUsage } from "../controller/core/capacity.js";
 import { CapacityExceededError } from "../controller/errors.js";
 import { appendEvent } from "./events.repository.js";
 import { immediateTransaction, nowIso, type Ledger } from "./ledger.js";
@@ -12,6 +12,8 @@ export interface ReservationRequest {
   /** Who holds it: a session id, or `pending:<task>` while a session starts. */
   readonly holder: string;
   readonly actor: string;
+  /** The agent host to hold the slot on; left out when hosts are listed: the one with the most free slots. */
+  readonly host?: string | null;
 }
 
 export interface Reservation {
@@ -22,18 +24,22 @@ export interface Reservation {
   readonly state: "held" | "released";
   readonly acquiredAt: string;
   readonly releasedAt: string | null;
+  /** The agent host the slot is on, null for this machine. */
+  readonly host: string | null;
 }
 
 /** Slots held now, counted from the ledger. */
 export async function readCapacityUsage(db: Ledger): Promise<CapacityUsage> {
-  const rows = await db.selectFrom("reservations").select(["agent", "role"]).where("state", "=", "held").execute();
+  const rows = await db.selectFrom("reservations").select(["agent", "role", "host"]).where("state", "=", "held").execute();
   const byAgent: Record<string, number> = {};
   const byRole: Record<string, number> = {};
+  const byHost: Record<string, number> = {};
   for (const row of rows) {
     byAgent[row.agent] = (byAgent[row.agent] ?? 0) + 1;
     byRole[row.role] = (byRole[row.role] ?? 0) + 1;
+    if (row.host !== null) byHost[row.host] = (byHost[row.host] ?? 0) + 1;
   }
-  return { global: rows.length, byAgent, byRole };
+  return { global: rows.length, byAgent, byRole, byHost };
 }
 
 /**
@@ -44,23 +50,26 @@ export async function readCapacityUsage(db: Ledger): Promise<CapacityUsage> {
 export async function reserveCapacity(db: Ledger, limits: CapacityLimits, request: ReservationRequest): Promise<Reservation> {
   const outcome = await immediateTransaction(db, async (trx): Promise<{ refused: CapacityExceeded } | { reservation: Reservation }> => {
     const usage = await readCapacityUsage(trx);
-    const refused = checkCapacity(limits, usage, request);
+    // The host is chosen inside the transaction, so racing reservations never pick the same last slot.
+    const host = request.host !== undefined ? request.host : usesHosts(limits) ? pickHost(limits, usage) : null;
+    const refused = checkCapacity(limits, usage, { ...request, host });
     const subject = request.task ? `task/${request.task}` : `agent/${request.agent}`;
     if (refused !== null) {
-      await appendEvent(trx, { actor: request.actor, action: "CapacityRefused", subject, payload: { ...refused, agent: request.agent, role: request.role, holder: request.holder } });
+      await appendEvent(trx, { actor: request.actor, action: "CapacityRefused", subject, payload: { ...refused, agent: request.agent, role: request.role, holder: request.holder, ...(host === null ? {} : { host }) } });
       return { refused };
     }
-    const reservation: Reservation = { id: randomUUID(), agent: request.agent, role: request.role, holder: request.holder, state: "held", acquiredAt: nowIso(), releasedAt: null };
+    const reservation: Reservation = { id: randomUUID(), agent: request.agent, role: request.role, holder: request.holder, state: "held", acquiredAt: nowIso(), releasedAt: null, host };
     await trx
       .insertInto("reservations")
-      .values({ id: reservation.id, agent: reservation.agent, role: reservation.role, stage: request.stage ?? null, task: request.task ?? null, holder: reservation.holder, state: "held", acquired_at: reservation.acquiredAt, released_at: null })
+      .values({ id: reservation.id, agent: reservation.agent, role: reservation.role, stage: request.stage ?? null, task: request.task ?? null, holder: reservation.holder, state: "held", acquired_at: reservation.acquiredAt, released_at: null, host })
       .execute();
-    await appendEvent(trx, { actor: request.actor, action: "CapacityReserved", subject, payload: { reservation: reservation.id, agent: request.agent, role: request.role, holder: request.holder, inUse: usage.global + 1, limit: limits.global } });
+    await appendEvent(trx, { actor: request.actor, action: "CapacityReserved", subject, payload: { reservation: reservation.id, agent: request.agent, role: request.role, holder: request.holder, inUse: usage.global + 1, limit: limits.global, ...(host === null ? {} : { host }) } });
     return { reservation };
   });
   if ("refused" in outcome) {
     const r = outcome.refused;
-    throw new CapacityExceededError(`${r.scope} limit ${r.scope === "global" ? "" : `for ${r.key} `}is ${r.limit} and ${r.inUse} ${r.inUse === 1 ? "is" : "are"} in use; close a session (\`gaffer session close ID\`) or raise spec.capacity`, { details: { ...r } });
+    const raise = r.scope === "host" ? "raise the host's capacity in its AgentPool (or list another host)" : "raise spec.capacity";
+    throw new CapacityExceededError(`${r.scope} limit ${r.scope === "global" ? "" : `for ${r.key} `}is ${r.limit} and ${r.inUse} ${r.inUse === 1 ? "is" : "are"} in use; close a session (\`gaffer session close ID\`) or ${raise}`, { details: { ...r } });
   }
   return outcome.reservation;
 }

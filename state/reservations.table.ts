@@ -12,6 +12,8 @@ export interface ReservationsTable {
   state: string;
   acquired_at: string;
   released_at: string | null;
+  /** The agent host the slot is on (AgentPool `hosts`), null for this machine. */
+  host: string | null;
 }
 
 export type ReservationRow = Selectable<ReservationsTable>;

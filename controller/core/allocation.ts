@@ -1,5 +1,5 @@
 import type { ResolvedAgent } from "./agent-profiles.js";
-import { addUsage, checkCapacity, freeSlots, type CapacityExceeded, type CapacityLimits, type CapacityUsage } from "./capacity.js";
+import { addUsage, checkCapacity, freeSlots, pickHost, usesHosts, type CapacityExceeded, type CapacityLimits, type CapacityUsage } from "./capacity.js";
 import type { StageSpec, TaskManifest } from "./manifest-types.js";
 
 /** Why a role cannot be (fully) staffed. */
@@ -13,6 +13,8 @@ export interface Assignment {
   readonly agent: string;
   readonly model: string | null;
   readonly count: number;
+  /** Slots per agent host, when hosts are listed (most free first). */
+  readonly hosts?: Readonly<Record<string, number>>;
 }
 
 export interface RoleAllocation {
@@ -87,8 +89,9 @@ export function planAllocation(input: AllocationInput): AllocationReport {
     for (const agent of candidates) {
       const take = Math.min(remaining, freeSlots(input.limits, usage, agent.name, role.name));
       if (take <= 0) continue;
-      assignments.push({ agent: agent.name, model: role.model ?? agent.models[0] ?? null, count: take });
-      usage = addUsage(usage, agent.name, role.name, take);
+      const placed = placeOnHosts(input.limits, usage, agent.name, role.name, take);
+      assignments.push({ agent: agent.name, model: role.model ?? agent.models[0] ?? null, count: take, ...placed.hosts });
+      usage = placed.usage;
       remaining -= take;
       if (remaining === 0) break;
     }
@@ -103,4 +106,17 @@ export function planAllocation(input: AllocationInput): AllocationReport {
     return { role: role.name, requested, allocated: requested - remaining, assignments, tasks, blocked: remaining > 0 ? blocked : [], ...(skipped.length > 0 ? { skipped } : {}) };
   });
   return { stage: input.stage.name, roles, feasible: roles.every((r) => r.blocked.length === 0), limits: input.limits, inUse: input.inUse };
+}
+
+/** Adds `count` slots to the usage, each on the host with the most free slots when hosts are listed. */
+function placeOnHosts(limits: CapacityLimits, usage: CapacityUsage, agent: string, role: string, count: number): { usage: CapacityUsage; hosts: { hosts?: Record<string, number> } } {
+  if (!usesHosts(limits)) return { usage: addUsage(usage, agent, role, count), hosts: {} };
+  const hosts: Record<string, number> = {};
+  let next = usage;
+  for (let i = 0; i < count; i++) {
+    const host = pickHost(limits, next);
+    if (host !== null) hosts[host] = (hosts[host] ?? 0) + 1;
+    next = addUsage(next, agent, role, 1, host);
+  }
+  return { usage: next, hosts: { hosts } };
 }

@@ -9,6 +9,7 @@ import * as m0008 from "./0008_controller_lease.js";
 import * as m0013 from "./0013_agent_events.js";
 import * as m0014 from "./0014_delivery_evidence.js";
 import * as m0015 from "./0015_query_indexes.js";
+import * as m0018 from "./0018_reservation_host.js";
 
 /** Every migration, in order. Static, so a bundled or moved install still finds them. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0013_agent_events": m0013,
   "0014_delivery_evidence": m0014,
   "0015_query_indexes": m0015,
+  "0018_reservation_host": m0018,
 };
 
 /** A provider over a fixed set (tests use a prefix of MIGRATIONS to build an older ledger). */
