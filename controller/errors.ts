@@ -230,3 +230,8 @@ export class AgentNotInstalledError extends GafferError {
 export class NoChangesError extends GafferError {
   readonly code = "NO_CHANGES";
 }
+
+/** An agent host could not be reached over SSH (connection refused or lost, authentication, host key). */
+export class HostUnreachableError extends GafferError {
+  readonly code = "HOST_UNREACHABLE";
+}

@@ -1,7 +1,9 @@
 import { execa, type ResultPromise } from "execa";
 import { EventEmitter } from "node:events";
 import { createInterface } from "node:readline";
+import type { ResolvedHost } from "../core/hosts.js";
 import type { PaneState } from "../ports.js";
+import { tmuxEnv, tmuxInvocation } from "./tmux-invocation.js";
 import { CONTROL_SESSION, lastLines, PANE_FORMAT, parsePaneLine, validateTmuxName } from "./tmux.js";
 
 export { CONTROL_SESSION };
@@ -28,13 +30,6 @@ interface CommandAnswer {
   readonly lines: string[];
 }
 
-/** The environment tmux runs with: ours, minus TMUX (never the enclosing tmux). */
-function tmuxEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.TMUX;
-  delete env.TMUX_PANE;
-  return env;
-}
 
 /**
  * One tmux control-mode client (`tmux -L SOCKET -C attach`) that turns pane
@@ -61,15 +56,23 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
 
   private readonly commandTimeoutMs: number;
 
-  /** `commandTimeoutMs`: how long a command may go unanswered (default COMMAND_TIMEOUT_MS). */
-  constructor(options: { readonly socket: string; readonly commandTimeoutMs?: number }) {
+  private readonly host: ResolvedHost | null;
+
+  /**
+   * `commandTimeoutMs`: how long a command may go unanswered (default
+   * COMMAND_TIMEOUT_MS); `host`: the agent host whose tmux to follow (the
+   * client then streams over ssh's shared connection).
+   */
+  constructor(options: { readonly socket: string; readonly commandTimeoutMs?: number; readonly host?: ResolvedHost | null }) {
     super();
     this.socket = validateTmuxName(options.socket, "tmux socket");
     this.commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
+    this.host = options.host ?? null;
   }
 
   private async tmux(args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-    const r = await execa("tmux", ["-L", this.socket, ...args], { env: tmuxEnv(), extendEnv: false, reject: false, stdin: "ignore" });
+    const call = tmuxInvocation(this.host, ["-L", this.socket, ...args]);
+    const r = await execa(call.file, call.args, { env: tmuxEnv(), extendEnv: false, reject: false, stdin: "ignore" });
     return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -81,7 +84,8 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
   async start(): Promise<void> {
     // The control pane runs a fixed argv; nothing from a user reaches tmux here.
     await this.tmux(["new-session", "-d", "-s", CONTROL_SESSION, "-x", "80", "-y", "24", "--", "tail", "-f", "/dev/null"]);
-    const child = execa("tmux", ["-L", this.socket, "-C", "attach-session", "-t", `=${CONTROL_SESSION}`], { env: tmuxEnv(), extendEnv: false, reject: false, stdin: "pipe", buffer: false });
+    const attach = tmuxInvocation(this.host, ["-L", this.socket, "-C", "attach-session", "-t", `=${CONTROL_SESSION}`]);
+    const child = execa(attach.file, attach.args, { env: tmuxEnv(), extendEnv: false, reject: false, stdin: "pipe", buffer: false });
     this.child = child;
     createInterface({ input: child.stdout! }).on("line", (line) => this.onLine(line));
     void child.then((result) => {

@@ -2,10 +2,13 @@ import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import type { ResolvedHost } from "../core/hosts.js";
 import { InvalidNameError, InvalidTextError, TmuxError } from "../errors.js";
 import type { NewTmuxSession, PaneState, Tmux } from "../ports.js";
 import { zombieExit } from "./proc-info.js";
 import { checkLaunch, encodeLaunchSpec, LAUNCH_ENV, launcherArgv, launchMismatch } from "./pane-launcher.js";
+import { SSH_FAILED, sshArgv, unreachable } from "./ssh.js";
+import { killRemoteGroup, tmuxEnv, tmuxInvocation } from "./tmux-invocation.js";
 
 /**
  * Session and socket names: a letter or digit, then letters, digits, `_`, `-`.
@@ -52,13 +55,6 @@ export function validatePasteText(text: string): string {
   return normalized;
 }
 
-/** The environment tmux runs with: ours, minus TMUX (so it never talks to an enclosing tmux). */
-function tmuxEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.TMUX;
-  delete env.TMUX_PANE;
-  return env;
-}
 
 /** An exact-match target: `=NAME:` is the session NAME (never a prefix match), its current pane. */
 function target(name: string): string {
@@ -96,20 +92,31 @@ export function isTmuxGone(error: unknown): boolean {
 export interface TmuxAdapterOptions {
   /** `-L` socket name (default `gaffer`). */
   readonly socket?: string;
+  /** The agent host whose tmux this is (over ssh); null or left out: this machine. */
+  readonly host?: ResolvedHost | null;
 }
 
-/** The tmux adapter over execa: every call is `tmux -L SOCKET ...argv`, never a shell string. */
+/**
+ * The tmux adapter over execa: every call is `tmux -L SOCKET ...argv`, never a
+ * shell string; on an agent host the same argv goes through ssh, quoted.
+ */
 export class TmuxAdapter implements Tmux {
   readonly socket: string;
+  /** The agent host, or null for this machine. */
+  readonly host: ResolvedHost | null;
 
   constructor(options: TmuxAdapterOptions = {}) {
     this.socket = validateTmuxName(options.socket ?? "gaffer", "tmux socket");
+    this.host = options.host ?? null;
   }
 
   private async run(args: readonly string[], options: { input?: string; allowMissing?: boolean } = {}): Promise<{ ok: boolean; stdout: string }> {
     const argv = ["-L", this.socket, ...args];
-    const result = await execa("tmux", argv, { env: tmuxEnv(), extendEnv: false, reject: false, stripFinalNewline: false, ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }) });
+    const call = tmuxInvocation(this.host, argv);
+    const result = await execa(call.file, call.args, { env: tmuxEnv(), extendEnv: false, reject: false, stripFinalNewline: false, ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }) });
     if (result.exitCode === 0) return { ok: true, stdout: result.stdout };
+    // A lost host is a fault to recover from, never "the session is gone".
+    if (this.host !== null && (result.exitCode === SSH_FAILED || result.exitCode === undefined)) throw unreachable(this.host, result.stderr || (result.shortMessage ?? ""), result);
     const stderr = result.stderr.trim();
     if (options.allowMissing === true && MISSING.test(stderr)) return { ok: false, stdout: "" };
     throw new TmuxError(`tmux ${args[0]} failed (exit ${result.exitCode ?? "?"}): ${stderr || result.shortMessage}; is tmux installed and the socket ${this.socket} usable?`, {
@@ -127,6 +134,8 @@ export class TmuxAdapter implements Tmux {
   async newSession(spec: NewTmuxSession): Promise<void> {
     const name = validateTmuxName(spec.name);
     const launch = encodeLaunchSpec(spec);
+    // On an agent host, perl is found on the host's PATH (tmux execs the argv directly).
+    const launcher = this.host === null ? launcherArgv() : ["perl", ...launcherArgv().slice(1)];
     // NOTE: remain-on-exit is set in the same command list (server-wide first, then on
     // the window), before the server's event loop can reap a process that exits at
     // once, so a crashed pane stays and its dead status stays readable. No -c: tmux
@@ -134,9 +143,11 @@ export class TmuxAdapter implements Tmux {
     const { stdout } = await this.run([
       "set-option", "-wg", "remain-on-exit", "on", ";",
       "new-session", "-d", "-P", "-F", "#{pane_pid}", "-s", name, "-x", "200", "-y", "50",
-      "-e", `${LAUNCH_ENV}=${launch}`, "-e", "PERL_BADLANG=0", "--", ...launcherArgv(),
+      "-e", `${LAUNCH_ENV}=${launch}`, "-e", "PERL_BADLANG=0", "--", ...launcher,
       ";", "set-option", "-w", "-t", target(name), "remain-on-exit", "on",
     ]);
+    // NOTE: a remote pane's /proc is on the host: the launcher's exact exec is trusted there, not re-read.
+    if (this.host !== null) return;
     const check = await checkLaunch(Number(stdout.trim()), spec);
     if (check.ok || check.gone) return;
     await this.killSession(name);
@@ -203,18 +214,20 @@ export class TmuxAdapter implements Tmux {
     // session links every agent window): kill the window itself, then whatever is left.
     const { ok } = await this.run(["kill-window", "-t", target(name)], { allowMissing: true });
     await this.run(["kill-session", "-t", `=${validateTmuxName(name)}`], { allowMissing: true });
-    if (pane !== null) await killProcessGroup(pane.pid);
+    if (pane !== null) await (this.host === null ? killProcessGroup(pane.pid) : killRemoteGroup(this.host, pane.pid));
     return ok;
   }
 
   /** Stops the server and removes its socket file (tmux leaves it behind after kill-server). */
   async killServer(): Promise<void> {
     await this.run(["kill-server"], { allowMissing: true });
+    if (this.host !== null) return;
     rmSync(join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 
   attachArgv(name: string): string[] {
-    return ["tmux", "-L", this.socket, "attach", "-t", validateTmuxName(name)];
+    const args = ["-L", this.socket, "attach", "-t", validateTmuxName(name)];
+    return this.host === null ? ["tmux", ...args] : ["ssh", ...sshArgv(this.host, ["tmux", ...args], { tty: true })];
   }
 }
 

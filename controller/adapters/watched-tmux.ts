@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { ResolvedHost } from "../core/hosts.js";
 import type { NewTmuxSession, PaneState, ScreenActivity, Tmux } from "../ports.js";
 import { TmuxAdapter } from "./tmux.js";
 import { TmuxControlClient } from "./tmux-control.js";
@@ -25,11 +26,15 @@ export class WatchedTmux implements Tmux, ScreenActivity {
 
   private readonly commandTimeoutMs: number | undefined;
 
-  constructor(options: { readonly socket: string; readonly logger: Logger; readonly commandTimeoutMs?: number }) {
+  private readonly host: ResolvedHost | null;
+
+  /** `host`: an agent host's tmux (over ssh); left out, this machine's. */
+  constructor(options: { readonly socket: string; readonly logger: Logger; readonly commandTimeoutMs?: number; readonly host?: ResolvedHost | null }) {
     this.socket = options.socket;
     this.commandTimeoutMs = options.commandTimeoutMs;
-    this.inner = new TmuxAdapter({ socket: options.socket });
-    this.logger = options.logger;
+    this.host = options.host ?? null;
+    this.inner = new TmuxAdapter({ socket: options.socket, host: this.host });
+    this.logger = options.logger.child({ host: this.host?.name ?? "local" });
   }
 
   /** The live control client, starting one when there is a server to attach to; null means polling. */
@@ -42,7 +47,7 @@ export class WatchedTmux implements Tmux, ScreenActivity {
   }
 
   private async startClient(): Promise<TmuxControlClient | null> {
-    const client = new TmuxControlClient({ socket: this.socket, ...(this.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: this.commandTimeoutMs }) });
+    const client = new TmuxControlClient({ socket: this.socket, host: this.host, ...(this.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: this.commandTimeoutMs }) });
     client.on("output", (session: string) => this.wake(session));
     client.on("paneDead", (session, at) => {
       this.deadAt.set(session, at);
