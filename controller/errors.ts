@@ -71,6 +71,12 @@ export class LedgerUnreachableError extends GafferError {
   readonly code = "LEDGER_UNREACHABLE";
 }
 
+/** GAFFER_LEDGER_URL or spec.ledger.url cannot name a PostgreSQL database. */
+export class LedgerUrlInvalidError extends GafferError {
+  readonly code = "LEDGER_URL_INVALID";
+  override readonly exitCode = 2;
+}
+
 /** `gaffer ledger migrate --to` found rows in the target: it copies only into an empty ledger. */
 export class LedgerTargetNotEmptyError extends GafferError {
   readonly code = "LEDGER_TARGET_NOT_EMPTY";

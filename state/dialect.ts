@@ -32,6 +32,8 @@ export interface LedgerDialect {
   archive(db: Kysely<any>, path: string): Promise<void>;
   /** Returns the space of deleted rows to the system. */
   reclaim(db: Kysely<any>): Promise<void>;
+  /** After rows were inserted with explicit ids into `table`: the next generated id follows the largest. */
+  afterExplicitIds(db: Kysely<any>, table: string): Promise<void>;
 }
 
 /** Any key: one constant names the ledger's write lock among PostgreSQL's advisory locks. */
@@ -68,6 +70,8 @@ const SQLITE: LedgerDialect = {
   reclaim: async (db) => {
     await sql`vacuum`.execute(db);
   },
+  // AUTOINCREMENT follows the largest id inserted, explicit or not.
+  afterExplicitIds: async () => undefined,
 };
 
 const POSTGRES: LedgerDialect = {
@@ -87,6 +91,12 @@ const POSTGRES: LedgerDialect = {
   },
   reclaim: async (db) => {
     await sql`vacuum`.execute(db);
+  },
+  afterExplicitIds: async (db, table) => {
+    const identity = await sql<{ seq: string | null }>`select pg_get_serial_sequence(${table}, 'id') as seq from information_schema.columns where table_schema = current_schema() and table_name = ${table} and column_name = 'id' and is_identity = 'YES'`.execute(db);
+    const sequence = identity.rows[0]?.seq;
+    if (sequence === undefined || sequence === null) return;
+    await sql`select setval(${sequence}, coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(db);
   },
 };
 

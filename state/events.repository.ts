@@ -93,9 +93,17 @@ export async function listEvents(db: Ledger, query: EventQuery = {}): Promise<Le
 }
 
 /**
- * The matching events oldest first, read in pages as the caller consumes
- * them: memory stays bounded whatever the ledger's size (`gaffer log`).
+ * The matching events oldest first, read in pages (by id, keyset) as the
+ * caller consumes them: memory stays bounded whatever the ledger's size
+ * (`gaffer log`), and no cursor is held open between pages (PostgreSQL's
+ * driver has none without another package).
  */
-export async function* streamEvents(db: Ledger, query: Omit<EventQuery, "limit"> = {}): AsyncGenerator<LedgerEvent> {
-  for await (const row of eventQuery(db, query).orderBy("id", "asc").stream(500)) yield toEvent(row);
+export async function* streamEvents(db: Ledger, query: Omit<EventQuery, "limit"> = {}, pageSize = 500): AsyncGenerator<LedgerEvent> {
+  let afterId = query.afterId;
+  for (;;) {
+    const rows = await eventQuery(db, { ...query, ...(afterId === undefined ? {} : { afterId }) }).orderBy("id", "asc").limit(pageSize).execute();
+    for (const row of rows) yield toEvent(row);
+    if (rows.length < pageSize) return;
+    afterId = rows.at(-1)!.id;
+  }
 }

@@ -5,21 +5,33 @@ import { Kysely, Migrator, SqliteDialect, sql, type Migration, type MigrationRes
 import { isGafferError, LedgerMigrationError } from "../controller/errors.js";
 import type { Database } from "./database.js";
 import { dialectOf } from "./dialect.js";
+import type { LedgerTarget } from "./ledger-target.js";
+import { openPostgresLedger } from "./postgres-ledger.js";
 import { MIGRATIONS, staticMigrations } from "./migrations/index.js";
 import { faultNamingDatabase, translateSqliteError } from "./sqlite-faults.js";
 
 export { translateSqliteError } from "./sqlite-faults.js";
 
-/** The ledger: a kysely handle over one SQLite file. */
+/** The ledger: a kysely handle over one SQLite file or one PostgreSQL database. */
 export type Ledger = Kysely<Database>;
 
-export const LEDGER_FILE = ".gaffer/ledger.sqlite";
+export { LEDGER_FILE } from "./ledger-target.js";
 
 export interface OpenLedgerOptions {
   /** Migrations to apply (default: all). Tests pass a prefix to build an older ledger. */
   readonly migrations?: Readonly<Record<string, Migration>>;
   /** How long to wait for another process's write lock before LEDGER_LOCKED (ms). */
   readonly busyTimeoutMs?: number;
+}
+
+/**
+ * Opens the ledger `target` names (state/ledger-target.ts): the SQLite file,
+ * or the PostgreSQL database (state/postgres-ledger.ts), migrated to the
+ * latest schema either way.
+ */
+export async function openLedgerAt(target: LedgerTarget, options: OpenLedgerOptions = {}): Promise<Ledger> {
+  if (target.kind === "sqlite") return openLedger(target.file, options);
+  return openPostgresLedger(target.url, target.display, options.migrations === undefined ? {} : { migrations: options.migrations });
 }
 
 /**

@@ -5,7 +5,9 @@ import { capacityLimits, type CapacityLimits } from "../core/capacity.js";
 import type { ManifestSet } from "../core/manifest-types.js";
 import { allAgents, resolveProject, type ProjectConfig } from "../core/project-config.js";
 import { loadManifestSet } from "../manifest/load.js";
-import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
+import { ledgerTargetOf } from "../manifest/ledger-location.js";
+import { LEDGER_FILE, openLedgerAt, type Ledger } from "../../state/ledger.js";
+import type { LedgerTarget } from "../../state/ledger-target.js";
 
 /** Which entry point called the application layer: it decides what may be overridden (only a person at the CLI may). */
 export type EntryPoint = "cli" | "mcp";
@@ -27,8 +29,13 @@ export class ControlDir {
     return join(this.dir, LEDGER_FILE);
   }
 
+  /** Which ledger this control dir uses (GAFFER_LEDGER_URL, spec.ledger.url, else its SQLite file). */
+  async ledgerTarget(): Promise<LedgerTarget> {
+    return ledgerTargetOf(this.dir);
+  }
+
   async openLedger(): Promise<Ledger> {
-    this.ledger ??= await openLedger(this.ledgerFile);
+    this.ledger ??= await openLedgerAt(await this.ledgerTarget());
     return this.ledger;
   }
 

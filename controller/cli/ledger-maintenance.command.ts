@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { compactLedger, ledgerStats } from "../../state/ledger-maintenance.repository.js";
 import { AlreadyExistsError, UsageError } from "../errors.js";
+import { registerLedgerMigrate } from "./ledger-migrate.command.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { parseSince } from "./ledger.command.js";
 import { formatTable, printJson, printLine } from "./output.js";
@@ -12,7 +13,7 @@ export function registerLedgerMaintenance(program: Command): Command {
   const ledger = program.command("ledger").description("the ledger itself: size, retention and recovery");
 
   withCommon(ledger.command("stats").description("rows per table, file size and the span and busiest actions of the events")).action(async (options: CommonOptions) => {
-    const stats = await withControlDir(options, async (ctx) => ledgerStats(await ctx.openLedger(), ctx.ledgerFile));
+    const stats = await withControlDir(options, async (ctx) => ledgerStats(await ctx.openLedger(), (await ctx.ledgerTarget()).display));
     if (options.json === true) return printJson(stats);
     printLine(`${stats.file}: ${(stats.bytes / 1_048_576).toFixed(1)} MiB, ${stats.events.count} events${stats.events.oldest === null ? "" : ` from ${stats.events.oldest} to ${stats.events.newest}`}`);
     printLine();
@@ -37,5 +38,6 @@ export function registerLedgerMaintenance(program: Command): Command {
       printLine(`archived the whole ledger to ${result.archive}`);
       printLine(`deleted ${result.deleted} events older than ${result.before}; kept ${result.kept} approval, commit and merge events; ${result.remaining} events remain`);
     });
+  registerLedgerMigrate(ledger);
   return ledger;
 }

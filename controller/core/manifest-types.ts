@@ -49,6 +49,8 @@ export interface ProjectSpec {
   readonly integrationBranch?: string;
   readonly worktreeRoot?: string;
   readonly tmuxSocket?: string;
+  /** A PostgreSQL ledger instead of `.gaffer/ledger.sqlite` (no password: that comes from the environment). */
+  readonly ledger?: { readonly url?: string };
   readonly paused?: boolean;
   readonly capacity?: CapacitySpec;
   readonly policy?: PolicySpec;

@@ -2,7 +2,8 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { usageFromClaudeTranscript, usageFromCodexRollout, type TokenUsage } from "../core/token-usage.js";
-import { LEDGER_FILE, openLedger } from "../../state/ledger.js";
+import { openLedgerAt } from "../../state/ledger.js";
+import { ledgerTargetOf } from "../manifest/ledger-location.js";
 import { appendAgentEvent, hookKind } from "../../state/agent-events.repository.js";
 import { hookFields, parseHookInput } from "./hook-payload.js";
 
@@ -71,7 +72,7 @@ export async function recordHook(call: HookCall): Promise<number> {
   const fields = hookFields(call.agent, call.event, parseHookInput(call.input));
   const kind = hookKind(fields.event);
   const { usage, transcript } = usageAt(call.agent, kind, fields);
-  const db = await openLedger(join(call.controlDir, LEDGER_FILE), { busyTimeoutMs: 2000 });
+  const db = await openLedgerAt(await ledgerTargetOf(call.controlDir), { busyTimeoutMs: 2000 });
   try {
     return await appendAgentEvent(db, { sessionId: call.sessionId, agent: call.agent, event: fields.event, prompt: fields.prompt, reason: fields.reason, transcriptPath: transcript, usage, payload: fields.payload });
   } finally {

@@ -2,6 +2,7 @@ import { checkBranchName, checkBranchPattern } from "../core/git-ref.js";
 import { MANIFEST_KINDS, type ManifestKind } from "../core/manifest-types.js";
 import { stageNeedsApproval } from "../core/project-config.js";
 import { checkWorktreeRoot } from "../core/worktree-root.js";
+import { ledgerUrlProblem, redactUrl, urlPassword } from "../../state/ledger-target.js";
 import { checkRegex, where, type CheckContext, type Report, type SchemaValidDocs } from "./check-context.js";
 import { checkAgents, checkStages, checkTasks, type StageInfo } from "./reference-check.js";
 import { checkRuntime } from "./runtime-check.js";
@@ -73,10 +74,19 @@ function checkProject({ docs, report }: CheckContext): void {
   }
   const rootProblem = value.spec.worktreeRoot === undefined ? null : checkWorktreeRoot(value.spec.worktreeRoot, value.spec.repo);
   if (rootProblem !== null) report(doc, ["spec", "worktreeRoot"], "WORKTREE_ROOT_INVALID", `spec.worktreeRoot ${JSON.stringify(value.spec.worktreeRoot)} ${rootProblem}`);
+  const ledgerUrl = value.spec.ledger?.url;
+  if (ledgerUrl !== undefined) checkLedgerUrl(ledgerUrl, (code, message) => report(doc, ["spec", "ledger", "url"], code, message));
   if (policy.commitFormat !== undefined) checkRegex(doc, ["spec", "policy", "commitFormat"], policy.commitFormat, report);
   if (policy.requireSignedApprovals === true && policy.allowedSignersFile === undefined) {
     report(doc, ["spec", "policy", "requireSignedApprovals"], "SIGNERS_FILE_MISSING", "requireSignedApprovals is true but policy.allowedSignersFile is not set; name the ssh allowed-signers file");
   }
+}
+
+/** A ledger URL must name PostgreSQL and must not carry a password (a committed manifest is no place for a secret). */
+function checkLedgerUrl(url: string, report: (code: string, message: string) => void): void {
+  const problem = ledgerUrlProblem(url);
+  if (problem !== null) report("LEDGER_URL_INVALID", `spec.ledger.url ${JSON.stringify(redactUrl(url))} ${problem}`);
+  else if (urlPassword(url) !== null) report("LEDGER_SECRET_IN_MANIFEST", `spec.ledger.url ${JSON.stringify(redactUrl(url))} holds a password, and manifests are committed; remove it from the URL and give it through the environment (PGPASSWORD, ~/.pgpass, or the whole URL in GAFFER_LEDGER_URL)`);
 }
 
 /** Too few approvers matters only when some stage needs an approval. */

@@ -7,8 +7,9 @@ import { WatchedTmux } from "../adapters/watched-tmux.js";
 import { listSessions } from "../../state/sessions.repository.js";
 import type { TaskEffects } from "../machines/task.machine.js";
 import { appendEvent } from "../../state/events.repository.js";
-import { sql } from "kysely";
-import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
+import { openLedgerAt, type Ledger } from "../../state/ledger.js";
+import { watchLedgerWrites, type LedgerWatch } from "../../state/ledger-watch.js";
+import { ledgerTargetOf } from "../manifest/ledger-location.js";
 import { acquireControllerLease, type HeldLease, type LeaseTiming } from "./controller-lease.js";
 import { Controller } from "./controller.js";
 import { FaultBackoff } from "./fault-backoff.js";
@@ -59,8 +60,9 @@ function superviseEvery(controller: Controller, intervalMs: number, faulted: () 
  * session running so a restarted controller adopts them.
  */
 export async function runController(options: RunControllerOptions): Promise<Controller> {
-  const ledgerFile = join(options.dir, LEDGER_FILE);
-  const db = await openLedger(ledgerFile);
+  const target = await ledgerTargetOf(options.dir);
+  const ledgerFile = target.display;
+  const db = await openLedgerAt(target);
   let lease: HeldLease;
   try {
     lease = await acquireControllerLease(db, { ledgerFile, actor: "controller", logger: options.logger, ...(options.leaseTiming === undefined ? {} : { timing: options.leaseTiming }) });
@@ -82,7 +84,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   await appendEvent(db, { actor: controller.actor, action: "ControllerStarted", subject: "controller", payload: { pid: process.pid, once: options.once === true } });
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let ledgerPoll: NodeJS.Timeout | undefined;
+  let ledgerWatch: LedgerWatch | undefined;
   const loop = new PassLoop(controller, options);
   const health = superviseEvery(controller, options.healthMs ?? 2000, () => loop.faulted);
   let unsubscribe: () => void = () => undefined;
@@ -93,7 +95,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     // Another process wrote the ledger (a hook, `session send`...): session queues waiting on a settled
     // screen wake (their next step may be in that write), and a running loop passes again.
     let onLedgerWrite = (): void => undefined;
-    ledgerPoll = watchLedger(db, () => {
+    ledgerWatch = watchLedgerWrites(db, () => {
       for (const server of servers.values()) server.wakeAll();
       onLedgerWrite();
     });
@@ -110,7 +112,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status", "stages"), ...refs], () => loop.request());
       unsubscribe = controller.onTaskChange(() => loop.request());
       timer = setInterval(() => loop.request(), options.resyncMs ?? 30_000);
-      // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version.
+      // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version, PostgreSQL notifies.
       onLedgerWrite = () => loop.request();
       loop.request();
       await waitForStop(options.stopSignal, lease.lost);
@@ -123,7 +125,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     unsubscribe();
     loop.close();
     if (timer !== undefined) clearInterval(timer);
-    if (ledgerPoll !== undefined) clearInterval(ledgerPoll);
+    await ledgerWatch?.close();
     await watcher?.close();
     await loop.idle();
     await health.stop();
@@ -134,27 +136,6 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     await db.destroy();
   }
   return controller;
-}
-
-/** Polls `PRAGMA data_version` (cheap; changes only on commits by other connections). */
-function watchLedger(db: Ledger, onChange: () => void, intervalMs = 200): NodeJS.Timeout {
-  let last: number | null = null;
-  let busy = false;
-  return setInterval(() => {
-    if (busy) return;
-    busy = true;
-    sql<{ data_version: number }>`pragma data_version`
-      .execute(db)
-      .then((result) => {
-        const version = result.rows[0]?.data_version ?? null;
-        if (last !== null && version !== last) onChange();
-        last = version;
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        busy = false;
-      });
-  }, intervalMs);
 }
 
 function waitForStop(stopSignal?: Promise<void>, lost?: Promise<never>): Promise<void> {

@@ -32,6 +32,7 @@ const project: DeepRequired<ProjectManifest> = {
     integrationBranch: "integration",
     worktreeRoot: ".gaffer/worktrees",
     tmuxSocket: "gaffer",
+    ledger: { url: "postgres://gaffer@db.example.com:5432/gaffer" },
     paused: false,
     capacity: { global: 4, perAgent: { claude: 2 }, perRole: { builder: 3 } },
     policy: {
