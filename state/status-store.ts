@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
+import { lstat, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { readBoundedFile } from "../controller/adapters/bounded-read.js";
 import { stringify } from "yaml";
@@ -71,9 +72,37 @@ async function readText(path: string): Promise<string | null> {
 
 const EMPTY_APPROVALS: ApprovalsLocation = { block: null, entries: [], malformed: [] };
 
+/** The identity of a file's bytes: a write in place changes size or mtime, a rename the inode. */
+const fileKey = (s: BigIntStats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
+
+/**
+ * Status files as last read, by path and file identity: a controller pass
+ * asks for every task's file, and re-reading and re-parsing 50 unchanged YAML
+ * files was most of an idle controller's work. Any edit (in place or by
+ * rename) changes the identity, so a person's edit is always read. As git
+ * does for its index ("racy git"), a file modified less than a second before
+ * the read is not remembered: a second write within the same clock tick (or
+ * into a reused inode) could keep size and mtime.
+ */
+const RACY_MS = 1000;
+const lastRead = new Map<string, { readonly key: string; readonly read: StatusRead<Record<string, unknown>> }>();
+
 async function readStatusFile(dir: string, kind: StatusKind, name: string): Promise<StatusRead<Record<string, unknown>>> {
   const file = statusFilePath(kind, name);
-  const text = await readText(join(dir, file));
+  const path = join(dir, file);
+  const seen = await lstat(path, { bigint: true }).catch(() => null);
+  const key = seen === null || seen.isSymbolicLink() ? null : fileKey(seen);
+  const known = lastRead.get(path);
+  if (key !== null && known?.key === key) return known.read;
+  const started = Date.now();
+  const read = await readAndParse(path, file, kind, name);
+  if (key !== null && started - Number(seen!.mtimeMs) > RACY_MS) lastRead.set(path, { key, read });
+  else lastRead.delete(path);
+  return read;
+}
+
+async function readAndParse(path: string, file: string, kind: StatusKind, name: string): Promise<StatusRead<Record<string, unknown>>> {
+  const text = await readText(path);
   if (text === null) return { status: null, approvals: EMPTY_APPROVALS, text, file };
   const parsed = parseStatusText(text, statusHeader(kind, name));
   if (!parsed.ok) {
@@ -162,6 +191,7 @@ async function writeStatusFile(dir: string, kind: StatusKind, name: string, cont
       continue;
     }
     await rename(tmp, path);
+    lastRead.delete(path);
     return { changed: true, file };
   }
   throw new StatusFileInvalidError(`${file} kept changing while gaffer rewrote it (${MAX_ATTEMPTS} attempts); retry when nobody is editing it`);
@@ -198,6 +228,7 @@ export async function appendStageApproval(dir: string, stage: string, entry: Par
       continue;
     }
     await rename(tmp, path);
+    lastRead.delete(path);
     return { file, before, after };
   }
   throw new StatusFileInvalidError(`${file} kept changing while gaffer edited it (${MAX_ATTEMPTS} attempts); retry`);
@@ -208,6 +239,7 @@ export async function restoreStatusText(dir: string, file: string, before: strin
   const path = join(dir, file);
   if ((await readText(path)) !== after) return;
   await rename(await writeTemp(path, before), path);
+  lastRead.delete(path);
 }
 
 /** Manifest issues as controller.yaml lists them (`file:line:col` plus `Kind/name: message`). */

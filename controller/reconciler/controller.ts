@@ -305,7 +305,7 @@ export class Controller {
       const task = w.set.tasks.find((t) => t.metadata.name === session.task);
       if (task !== undefined && w.isPaused(task)) continue;
       try {
-        const health = await checkSessionHealth(ctx, session.id);
+        const health = await checkSessionHealth(ctx, session.id, session);
         if (health.state === "Crashed" || health.state === "Stuck") {
           const outcome = await recoverSession(ctx, session.id);
           this.options.logger.warn({ session: session.id, state: health.state, reason: health.reason, outcome }, `session ${session.id} ${health.state}: ${outcome}`);

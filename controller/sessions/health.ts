@@ -51,8 +51,10 @@ export async function markCrashed(ctx: SessionServiceContext, session: SessionRe
  * Backoff while a rate-limit line shows (until its reset time, or the
  * agent's `rateLimitDelayMs`). Every change is ledgered.
  */
-export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: string): Promise<HealthReport> {
-  const session = await getSession(ctx.db, sessionId);
+export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: string, listed?: SessionRecord): Promise<HealthReport> {
+  // A round over every session passes the rows it listed: one query per round, not two per session
+  // (every write below is guarded by the states it moves from, so a row a moment old decides nothing wrongly).
+  const session = listed ?? (await getSession(ctx.db, sessionId));
   if (session === undefined) throw new SessionNotFoundError(`no session "${sessionId}"; \`gaffer session list\` shows the open ones`, { details: { sessionId } });
   const report = (s: SessionRecord, reason: string | null): HealthReport => ({ sessionId, state: s.state, reason, status: s.status, rule: s.statusRule });
   if (!LIVE.includes(session.state)) return report(session, session.closeReason);
@@ -72,7 +74,8 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
     }
     return report((await getSession(ctx.db, sessionId))!, `rate limited until ${new Date(until).toISOString()}`);
   }
-  if (seen.session.state === "Backoff" && (seen.session.backoffUntil === null || Date.parse(seen.session.backoffUntil) <= now)) {
+  const backoffEnded = seen.session.state === "Backoff" && (seen.session.backoffUntil === null || Date.parse(seen.session.backoffUntil) <= now);
+  if (backoffEnded) {
     await updateSession(ctx.db, sessionId, { state: "Idle", backoff_until: null }, { actor: ctx.actor, action: "SessionBackoffEnded", subject: sessionSubject(sessionId), payload: { status: seen.evidence.status } });
   }
   // An error episode (error screens, perhaps with busy spells between) past stuckAfterMs: Stuck, whatever flips inside it.
@@ -95,7 +98,7 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
     await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload }, ["Running", "Idle", "Waiting"]);
     return report((await getSession(ctx.db, sessionId))!, `${seen.evidence.status} for ${statusMs} ms${seen.evidence.matched === null ? "" : `: ${seen.evidence.matched}`}`);
   }
-  return report((await getSession(ctx.db, sessionId))!, null);
+  return report(backoffEnded ? (await getSession(ctx.db, sessionId))! : seen.session, null);
 }
 
 export type RecoveryOutcome = "restarted" | "backing-off" | "failed" | "not-needed";
@@ -153,7 +156,7 @@ async function giveUp(ctx: SessionServiceContext, session: SessionRecord, reason
 export async function superviseSessions(ctx: SessionServiceContext, options: { intervalMs: number; signal: AbortSignal }): Promise<void> {
   while (!options.signal.aborted) {
     for (const session of await listSessions(ctx.db)) {
-      const health = await checkSessionHealth(ctx, session.id);
+      const health = await checkSessionHealth(ctx, session.id, session);
       if (health.state === "Crashed" || health.state === "Stuck") await recoverSession(ctx, session.id);
     }
     await sleep(options.intervalMs);

@@ -86,7 +86,9 @@ export async function benchControllerIdle(): Promise<Record<string, number>> {
   const { dir, socket } = benchControlDir(root, { capacity: SESSIONS, tasks });
   const log = openSync(join(root, "controller.log"), "a");
   const env = { ...process.env, TMUX: "", GAFFER_LOG_LEVEL: "info" };
-  const child = spawn(process.execPath, [packagePath("controller", "gaffer.js"), "up", "--dir", dir], { env, stdio: ["ignore", log, log] });
+  // GAFFER_BENCH_CPU_PROF=DIR writes the controller's V8 CPU profile there (read its idle window's samples).
+  const profile = process.env.GAFFER_BENCH_CPU_PROF === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", process.env.GAFFER_BENCH_CPU_PROF];
+  const child = spawn(process.execPath, [...profile, packagePath("controller", "gaffer.js"), "up", "--dir", dir], { env, stdio: ["ignore", log, log] });
   try {
     const startMs = await untilWaiting(dir, child);
     await sleep(1000); // settle before the sample: its deadline starts after

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { setCondition } from "../../controller/core/conditions.js";
@@ -109,6 +109,33 @@ describe("status store", () => {
     expect(statSync(file).ino).not.toBe(inode);
     expect(readFileSync(fd, "utf8")).toBe(original);
     expect(readdirSync(join(dir, "status/stages"))).toEqual(["build.yaml"]);
+  });
+
+  it("reads every edit of a file it has read before: in place with the same size, by rename, and right after its own write", async () => {
+    const dir = tempDir();
+    await writeStageStatus(dir, "build", stageStatus("Proposed"));
+    const file = join(dir, "status/stages/build.yaml");
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(file, old, old); // old enough to be remembered (a file modified within the last second never is)
+    expect((await readStageStatus(dir, "build")).status?.phase).toBe("Proposed");
+    expect((await readStageStatus(dir, "build")).status?.phase).toBe("Proposed");
+    // In place, same size: a person's editor rewriting the file (the mtime moves).
+    writeFileSync(file, readFileSync(file, "utf8").replace("phase: Proposed", "phase: Proposex"));
+    expect((await readStageStatus(dir, "build")).status?.phase).toBe("Proposex");
+    // By rename onto it.
+    writeFileSync(`${file}.new`, readFileSync(file, "utf8").replace("phase: Proposex", "phase: Running"));
+    renameSync(`${file}.new`, file);
+    expect((await readStageStatus(dir, "build")).status?.phase).toBe("Running");
+    // gaffer's own writes, twice within the same clock tick.
+    await writeStageStatus(dir, "build", stageStatus("Gating"));
+    expect((await readStageStatus(dir, "build")).status?.phase).toBe("Gating");
+    await writeStageStatus(dir, "build", stageStatus("Passed"));
+    expect((await readStageStatus(dir, "build")).status?.phase).toBe("Passed");
+    // An approval appended by a person after a remembered read counts.
+    utimesSync(file, old, old);
+    expect((await readStageApprovals(dir, "build")).entries).toEqual([]);
+    writeFileSync(file, appendApprovalText(readFileSync(file, "utf8"), statusHeader("stage", "build"), { requestId: "build-0123456789ab", decision: "approved", comment: null }));
+    expect((await readStageApprovals(dir, "build")).entries).toMatchObject([{ requestId: "build-0123456789ab", decision: "approved" }]);
   });
 
   it("refuses to rewrite a file that does not parse, saying where", async () => {
