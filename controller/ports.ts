@@ -1,3 +1,5 @@
+import type { ResolvedHost } from "./core/hosts.js";
+
 /**
  * Small interfaces between the core and the outside world. Each port covers
  * only what its callers use; adapters in `adapters/` implement them.
@@ -13,6 +15,8 @@ export interface NewTmuxSession {
   readonly argv: readonly string[];
   /** Extra environment for the pane. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The agent host to start it on (AgentPool `hosts`); null or left out: this machine. */
+  readonly host?: string | null;
 }
 
 /** The pane of a session: its process and whether it has exited. */
@@ -53,6 +57,15 @@ export interface Tmux {
   killServer(): Promise<void>;
   /** The argv a person runs to attach: `tmux -L SOCKET attach -t NAME`. */
   attachArgv(name: string): string[];
+}
+
+/** Agent hosts: where a task's worktree lives on a host, and how its work comes back. */
+export interface AgentHosts {
+  readonly hosts: readonly ResolvedHost[];
+  /** Makes the task's worktree on the host a checkout of the local worktree's HEAD; returns its path there. */
+  prepare(host: ResolvedHost, spec: { readonly task: string; readonly worktree: string }): Promise<string>;
+  /** Brings the agent's work on the host back into the local worktree (its commits, and its other changes uncommitted). */
+  collect(host: ResolvedHost, spec: { readonly task: string; readonly worktree: string }): Promise<void>;
 }
 
 /** One entry of `git worktree list --porcelain`. */

@@ -2,6 +2,7 @@ import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { resolveAgent, type ResolvedAgent } from "../core/agent-profiles.js";
 import { capacityLimits, type CapacityLimits } from "../core/capacity.js";
+import { resolveHosts, type ResolvedHost } from "../core/hosts.js";
 import type { ManifestSet } from "../core/manifest-types.js";
 import { allAgents, resolveProject, type ProjectConfig } from "../core/project-config.js";
 import { loadManifestSet } from "../manifest/load.js";
@@ -52,8 +53,13 @@ export class ControlDir {
     return allAgents(await this.loadManifests()).map(resolveAgent);
   }
 
+  /** The agent hosts of every AgentPool (none: agents run on this machine). */
+  async hosts(): Promise<ResolvedHost[]> {
+    return resolveHosts(await this.loadManifests(), this.dir);
+  }
+
   async limits(): Promise<CapacityLimits> {
-    return capacityLimits(await this.config(), await this.agents());
+    return capacityLimits(await this.config(), await this.agents(), await this.hosts());
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import { createActor, transition, type Actor, type SnapshotFrom } from "xstate";
 import { resolveAgent } from "../core/agent-profiles.js";
 import { capacityLimits } from "../core/capacity.js";
+import { resolveHosts } from "../core/hosts.js";
+import { withAgentHosts } from "../app/host-world.js";
 import type { ManifestSet } from "../core/manifest-types.js";
 import { allAgents, allStages, resolveProject } from "../core/project-config.js";
 import { orderStages, planStage, type StagePlan } from "../core/stage-plan.js";
@@ -105,8 +107,10 @@ export class Controller {
     const config = resolveProject(set.project, this.options.dir);
     const agents = allAgents(set).map(resolveAgent);
     const pauses = this.pauses;
-    const { tmux, activity } = this.options.tmuxFor?.(config.tmuxSocket) ?? { tmux: new TmuxAdapter({ socket: config.tmuxSocket }) };
-    return { dir: this.options.dir, db: this.options.db, logger: this.options.logger, actor: this.actor, set, config, agents, limits: capacityLimits(config, agents), tmux, ...(activity === undefined ? {} : { activity }), isPaused: (task) => isTaskPaused(set, pauses, task) };
+    const hosts = resolveHosts(set, this.options.dir);
+    const base = this.options.tmuxFor?.(config.tmuxSocket) ?? { tmux: new TmuxAdapter({ socket: config.tmuxSocket }) };
+    const { tmux, activity, hosts: agentHosts } = withAgentHosts(base, { hosts, db: this.options.db, logger: this.options.logger });
+    return { dir: this.options.dir, db: this.options.db, logger: this.options.logger, actor: this.actor, set, config, agents, limits: capacityLimits(config, agents, hosts), tmux, ...(activity === undefined ? {} : { activity }), ...(agentHosts === undefined ? {} : { hosts: agentHosts }), isPaused: (task) => isTaskPaused(set, pauses, task) };
   }
 
   /** Restores stage snapshots and task actors from the ledger (after a restart). */
@@ -317,7 +321,7 @@ export class Controller {
   }
 
   private sessionContext(w: World) {
-    return { db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), limits: w.limits, actor: this.actor, agents: w.agents, controlDir: w.dir };
+    return { db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), ...(w.hosts === undefined ? {} : { hosts: w.hosts }), limits: w.limits, actor: this.actor, agents: w.agents, controlDir: w.dir };
   }
 
   /** A Failed task keeps no session open: its slots go back to the others. */

@@ -9,6 +9,7 @@
 import { taskSpecDigest } from "../core/plan-digest.js";
 import { resolveAgent } from "../core/agent-profiles.js";
 import { capacityLimits } from "../core/capacity.js";
+import { resolveHosts } from "../core/hosts.js";
 import type { ManifestSet, TaskManifest } from "../core/manifest-types.js";
 import { allAgents, allStages, resolveProject, taskBranch } from "../core/project-config.js";
 import { planStage } from "../core/stage-plan.js";
@@ -115,7 +116,7 @@ async function presentWorktrees(ctx: WorkspaceContext): Promise<RebuildReport["w
 /** Re-judges each stage's committed approvals against its current plan and records the verdicts (idempotent). */
 async function countApprovals(input: RebuildInput, config: ReturnType<typeof resolveProject>): Promise<RebuildReport["approvals"]> {
   const agents = allAgents(input.set).map(resolveAgent);
-  const limits = capacityLimits(config, agents);
+  const limits = capacityLimits(config, agents, resolveHosts(input.set, input.dir));
   const out: RebuildReport["approvals"][number][] = [];
   for (const stage of allStages(input.set)) {
     const plan = planStage(input.set, config, agents, limits, stage);

@@ -2,7 +2,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import type { CapacityLimits } from "../core/capacity.js";
 import type { ManifestSet, TaskManifest } from "../core/manifest-types.js";
 import type { ProjectConfig } from "../core/project-config.js";
-import type { ScreenActivity, Tmux } from "../ports.js";
+import type { AgentHosts, ScreenActivity, Tmux } from "../ports.js";
 import type { Ledger } from "../../state/ledger.js";
 import type { Logger } from "pino";
 
@@ -20,6 +20,8 @@ export interface World {
   readonly tmux: Tmux;
   /** Pane notifications of that server, when the runtime has them. */
   readonly activity?: ScreenActivity;
+  /** Agent hosts (AgentPool `hosts`), when any are listed. */
+  readonly hosts?: AgentHosts;
   /** Whether the task (or its stage, or the project) is paused right now. */
   isPaused(task: TaskManifest): boolean;
 }

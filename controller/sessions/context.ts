@@ -4,7 +4,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import type { CapacityLimits } from "../core/capacity.js";
 import { classify, type StatusEvidence } from "../core/screen-status.js";
 import { NotFoundError } from "../errors.js";
-import type { PaneState, ScreenActivity, Tmux } from "../ports.js";
+import type { AgentHosts, PaneState, ScreenActivity, Tmux } from "../ports.js";
 import type { Ledger } from "../../state/ledger.js";
 import { stallOf } from "../core/session-stall.js";
 import { withHookAttention } from "../hooks/hook-attention.js";
@@ -47,6 +47,8 @@ export interface SessionServiceContext {
   readonly controlDir?: string;
   /** policy.agentAuthor: the git identity of everything committed inside a session (default: DEFAULT_AGENT_AUTHOR). */
   readonly agentAuthor?: { readonly name: string; readonly email: string };
+  /** Agent hosts (AgentPool `hosts`): where a session whose slot is on a host gets its worktree. */
+  readonly hosts?: AgentHosts;
 }
 
 export function timingOf(ctx: SessionServiceContext): SessionTiming {

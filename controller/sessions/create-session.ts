@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ResolvedAgent } from "../core/agent-profiles.js";
+import type { ResolvedHost } from "../core/hosts.js";
 import { tailOf } from "../core/screen-status.js";
 import { sessionNameFor } from "../adapters/tmux.js";
 import { agentHookArgs } from "../hooks/agent-hooks.js";
@@ -68,24 +69,36 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
   if (missing !== null) throw new AgentNotInstalledError(missing.message, { details: { ...missing } });
   const model = pickModel(agent, input.model);
   const id = sessionNameFor(input.task, randomBytes(4).toString("hex").slice(0, 6));
-  const worktree = checkDir(input.worktree);
-  const argv = [...renderArgv(agent.command, { model, worktree, session: id }), ...(ctx.controlDir === undefined ? [] : agentHookArgs(agent.profile, id, ctx.controlDir, { worktree, env: agent.env }))];
+  const local = checkDir(input.worktree);
   const role = input.role ?? "worker";
   const reservation = await reserveCapacity(ctx.db, ctx.limits, { agent: agent.name, role, stage: input.stage ?? null, task: input.task, holder: `pending:${id}`, actor: ctx.actor });
   try {
+    // On an agent host the agent works in the task's worktree there; hooks need gaffer itself, so only screen rules apply.
+    const host = hostOf(ctx, reservation.host);
+    const worktree = host === null ? local : await ctx.hosts!.prepare(host, { task: input.task, worktree: local });
+    const hookDir = host === null ? ctx.controlDir : undefined;
+    const argv = [...renderArgv(agent.command, { model, worktree, session: id }), ...(hookDir === undefined ? [] : agentHookArgs(agent.profile, id, hookDir, { worktree, env: agent.env }))];
     await insertSession(ctx.db, { id, task: input.task, stage: input.stage ?? null, role, agent: agent.name, model, tmuxSocket: ctx.tmux.socket, tmuxName: id, worktree, reservationId: reservation.id, argv }, ctx.actor);
     await setReservationHolder(ctx.db, reservation.id, id);
-    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, env: sessionEnv(agent, id, ctx.agentAuthor, agentHookEnv(agent.profile, id, ctx.controlDir)) });
+    await ctx.tmux.newSession({ name: id, cwd: worktree, argv, host: host?.name ?? null, env: sessionEnv(agent, id, ctx.agentAuthor, agentHookEnv(agent.profile, id, hookDir)) });
     const seen = await waitUntilStarted(ctx, id, agent);
     await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, {
       actor: ctx.actor, action: "SessionCreated", subject: sessionSubject(id),
-      payload: { task: input.task, agent: agent.name, model, role, worktree, tmuxName: id, tmuxSocket: ctx.tmux.socket, panePid: seen.pane?.pid ?? null, rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash },
+      payload: { task: input.task, agent: agent.name, model, role, worktree, tmuxName: id, tmuxSocket: ctx.tmux.socket, ...(host === null ? {} : { host: host.name }), panePid: seen.pane?.pid ?? null, rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash },
     });
     return (await getSession(ctx.db, id))!;
   } catch (error) {
     await failStart(ctx, id, reservation.id, error);
     throw error;
   }
+}
+
+/** The agent host a reservation landed on, null for this machine. */
+function hostOf(ctx: SessionServiceContext, name: string | null): ResolvedHost | null {
+  if (name === null) return null;
+  const host = ctx.hosts?.hosts.find((h) => h.name === name);
+  if (host === undefined) throw new NotFoundError(`agent host "${name}" is not in any AgentPool's hosts (have: ${ctx.hosts?.hosts.map((h) => h.name).join(", ") || "none"}); list it, or drop the host capacity`);
+  return host;
 }
 
 /**

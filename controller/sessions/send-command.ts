@@ -1,6 +1,7 @@
 import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { tailOf } from "../core/screen-status.js";
 import { isTmuxGone, validatePasteText } from "../adapters/tmux.js";
+import { HostUnreachableError } from "../errors.js";
 import { claimNextCommand, enqueueCommand, getCommand, markBusySeen, releaseClaim, transitionCommand, transitionSessionCommands, UNDELIVERED, type CommandRecord, type CommandState } from "../../state/commands.repository.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { getSession, requireOpenSession, type SessionRecord } from "../../state/sessions.repository.js";
@@ -78,6 +79,12 @@ async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: {
     try {
       delivered = await deliverable(ctx, session, owner, held);
     } catch (error) {
+      if (error instanceof HostUnreachableError) {
+        // A lost link to the agent's host is not a crash: the session runs on there. Look again until ssh reconnects.
+        await noteHostLost(ctx, session, held, error);
+        await sleep(HOST_RETRY_MS);
+        continue;
+      }
       if (!isTmuxGone(error)) throw error;
       // The tmux server or session vanished mid-step: a crash like any other (restart, continue prompt), never a task failure.
       await markCrashed(ctx, session, await ctx.tmux.paneState(session.tmuxName).catch(() => null));
@@ -192,6 +199,16 @@ async function noteHeld(ctx: SessionServiceContext, session: SessionRecord, held
   if (next === undefined || held.has(`${next.id}:${payload.reason}`)) return;
   held.add(`${next.id}:${payload.reason}`);
   await appendEvent(ctx.db, { actor: ctx.actor, action: "DeliveryHeld", subject: `session/${session.id}/command/${next.seq}`, payload: { command: next.id, ...payload } });
+}
+
+/** How often a session on an unreachable host is looked at again. */
+const HOST_RETRY_MS = 1000;
+
+/** A `HostUnreachable` event, once per queue loop, for a session whose host cannot be reached. */
+async function noteHostLost(ctx: SessionServiceContext, session: SessionRecord, held: Set<string>, error: HostUnreachableError): Promise<void> {
+  if (held.has("host-unreachable")) return;
+  held.add("host-unreachable");
+  await appendEvent(ctx.db, { actor: ctx.actor, action: "HostUnreachable", subject: `session/${session.id}`, payload: { ...error.details, reason: error.message } });
 }
 
 async function failQueued(ctx: SessionServiceContext, sessionId: string, reason: string): Promise<void> {

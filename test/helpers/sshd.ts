@@ -89,13 +89,15 @@ export async function startSshd(): Promise<TestSshd> {
   useClientEnv(join(dir, "ssh_config"), join(dir, "cm"));
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
   await Promise.all([keygen(join(dir, "host_key")), keygen(join(dir, "id_test"))]);
+  mkdirSync(join(dir, "tmux"), { mode: 0o700 });
   await execa("cp", [join(dir, "id_test.pub"), join(dir, "authorized_keys")]);
   const port = await freePort();
   const config = join(dir, "sshd_config");
   writeFileSync(config, [`Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_key")}`, `AuthorizedKeysFile ${join(dir, "authorized_keys")}`, "StrictModes no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "PermitRootLogin prohibit-password", `PidFile ${join(dir, "sshd.pid")}`, "MaxStartups 100", "MaxSessions 100", "LogLevel ERROR",
     // NOTE: Debian's bash sources ~/.bashrc for every command sshd runs (it checks SSH_CLIENT and
     // SHLVL < 2); a heavy .bashrc (pyenv init) costs seconds per command. SHLVL=1 keeps it out.
-    "SetEnv SHLVL=1", ""].join("\n"));
+    // Each "host" has its own tmux server (its own socket directory), as a separate machine would.
+    `SetEnv SHLVL=1 TMUX_TMPDIR=${join(dir, "tmux")}`, ""].join("\n"));
   const clientConfig = join(dir, "ssh_config");
   writeFileSync(clientConfig, ["Host *", `  UserKnownHostsFile ${join(dir, "known_hosts")}`, "  StrictHostKeyChecking accept-new", "  LogLevel ERROR", ""].join("\n"));
   let child: ResultPromise | null = null;

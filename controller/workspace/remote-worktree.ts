@@ -1,0 +1,93 @@
+/**
+ * A task's worktree on an agent host. gaffer keeps a bare clone of the
+ * target repo under the host's `workdir` and moves commits with git's own
+ * ssh transport: before a session starts, the local worktree's HEAD is pushed
+ * and checked out (detached) in `<workdir>/worktrees/<task>`; after each
+ * prompt, the agent's work there (its commits and uncommitted files) is
+ * fetched back into the local worktree as uncommitted changes, so commits,
+ * policy checks, gates and merges run on the control host exactly as for a
+ * local agent. Only sshd, git and a POSIX shell are used on the host.
+ */
+import { execa } from "execa";
+import { remotePaths, type ResolvedHost } from "../core/hosts.js";
+import { GitError } from "../errors.js";
+import type { AgentHosts } from "../ports.js";
+import { gitSshCommand, gitUrl, runRemoteScript, shellQuote } from "./../adapters/ssh.js";
+
+/** The ref the base of a task's work is pushed to on the host. */
+const baseRef = (task: string): string => `refs/gaffer/base/${task}`;
+/** The ref the agent's work is captured in on the host. */
+const syncRef = (task: string): string => `refs/gaffer/sync/${task}`;
+
+async function localGit(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
+  const result = await execa("git", args, { cwd, env: { GIT_OPTIONAL_LOCKS: "0", ...env }, reject: false, stdin: "ignore" });
+  if (result.exitCode !== 0) {
+    throw new GitError(`git ${args[0]} failed in ${cwd} (exit ${result.exitCode ?? "?"}): ${result.stderr.trim() || result.shortMessage}; check the agent host's workdir and the local worktree`, { cause: result, details: { command: ["git", ...args], cwd, exitCode: result.exitCode ?? null, stderr: result.stderr } });
+  }
+  return result.stdout.trim();
+}
+
+async function remote(host: ResolvedHost, script: string, what: string): Promise<string> {
+  const result = await runRemoteScript(host, script);
+  if (result.exitCode !== 0) {
+    throw new GitError(`${what} on agent host ${host.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}; check ${host.workdir} on ${host.ssh}`, { details: { host: host.name, script, exitCode: result.exitCode, stderr: result.stderr } });
+  }
+  return result.stdout.trim();
+}
+
+/**
+ * Makes `<workdir>/worktrees/<task>` on the host a checkout of the local
+ * worktree's HEAD (creating the clone on first use) and returns its path. A
+ * remote worktree already at that commit is left as it is: it may hold the
+ * work of an agent whose session is being restarted or adopted.
+ */
+export async function prepareRemoteWorktree(host: ResolvedHost, spec: { readonly task: string; readonly worktree: string }): Promise<string> {
+  const paths = remotePaths(host, spec.task);
+  const q = { repo: shellQuote(paths.repo), tree: shellQuote(paths.worktree), dir: shellQuote(`${host.workdir}/worktrees`) };
+  await remote(host, `mkdir -p ${q.dir} && { [ -d ${q.repo} ] || git init -q --bare ${q.repo}; }`, "creating the clone");
+  const head = await localGit(spec.worktree, ["rev-parse", "HEAD"]);
+  await localGit(spec.worktree, ["push", "-q", "--force", "--no-verify", gitUrl(host, paths.repo), `${head}:${baseRef(spec.task)}`], { GIT_SSH_COMMAND: gitSshCommand(host) });
+  const sha = shellQuote(head);
+  await remote(host, [
+    `if [ -e ${q.tree}/.git ]; then`,
+    `  cd ${q.tree} && if [ "$(git rev-parse HEAD)" != ${sha} ]; then git checkout -q --detach -f ${sha} && git clean -fdq; fi`,
+    `else git --git-dir=${q.repo} worktree prune && git --git-dir=${q.repo} worktree add -q --detach ${q.tree} ${sha}; fi`,
+  ].join("\n"), "preparing the worktree");
+  return paths.worktree;
+}
+
+/**
+ * Brings the agent's work on the host into the local worktree: its commits
+ * (fast-forwarded when they build on the local HEAD) and its uncommitted
+ * files (as uncommitted changes, so the usual commit step and its policy
+ * checks apply). Returns the commit the work was captured in.
+ */
+export async function collectRemoteWork(host: ResolvedHost, spec: { readonly task: string; readonly worktree: string }): Promise<string> {
+  const paths = remotePaths(host, spec.task);
+  const tree = shellQuote(paths.worktree);
+  // The capture commit's parent is the host's HEAD; the agent's index is left as it was.
+  const capture = await remote(host, [
+    `cd ${tree} && export GIT_INDEX_FILE="$(git rev-parse --git-path gaffer-capture-index)" && rm -f "$GIT_INDEX_FILE"`,
+    `git read-tree HEAD && git add -A && t=$(git write-tree) && rm -f "$GIT_INDEX_FILE"`,
+    `c=$(git -c user.name=gaffer -c user.email=gaffer@localhost commit-tree "$t" -p HEAD -m 'gaffer: capture of the agent work') && git update-ref ${shellQuote(syncRef(spec.task))} "$c" && echo "$c"`,
+  ].join("\n"), "capturing the agent's work");
+  await localGit(spec.worktree, ["fetch", "-q", "--no-tags", gitUrl(host, paths.repo), syncRef(spec.task)], { GIT_SSH_COMMAND: gitSshCommand(host) });
+  const fetched = await localGit(spec.worktree, ["rev-parse", "FETCH_HEAD"]);
+  if (fetched !== capture) throw new GitError(`fetched ${fetched} from agent host ${host.name}, expected ${capture}; run again`);
+  // The agent's own commits first (a fast-forward only: rewritten history comes back as changes).
+  await localGit(spec.worktree, ["merge", "-q", "--ff-only", `${capture}^`]).catch(() => undefined);
+  await localGit(spec.worktree, ["read-tree", "-m", "-u", "HEAD", capture]);
+  await localGit(spec.worktree, ["reset", "-q"]);
+  return capture;
+}
+
+/** The AgentHosts port over ssh and git. */
+export function sshAgentHosts(hosts: readonly ResolvedHost[]): AgentHosts {
+  return {
+    hosts,
+    prepare: (host, spec) => prepareRemoteWorktree(host, spec),
+    collect: async (host, spec) => {
+      await collectRemoteWork(host, spec);
+    },
+  };
+}
