@@ -39,7 +39,7 @@ export async function readCapacityUsage(db: Ledger): Promise<CapacityUsage> {
     byRole[row.role] = (byRole[row.role] ?? 0) + 1;
     if (row.host !== null) byHost[row.host] = (byHost[row.host] ?? 0) + 1;
   }
-  return { global: rows.length, byAgent, byRole, byHost };
+  return { global: rows.length, byAgent, byRole, ...(Object.keys(byHost).length === 0 ? {} : { byHost }) };
 }
 
 /**

@@ -42,7 +42,7 @@ export function capacityLimits(config: ProjectConfig, agents: readonly ResolvedA
   const perAgent: Record<string, number> = {};
   for (const agent of agents) perAgent[agent.name] = Math.min(agent.capacity, config.capacity.perAgent[agent.name] ?? Infinity);
   const perHost = Object.fromEntries(hosts.map((h) => [h.name, h.capacity]));
-  return { global: config.capacity.global, perAgent, perRole: { ...config.capacity.perRole }, perHost };
+  return { global: config.capacity.global, perAgent, perRole: { ...config.capacity.perRole }, ...(hosts.length === 0 ? {} : { perHost }) };
 }
 
 /** Whether sessions run on agent hosts (then every slot is on one of them). */
