@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { execa } from "execa";
 import { TmuxAdapter } from "../adapters/tmux.js";
+import { readHostOfSession } from "../../state/hosts.repository.js";
 import { UsageError, userMistake } from "../errors.js";
 import { sessionContext } from "../app/contexts.js";
 import { closeSession, commandOutcomeError, createSession, readOutput, sendCommand } from "../app/sessions.js";
@@ -121,8 +122,12 @@ function registerAttach(session: Command): void {
     .option("--exec", "run it (take over the session; detach with C-b d)")
     .action(async (id: string, options: CommonOptions & { exec?: boolean }) => {
       const argv = await withControlDir(options, async (ctx) => {
-        const s = await requireOpenSession(await ctx.openLedger(), id);
-        return new TmuxAdapter({ socket: s.tmuxSocket }).attachArgv(s.tmuxName);
+        const db = await ctx.openLedger();
+        const s = await requireOpenSession(db, id);
+        // A session on an agent host is attached to through ssh (a terminal is asked for: -t).
+        const hostName = await readHostOfSession(db, s.id);
+        const host = hostName === null ? null : ((await ctx.hosts()).find((h) => h.name === hostName) ?? null);
+        return new TmuxAdapter({ socket: s.tmuxSocket, host }).attachArgv(s.tmuxName);
       });
       if (options.exec === true) {
         const env = { ...process.env };

@@ -54,10 +54,19 @@ export function formatStatusView(view: StatusView, width = Number.POSITIVE_INFIN
       ["STAGE", (t) => t.stage],
       ["PHASE", (t) => t.phase],
       ["SESSION", (t) => (t.session === null ? "-" : `${t.session} (${t.sessionStatus})`)],
+      ...(view.hosts === undefined ? [] : [["HOST", (t: StatusView["tasks"][number]) => t.host ?? "-"] as const]),
       ["GATE", (t) => t.gate],
       ["MERGE", (t) => t.merge ?? "-"],
     ]),
   ];
+  if (view.hosts !== undefined) {
+    lines.push("", formatTable(view.hosts, [
+      ["HOST", (h) => h.name],
+      ["SSH", (h) => h.ssh],
+      ["IN USE", (h) => `${h.inUse}/${h.capacity}`],
+      ["SESSIONS", (h) => h.sessions.join(", ") || "-"],
+    ]));
+  }
   if (view.pendingApprovals.length > 0) {
     lines.push("", "pending approvals:");
     for (const p of view.pendingApprovals) lines.push(`  ${p.stage}: ${p.requestId} (${p.reason}) -> ${p.command}`);

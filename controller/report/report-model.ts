@@ -11,6 +11,7 @@ import type { PricingTable, TokenTotals } from "./report-tokens.js";
 import type { TokenUsage } from "../core/token-usage.js";
 import type { GateRun, ReportGateRow } from "./report-gate-runs.js";
 import { ReportFold } from "./report-fold.js";
+import type { HostFigures } from "./report-hosts.js";
 
 export type { Bottleneck } from "./report-bottlenecks.js";
 export type { Interval } from "./report-intervals.js";
@@ -91,6 +92,8 @@ export interface SessionUsage {
   /** What the agent reported it used (`unknown` when it reported nothing), and its cost at the AgentPool's price. */
   readonly tokens: TokenUsage | "unknown";
   readonly cost: number | "unknown";
+  /** The agent host it ran on (`local`: this machine); present only when sessions ran on agent hosts. */
+  readonly host?: string;
 }
 
 export interface StageFigures {
@@ -141,6 +144,8 @@ export interface Report {
   /** Epoch ms of the first and last interval edge (the timeline's span). */
   readonly start: number;
   readonly end: number;
+  /** Per agent host: sessions, busy and lifetime, utilization; present only when sessions ran on agent hosts. */
+  readonly hosts?: readonly HostFigures[];
 }
 
 /** The records the report is computed from, events in memory. */

@@ -8,6 +8,7 @@ import { nowIso } from "../../state/ledger.js";
 import { dialectOf } from "../../state/dialect.js";
 import { latestUsageBySession } from "../../state/agent-events.repository.js";
 import { formatCost, formatTokens, type PricingTable } from "./report-tokens.js";
+import { readReportHosts, withHostFigures } from "./report-hosts.js";
 
 /** Events read per page: the report's memory does not grow with the ledger. */
 const PAGE = 5000;
@@ -53,7 +54,7 @@ export async function buildReport(db: Ledger, options: { readonly stage?: string
     ...(options.project === undefined ? {} : { project: options.project }),
   });
   for await (const e of readReportEvents(db)) fold.add(e);
-  return fold.finish();
+  return withHostFigures(fold.finish(), await readReportHosts(db));
 }
 
 /** Stage names the ledger knows (rows and phase events), for checking `--stage`. */
@@ -86,6 +87,7 @@ export function formatReport(report: Report): string {
   ]);
   const sessions = formatTable(report.sessions, [
     ["SESSION", (s) => s.id],
+    ...(report.hosts === undefined ? [] : [["HOST", (s: Report["sessions"][number]) => s.host ?? "local"] as const]),
     ["ROLE", (s) => s.role ?? "-"],
     ["LIFETIME", (s) => secs(s.lifetimeMs)],
     ["BUSY", (s) => secs(s.busyMs)],
@@ -135,6 +137,7 @@ export function formatReport(report: Report): string {
     "== stages (elapsed: first phase after Pending until Passed/Failed or now)", stages, "",
     "== tasks, time per phase (waiting = Pending or Paused; working = Provisioning, Working, Committing; conflict = Conflict or Resolving)", taskPhases, "",
     "== sessions (busy = running screen; error = error screen; stuck = a screen no rule recognises; util = busy / lifetime)", sessions, "",
+    ...(report.hosts === undefined ? [] : ["== agent hosts (util = busy / lifetime of the sessions there)", formatTable(report.hosts, [["HOST", (h) => h.host], ["SESSIONS", (h) => String(h.sessions)], ["BUSY", (h) => secs(h.busyMs)], ["LIFETIME", (h) => secs(h.lifetimeMs)], ["UTIL", (h) => pct(h.utilization)]]), ""]),
     `== commands by state: ${commands}`, "",
     "== agents and models (tokens: as the agents' hooks reported them, unknown when they reported none; cost: at the AgentPool's pricing)", agents, "",
     "== bottlenecks, time lost waiting (and gate/review time, which is work) summed over stages and tasks, largest first", bottlenecks,

@@ -7,6 +7,9 @@ import { blockedWork, dependencyDeadlocks, type TaskFact } from "./waiting-for.j
 import type { Ledger } from "../../state/ledger.js";
 import { readControllerStatus, readStageStatus, readTaskStatus } from "../../state/status-store.js";
 import { readTaskDetails } from "../../state/task-details.repository.js";
+import { readSessionHosts } from "../../state/hosts.repository.js";
+import { LOCAL_HOST, resolveHosts } from "../core/hosts.js";
+import { readHostUsage, remoteAttach, type HostUsage } from "./host-usage.js";
 
 /** One screen of what is going on in a control dir (`gaffer status`). */
 export interface StatusView {
@@ -14,10 +17,12 @@ export interface StatusView {
   /** Absolute directory the task worktrees go under (spec.worktreeRoot, or its default beside the target repo). */
   readonly worktreeRoot: string;
   readonly stages: readonly { readonly name: string; readonly phase: string; readonly approval: string; readonly tasks: string; readonly message: string }[];
-  readonly tasks: readonly { readonly name: string; readonly stage: string; readonly phase: string; readonly session: string | null; readonly sessionStatus: string | null; readonly attach: string | null; readonly gate: string; readonly merge: string | null }[];
+  readonly tasks: readonly { readonly name: string; readonly stage: string; readonly phase: string; readonly session: string | null; readonly sessionStatus: string | null; readonly attach: string | null; readonly gate: string; readonly merge: string | null; readonly host?: string | null }[];
   readonly pendingApprovals: readonly { readonly stage: string; readonly requestId: string; readonly reason: string; readonly command: string }[];
   /** What nothing can happen without: approvals, people, capacity, fixes. */
   readonly waitingFor: readonly string[];
+  /** Agent hosts and their utilization; present only when the AgentPools list hosts (task rows then name their session's host). */
+  readonly hosts?: readonly HostUsage[];
 }
 
 export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger): Promise<StatusView> {
@@ -52,6 +57,8 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
   const tasks: StatusView["tasks"][number][] = [];
   const facts: TaskFact[] = [];
   const pauses = new Set((await db.selectFrom("pauses").select("target").execute()).map((p) => p.target));
+  const hostList = resolveHosts(set, dir);
+  const sessionHosts = hostList.length === 0 ? new Map<string, string>() : await readSessionHosts(db);
   for (const task of set.tasks) {
     const name = task.metadata.name;
     const status = (await readTaskStatus(dir, name)).status;
@@ -60,8 +67,10 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
     const gate = gateCell(details.gates, (status?.details ?? {}) as { attempt?: number; round?: number });
     const stalled = status === null ? undefined : findCondition(status.conditions, "Stalled");
     facts.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", reason: ((status?.details ?? {}) as { reason?: string }).reason ?? null, stalled: stalled?.status === "True" && stalled.reason !== "Failed" ? stalled.message : null });
-    tasks.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", session: open ? details.session!.id : null, sessionStatus: open ? details.session!.status : null, attach: open ? details.session!.tmux : null, gate, merge: details.merge?.mergeSha?.slice(0, 12) ?? details.merge?.state ?? null });
-    if (open && details.session!.status === "waiting") waitingFor.push(`task ${name}: its agent asks a question; answer it with \`${details.session!.tmux}\``);
+    const host = open ? hostList.find((h) => h.name === sessionHosts.get(details.session!.id)) : undefined;
+    const attach = !open ? null : host === undefined ? details.session!.tmux : remoteAttach(host, resolveProject(set.project, dir).tmuxSocket, details.session!.id);
+    tasks.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", session: open ? details.session!.id : null, sessionStatus: open ? details.session!.status : null, attach, gate, merge: details.merge?.mergeSha?.slice(0, 12) ?? details.merge?.state ?? null, ...(hostList.length === 0 ? {} : { host: open ? (host?.name ?? LOCAL_HOST) : null }) });
+    if (open && details.session!.status === "waiting") waitingFor.push(`task ${name}: its agent asks a question; answer it with \`${attach}\``);
     if (pauses.has(`task/${name}`) || task.spec.paused === true) waitingFor.push(`task ${name} is paused (human takeover): \`gaffer resume ${name} --dir ${dir}\` when done`);
   }
   waitingFor.push(...blockedWork({ set, dir, tasks: facts, stages: stagePhases }), ...dependencyDeadlocks(set, dir));
@@ -73,6 +82,7 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
     tasks,
     pendingApprovals: pending,
     waitingFor,
+    ...(hostList.length === 0 ? {} : { hosts: await readHostUsage(db, hostList) }),
   };
 }
 

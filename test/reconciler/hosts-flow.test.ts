@@ -12,6 +12,9 @@ import { planStage } from "../../controller/core/stage-plan.js";
 import { loadManifestSet } from "../../controller/manifest/load.js";
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
+import { formatStatusView } from "../../controller/cli/status.command.js";
+import { buildReport, formatReport } from "../../controller/report/report.js";
+import { buildStatusView } from "../../controller/status/status-view.js";
 import { listEvents } from "../../state/events.repository.js";
 import { openLedger } from "../../state/ledger.js";
 import { git } from "../helpers/git-repo.js";
@@ -56,11 +59,16 @@ test("two agent hosts over ssh: tasks spread by host capacity, worktrees and ses
   onTestFinished(() => db.destroy());
   const run = runController({ dir, logger, effects: buildTaskEffects, once: true });
   // Kill host-a's sshd (listener and connections) while a build agent works there, and bring it back after the loss was seen.
-  await waitFor(async () => {
+  const working = await waitFor(async () => {
     const row = await db.selectFrom("commands").innerJoin("sessions", "sessions.id", "commands.session_id").innerJoin("reservations", "reservations.id", "sessions.reservation_id")
-      .select("commands.id").where("reservations.host", "=", "host-a").where("sessions.task", "like", "add-%").where("commands.state", "=", "acknowledged").executeTakeFirst();
+      .select(["sessions.id", "sessions.task"]).where("reservations.host", "=", "host-a").where("sessions.task", "like", "add-%").where("commands.state", "=", "acknowledged").executeTakeFirst();
     return row;
   }, { timeoutMs: 120_000, intervalMs: 100, what: "a build prompt at work on host-a" });
+  // Status names the host of the session and each host's slots in use.
+  const view = await buildStatusView(dir, await loadManifestSet(dir), db);
+  expect(view.tasks.find((t) => t.name === working.task)).toMatchObject({ host: "host-a", attach: `ssh -t -p ${a.port} -i ${a.identityFile} root@127.0.0.1 tmux -L ${socket} attach -t ${working.id}` });
+  expect(view.hosts!.find((h) => h.name === "host-a")).toMatchObject({ ssh: `root@127.0.0.1:${a.port}`, capacity: 1, inUse: 1, sessions: [working.id] });
+  expect(formatStatusView(view)).toMatch(/^HOST +SSH +IN USE +SESSIONS$/m);
   await a.kill();
   await waitFor(async () => ((await listEvents(db, { action: "HostUnreachable" })).length > 0 ? true : undefined), { timeoutMs: 30_000, what: "the lost host to be noticed" });
   await a.restart();
@@ -94,6 +102,12 @@ test("two agent hosts over ssh: tasks spread by host capacity, worktrees and ses
   expect(max.get("host-a")).toBe(1);
   expect(max.get("host-b")).toBe(2);
   expect([...held.values()].every((n) => n === 0)).toBe(true);
+  // The report shows each session's host and the hosts' utilization.
+  const report = await buildReport(db);
+  expect(new Set(report.sessions.map((s) => s.host))).toEqual(new Set(["host-a", "host-b"]));
+  expect(report.hosts!.map((h) => h.host)).toEqual(["host-a", "host-b"]);
+  expect(report.hosts!.reduce((n, h) => n + h.sessions, 0)).toBe(report.sessions.length);
+  expect(formatReport(report)).toContain("== agent hosts (util = busy / lifetime of the sessions there)");
   // No prompt was sent twice: the agents received each task's prompt exactly once.
   const received = readFileSync(log, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { text: string }).text);
   for (const name of ["write-plan", ...Object.keys(tasks)]) expect(received.filter((t) => t.includes(name === "write-plan" ? "PLAN.md" : `${name.slice(4)}.txt`))).toHaveLength(1);
