@@ -48,10 +48,10 @@ export class WatchedTmux implements Tmux, ScreenActivity {
 
   private async startClient(): Promise<TmuxControlClient | null> {
     const client = new TmuxControlClient({ socket: this.socket, host: this.host, ...(this.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: this.commandTimeoutMs }) });
-    client.on("output", (session: string) => this.wake(session));
+    client.on("output", (session: string) => this.wake(session, true));
     client.on("paneDead", (session, at) => {
       this.deadAt.set(session, at);
-      this.wake(session);
+      this.wake(session, true);
     });
     client.on("serverExited", (reason) => {
       if (this.control === client) this.control = null;
@@ -108,7 +108,16 @@ export class WatchedTmux implements Tmux, ScreenActivity {
     for (const session of [...this.waiters.keys()]) this.wake(session);
   }
 
-  private wake(session: string): void {
+  /** Calls `listener` with the session's name whenever a watched pane prints or dies; returns the unsubscribe. */
+  onActivity(listener: (session: string) => void): () => void {
+    this.activityListeners.add(listener);
+    return () => this.activityListeners.delete(listener);
+  }
+
+  private readonly activityListeners = new Set<(session: string) => void>();
+
+  private wake(session: string, activity = false): void {
+    if (activity) for (const listener of this.activityListeners) listener(session);
     const set = this.waiters.get(session);
     if (set === undefined) return;
     this.waiters.delete(session);

@@ -20,7 +20,7 @@ import type { ScreenActivity, Tmux } from "../ports.js";
 import { closeSession } from "../sessions/close-session.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
 import { releaseOrphanedReservations } from "../../state/capacity.repository.js";
-import { listSessions } from "../../state/sessions.repository.js";
+import { getSession, listSessions, type SessionRecord } from "../../state/sessions.repository.js";
 import { StatusFileInvalidError } from "../errors.js";
 import { GitCli } from "../adapters/git.js";
 import { ManifestTracker } from "./manifest-tracker.js";
@@ -301,22 +301,59 @@ export class Controller {
   async superviseSessions(): Promise<void> {
     if (this.tracker.current.applied === null) return;
     const w = this.world();
-    const ctx = this.sessionContext(w);
     await releaseOrphanedReservations(w.db, this.actor).catch(() => 0);
     const sessions = await listSessions(w.db).catch(() => []);
-    for (const session of sessions) {
-      // A paused task's session belongs to the person who took it over: hands off.
-      const task = w.set.tasks.find((t) => t.metadata.name === session.task);
-      if (task !== undefined && w.isPaused(task)) continue;
-      try {
-        const health = await checkSessionHealth(ctx, session.id, session);
-        if (health.state === "Crashed" || health.state === "Stuck") {
-          const outcome = await recoverSession(ctx, session.id);
-          this.options.logger.warn({ session: session.id, state: health.state, reason: health.reason, outcome }, `session ${session.id} ${health.state}: ${outcome}`);
-        }
-      } catch (error) {
-        this.options.logger.error({ err: error, session: session.id }, "health check failed");
+    for (const session of sessions) await this.superviseSession(w, session);
+  }
+
+  /**
+   * A session's pane printed or died (a control-mode notification): look at
+   * it now rather than at the next health round, so its status (and a crash)
+   * is in the ledger within milliseconds of the output.
+   */
+  async observeActivity(socket: string, tmuxName: string): Promise<number | null> {
+    if (this.tracker.current.applied === null) return null;
+    const w = this.world();
+    const matches = (s: SessionRecord | undefined): s is SessionRecord => s !== undefined && s.tmuxSocket === socket && s.tmuxName === tmuxName && s.closedAt === null;
+    // A session's tmux name is its id (create-session): one row by key, the list only for anything else.
+    const byId = await getSession(w.db, tmuxName).catch(() => undefined);
+    const session = matches(byId) ? byId : (await listSessions(w.db).catch(() => [])).find(matches);
+    return session === undefined ? null : this.superviseSession(w, session);
+  }
+
+  /** Checks one session (recovering a crashed or stuck one), one check per session at a time. */
+  private superviseSession(w: World, listed: SessionRecord): Promise<number | null> {
+    const previous = this.supervising.get(listed.id);
+    // A check queued behind another reads the row again: the listed one may be out of date by then.
+    const next = previous === undefined ? this.checkAndRecover(w, listed) : previous.then(async () => {
+      const fresh = await getSession(w.db, listed.id).catch(() => undefined);
+      return fresh === undefined ? null : this.checkAndRecover(w, fresh);
+    });
+    const tracked = next.finally(() => {
+      if (this.supervising.get(listed.id) === tracked) this.supervising.delete(listed.id);
+    });
+    this.supervising.set(listed.id, tracked);
+    return tracked;
+  }
+
+  private readonly supervising = new Map<string, Promise<number | null>>();
+
+  /** Returns when to look again (a screen whose status needs it to stay still), or null. */
+  private async checkAndRecover(w: World, session: SessionRecord): Promise<number | null> {
+    const ctx = this.sessionContext(w);
+    // A paused task's session belongs to the person who took it over: hands off.
+    const task = w.set.tasks.find((t) => t.metadata.name === session.task);
+    if (task !== undefined && w.isPaused(task)) return null;
+    try {
+      const health = await checkSessionHealth(ctx, session.id, session);
+      if (health.state === "Crashed" || health.state === "Stuck") {
+        const outcome = await recoverSession(ctx, session.id);
+        this.options.logger.warn({ session: session.id, state: health.state, reason: health.reason, outcome }, `session ${session.id} ${health.state}: ${outcome}`);
       }
+      return health.lookAgainInMs ?? null;
+    } catch (error) {
+      this.options.logger.error({ err: error, session: session.id }, "health check failed");
+      return null;
     }
   }
 

@@ -11,6 +11,7 @@ import { openLedgerAt, type Ledger } from "../../state/ledger.js";
 import { watchLedgerWrites, type LedgerWatch } from "../../state/ledger-watch.js";
 import { ledgerTargetOf } from "../manifest/ledger-location.js";
 import { acquireControllerLease, type HeldLease, type LeaseTiming } from "./controller-lease.js";
+import { ActivityObserver } from "./activity-observer.js";
 import { Controller } from "./controller.js";
 import { FaultBackoff } from "./fault-backoff.js";
 import type { World } from "./world.js";
@@ -75,12 +76,21 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   // One tmux server handle per socket for the whole process: its control client turns pane output and exits
   // into notifications, so idle sessions are not captured on every health round.
   const servers = new Map<string, WatchedTmux>();
+  // A pane that printed or died is looked at within milliseconds (throttled per session), not at the next health round.
+  let controller: Controller | null = null;
+  const observer = new ActivityObserver(async (key) => {
+    const [socket, name] = key.split("\0") as [string, string];
+    return loop.faulted || controller === null ? null : controller.observeActivity(socket, name);
+  });
   const tmuxFor = (socket: string): { tmux: WatchedTmux; activity: WatchedTmux } => {
     let server = servers.get(socket);
-    if (server === undefined) servers.set(socket, (server = new WatchedTmux({ socket, logger: options.logger })));
+    if (server === undefined) {
+      servers.set(socket, (server = new WatchedTmux({ socket, logger: options.logger })));
+      server.onActivity((name) => observer.poke(`${socket}\0${name}`));
+    }
     return { tmux: server, activity: server };
   };
-  const controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects, tmuxFor });
+  controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects, tmuxFor });
   await appendEvent(db, { actor: controller.actor, action: "ControllerStarted", subject: "controller", payload: { pid: process.pid, once: options.once === true } });
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -128,6 +138,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     await ledgerWatch?.close();
     await watcher?.close();
     await loop.idle();
+    await observer.close();
     await health.stop();
     await controller.stop();
     for (const server of servers.values()) await server.close().catch(() => undefined);

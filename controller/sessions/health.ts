@@ -19,6 +19,8 @@ export interface HealthReport {
   readonly reason: string | null;
   readonly status: string;
   readonly rule: string | null;
+  /** The screen's status depends on it staying still (idle after N ms of silence): look again after this long. */
+  readonly lookAgainInMs?: number;
 }
 
 const LIVE: readonly SessionState[] = ["Starting", "Idle", "Running", "Waiting", "Stuck", "Backoff"];
@@ -98,7 +100,8 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
     await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload }, ["Running", "Idle", "Waiting"]);
     return report((await getSession(ctx.db, sessionId))!, `${seen.evidence.status} for ${statusMs} ms${seen.evidence.matched === null ? "" : `: ${seen.evidence.matched}`}`);
   }
-  return report(backoffEnded ? (await getSession(ctx.db, sessionId))! : seen.session, null);
+  const settled = report(backoffEnded ? (await getSession(ctx.db, sessionId))! : seen.session, null);
+  return seen.evidence.settling ? { ...settled, lookAgainInMs: agent.idleAfterMs } : settled;
 }
 
 export type RecoveryOutcome = "restarted" | "backing-off" | "failed" | "not-needed";
