@@ -8,5 +8,7 @@ export default defineConfig({
     // Real tmux servers, git repos and child processes: keep the 2-core machine unsaturated.
     maxWorkers: 2,
     pool: "forks",
+    // One private PostgreSQL cluster per run for the ledger's PostgreSQL backend (each test makes its own database).
+    globalSetup: ["test/helpers/postgres-cluster.ts"],
   },
 });

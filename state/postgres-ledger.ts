@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
 import { hostname } from "node:os";
 import { Kysely, Migrator, PostgresDialect, sql, type Migration, type PostgresPool, type PostgresPoolClient } from "kysely";
 import { LedgerMigrationError, LedgerUnreachableError } from "../controller/errors.js";
@@ -60,14 +61,18 @@ export function postgresInfo(db: Kysely<any>): PostgresLedgerInfo | undefined {
   return INFO.get(db);
 }
 
-const DRIVER: string = "pg";
+const DRIVER = "pg";
 
-async function loadPg(display: string): Promise<PgModule> {
+/**
+ * Loads `pg` the way CommonJS resolves it: beside gaffer (its node_modules),
+ * else NODE_PATH and the global folders, so a driver installed system-wide
+ * serves too.
+ */
+function loadPg(display: string): PgModule {
   try {
-    const mod = (await import(DRIVER)) as { default?: PgModule } & PgModule;
-    return mod.default ?? mod;
+    return createRequire(import.meta.url)(DRIVER) as PgModule;
   } catch (error) {
-    throw new LedgerUnreachableError(`the PostgreSQL ledger ${display} needs the PostgreSQL driver (the npm package pg), which is not installed beside gaffer; install it (\`npm install pg\` in gaffer's directory), or unset GAFFER_LEDGER_URL and spec.ledger.url to use the SQLite ledger`, { cause: error });
+    throw new LedgerUnreachableError(`the PostgreSQL ledger ${display} needs the PostgreSQL driver (the npm package pg), which is not installed beside gaffer; install it (\`npm install pg\` in gaffer's directory, or put it on NODE_PATH), or unset GAFFER_LEDGER_URL and spec.ledger.url to use the SQLite ledger`, { cause: error });
   }
 }
 
@@ -85,7 +90,7 @@ export interface OpenPostgresOptions {
  * first opens do not both migrate). Faults are named (state/postgres-faults.ts).
  */
 export async function openPostgresLedger(url: string, display: string, options: OpenPostgresOptions = {}): Promise<Kysely<Database>> {
-  const pg = await loadPg(display);
+  const pg = loadPg(display);
   const applicationName = `gaffer:${hostname().slice(0, 24)}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const pool = new pg.Pool({ connectionString: url, application_name: applicationName, max: options.maxConnections ?? 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 10_000 });
   // A pooled idle connection the server dropped: the next query opens a new one (and names its own fault).

@@ -1,13 +1,13 @@
 // A child process for the capacity race test: makes N reservation attempts
-// against one ledger file, holding each won slot briefly before releasing it.
+// against one ledger (a SQLite file or a PostgreSQL URL), holding each won slot briefly before releasing it.
 import { reserveCapacity, releaseCapacity, readCapacityUsage } from "../../state/capacity.repository.js";
-import { openLedger } from "../../state/ledger.js";
+import { openLocation } from "./ledger-backends.js";
 import { CapacityExceededError } from "../../controller/errors.js";
 import { existsSync } from "node:fs";
 
 const [file, limitText, attemptsText, id, goFile] = process.argv.slice(2);
 const limit = Number(limitText);
-const db = await openLedger(file!, { busyTimeoutMs: 30_000 });
+const db = await openLocation(file!, { busyTimeoutMs: 30_000 });
 const limits = { global: limit, perAgent: { scripted: 1000 }, perRole: {} };
 // A start barrier: every worker is up and connected before any reserves, so they really race.
 process.stdout.write("ready\n");

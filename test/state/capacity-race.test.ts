@@ -2,18 +2,19 @@ import { execa } from "execa";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { listEvents } from "../../state/events.repository.js";
-import { openLedger } from "../../state/ledger.js";
+import { BACKENDS, newLedgerLocation, openLocation } from "../helpers/ledger-backends.js";
 import { tempDir } from "../helpers/temp.js";
 
 const WORKER = fileURLToPath(new URL("../helpers/capacity-worker.ts", import.meta.url));
 
+describe.each(BACKENDS)("on %s", (backend) => {
 test("8 processes x 25 attempts (each keeping what it wins) never hold more than the limit of 10, and every refusal is ledgered", async () => {
   const dir = tempDir();
-  const file = join(dir, "ledger.sqlite");
+  const file = await newLedgerLocation(backend);
   const go = join(dir, "go");
-  await (await openLedger(file)).destroy();
+  await (await openLocation(file)).destroy();
   const workers = Array.from({ length: 8 }, (_, id) => execa(process.execPath, ["--import", "tsx", WORKER, file, "10", "25", String(id), go]));
   let ready = 0;
   await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.stdout.on("data", (chunk: Buffer) => {
@@ -29,7 +30,7 @@ test("8 processes x 25 attempts (each keeping what it wins) never hold more than
   const refused = results.reduce((n, r) => n + r.refused, 0);
   expect(reserved + refused).toBe(200);
 
-  const db = await openLedger(file);
+  const db = await openLocation(file);
   const events = await listEvents(db);
   await db.destroy();
   let held = 0;
@@ -49,4 +50,5 @@ test("8 processes x 25 attempts (each keeping what it wins) never hold more than
   for (const refusal of refusals) {
     expect(refusal.payload).toMatchObject({ code: "CAPACITY_EXCEEDED", scope: "global", key: "global", limit: 10, inUse: 10, requested: 1 });
   }
+});
 });
