@@ -98,7 +98,10 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   const loop = new PassLoop(controller, options);
   const health = superviseEvery(controller, options.healthMs ?? 2000, () => loop.faulted);
   let unsubscribe: () => void = () => undefined;
+  let stopping: ReturnType<typeof waitForStop> | null = null;
   try {
+    // Listening from here, not after start-up: a Ctrl-C while sessions are restored still stops cleanly (lease released).
+    if (options.once !== true) stopping = waitForStop(options.stopSignal, lease.lost);
     await controller.restore();
     // Adopted sessions (a restart) are followed like new ones.
     for (const session of await listSessions(db)) await tmuxFor(session.tmuxSocket).tmux.watch(session.tmuxName).catch(() => false);
@@ -125,13 +128,14 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version, PostgreSQL notifies.
       onLedgerWrite = () => loop.request();
       loop.request();
-      await waitForStop(options.stopSignal, lease.lost);
+      await stopping!.stopped;
       await loop.idle();
       if (lostError !== null) throw lostError;
     }
   } finally {
     // Stop every trigger first, let the pass under way finish, then the health loop and the actors:
     // nothing new starts after a stop, and the ledger is closed under no one.
+    stopping?.dispose();
     unsubscribe();
     loop.close();
     if (timer !== undefined) clearInterval(timer);
@@ -149,18 +153,29 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   return controller;
 }
 
-function waitForStop(stopSignal?: Promise<void>, lost?: Promise<never>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
+/**
+ * Resolves `stopped` on SIGINT/SIGTERM, `stopSignal` or a lost lease;
+ * `dispose` removes the signal handlers (a second Ctrl-C then ends the
+ * process at once).
+ * NOTE: the handlers must still be registered when the signal's other
+ * listeners run: signal-exit (loaded with execa) re-raises a signal when it
+ * finds only its own listener, which killed the process before its clean
+ * stop (lease never released) when the handler removed itself.
+ */
+function waitForStop(stopSignal?: Promise<void>, lost?: Promise<never>): { readonly stopped: Promise<void>; dispose(): void } {
+  let done = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => (done = () => resolve()));
+  process.on("SIGINT", done);
+  process.on("SIGTERM", done);
+  void stopSignal?.then(done);
+  lost?.catch(done);
+  return {
+    stopped,
+    dispose: () => {
       process.off("SIGINT", done);
       process.off("SIGTERM", done);
-      resolve();
-    };
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-    void stopSignal?.then(done);
-    lost?.catch(done);
-  });
+    },
+  };
 }
 
 /** Serializes passes: a request during a pass runs one more pass after it. */

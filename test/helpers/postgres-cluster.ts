@@ -11,7 +11,8 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 
 /** The admin URL of the run's cluster, for test/helpers/postgres.ts (and child processes). */
@@ -41,18 +42,32 @@ function asServerUser(bin: string, args: readonly string[]): void {
   execFileSync(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
 }
 
-function checkDriver(): void {
+/**
+ * The `pg` driver for the tests and the gaffer processes they start: the one
+ * installed beside gaffer, else Debian's node-pg extracted by
+ * .ci/pg-driver.sh and put on NODE_PATH (which the workers inherit).
+ */
+function provideDriver(): void {
   try {
     createRequire(import.meta.url)("pg");
+    return;
   } catch {
-    throw new Error("PostgreSQL tests need the pg driver: `npm install pg`, or put one on NODE_PATH (.ci/run does, from Debian's node-pg)");
+    // not installed beside gaffer: fetch Debian's
   }
+  let dir: string;
+  try {
+    dir = execFileSync("bash", [fileURLToPath(new URL("../../.ci/pg-driver.sh", import.meta.url))], { stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+  } catch (error) {
+    throw new Error(`PostgreSQL tests need the pg driver and .ci/pg-driver.sh could not fetch Debian's node-pg: ${String((error as { stderr?: Buffer }).stderr ?? error)}; install it (npm install pg) or put it on NODE_PATH`);
+  }
+  if (!existsSync(join(dir, "pg", "package.json"))) throw new Error(`PostgreSQL tests need the pg driver: ${dir} has no pg/`);
+  process.env.NODE_PATH = [dir, ...(process.env.NODE_PATH ?? "").split(delimiter).filter((p) => p !== "")].join(delimiter);
 }
 
 /** vitest globalSetup: starts the cluster and provides its admin URL; the returned function stops it. */
 export default async function setup(_project: TestProject): Promise<() => void> {
   if (process.env[PG_URL_ENV] !== undefined) return () => undefined; // a server given from outside
-  checkDriver();
+  provideDriver();
   const bin = serverBin();
   const dir = mkdtempSync(join(tmpdir(), "gaffer-pg-"));
   const data = join(dir, "data");
