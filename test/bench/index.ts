@@ -7,6 +7,7 @@ import { benchController } from "./controller.bench.js";
 import { benchFoundation } from "./foundation.bench.js";
 import { benchGit } from "./git.bench.js";
 import { benchLedger } from "./ledger.bench.js";
+import { benchLedgerBackends } from "./ledger-backends.bench.js";
 import { benchSessions } from "./sessions.bench.js";
 
 const sections: Record<string, () => Promise<Record<string, number>>> = {
@@ -16,6 +17,7 @@ const sections: Record<string, () => Promise<Record<string, number>>> = {
   controller: benchController,
   agents: benchAgents,
   ledger: benchLedger,
+  ledgerBackends: benchLedgerBackends,
 };
 
 const only = process.argv[2];

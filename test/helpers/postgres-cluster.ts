@@ -8,7 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
+import Module, { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -62,6 +62,8 @@ function provideDriver(): void {
   }
   if (!existsSync(join(dir, "pg", "package.json"))) throw new Error(`PostgreSQL tests need the pg driver: ${dir} has no pg/`);
   process.env.NODE_PATH = [dir, ...(process.env.NODE_PATH ?? "").split(delimiter).filter((p) => p !== "")].join(delimiter);
+  // NODE_PATH is read once at start-up: this process (the bench runs in it) reads it again; workers inherit it.
+  (Module as unknown as { _initPaths(): void })._initPaths();
 }
 
 /** vitest globalSetup: starts the cluster and provides its admin URL; the returned function stops it. */

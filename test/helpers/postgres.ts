@@ -14,7 +14,8 @@ interface AdminClient {
   end(): Promise<void>;
 }
 
-const pg = createRequire(import.meta.url)("pg") as { Client: new (config: { connectionString: string }) => AdminClient };
+/** Loaded on first use: the run's globalSetup may have put the driver on NODE_PATH only now. */
+const loadPg = (): { Client: new (config: { connectionString: string }) => AdminClient } => createRequire(import.meta.url)("pg");
 
 function adminUrl(): string {
   const url = process.env[PG_URL_ENV];
@@ -24,7 +25,7 @@ function adminUrl(): string {
 
 /** Runs `text` as the cluster's superuser. */
 export async function adminQuery(text: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: adminUrl() });
+  const client = new (loadPg().Client)({ connectionString: adminUrl() });
   await client.connect();
   try {
     return (await client.query(text)).rows;
