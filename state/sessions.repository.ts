@@ -43,6 +43,8 @@ export interface SessionRecord {
 
 export interface NewSession {
   readonly id: string;
+  /** The session machine's initial state. */
+  readonly state: SessionState;
   readonly task: string | null;
   readonly stage: string | null;
   readonly role: string | null;
@@ -93,7 +95,7 @@ export function sessionSubject(id: string): string {
   return `session/${id}`;
 }
 
-/** Inserts a `Starting` session and its `SessionStarting` event in one transaction. */
+/** Inserts a session in its machine's initial state and its `SessionStarting` event in one transaction. */
 export async function insertSession(db: Ledger, session: NewSession, actor: string): Promise<SessionRecord> {
   return immediateTransaction(db, async (trx) => {
     const now = nowIso();
@@ -101,7 +103,7 @@ export async function insertSession(db: Ledger, session: NewSession, actor: stri
       .insertInto("sessions")
       .values({
         id: session.id, task: session.task, stage: session.stage, role: session.role, agent: session.agent, model: session.model,
-        tmux_socket: session.tmuxSocket, tmux_name: session.tmuxName, pane_pid: null, worktree: session.worktree, state: "Starting",
+        tmux_socket: session.tmuxSocket, tmux_name: session.tmuxName, pane_pid: null, worktree: session.worktree, state: session.state,
         status: "unknown", status_rule: null, status_hash: null, status_at: null, reservation_id: session.reservationId,
         created_at: now, updated_at: now, closed_at: null, close_reason: null, screen_changed_at: null, backoff_until: null,
         argv: JSON.stringify(session.argv), last_exit_status: null,
@@ -122,7 +124,7 @@ export async function getSession(db: Ledger, id: string): Promise<SessionRecord 
 export async function requireOpenSession(db: Ledger, id: string): Promise<SessionRecord> {
   const session = await getSession(db, id);
   if (session === undefined) throw new SessionNotFoundError(`no session "${id}"; \`gaffer session list\` shows the open ones`, { details: { sessionId: id } });
-  if (session.state === "Closed" || session.state === "Failed") {
+  if (session.closedAt !== null) {
     throw new SessionNotFoundError(`session "${id}" is ${session.state.toLowerCase()} (${session.closeReason ?? "no reason recorded"}); create a new one with \`gaffer session create\``, { details: { sessionId: id, state: session.state } });
   }
   return session;
@@ -130,87 +132,44 @@ export async function requireOpenSession(db: Ledger, id: string): Promise<Sessio
 
 export async function listSessions(db: Ledger, options: { includeClosed?: boolean } = {}): Promise<SessionRecord[]> {
   let q = db.selectFrom("sessions").selectAll().orderBy("created_at").orderBy("id");
-  if (options.includeClosed !== true) q = q.where("state", "not in", ["Closed", "Failed"]);
+  // Closed and Failed sessions, and only they, have closed_at (the session store sets it with the final state).
+  if (options.includeClosed !== true) q = q.where("closed_at", "is", null);
   return (await q.execute()).map(toRecord);
 }
 
-/** Fields a state change may set. */
+/** Fields a change may set. */
 export type SessionPatch = Omit<SessionUpdate, "id" | "created_at" | "updated_at">;
 
-/**
- * Updates a session and appends its event in one transaction. With `onlyIf`,
- * nothing happens (false) unless the session is in one of those states.
- */
-export async function updateSession(db: Ledger, id: string, patch: SessionPatch, event: NewEvent | null, onlyIf?: readonly SessionState[]): Promise<boolean> {
-  return immediateTransaction(db, async (trx) => {
-    let q = trx.updateTable("sessions").set({ ...patch, updated_at: nowIso() }).where("id", "=", id);
-    if (onlyIf !== undefined) q = q.where("state", "in", [...onlyIf]);
-    const result = await q.executeTakeFirst();
-    if (result.numUpdatedRows === 0n) return false;
-    if (event !== null) await appendEvent(trx, event);
-    return true;
-  });
-}
-
-/** What one look at the screen saw. */
-export interface ScreenObservation {
-  readonly status: string;
-  readonly ruleId: string | null;
-  readonly matched: string | null;
-  readonly screenHash: string;
-  /** State the status implies, or null to keep the current one. */
-  readonly state: SessionState | null;
-  /** For an idle status: when the screen, unchanged since, became idle by the agent's rule (its last change + idleAfterMs). */
-  readonly idleSince?: string;
+/** What to write for a session: its columns and the events that record the change. */
+export interface SessionWrite {
+  readonly patch: SessionPatch;
+  readonly events: readonly NewEvent[];
 }
 
 /**
- * Records a screen observation: the hash and its change time always, and a
- * `SessionStatusChanged` event (same transaction) when the status changed.
- * Returns the session as it is afterwards.
+ * The one writer of session rows after their insert: reads the row, asks
+ * `decide` (synchronous; the session machine's persistence in
+ * controller/sessions/session-store.ts) what to write, and writes it with its
+ * events in one transaction. `decide` returning null writes nothing. Returns
+ * the session afterwards and whether anything was written; undefined when no
+ * such session exists. No lifecycle rule lives here.
  */
-export async function recordObservation(db: Ledger, id: string, seen: ScreenObservation, actor: string): Promise<SessionRecord> {
+export async function writeSession(db: Ledger, id: string, decide: (current: SessionRecord, now: string) => SessionWrite | null): Promise<{ readonly written: boolean; readonly session: SessionRecord } | undefined> {
   return immediateTransaction(db, async (trx) => {
-    const row = await trx.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    const row = await trx.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
+    if (row === undefined) return undefined;
     const now = nowIso();
-    const patch: SessionUpdate = {};
-    if (row.status_hash !== seen.screenHash || row.screen_changed_at === null) Object.assign(patch, { status_hash: seen.screenHash, screen_changed_at: now });
-    const live = !["Closed", "Failed", "Crashed", "Restarting", "Starting"].includes(row.state);
-    if (row.status !== seen.status) {
-      Object.assign(patch, { status: seen.status, status_rule: seen.ruleId, status_at: now });
-      // Idle seen late (by a rare observer such as a CLI read) on a screen unchanged since: it holds `since`
-      // the moment the agent's idle rule was met, never before the previous status began.
-      const since = seen.status === "idle" && seen.idleSince !== undefined && row.status_hash === seen.screenHash ? [seen.idleSince, row.status_at ?? ""].sort().at(-1)! : null;
-      await appendEvent(trx, { actor, action: "SessionStatusChanged", subject: sessionSubject(id), payload: { from: row.status, to: seen.status, rule: seen.ruleId, matched: seen.matched, screenHash: seen.screenHash, ...(since === null || since >= now ? {} : { since }) } });
-    }
-    if (live && seen.state !== null && seen.state !== row.state && !(row.state === "Backoff" && seen.state !== "Backoff")) patch.state = seen.state;
-    if (Object.keys(patch).length > 0) await trx.updateTable("sessions").set({ ...patch, updated_at: now }).where("id", "=", id).execute();
-    return toRecord(await trx.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirstOrThrow());
+    const write = decide(toRecord(row), now);
+    if (write === null) return { written: false, session: toRecord(row) };
+    if (Object.keys(write.patch).length > 0) await trx.updateTable("sessions").set({ ...write.patch, updated_at: now }).where("id", "=", id).execute();
+    for (const event of write.events) await appendEvent(trx, event);
+    return { written: true, session: toRecord(await trx.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirstOrThrow()) };
   });
-}
-
-/** A session's task needs a person: the reason, what to do, and the screen evidence. */
-export interface SessionStall {
-  readonly reason: string;
-  readonly message: string;
-  readonly evidence: Readonly<Record<string, unknown>>;
-}
-
-/**
- * Records that a session needs a person (`SessionStalled`) or no longer does
- * (`SessionUnstalled`); nothing is written when the reason is unchanged.
- */
-export async function recordStall(db: Ledger, session: SessionRecord, stall: SessionStall | null, actor: string): Promise<SessionRecord> {
-  if ((stall?.reason ?? null) === session.stallReason) return session;
-  const patch = stall === null ? { stall_reason: null, stall_message: null, stalled_at: null } : { stall_reason: stall.reason, stall_message: stall.message, stalled_at: nowIso() };
-  const event = stall === null ? { action: "SessionUnstalled", payload: { was: session.stallReason } } : { action: "SessionStalled", payload: { reason: stall.reason, message: stall.message, ...stall.evidence } };
-  await updateSession(db, session.id, patch, { actor, subject: sessionSubject(session.id), ...event });
-  return (await getSession(db, session.id)) ?? session;
 }
 
 /** The stall of a task's newest open session, if it has one (the task's `Stalled` condition reads this). */
 export async function readTaskStall(db: Ledger, task: string): Promise<{ sessionId: string; reason: string; message: string; since: string } | null> {
-  const row = await db.selectFrom("sessions").select(["id", "stall_reason", "stall_message", "stalled_at"]).where("task", "=", task).where("state", "not in", ["Closed", "Failed"]).orderBy("created_at", "desc").executeTakeFirst();
+  const row = await db.selectFrom("sessions").select(["id", "stall_reason", "stall_message", "stalled_at"]).where("task", "=", task).where("closed_at", "is", null).orderBy("created_at", "desc").executeTakeFirst();
   if (row === undefined || row.stall_reason === null) return null;
   return { sessionId: row.id, reason: row.stall_reason, message: row.stall_message ?? "", since: row.stalled_at ?? "" };
 }

@@ -1,12 +1,10 @@
 /** Keeping the screen status of every session current, whoever created it. */
 import { checkSessionHealth } from "../sessions/index.js";
 import { readControllerLiveness } from "../status/controller-liveness.js";
-import { listSessions, type SessionState } from "../../state/sessions.repository.js";
+import { listSessions } from "../../state/sessions.repository.js";
 import type { ControlDir } from "./control-dir.js";
 import { sessionContext } from "./contexts.js";
-
-/** Sessions whose screens are observed. `Starting` belongs to the process creating it (its pane may not exist yet). */
-const OBSERVED: readonly SessionState[] = ["Idle", "Running", "Waiting", "Stuck", "Backoff"];
+import { sessionHasTag } from "../machines/session-lifecycle.js";
 
 /**
  * Observes each open session's screen once and records what it shows (its
@@ -22,7 +20,7 @@ export async function observeSessionsOnce(ctx: ControlDir): Promise<number> {
   try {
     const db = await ctx.openLedger();
     if ((await readControllerLiveness(db)).running) return 0;
-    const open = (await listSessions(db)).filter((s) => OBSERVED.includes(s.state));
+    const open = (await listSessions(db)).filter((s) => sessionHasTag(s.state, "observed")) // `Starting` belongs to the process creating it (its pane may not exist yet);
     if (open.length === 0) return 0;
     const service = await sessionContext(ctx);
     let observed = 0;

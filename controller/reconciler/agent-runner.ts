@@ -16,6 +16,7 @@ import { readHostOfSession } from "../../state/hosts.repository.js";
 import { continuePrompt } from "./continue-after-crash.js";
 import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
+import { sessionHasTag, sessionStatesTagged } from "../machines/session-lifecycle.js";
 
 /** How often a step that needs an unreachable agent host is tried again. */
 const HOST_RETRY_MS = 1000;
@@ -23,9 +24,6 @@ const HOST_RETRY_MS = 1000;
 /** A safety net only (a week): a live agent's prompt ends by done, failed, stranded, Stuck or Crashed. */
 const PROMPT_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
-const OPEN_STATES = ["Starting", "Idle", "Running", "Waiting", "Stuck", "Backoff", "Restarting", "Crashed"];
-/** States the health loop is still working on: wait for their outcome rather than start a second session. */
-const RECOVERING = new Set(["Crashed", "Restarting", "Stuck"]);
 
 export interface AgentJob {
   readonly task: TaskManifest;
@@ -106,7 +104,7 @@ export class AgentRunner {
 
   /** Closes every open session of a task (its work is merged or failed): the desired number is zero. */
   async closeTaskSessions(task: string, reason: string): Promise<void> {
-    const open = await this.world().db.selectFrom("sessions").select("id").where("task", "=", task).where("state", "not in", ["Closed", "Failed"]).execute();
+    const open = await this.world().db.selectFrom("sessions").select("id").where("task", "=", task).where("state", "in", sessionStatesTagged("open")).execute();
     const ctx = this.context();
     for (const session of open) await closeSession(ctx, session.id, reason).catch(() => undefined);
   }
@@ -186,7 +184,7 @@ export class AgentRunner {
   /** The task's open session for this role, or a new one on the first allowed agent with a free slot. */
   private async sessionFor(ctx: SessionServiceContext, job: AgentJob): Promise<SessionRecord> {
     const w = this.world();
-    const open = await w.db.selectFrom("sessions").select("id").where("task", "=", job.task.metadata.name).where("role", "=", job.role).where("state", "in", OPEN_STATES).orderBy("created_at", "desc").executeTakeFirst();
+    const open = await w.db.selectFrom("sessions").select("id").where("task", "=", job.task.metadata.name).where("role", "=", job.role).where("state", "in", sessionStatesTagged("open")).orderBy("created_at", "desc").executeTakeFirst();
     if (open !== undefined) {
       const adopted = await this.adopt(ctx, open.id);
       if (adopted !== null) return adopted;
@@ -228,11 +226,11 @@ export class AgentRunner {
   private async adopt(ctx: SessionServiceContext, id: string): Promise<SessionRecord | null> {
     let session = await getSession(ctx.db, id);
     const deadline = Date.now() + 60_000;
-    while (session !== undefined && RECOVERING.has(session.state) && Date.now() < deadline) {
+    while (session !== undefined && sessionHasTag(session.state, "recovering") && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       session = await getSession(ctx.db, id);
     }
-    if (session !== undefined && ["Closed", "Failed", ...RECOVERING].includes(session.state)) return null;
+    if (session !== undefined && (!sessionHasTag(session.state, "open") || sessionHasTag(session.state, "recovering"))) return null;
     if (session === undefined || !(await ctx.tmux.hasSession(session.tmuxName))) {
       if (session !== undefined) await closeSession(ctx, id, "its tmux session is gone").catch(() => undefined);
       return null;

@@ -35,6 +35,7 @@ import { readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
 import { appendEvent } from "../../state/events.repository.js";
 import { pendingRetries } from "../../state/retries.repository.js";
+import { sessionHasTag } from "../machines/session-lifecycle.js";
 
 type StageSnapshot = SnapshotFrom<typeof stageMachine>;
 type TaskActor = Actor<typeof taskMachine>;
@@ -346,7 +347,7 @@ export class Controller {
     if (task !== undefined && w.isPaused(task)) return null;
     try {
       const health = await checkSessionHealth(ctx, session.id, session);
-      if (health.state === "Crashed" || health.state === "Stuck") {
+      if (sessionHasTag(health.state, "recoverable")) {
         const outcome = await recoverSession(ctx, session.id);
         this.options.logger.warn({ session: session.id, state: health.state, reason: health.reason, outcome }, `session ${session.id} ${health.state}: ${outcome}`);
       }

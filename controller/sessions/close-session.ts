@@ -2,8 +2,9 @@ import { SessionNotFoundError } from "../errors.js";
 import { releaseCapacity } from "../../state/capacity.repository.js";
 import { transitionSessionCommands } from "../../state/commands.repository.js";
 import { nowIso } from "../../state/ledger.js";
-import { getSession, listSessions, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
+import { getSession, listSessions, type SessionRecord } from "../../state/sessions.repository.js";
 import type { SessionServiceContext } from "./context.js";
+import { changeSession } from "./session-store.js";
 
 export interface CloseResult {
   readonly session: SessionRecord;
@@ -21,14 +22,16 @@ export interface CloseResult {
 export async function closeSession(ctx: SessionServiceContext, sessionId: string, reason = "closed on request"): Promise<CloseResult> {
   const session = await getSession(ctx.db, sessionId);
   if (session === undefined) throw new SessionNotFoundError(`no session "${sessionId}"; \`gaffer session list\` shows the open ones`, { details: { sessionId } });
-  if (session.state === "Closed" || session.state === "Failed") {
+  if (session.closedAt !== null) {
     return { session, closed: false, capacityReleased: false, message: `session ${sessionId} was already ${session.state.toLowerCase()} at ${session.closedAt ?? session.updatedAt}; nothing to do` };
   }
   // Closed first, then the kill: a health check that finds the pane gone in between must see a closed
   // session, not a live one whose agent died (that race logged a SessionCrashed for most normal closes).
-  const changed = await updateSession(ctx.db, sessionId, { state: "Closed", closed_at: nowIso(), close_reason: reason }, {
-    actor: ctx.actor, action: "SessionClosed", subject: sessionSubject(sessionId), payload: { reason, panePid: session.panePid },
-  }, ["Starting", "Idle", "Running", "Waiting", "Crashed", "Restarting", "Stuck", "Backoff"]);
+  const { changed } = await changeSession(ctx, sessionId, {
+    event: { type: "session.close", at: Date.now() },
+    record: { action: "SessionClosed", payload: { reason, panePid: session.panePid } },
+    set: { closed_at: nowIso(), close_reason: reason },
+  });
   if (!changed) return closeSession(ctx, sessionId, reason);
   await ctx.tmux.killSession(session.tmuxName);
   await transitionSessionCommands(ctx.db, sessionId, { to: "failed", from: ["issued", "typed", "submitted", "acknowledged"], actor: ctx.actor, evidence: { reason: "session closed" } });

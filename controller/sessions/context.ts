@@ -11,7 +11,8 @@ import { withHookAttention } from "../hooks/hook-attention.js";
 import { observedErrorEpisode } from "./error-episode.js";
 import { hasHooks } from "../hooks/hook-evidence.js";
 import { readRecentAgentEvents } from "../../state/agent-events.repository.js";
-import { recordObservation, recordStall, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
+import type { SessionRecord } from "../../state/sessions.repository.js";
+import { previewSessionChange, recordScreen, recordStall } from "./session-store.js";
 
 /** Delivery and polling timings (ms). Defaults follow what others found reliable (AGENT-PROFILES.md). */
 export interface SessionTiming {
@@ -79,8 +80,6 @@ export interface Observation {
   readonly session: SessionRecord;
 }
 
-const STATE_OF: Readonly<Record<string, SessionState | null>> = { idle: "Idle", running: "Running", waiting: "Waiting", error: null, unknown: null };
-
 /** A full look at least this often, notifications or not (a missed notification costs at most this). */
 export const RESYNC_LOOK_MS = 10_000;
 
@@ -146,14 +145,21 @@ export async function observeSession(ctx: SessionServiceContext, session: Sessio
   const unchangedSince = quick.screenHash === session.statusHash && session.screenChangedAt !== null ? Date.parse(session.screenChangedAt) : Date.now();
   const onScreen = quick.settling ? classify(screen, agent.rules, { stableForMs: Date.now() - unchangedSince, idleAfterMs: agent.idleAfterMs, tailLines: agent.statusLines }) : quick;
   const evidence = withHookAttention(onScreen, hookEvents);
-  const state = pane === null || pane.dead ? null : STATE_OF[evidence.status] ?? null;
-  const unchanged = session.statusHash === evidence.screenHash && session.screenChangedAt !== null && session.status === evidence.status && (state === null || state === session.state);
-  // Nothing new to record: skip the write transaction (reads and polls are the hot path).
+  const alive = pane !== null && !pane.dead;
+  const settlingForMs = evidence.settling ? Date.now() - unchangedSince : null;
+  // Nothing new to record (same screen, same status, and the machine keeps its state): skip the write transaction (reads and polls are the hot path).
+  const unchanged = session.statusHash === evidence.screenHash && session.screenChangedAt !== null && session.status === evidence.status && (!alive || !screenMovesState(ctx, session, evidence.status, settlingForMs));
   const idleSince = evidence.status === "idle" ? { idleSince: new Date(unchangedSince + agent.idleAfterMs).toISOString() } : {};
-  const updated = unchanged ? session : await recordObservation(ctx.db, session.id, { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, state, ...idleSince }, ctx.actor);
+  const seen = { status: evidence.status, ruleId: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, alive, settlingForMs, ...idleSince };
+  const updated = unchanged ? session : await recordScreen(ctx, session.id, seen);
   const observation = { screen, evidence, pane, session: pane !== null && !pane.dead ? await noteStall(ctx, updated, agent, evidence) : updated };
   remember(ctx.activity, observation, { at: lookedAt, settling: evidence.settling, hookEvent });
   return observation;
+}
+
+/** Whether the session machine would change the state for this screen (then the look is written). */
+function screenMovesState(ctx: SessionServiceContext, session: SessionRecord, status: string, settlingForMs: number | null): boolean {
+  return previewSessionChange(ctx, session, { type: "session.observed", at: Date.now(), status, settlingForMs }).changed;
 }
 
 /** Records whether the screen means the task needs a person (a dialog, a question, an error or unknown screen that lasted). */
@@ -163,7 +169,7 @@ async function noteStall(ctx: SessionServiceContext, session: SessionRecord, age
   const since = episode?.since ?? (session.statusAt === null ? Date.now() : Date.parse(session.statusAt));
   const seen = episode === null || evidence.status === "error" ? evidence : { ...evidence, status: "error" as const, ruleId: episode.rule, matched: episode.matched };
   const stall = stallOf({ agent, status: seen.status, ruleId: seen.ruleId, matched: seen.matched, forMs: Math.max(0, Date.now() - since), attach: `tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}` });
-  return recordStall(ctx.db, session, stall, ctx.actor);
+  return recordStall(ctx, session, stall);
 }
 
 /** Test failpoints: `GAFFER_FAILPOINT=<name>` kills this process with SIGKILL at that step (crash tests of delivery). */

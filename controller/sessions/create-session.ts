@@ -13,7 +13,9 @@ import { DEFAULT_AGENT_AUTHOR } from "../core/project-config.js";
 import { AgentNotInstalledError, NotFoundError, SessionStartError } from "../errors.js";
 import { missingAgent } from "./agent-binary.js";
 import { releaseCapacity, reserveCapacity, setReservationHolder } from "../../state/capacity.repository.js";
-import { getSession, insertSession, sessionSubject, updateSession, type SessionRecord } from "../../state/sessions.repository.js";
+import { getSession, type SessionRecord } from "../../state/sessions.repository.js";
+import type { SessionEvent } from "../machines/session.machine.js";
+import { changeSession, insertNewSession } from "./session-store.js";
 import { findAgent, observeSession, renderArgv, settledPane, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
 
 export interface CreateSessionInput {
@@ -78,14 +80,12 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
     const worktree = host === null ? local : await ctx.hosts!.prepare(host, { task: input.task, worktree: local });
     const hookDir = host === null ? ctx.controlDir : undefined;
     const argv = [...renderArgv(agent.command, { model, worktree, session: id }), ...(hookDir === undefined ? [] : agentHookArgs(agent.profile, id, hookDir, { worktree, env: agent.env }))];
-    await insertSession(ctx.db, { id, task: input.task, stage: input.stage ?? null, role, agent: agent.name, model, tmuxSocket: ctx.tmux.socket, tmuxName: id, worktree, reservationId: reservation.id, argv }, ctx.actor);
+    await insertNewSession(ctx, { id, task: input.task, stage: input.stage ?? null, role, agent: agent.name, model, tmuxSocket: ctx.tmux.socket, tmuxName: id, worktree, reservationId: reservation.id, argv });
     await setReservationHolder(ctx.db, reservation.id, id);
     await ctx.tmux.newSession({ name: id, cwd: worktree, argv, host: host?.name ?? null, env: sessionEnv(agent, id, ctx.agentAuthor, agentHookEnv(agent.profile, id, hookDir)) });
     const seen = await waitUntilStarted(ctx, id, agent);
-    await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, {
-      actor: ctx.actor, action: "SessionCreated", subject: sessionSubject(id),
-      payload: { task: input.task, agent: agent.name, model, role, worktree, tmuxName: id, tmuxSocket: ctx.tmux.socket, ...(host === null ? {} : { host: host.name }), panePid: seen.pane?.pid ?? null, rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash },
-    });
+    const payload = { task: input.task, agent: agent.name, model, role, worktree, tmuxName: id, tmuxSocket: ctx.tmux.socket, ...(host === null ? {} : { host: host.name }), panePid: seen.pane?.pid ?? null, rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash };
+    await changeSession(ctx, id, { event: startedEvent(seen), record: { action: "SessionCreated", payload }, set: { pane_pid: seen.pane?.pid ?? null } });
     return (await getSession(ctx.db, id))!;
   } catch (error) {
     await failStart(ctx, id, reservation.id, error);
@@ -109,8 +109,13 @@ function hostOf(ctx: SessionServiceContext, name: string | null): ResolvedHost |
 export async function adoptStartingSession(ctx: SessionServiceContext, id: string, agent: ResolvedAgent): Promise<SessionRecord | null> {
   const seen = await waitUntilStarted(ctx, id, agent);
   const payload = { rule: seen.evidence.ruleId, screenHash: seen.evidence.screenHash };
-  await updateSession(ctx.db, id, { pane_pid: seen.pane?.pid ?? null, state: seen.evidence.status === "waiting" ? "Waiting" : "Idle" }, { actor: ctx.actor, action: "SessionAdopted", subject: sessionSubject(id), payload }, ["Starting"]);
+  await changeSession(ctx, id, { event: startedEvent(seen), record: { action: "SessionAdopted", payload }, set: { pane_pid: seen.pane?.pid ?? null } });
   return (await getSession(ctx.db, id)) ?? null;
+}
+
+/** The machine's event for an agent that reached its ready (or a waiting) screen. */
+function startedEvent(seen: Observation): SessionEvent {
+  return { type: "session.started", at: Date.now(), waiting: seen.evidence.status === "waiting" };
 }
 
 /** Polls until the agent shows its ready (or a waiting) screen; a dead pane, an error screen or the timeout is a start failure. */
@@ -146,8 +151,10 @@ async function failStart(ctx: SessionServiceContext, id: string, reservationId: 
   await ctx.tmux.killSession(id).catch(() => false);
   if ((await getSession(ctx.db, id)) !== undefined) {
     const details = (error as { details?: Record<string, unknown> }).details ?? {};
-    await updateSession(ctx.db, id, { state: "Failed", closed_at: new Date().toISOString(), close_reason: `start failed: ${reason}`, last_exit_status: (details.exitStatus as number | null | undefined) ?? null }, {
-      actor: ctx.actor, action: "SessionStartFailed", subject: sessionSubject(id), payload: { reason, ...details },
+    await changeSession(ctx, id, {
+      event: { type: "session.startFailed", at: Date.now() },
+      record: { action: "SessionStartFailed", payload: { reason, ...details } },
+      set: { closed_at: new Date().toISOString(), close_reason: `start failed: ${reason}`, last_exit_status: (details.exitStatus as number | null | undefined) ?? null },
     });
   }
   await releaseCapacity(ctx.db, reservationId, ctx.actor, `session ${id} failed to start`);

@@ -1,15 +1,18 @@
-import { parseResetTime, tailOf } from "../core/screen-status.js";
+import type { ResolvedAgent } from "../core/agent-profiles.js";
+import { parseResetTime } from "../core/screen-status.js";
 import { SessionNotFoundError } from "../errors.js";
-import type { PaneState } from "../ports.js";
+import { sessionHasTag } from "../machines/session-lifecycle.js";
 import { releaseCapacity } from "../../state/capacity.repository.js";
 import { requeueUndelivered, transitionSessionCommands } from "../../state/commands.repository.js";
 import { nowIso } from "../../state/ledger.js";
-import { getSession, listSessions, sessionSubject, updateSession, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
-import { findAgent, observeSession, SCREEN_LINES, settledPane, sleep, type SessionServiceContext } from "./context.js";
+import { getSession, listSessions, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
+import { findAgent, observeSession, settledPane, sleep, type Observation, type SessionServiceContext } from "./context.js";
 import { sessionEnv, waitUntilStarted } from "./create-session.js";
 import { agentHookEnv } from "../hooks/gemini-hooks.js";
 import { observedErrorEpisode } from "./error-episode.js";
+import { markCrashed } from "./mark-crashed.js";
 import { drainQueue } from "./send-command.js";
+import { changeSession, previewSessionChange } from "./session-store.js";
 
 /** What a health check found. */
 export interface HealthReport {
@@ -23,84 +26,77 @@ export interface HealthReport {
   readonly lookAgainInMs?: number;
 }
 
-const LIVE: readonly SessionState[] = ["Starting", "Idle", "Running", "Waiting", "Stuck", "Backoff"];
+async function requireSession(ctx: SessionServiceContext, sessionId: string): Promise<SessionRecord> {
+  const session = await getSession(ctx.db, sessionId);
+  if (session === undefined) throw new SessionNotFoundError(`no session "${sessionId}"; \`gaffer session list\` shows the open ones`, { details: { sessionId } });
+  return session;
+}
 
-/**
- * The pane's process or the tmux session died: `Crashed`, with the exit
- * status. Commands in flight are `failed` (never sent again: the agent may
- * have acted on them); undelivered ones return to the queue for the restart.
- */
-export async function markCrashed(ctx: SessionServiceContext, session: SessionRecord, observed: PaneState | null): Promise<boolean> {
-  const pane = observed === null ? null : await settledPane(ctx, session.tmuxName, observed);
-  const reason = pane === null ? "the tmux session is gone" : pane.exitStatus !== null ? `the agent process exited (status ${pane.exitStatus})` : pane.signal !== null ? `the agent process was killed by signal ${pane.signal}` : "the agent process ended (tmux reported no exit status)";
-  const agent = findAgent(ctx, session.agent);
-  const backoff = agent.restartBackoffMs * 2 ** session.restarts;
-  const screen = pane === null ? "" : tailOf(await ctx.tmux.capturePane(session.tmuxName, SCREEN_LINES).catch(() => ""), 8).join("\n");
-  const marked = await updateSession(ctx.db, session.id, { state: "Crashed", last_exit_status: pane?.exitStatus ?? null, backoff_until: new Date(Date.now() + backoff).toISOString() }, {
-    actor: ctx.actor, action: "SessionCrashed", subject: sessionSubject(session.id), payload: { reason, exitStatus: pane?.exitStatus ?? null, panePid: session.panePid, screenTail: screen, restartAfterMs: backoff },
-  }, LIVE);
-  if (!marked) return false;
-  // Submitted (Enter pressed) but not yet seen taken: the agent may have started on it before it died, so it is
-  // never re-sent verbatim; it fails like a taken one and the task continues from the worktree's evidence.
-  await transitionSessionCommands(ctx.db, session.id, { to: "failed", from: ["acknowledged", "submitted"], actor: ctx.actor, evidence: { reason: `session crashed: ${reason}`, resent: false } });
-  await requeueUndelivered(ctx.db, session.id, ctx.actor);
-  return true;
+/** Trouble the screen shows (a quiet running screen, an error episode, an error or unknown screen) and for how long. */
+interface Trouble {
+  readonly forMs: number;
+  readonly reason: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/** The trouble that has lasted stuckAfterMs (in this order of precedence), else the longest one, else null. */
+async function troubleOf(ctx: SessionServiceContext, seen: Observation, agent: ResolvedAgent, now: number): Promise<Trouble | null> {
+  const { evidence, session } = seen;
+  const found: Trouble[] = [];
+  // An error episode (error screens, perhaps with busy spells between): Stuck past stuckAfterMs, whatever flips inside it.
+  const episode = evidence.status === "error" || evidence.status === "running" ? await observedErrorEpisode(ctx.db, session.id, evidence.status) : null;
+  if (episode !== null) {
+    const forMs = now - episode.since;
+    found.push({ forMs, reason: `error for ${forMs} ms${episode.matched === null ? "" : `: ${episode.matched}`}`, payload: { status: "error", forMs, rule: episode.rule, matched: episode.matched, screenHash: evidence.screenHash, stall: session.stallReason, episode: true } });
+  }
+  const quietMs = now - Date.parse(session.screenChangedAt ?? nowIso());
+  if (evidence.status === "running") found.push({ forMs: quietMs, reason: `no screen change for ${quietMs} ms while running`, payload: { quietMs, rule: evidence.ruleId, screenHash: evidence.screenHash } });
+  // An error or a screen no rule knows, for longer than stuckAfterMs: Stuck too (the restart policy applies).
+  const statusMs = now - Date.parse(session.statusAt ?? nowIso());
+  if (evidence.status === "error" || evidence.status === "unknown") {
+    const payload = { status: evidence.status, forMs: statusMs, rule: evidence.ruleId, matched: evidence.matched, screenHash: evidence.screenHash, stall: session.stallReason };
+    found.push({ forMs: statusMs, reason: `${evidence.status} for ${statusMs} ms${evidence.matched === null ? "" : `: ${evidence.matched}`}`, payload });
+  }
+  return found.find((t) => t.forMs >= agent.stuckAfterMs) ?? found.sort((a, b) => b.forMs - a.forMs)[0] ?? null;
 }
 
 /**
- * One health check: Crashed when the tmux session or the pane's process
- * died; Stuck when running with no screen change for `stuckAfterMs`;
- * Backoff while a rate-limit line shows (until its reset time, or the
- * agent's `rateLimitDelayMs`). Every change is ledgered.
+ * One health check: the screen is observed, then the session machine hears
+ * what it means: a dead pane (`Crashed`), a rate-limit line (`Backoff` until
+ * its reset time, or the agent's `rateLimitDelayMs`), and how long any
+ * trouble has lasted (its stuck timer: `Stuck` after `stuckAfterMs`; a
+ * finished backoff: `Idle`). Every change is ledgered.
  */
 export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: string, listed?: SessionRecord): Promise<HealthReport> {
   // A round over every session passes the rows it listed: one query per round, not two per session
-  // (every write below is guarded by the states it moves from, so a row a moment old decides nothing wrongly).
-  const session = listed ?? (await getSession(ctx.db, sessionId));
-  if (session === undefined) throw new SessionNotFoundError(`no session "${sessionId}"; \`gaffer session list\` shows the open ones`, { details: { sessionId } });
+  // (the store decides again on the row as it is when it writes, so a row a moment old decides nothing wrongly).
+  const session = listed ?? (await requireSession(ctx, sessionId));
   const report = (s: SessionRecord, reason: string | null): HealthReport => ({ sessionId, state: s.state, reason, status: s.status, rule: s.statusRule });
-  if (!LIVE.includes(session.state)) return report(session, session.closeReason);
+  if (!sessionHasTag(session.state, "live")) return report(session, session.closeReason);
   const agent = findAgent(ctx, session.agent);
   const seen = await observeSession(ctx, session, agent);
   if (seen.pane === null || seen.pane.dead) {
     const pane = seen.pane === null ? null : await settledPane(ctx, seen.session.tmuxName, seen.pane);
     await markCrashed(ctx, seen.session, pane);
     const why = pane === null ? "tmux session gone" : pane.exitStatus !== null ? `exit status ${pane.exitStatus}` : pane.signal !== null ? "killed by a signal" : "ended, no exit status reported";
-    return report((await getSession(ctx.db, sessionId))!, why);
+    return report(await requireSession(ctx, sessionId), why);
   }
   const now = Date.now();
   if (seen.evidence.ruleKind === "rateLimit") {
     const until = Math.max(parseResetTime(seen.evidence.matched ?? "", now) ?? now + agent.rateLimitDelayMs, now);
-    if (seen.session.state !== "Backoff") {
-      await updateSession(ctx.db, sessionId, { state: "Backoff", backoff_until: new Date(until).toISOString() }, { actor: ctx.actor, action: "SessionBackoff", subject: sessionSubject(sessionId), payload: { until: new Date(until).toISOString(), rule: seen.evidence.ruleId, matched: seen.evidence.matched } });
-    }
-    return report((await getSession(ctx.db, sessionId))!, `rate limited until ${new Date(until).toISOString()}`);
+    const payload = { until: new Date(until).toISOString(), rule: seen.evidence.ruleId, matched: seen.evidence.matched };
+    const limited = await changeSession(ctx, sessionId, { event: { type: "session.rateLimited", at: now, until }, record: { action: "SessionBackoff", payload } }, seen.session);
+    return report(limited.session ?? seen.session, `rate limited until ${new Date(until).toISOString()}`);
   }
-  const backoffEnded = seen.session.state === "Backoff" && (seen.session.backoffUntil === null || Date.parse(seen.session.backoffUntil) <= now);
-  if (backoffEnded) {
-    await updateSession(ctx.db, sessionId, { state: "Idle", backoff_until: null }, { actor: ctx.actor, action: "SessionBackoffEnded", subject: sessionSubject(sessionId), payload: { status: seen.evidence.status } });
-  }
-  // An error episode (error screens, perhaps with busy spells between) past stuckAfterMs: Stuck, whatever flips inside it.
-  const episode = seen.evidence.status === "error" || seen.evidence.status === "running" ? await observedErrorEpisode(ctx.db, sessionId, seen.evidence.status) : null;
-  if (episode !== null && now - episode.since >= agent.stuckAfterMs) {
-    const forMs = now - episode.since;
-    const payload = { status: "error", forMs, rule: episode.rule, matched: episode.matched, screenHash: seen.evidence.screenHash, stall: seen.session.stallReason, episode: true };
-    await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload }, ["Running", "Idle", "Waiting"]);
-    return report((await getSession(ctx.db, sessionId))!, `error for ${forMs} ms${episode.matched === null ? "" : `: ${episode.matched}`}`);
-  }
-  const quietMs = now - Date.parse(seen.session.screenChangedAt ?? nowIso());
-  if (seen.evidence.status === "running" && quietMs >= agent.stuckAfterMs) {
-    await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload: { quietMs, rule: seen.evidence.ruleId, screenHash: seen.evidence.screenHash } }, ["Running", "Idle", "Waiting"]);
-    return report((await getSession(ctx.db, sessionId))!, `no screen change for ${quietMs} ms while running`);
-  }
-  // An error or a screen no rule knows, for longer than stuckAfterMs: Stuck too (the restart policy applies).
-  const statusMs = now - Date.parse(seen.session.statusAt ?? nowIso());
-  if ((seen.evidence.status === "error" || seen.evidence.status === "unknown") && statusMs >= agent.stuckAfterMs) {
-    const payload = { status: seen.evidence.status, forMs: statusMs, rule: seen.evidence.ruleId, matched: seen.evidence.matched, screenHash: seen.evidence.screenHash, stall: seen.session.stallReason };
-    await updateSession(ctx.db, sessionId, { state: "Stuck" }, { actor: ctx.actor, action: "SessionStuck", subject: sessionSubject(sessionId), payload }, ["Running", "Idle", "Waiting"]);
-    return report((await getSession(ctx.db, sessionId))!, `${seen.evidence.status} for ${statusMs} ms${seen.evidence.matched === null ? "" : `: ${seen.evidence.matched}`}`);
-  }
-  const settled = report(backoffEnded ? (await getSession(ctx.db, sessionId))! : seen.session, null);
+  const trouble = await troubleOf(ctx, seen, agent, now);
+  const checked = await changeSession(ctx, sessionId, {
+    event: { type: "session.checked", at: now, troubleForMs: trouble?.forMs ?? null },
+    record: (decision, before) => [
+      ...(before.state === "Backoff" && decision.state !== "Backoff" ? [{ action: "SessionBackoffEnded", payload: { status: seen.evidence.status } }] : []),
+      ...(decision.state === "Stuck" && trouble !== null ? [{ action: "SessionStuck", payload: trouble.payload }] : []),
+    ],
+  }, seen.session);
+  const settled = report(checked.session ?? seen.session, trouble !== null && trouble.forMs >= agent.stuckAfterMs ? trouble.reason : null);
   return seen.evidence.settling ? { ...settled, lookAgainInMs: agent.idleAfterMs } : settled;
 }
 
@@ -108,19 +104,21 @@ export type RecoveryOutcome = "restarted" | "backing-off" | "failed" | "not-need
 
 /**
  * Restarts a Crashed or Stuck session in the same worktree with the same
- * argv, after its backoff, while `restarts < maxRestarts`; beyond that the
- * session is Failed and its capacity released. After a restart the queued
- * commands (those that never reached `acknowledged`) are delivered again;
- * `done` commands never are.
+ * argv, after its backoff, while `restarts < maxRestarts` (the machine's
+ * guards); beyond that the session is Failed and its capacity released.
+ * After a restart the queued commands (those that never reached
+ * `acknowledged`) are delivered again; `done` commands never are.
  */
 export async function recoverSession(ctx: SessionServiceContext, sessionId: string, options: { resend?: boolean } = {}): Promise<RecoveryOutcome> {
-  const session = await getSession(ctx.db, sessionId);
-  if (session === undefined) throw new SessionNotFoundError(`no session "${sessionId}"; \`gaffer session list\` shows the open ones`, { details: { sessionId } });
-  if (session.state !== "Crashed" && session.state !== "Stuck") return "not-needed";
+  const session = await requireSession(ctx, sessionId);
+  if (!sessionHasTag(session.state, "recoverable")) return "not-needed";
   const agent = findAgent(ctx, session.agent);
-  if (session.restarts >= agent.maxRestarts) return giveUp(ctx, session, `crashed and maxRestarts (${agent.maxRestarts}) reached`);
-  if (session.state === "Crashed" && session.backoffUntil !== null && Date.parse(session.backoffUntil) > Date.now()) return "backing-off";
-  if (!(await updateSession(ctx.db, sessionId, { state: "Restarting" }, { actor: ctx.actor, action: "SessionRestarting", subject: sessionSubject(sessionId), payload: { attempt: session.restarts + 1, was: session.state } }, ["Crashed", "Stuck"]))) return "not-needed";
+  const restart = { type: "session.restart", at: Date.now() } as const;
+  const next = previewSessionChange(ctx, session, restart);
+  if (next.state === "Failed") return giveUp(ctx, session, `crashed and maxRestarts (${agent.maxRestarts}) reached`);
+  if (!next.changed) return "backing-off";
+  const begun = await changeSession(ctx, sessionId, { event: restart, record: { action: "SessionRestarting", payload: { attempt: session.restarts + 1, was: session.state } } });
+  if (!begun.changed || begun.session?.state !== "Restarting") return "not-needed";
   await ctx.tmux.killSession(session.tmuxName);
   if (session.state === "Stuck") {
     await transitionSessionCommands(ctx.db, sessionId, { to: "failed", from: ["acknowledged"], actor: ctx.actor, evidence: { reason: "session stuck; restarted", resent: false } });
@@ -129,18 +127,17 @@ export async function recoverSession(ctx: SessionServiceContext, sessionId: stri
   try {
     await ctx.tmux.newSession({ name: session.tmuxName, cwd: session.worktree, argv: session.argv, env: sessionEnv(agent, session.id, ctx.agentAuthor, agentHookEnv(agent.profile, session.id, ctx.controlDir)) });
     const seen = await waitUntilStarted(ctx, sessionId, agent);
-    const restarted = await updateSession(ctx.db, sessionId, { state: "Idle", pane_pid: seen.pane?.pid ?? null, restarts: session.restarts + 1, backoff_until: null }, {
-      actor: ctx.actor, action: "SessionRestarted", subject: sessionSubject(sessionId), payload: { attempt: session.restarts + 1, panePid: seen.pane?.pid ?? null, worktree: session.worktree, rule: seen.evidence.ruleId },
-    }, ["Restarting"]);
-    if (!restarted) {
+    const panePid = seen.pane?.pid ?? null;
+    const payload = { attempt: session.restarts + 1, panePid, worktree: session.worktree, rule: seen.evidence.ruleId };
+    const restarted = await changeSession(ctx, sessionId, { event: { type: "session.restarted", at: Date.now() }, record: { action: "SessionRestarted", payload }, set: { pane_pid: panePid } });
+    if (!restarted.changed) {
       // Closed while it restarted: the new agent is not wanted.
       await ctx.tmux.killSession(session.tmuxName).catch(() => false);
       return "not-needed";
     }
   } catch (error) {
     await ctx.tmux.killSession(session.tmuxName).catch(() => false);
-    const backoff = agent.restartBackoffMs * 2 ** (session.restarts + 1);
-    await updateSession(ctx.db, sessionId, { state: "Crashed", restarts: session.restarts + 1, backoff_until: new Date(Date.now() + backoff).toISOString() }, { actor: ctx.actor, action: "SessionRestartFailed", subject: sessionSubject(sessionId), payload: { reason: (error as Error).message } });
+    await changeSession(ctx, sessionId, { event: { type: "session.restartFailed", at: Date.now() }, record: { action: "SessionRestartFailed", payload: { reason: (error as Error).message } } });
     return "backing-off";
   }
   if (options.resend !== false) await drainQueue(ctx, sessionId);
@@ -150,7 +147,8 @@ export async function recoverSession(ctx: SessionServiceContext, sessionId: stri
 async function giveUp(ctx: SessionServiceContext, session: SessionRecord, reason: string): Promise<RecoveryOutcome> {
   await ctx.tmux.killSession(session.tmuxName).catch(() => false);
   await transitionSessionCommands(ctx.db, session.id, { to: "failed", from: ["issued"], actor: ctx.actor, evidence: { reason } });
-  await updateSession(ctx.db, session.id, { state: "Failed", closed_at: nowIso(), close_reason: reason }, { actor: ctx.actor, action: "SessionFailed", subject: sessionSubject(session.id), payload: { reason, restarts: session.restarts } });
+  const record = { action: "SessionFailed", payload: { reason, restarts: session.restarts } };
+  await changeSession(ctx, session.id, { event: { type: "session.restart", at: Date.now() }, record, set: { closed_at: nowIso(), close_reason: reason } });
   if (session.reservationId !== null) await releaseCapacity(ctx.db, session.reservationId, ctx.actor, `session ${session.id} failed: ${reason}`);
   return "failed";
 }
@@ -160,7 +158,7 @@ export async function superviseSessions(ctx: SessionServiceContext, options: { i
   while (!options.signal.aborted) {
     for (const session of await listSessions(ctx.db)) {
       const health = await checkSessionHealth(ctx, session.id, session);
-      if (health.state === "Crashed" || health.state === "Stuck") await recoverSession(ctx, session.id);
+      if (sessionHasTag(health.state, "recoverable")) await recoverSession(ctx, session.id);
     }
     await sleep(options.intervalMs);
   }

@@ -1,7 +1,7 @@
 import type { StatusEvidence } from "../core/screen-status.js";
 import { requireOpenSession, type SessionState } from "../../state/sessions.repository.js";
 import { findAgent, observeSession, SCREEN_LINES, type SessionServiceContext } from "./context.js";
-import { markCrashed } from "./health.js";
+import { markCrashed } from "./mark-crashed.js";
 import { finishInFlight } from "./send-command.js";
 
 export interface ReadOutputInput {

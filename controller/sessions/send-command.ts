@@ -8,8 +8,9 @@ import { getSession, requireOpenSession, type SessionRecord } from "../../state/
 import { findAgent, newOwnerId, observeSession, RESYNC_LOOK_MS, settledLook, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
 import { deliverCommand } from "./deliver.js";
 import { resumeDelivery } from "./deliver-resume.js";
-import { markCrashed } from "./health.js";
+import { markCrashed } from "./mark-crashed.js";
 import { awaitsTurnEndHook, finishOnHooks, reportsTurnEnd } from "../hooks/hook-evidence.js";
+import { sessionHasTag } from "../machines/session-lifecycle.js";
 
 export interface SendCommandInput {
   /** Explicit target: there is no default session. */
@@ -122,7 +123,7 @@ async function pause(ctx: SessionServiceContext, session: SessionRecord, lookedA
  * text is the person's answer); a new prompt is typed only at a ready screen.
  */
 async function deliverable(ctx: SessionServiceContext, session: SessionRecord, owner: string, held: Set<string>): Promise<boolean> {
-  if (["Crashed", "Restarting", "Starting", "Stuck"].includes(session.state)) return false;
+  if (sessionHasTag(session.state, "held")) return false;
   if (session.backoffUntil !== null && Date.parse(session.backoffUntil) > Date.now()) return false;
   const agent = findAgent(ctx, session.agent);
   const seen = await observeSession(ctx, session, agent);

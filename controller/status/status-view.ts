@@ -10,6 +10,7 @@ import { readTaskDetails } from "../../state/task-details.repository.js";
 import { readSessionHosts } from "../../state/hosts.repository.js";
 import { LOCAL_HOST, resolveHosts } from "../core/hosts.js";
 import { readHostUsage, remoteAttach, type HostUsage } from "./host-usage.js";
+import { sessionHasTag } from "../machines/session-lifecycle.js";
 
 /** One screen of what is going on in a control dir (`gaffer status`). */
 export interface StatusView {
@@ -63,7 +64,7 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
     const name = task.metadata.name;
     const status = (await readTaskStatus(dir, name)).status;
     const details = await readTaskDetails(db, name);
-    const open = details.session !== null && !["Closed", "Failed"].includes(details.session.state);
+    const open = details.session !== null && sessionHasTag(details.session.state, "open");
     const gate = gateCell(details.gates, (status?.details ?? {}) as { attempt?: number; round?: number });
     const stalled = status === null ? undefined : findCondition(status.conditions, "Stalled");
     facts.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", reason: ((status?.details ?? {}) as { reason?: string }).reason ?? null, stalled: stalled?.status === "True" && stalled.reason !== "Failed" ? stalled.message : null });

@@ -27,12 +27,28 @@ function importedFrom(text: string, module: string): string[] {
 describe("one owner per state", () => {
   const all = sources();
 
-  it("session rows are written only by state/sessions.repository.ts, and its writers are called only by the session service (controller/sessions/)", () => {
+  it("session rows are written only by state/sessions.repository.ts, and its writers are called only by the session machine's persistence (controller/sessions/session-store.ts)", () => {
     const tableWriters = all.filter((s) => /(updateTable|insertInto|deleteFrom)\("sessions"\)|(update|insert into|delete from)\s+sessions\b/i.test(s.text)).map((s) => s.file);
     expect(tableWriters).toEqual(["state/sessions.repository.ts"]);
-    const WRITERS = ["insertSession", "updateSession", "recordObservation", "recordStall"];
-    const callers = all.filter((s) => !s.file.startsWith("controller/sessions/") && importedFrom(s.text, "sessions.repository.js").some((n) => WRITERS.includes(n))).map((s) => s.file);
-    expect(callers).toEqual([]);
+    const WRITERS = ["insertSession", "writeSession"];
+    const callers = all.filter((s) => importedFrom(s.text, "sessions.repository.js").some((n) => WRITERS.includes(n))).map((s) => s.file);
+    expect(callers).toEqual(["controller/sessions/session-store.ts"]);
+  });
+
+  it("only the session machine decides a session state: the store writes its decisions, and nothing else names a new state or keeps its own list of states", () => {
+    const SESSION_ONLY = ["Starting", "Idle", "Waiting", "Crashed", "Restarting", "Stuck", "Backoff", "Closed"];
+    const STATES = `(?:${[...SESSION_ONLY, "Running", "Failed"].join("|")})`;
+    const machine = ["controller/machines/session.machine.ts", "controller/machines/session-lifecycle.ts"];
+    // A list of two or more session states (one of them a session-only name): a second definition of "live" or "open".
+    const list = new RegExp(`\\[\\s*"${STATES}"(?:\\s*,\\s*"${STATES}")+`, "g");
+    const lists = all.filter((s) => !machine.includes(s.file) && !s.file.startsWith("state/migrations/")).flatMap((s) =>
+      [...s.text.matchAll(list)].filter((m) => SESSION_ONLY.some((n) => m[0].includes(`"${n}"`))).map((m) => `${s.file}: ${m[0]}`));
+    expect(lists).toEqual([]);
+    // The state column is set from the machine's decision only (lifecyclePatch), never from a literal.
+    const literalWrites = all.filter((s) => s.file !== "state/sessions.repository.ts" && new RegExp(`\\bstate:\\s*"${STATES}"`).test(s.text) && (s.file.startsWith("controller/sessions/") || importedFrom(s.text, "session-store.js").length > 0)).map((s) => s.file);
+    expect(literalWrites).toEqual([]);
+    const machineUsers = all.filter((s) => importedFrom(s.text, "session-lifecycle.js").includes("decideSession")).map((s) => s.file).sort();
+    expect(machineUsers).toEqual(["controller/sessions/session-store.ts"]);
   });
 
   it("task and stage rows are written only by two repositories: the controller's machine snapshots and the task-phase writer the CLI/MCP verbs share", () => {

@@ -1,6 +1,5 @@
 import { expect, test } from "vitest";
-import { createActor, fromPromise, getNextSnapshot, initialTransition, transition, waitFor } from "xstate";
-import { sessionMachine } from "../../controller/machines/session.machine.js";
+import { createActor, fromPromise, initialTransition, transition, waitFor } from "xstate";
 import { stageMachine, stagePhaseOf, type StageFacts } from "../../controller/machines/stage.machine.js";
 import { taskMachine, type MergeOutcome, type TaskFacts } from "../../controller/machines/task.machine.js";
 
@@ -163,17 +162,4 @@ test("a persisted snapshot restored after a crash re-runs the effect of its stat
   const second = createActor(machine, { snapshot: persisted, input: { name: "t", maxGateAttempts: 2, maxResolveAttempts: 1 } }).start();
   expect((await waitFor(second, (s) => s.status === "done")).value).toBe("Merged");
   expect(calls).toEqual(["commit:1", "gate:true", "merge:merged"]);
-});
-
-test("session: crashes restart up to maxRestarts, then the session is Failed", () => {
-  let [s] = initialTransition(sessionMachine, { id: "s1", maxRestarts: 1 });
-  s = getNextSnapshot(sessionMachine, s, { type: "session.ready" });
-  s = getNextSnapshot(sessionMachine, s, { type: "session.running" });
-  expect(s.value).toBe("Running");
-  s = getNextSnapshot(sessionMachine, s, { type: "session.died" });
-  expect([s.value, s.context.restarts]).toEqual(["Restarting", 1]);
-  s = getNextSnapshot(sessionMachine, s, { type: "session.restarted" });
-  s = getNextSnapshot(sessionMachine, s, { type: "session.died" });
-  expect(s.value).toBe("Failed");
-  expect(getNextSnapshot(sessionMachine, s, { type: "session.close" }).value).toBe("Closed");
 });
