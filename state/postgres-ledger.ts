@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
 import { Kysely, Migrator, PostgresDialect, sql, type Migration, type PostgresPool, type PostgresPoolClient } from "kysely";
-import { LedgerMigrationError, LedgerUnreachableError } from "../controller/errors.js";
+import { isGafferError, LedgerMigrationError, LedgerUnreachableError } from "../controller/errors.js";
 import type { Database } from "./database.js";
 import { dialectOf } from "./dialect.js";
 import { MIGRATIONS, staticMigrations } from "./migrations/index.js";
@@ -125,7 +125,7 @@ async function migratePostgres(db: Kysely<Database>, display: string, migrations
       return;
     }
     const translated = translatePostgresError(display, outcome.error);
-    if (translated !== outcome.error) throw translated;
+    if (translated !== outcome.error || isGafferError(outcome.error)) throw translated;
     // Two first opens racing to create kysely's own bookkeeping tables (before its lock exists): the loser retries.
     const raced = /already exists|duplicate key/.test(String((outcome.error as Error).message));
     if (raced && attempt < 5) continue;

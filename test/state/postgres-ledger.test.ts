@@ -11,7 +11,7 @@ import { growLedger } from "../bench/ledger-scale.js";
 import { GAFFER_BIN, runGaffer } from "../helpers/cli.js";
 import { controlDir } from "../helpers/control-dir.js";
 import { openLocation } from "../helpers/ledger-backends.js";
-import { testDatabase } from "../helpers/postgres.js";
+import { adminQuery, testDatabase } from "../helpers/postgres.js";
 import { waitFor } from "../helpers/temp.js";
 
 /** `gaffer up` as a process on another "machine": its own UTS namespace with hostname `host`. */
@@ -80,6 +80,34 @@ describe("other processes' writes wake a PostgreSQL ledger's watcher (LISTEN/NOT
     await watch.close();
     await own.destroy();
   }, 90_000);
+});
+
+describe("PostgreSQL faults a user meets are named", () => {
+  test("a server that is not there, and a database that does not exist: LEDGER_UNREACHABLE with the next step, no password shown", async () => {
+    const { dir } = controlDir({ tasks: [{ name: "t1" }] });
+    const down = await runGaffer(["status", "--dir", dir], { env: { GAFFER_LEDGER_URL: "postgres://gaffer:pw@127.0.0.1:1/nothing" } });
+    expect(down.exitCode).toBe(1);
+    expect(down.stderr).toMatch(/^error: LEDGER_UNREACHABLE: the PostgreSQL ledger postgres:\/\/gaffer:\*\*\*@127\.0\.0\.1:1\/nothing cannot be reached \(.*ECONNREFUSED.*\); start the server or fix the host and port in GAFFER_LEDGER_URL or spec\.ledger\.url, then retry \(a running controller retries by itself\)$/m);
+    const url = new URL(await testDatabase());
+    url.pathname = "/no_such_database";
+    const missing = await runGaffer(["status", "--dir", dir], { env: { GAFFER_LEDGER_URL: url.toString() } });
+    expect(missing.stderr).toContain(`error: LEDGER_UNREACHABLE: the database of the PostgreSQL ledger ${url.toString()} does not exist`);
+    expect(missing.stderr).toContain("create it (`createdb NAME`, owned by the ledger's user), then retry: gaffer creates its tables itself");
+  }, 60_000);
+
+  test("a listening connection the server drops is reopened, and the watcher wakes once for what it may have missed", async () => {
+    const url = await testDatabase();
+    const own = await openLocation(url);
+    let wakes = 0;
+    const watch = watchLedgerWrites(own, () => wakes++);
+    const listener = async () => (await adminQuery(`select pid from pg_stat_activity where application_name like '%:listen' and datname = '${new URL(url).pathname.slice(1)}'`))[0]?.pid;
+    const first = await waitFor(listener, { timeoutMs: 20_000, what: "the LISTEN connection" });
+    await adminQuery(`select pg_terminate_backend(${Number(first)})`);
+    await waitFor(async () => ((await listener()) !== undefined && (await listener()) !== first ? true : undefined), { timeoutMs: 20_000, what: "a new LISTEN connection" });
+    await waitFor(() => (wakes >= 1 ? true : undefined), { timeoutMs: 10_000, what: "the wake after reconnecting" });
+    await watch.close();
+    await own.destroy();
+  }, 60_000);
 });
 
 describe("gaffer ledger migrate --to URL", () => {
