@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { NO_OPTIONAL_LOCKS } from "../governance/git-cli.js";
 import { findStage } from "../core/project-config.js";
 import type { TaskManifest } from "../core/manifest-types.js";
-import { AgentNotInstalledError, CapacityExceededError, CommandFailedError, CommandStrandedError, HostUnreachableError } from "../errors.js";
+import { AgentNotInstalledError, CapacityExceededError, CommandFailedError, CommandStrandedError } from "../errors.js";
 import type { GateReviewer, ReviewVerdict } from "../gates/gate-runner.js";
 import type { SessionServiceContext } from "../sessions/context.js";
 import { closeSession } from "../sessions/close-session.js";
@@ -12,14 +12,11 @@ import type { ConflictResolver } from "../workspace/conflicts.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { setCommandSummary } from "../../state/commands.repository.js";
 import { getSession, type SessionRecord } from "../../state/sessions.repository.js";
-import { readHostOfSession } from "../../state/hosts.repository.js";
+import { collectHostWork, untilReachable } from "./host-steps.js";
 import { continuePrompt } from "./continue-after-crash.js";
 import { rememberReview } from "./memory-writer.js";
 import type { World } from "./world.js";
 import { sessionHasTag, sessionStatesTagged } from "../machines/session-lifecycle.js";
-
-/** How often a step that needs an unreachable agent host is tried again. */
-const HOST_RETRY_MS = 1000;
 
 /** A safety net only (a week): a live agent's prompt ends by done, failed, stranded, Stuck or Crashed. */
 const PROMPT_TIMEOUT_MS = 7 * 24 * 3_600_000;
@@ -72,36 +69,6 @@ export class AgentRunner {
     return { db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), ...(w.hosts === undefined ? {} : { hosts: w.hosts }), limits: w.limits, actor: w.actor, agents: w.agents, controlDir: w.dir, agentAuthor: w.config.policy.agentAuthor };
   }
 
-  /** A session on an agent host: its work comes back into the local worktree (commits, then changes) before anything reads it. */
-  private async collect(sessionId: string, job: AgentJob): Promise<void> {
-    const w = this.world();
-    const name = w.hosts === undefined ? null : await readHostOfSession(w.db, sessionId);
-    const host = name === null ? undefined : w.hosts?.hosts.find((h) => h.name === name);
-    if (host === undefined) return;
-    await this.untilReachable(job, () => w.hosts!.collect(host, { task: job.task.metadata.name, worktree: job.worktree }));
-  }
-
-  /**
-   * Runs `step` again while the agent host it talks to cannot be reached
-   * (a lost ssh link is a fault to wait out, like capacity); ledgers the
-   * first `HostUnreachable` of the wait.
-   */
-  private async untilReachable<T>(job: AgentJob, step: () => Promise<T>): Promise<T> {
-    let noted = false;
-    for (;;) {
-      try {
-        return await step();
-      } catch (error) {
-        if (!(error instanceof HostUnreachableError)) throw error;
-        if (!noted) {
-          noted = true;
-          await appendEvent(this.world().db, { actor: this.world().actor, action: "HostUnreachable", subject: `task/${job.task.metadata.name}`, payload: { ...error.details, reason: error.message } });
-        }
-        await wait(HOST_RETRY_MS, job.signal);
-      }
-    }
-  }
-
   /** Closes every open session of a task (its work is merged or failed): the desired number is zero. */
   async closeTaskSessions(task: string, reason: string): Promise<void> {
     const open = await this.world().db.selectFrom("sessions").select("id").where("task", "=", task).where("state", "in", sessionStatesTagged("open")).execute();
@@ -135,7 +102,7 @@ export class AgentRunner {
     const w = this.world();
     const previous = await w.db.selectFrom("commands").select(["state", "summary", "session_id"]).where("idempotency_key", "=", job.key).executeTakeFirst();
     if (previous?.state === "done") {
-      await this.collect(previous.session_id, job);
+      await collectHostWork(this.world(), previous.session_id, job);
       // Done before a restart: its session may still be open (the controller died before closing it).
       await closeSession(this.context(), previous.session_id, "work done before a controller restart").catch(() => undefined);
       // The screen is gone with its session; what it showed was kept as the command's summary.
@@ -143,7 +110,7 @@ export class AgentRunner {
     }
     await this.waitWhilePaused(job);
     const ctx = this.context();
-    const session = await this.untilReachable(job, () => this.sessionFor(ctx, job));
+    const session = await untilReachable(w, job, () => this.sessionFor(ctx, job));
     // A pause that landed while the session was starting holds the prompt too.
     await this.waitWhilePaused(job);
     if (job.signal.aborted) return { kind: "result", result: { sessionId: session.id, summary: "", screen: "" } };
@@ -154,7 +121,7 @@ export class AgentRunner {
     const command = await sendCommand(ctx, { sessionId: session.id, text: job.text, waitFor: "done", idempotencyKey: key, timeoutMs: PROMPT_TIMEOUT_MS });
     const screen = await ctx.tmux.capturePane(session.tmuxName, 200).catch(() => "");
     // What a crashed or stranded agent left is evidence too (the continue prompt reads it); a done prompt's work must arrive.
-    await (command.state === "done" ? this.collect(session.id, job) : this.collect(session.id, job).catch(() => undefined));
+    await (command.state === "done" ? collectHostWork(w, session.id, job) : collectHostWork(w, session.id, job).catch(() => undefined));
     // Paused (or stopped) meanwhile: the session now belongs to the person; leave it open.
     if (job.signal.aborted) return { kind: "result", result: { sessionId: session.id, summary: command.summary ?? "", screen } };
     if (command.state !== "done") {

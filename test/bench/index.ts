@@ -6,6 +6,7 @@ import { benchAgents } from "./agents.bench.js";
 import { benchController } from "./controller.bench.js";
 import { benchFoundation } from "./foundation.bench.js";
 import { benchGit } from "./git.bench.js";
+import { benchHosts } from "./hosts.bench.js";
 import { benchLedger } from "./ledger.bench.js";
 import { benchLedgerBackends } from "./ledger-backends.bench.js";
 import { benchSessions } from "./sessions.bench.js";
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<Record<string, number>>> = {
   agents: benchAgents,
   ledger: benchLedger,
   ledgerBackends: benchLedgerBackends,
+  hosts: benchHosts,
 };
 
 const only = process.argv[2];

@@ -84,9 +84,16 @@ async function keygen(path: string, type = "ed25519"): Promise<void> {
 
 /** Starts one sshd (as root, on 127.0.0.1); removed and killed when the test finishes. */
 export async function startSshd(): Promise<TestSshd> {
-  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server); .ci/run does`);
   const dir = tempDir("gaffer-sshd-");
   useClientEnv(join(dir, "ssh_config"), join(dir, "cm"));
+  const sshd = await launchSshd(dir);
+  onTestFinished(sshd.kill);
+  return sshd;
+}
+
+/** Starts one sshd with its keys and configs in `dir` (outside vitest too: the bench); the caller kills it. */
+export async function launchSshd(dir: string): Promise<TestSshd> {
+  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server); .ci/run does`);
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
   await Promise.all([keygen(join(dir, "host_key")), keygen(join(dir, "id_test"))]);
   mkdirSync(join(dir, "tmux"), { mode: 0o700 });
@@ -132,7 +139,6 @@ export async function startSshd(): Promise<TestSshd> {
     await proc;
   };
   await start();
-  onTestFinished(kill);
   return {
     port, dir, clientConfig, identityFile: join(dir, "id_test"), kill, restart: start,
     host: (name, capacity = 2) => ({ name, ssh: "root@127.0.0.1", port, identityFile: join(dir, "id_test"), capacity, workdir: join(dir, `work-${name}`) }),
