@@ -1,7 +1,10 @@
 import type { NewTmuxSession, PaneState, ScreenActivity, Tmux } from "../ports.js";
 
 /** A tmux server that may report pane activity (WatchedTmux), or a plain one. */
-export type TmuxServer = Tmux & Partial<ScreenActivity> & { watch?(name: string): Promise<boolean> };
+export type TmuxServer = Tmux & Partial<ScreenActivity> & { watch?(name: string): Promise<boolean>; isWatching?(name: string): boolean };
+
+/** How often a session on a host whose notifications stopped (a lost link) is offered to its control client again. */
+const REWATCH_MS = 5000;
 
 /**
  * The Tmux port over this machine's tmux server and one per agent host: a
@@ -12,6 +15,7 @@ export type TmuxServer = Tmux & Partial<ScreenActivity> & { watch?(name: string)
 export class HostTmux implements Tmux, ScreenActivity {
   readonly socket: string;
   private readonly placed = new Map<string, string | null>();
+  private readonly rewatched = new Map<string, number>();
 
   /** `serverOf(null)` is this machine's server; `locate` says which host a session is on (null: here). */
   constructor(private readonly options: { readonly local: TmuxServer; readonly serverOf: (host: string) => TmuxServer; readonly hosts: readonly string[]; readonly locate: (name: string) => Promise<string | null> }) {
@@ -70,7 +74,14 @@ export class HostTmux implements Tmux, ScreenActivity {
     return (await this.on(name)).capturePane(name, lines);
   }
   async snapshot(name: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null> {
-    return (await this.on(name)).snapshot(name, lines);
+    const server = await this.on(name);
+    const snap = await server.snapshot(name, lines);
+    // The host answers again after a lost link: follow the session by notification again (polled until then).
+    if (snap !== null && server !== this.options.local && server.isWatching?.(name) === false && Date.now() - (this.rewatched.get(name) ?? 0) > REWATCH_MS) {
+      this.rewatched.set(name, Date.now());
+      void server.watch?.(name).catch(() => false);
+    }
+    return snap;
   }
   async pasteText(name: string, text: string): Promise<void> {
     return (await this.on(name)).pasteText(name, text);

@@ -79,6 +79,11 @@ export class WatchedTmux implements Tmux, ScreenActivity {
     return ok;
   }
 
+  /** Whether notifications follow this session now (false after the server or the link was lost, until watched again). */
+  isWatching(name: string): boolean {
+    return this.control !== null && this.watched.has(name);
+  }
+
   changedSince(session: string, since: number): boolean {
     const client = this.control;
     if (client === null || !this.watched.has(session)) return true;

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { watchDirs, type DirWatcher } from "../adapters/watcher.js";
 import { commitTriggerPaths } from "../adapters/git-refs.js";
 import { WatchedTmux } from "../adapters/watched-tmux.js";
+import { closeHostServers } from "../app/host-world.js";
 import { listSessions } from "../../state/sessions.repository.js";
 import type { TaskEffects } from "../machines/task.machine.js";
 import { appendEvent } from "../../state/events.repository.js";
@@ -146,6 +147,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     await health.stop();
     await controller.stop();
     for (const server of servers.values()) await server.close().catch(() => undefined);
+    await closeHostServers().catch(() => undefined);
     await appendEvent(db, { actor: controller.actor, action: "ControllerStopped", subject: "controller", payload: { pid: process.pid } }).catch(() => undefined);
     await lease.release();
     await db.destroy();
