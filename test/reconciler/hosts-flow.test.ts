@@ -42,7 +42,7 @@ async function approveBuild(dir: string): Promise<void> {
 test("two agent hosts over ssh: tasks spread by host capacity, worktrees and sessions only under each host's workdir, branches merge here; a host's sshd killed mid-run is survived", async () => {
   const [a, b] = await Promise.all([startSshd(), startSshd()]);
   const log = join(tempDir("s1x-log-"), "prompts.jsonl");
-  const tasks = { "add-a": "write a.txt <<<alpha\nsleep 1500\ncommit feat(add-a): add a", "add-b": "write b.txt <<<beta\nsleep 1500\ncommit feat(add-b): add b", "add-c": "write c.txt <<<gamma\nsleep 1500\ncommit feat(add-c): add c" };
+  const tasks = { "add-a": "write a.txt <<<alpha\nsleep 4000\ncommit feat(add-a): add a", "add-b": "write b.txt <<<beta\nsleep 4000\ncommit feat(add-b): add b", "add-c": "write c.txt <<<gamma\nsleep 4000\ncommit feat(add-c): add c" };
   const { dir, target, socket } = flowFixture({ capacity: 3, buildTasks: tasks, agentEnv: { GAFFER_SCRIPTED_LOG: log } });
   appendFileSync(join(dir, "manifests/agents.yaml"), `  hosts:\n${hostYaml("host-a", a, 1)}${hostYaml("host-b", b, 2)}`);
   commitAs(dir, MANIFEST_AUTHOR, "feat: agent hosts", "manifests");
