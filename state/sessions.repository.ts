@@ -1,4 +1,3 @@
-import { SessionNotFoundError } from "../controller/errors.js";
 import { appendEvent, type NewEvent } from "./events.repository.js";
 import { immediateTransaction, nowIso, type Ledger } from "./ledger.js";
 import type { SessionRow, SessionUpdate } from "./sessions.table.js";
@@ -118,16 +117,6 @@ export async function insertSession(db: Ledger, session: NewSession, actor: stri
 export async function getSession(db: Ledger, id: string): Promise<SessionRecord | undefined> {
   const row = await db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
   return row === undefined ? undefined : toRecord(row);
-}
-
-/** The session, or SESSION_NOT_FOUND when the id is unknown or the session is closed: never a fallback. */
-export async function requireOpenSession(db: Ledger, id: string): Promise<SessionRecord> {
-  const session = await getSession(db, id);
-  if (session === undefined) throw new SessionNotFoundError(`no session "${id}"; \`gaffer session list\` shows the open ones`, { details: { sessionId: id } });
-  if (session.closedAt !== null) {
-    throw new SessionNotFoundError(`session "${id}" is ${session.state.toLowerCase()} (${session.closeReason ?? "no reason recorded"}); create a new one with \`gaffer session create\``, { details: { sessionId: id, state: session.state } });
-  }
-  return session;
 }
 
 export async function listSessions(db: Ledger, options: { includeClosed?: boolean } = {}): Promise<SessionRecord[]> {

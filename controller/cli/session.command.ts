@@ -10,7 +10,7 @@ import { closeSession, commandOutcomeError, createSession, readOutput, sendComma
 import { listSessions } from "../app/listing.js";
 import { commandLine, sessionLine } from "../app/text.js";
 import { checkSessionHealth, recoverSession } from "../sessions/index.js";
-import { requireOpenSession } from "../../state/sessions.repository.js";
+import { requireOpenSession } from "../sessions/session-store.js";
 import { overrideOf, withCommon, withControlDir, withOverride, type CommonOptions, type OverrideOptions } from "./context.js";
 import { formatTable, printJson, printLine } from "./output.js";
 

@@ -26,6 +26,16 @@ export async function runGit(cwd: string, args: readonly string[], options: { ch
   return out;
 }
 
+/** The raw bytes git prints for `git ARGS` in `cwd` (`git show REV:PATH`); a failure throws GIT_FAILED like runGit. */
+export async function readGitBytes(cwd: string, args: readonly string[]): Promise<Uint8Array> {
+  const result = await execa("git", [...args], { cwd, reject: false, encoding: "buffer", env: { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...NO_OPTIONAL_LOCKS } });
+  if (result.exitCode !== 0) {
+    const stderr = new TextDecoder().decode(result.stderr);
+    throw new GitError(`git ${args.join(" ")} failed in ${cwd} (exit ${result.exitCode ?? 1}): ${stderr.trim().split("\n")[0] ?? ""}`, { details: { command: ["git", ...args], cwd, exitCode: result.exitCode ?? 1, stderr } });
+  }
+  return result.stdout;
+}
+
 /** One line of `git blame --porcelain`: who last changed it. */
 export interface BlameLine {
   readonly sha: string;

@@ -1,5 +1,4 @@
-import { execa } from "execa";
-import { NO_OPTIONAL_LOCKS } from "../governance/git-cli.js";
+import { runGit } from "../governance/git-cli.js";
 import { findStage } from "../core/project-config.js";
 import type { TaskManifest } from "../core/manifest-types.js";
 import { AgentNotInstalledError, CapacityExceededError, CommandFailedError, CommandStrandedError } from "../errors.js";
@@ -221,8 +220,8 @@ export class AgentRunner {
         const stage = findStage(w.set, task.spec.stage);
         const role = stage?.roles.find((r) => r.name === "reviewer")?.name ?? stage?.roles.find((r) => r.name !== task.spec.role)?.name ?? task.spec.role;
         const base = w.config.integrationBranch;
-        const diff = await execa("git", ["diff", `${base}...HEAD`], { cwd: worktree, env: NO_OPTIONAL_LOCKS, reject: false });
-        const text = reviewPrompt(task.metadata.name, base, headSha, diff.stdout);
+        const diff = await runGit(worktree, ["diff", `${base}...HEAD`], { check: false });
+        const text = reviewPrompt(task.metadata.name, base, headSha, diff.stdout.replace(/\n$/, ""));
         const key = `task:${task.metadata.name}:review:${headSha ?? "head"}`;
         const result = await this.run({ task, role, worktree, text, key, signal });
         const verdict = parseVerdict(result);

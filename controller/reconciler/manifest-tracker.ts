@@ -1,5 +1,4 @@
-import { execa } from "execa";
-import { NO_OPTIONAL_LOCKS } from "../governance/git-cli.js";
+import { readGitBytes, runGit } from "../governance/git-cli.js";
 import type { ManifestSet } from "../core/manifest-types.js";
 import type { ManifestErrorEntry } from "../core/status-types.js";
 import { readManifestSources } from "../manifest/load.js";
@@ -28,7 +27,7 @@ export interface ManifestState {
 
 /** The manifests as committed at HEAD (strict GitOps: `policy.requireCommittedManifests`); same limits as the working tree. */
 async function readCommittedSources(dir: string): Promise<ManifestFile[]> {
-  const list = await execa("git", ["ls-tree", "-r", "-l", "HEAD", "--", "manifests"], { cwd: dir, env: NO_OPTIONAL_LOCKS, reject: false });
+  const list = await runGit(dir, ["ls-tree", "-r", "-l", "HEAD", "--", "manifests"], { check: false });
   if (list.exitCode !== 0) return [];
   const entries = list.stdout.split("\n").map((line) => /^(\d+) \w+ \w+\s+(-|\d+)\t(.*)$/.exec(line)).filter((m) => m !== null && /\.ya?ml$/.test(m[3]!));
   return Promise.all(
@@ -37,16 +36,15 @@ async function readCommittedSources(dir: string): Promise<ManifestFile[]> {
       const empty = new Uint8Array();
       if (mode !== "100644" && mode !== "100755") return { file, bytes: empty, problem: { code: "FILE_NOT_REGULAR", message: "file is committed as a symlink or submodule, not a regular file; commit the file itself" } };
       if (size > MAX_FILE_BYTES) return { file, bytes: empty, problem: { code: "FILE_TOO_LARGE", message: `file is larger than ${MAX_FILE_BYTES / (1024 * 1024)} MiB, the limit for one file; split it into several files` } };
-      const shown = await execa("git", ["show", `HEAD:./${file}`], { cwd: dir, env: NO_OPTIONAL_LOCKS, encoding: "buffer" });
-      return { file, bytes: shown.stdout };
+      return { file, bytes: await readGitBytes(dir, ["show", `HEAD:./${file}`]) };
     }),
   );
 }
 
 async function readSource(dir: string): Promise<ManifestSource> {
-  const head = await execa("git", ["rev-parse", "--verify", "-q", "HEAD"], { cwd: dir, env: NO_OPTIONAL_LOCKS, reject: false });
+  const head = await runGit(dir, ["rev-parse", "--verify", "-q", "HEAD"], { check: false });
   if (head.exitCode !== 0) return { revision: null, dirty: true };
-  const status = await execa("git", ["status", "--porcelain", "--", "manifests"], { cwd: dir, env: NO_OPTIONAL_LOCKS, reject: false });
+  const status = await runGit(dir, ["status", "--porcelain", "--", "manifests"], { check: false });
   return { revision: head.stdout.trim(), dirty: status.stdout.trim() !== "" };
 }
 

@@ -1,5 +1,4 @@
-import { execa } from "execa";
-import { NO_OPTIONAL_LOCKS } from "../governance/git-cli.js";
+import { runGit } from "../governance/git-cli.js";
 import type { ApprovalJudgement } from "../core/approval-rules.js";
 import { writeMemory, type MemoryKind } from "../memory/project-memory.js";
 import type { World } from "./world.js";
@@ -32,8 +31,8 @@ export async function rememberPlan(world: World, task: string, stage: string): P
   const merge = await world.db.selectFrom("merges").select("merge_sha").where("task", "=", task).where("state", "=", "merged").orderBy("id", "desc").executeTakeFirst();
   if (worktree === undefined || merge?.merge_sha == null) return;
   const repo = `${world.dir}/${world.config.repo}`;
-  const diff = await execa("git", ["diff", "--no-color", `${worktree.base_sha}..${merge.merge_sha}`], { cwd: repo, env: NO_OPTIONAL_LOCKS, reject: false });
-  const body = [`Output of task ${task} (stage ${stage}), merged as ${merge.merge_sha}.`, "", "```diff", diff.stdout.split("\n").slice(0, 400).join("\n"), "```"].join("\n");
+  const diff = await runGit(repo, ["diff", "--no-color", `${worktree.base_sha}..${merge.merge_sha}`], { check: false });
+  const body = [`Output of task ${task} (stage ${stage}), merged as ${merge.merge_sha}.`, "", "```diff", diff.stdout.replace(/\n$/, "").split("\n").slice(0, 400).join("\n"), "```"].join("\n");
   await writeMemoryOnce(world, { kind: "plan", title: `Plan from ${task}`, body, stage, task });
 }
 

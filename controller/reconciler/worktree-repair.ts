@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { execa } from "execa";
-import { NO_OPTIONAL_LOCKS } from "../governance/git-cli.js";
+import { runGit } from "../governance/git-cli.js";
 
 /**
  * Git admin entries (`.git/worktrees/*`) missing their `gitdir`, `commondir`
@@ -36,5 +35,5 @@ export function removeBrokenWorktreeEntries(repo: string, alsoFor?: string): str
 export async function rollBackWorktreeAdd(repo: string, path: string): Promise<void> {
   removeBrokenWorktreeEntries(repo, path);
   rmSync(path, { recursive: true, force: true });
-  await execa("git", ["worktree", "prune"], { cwd: repo, env: NO_OPTIONAL_LOCKS, reject: false });
+  await runGit(repo, ["worktree", "prune"], { check: false });
 }

@@ -1,5 +1,6 @@
 import type { StatusEvidence } from "../core/screen-status.js";
-import { requireOpenSession, type SessionState } from "../../state/sessions.repository.js";
+import type { SessionState } from "../../state/sessions.repository.js";
+import { requireOpenSession } from "./session-store.js";
 import { findAgent, observeSession, SCREEN_LINES, type SessionServiceContext } from "./context.js";
 import { markCrashed } from "./mark-crashed.js";
 import { finishInFlight } from "./send-command.js";

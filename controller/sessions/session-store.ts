@@ -11,6 +11,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import { decideSession, sessionHasTag, UNKNOWN_AGENT_LIMITS, type SessionDecision } from "../machines/session-lifecycle.js";
 import { sessionMachine, type SessionEvent, type SessionLimits, type SessionPhase } from "../machines/session.machine.js";
 import type { NewEvent } from "../../state/events.repository.js";
+import { SessionNotFoundError } from "../errors.js";
 import type { Ledger } from "../../state/ledger.js";
 import { getSession, insertSession, sessionSubject, writeSession, type NewSession, type SessionPatch, type SessionRecord } from "../../state/sessions.repository.js";
 
@@ -153,4 +154,14 @@ export async function recordStall(ctx: SessionStoreContext, session: SessionReco
     return { patch, events: [{ actor: ctx.actor, subject: sessionSubject(session.id), ...event }] };
   });
   return result?.session ?? session;
+}
+
+/** The session, or SESSION_NOT_FOUND when the id is unknown or the session is closed: never a fallback. */
+export async function requireOpenSession(db: Ledger, id: string): Promise<SessionRecord> {
+  const session = await getSession(db, id);
+  if (session === undefined) throw new SessionNotFoundError(`no session "${id}"; \`gaffer session list\` shows the open ones`, { details: { sessionId: id } });
+  if (session.closedAt !== null) {
+    throw new SessionNotFoundError(`session "${id}" is ${session.state.toLowerCase()} (${session.closeReason ?? "no reason recorded"}); create a new one with \`gaffer session create\``, { details: { sessionId: id, state: session.state } });
+  }
+  return session;
 }
