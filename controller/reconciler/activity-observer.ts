@@ -1,58 +1,69 @@
+/** What a look at a session found, as far as the observer cares. */
+export interface LookResult {
+  /** The screen's status depends on time (idle after N ms of silence): look again after this long, output or not. */
+  readonly againInMs: number | null;
+  /** The agent is working: its output rarely changes the status until it stops, so looks can be sparser. */
+  readonly busy: boolean;
+}
+
+interface Entry {
+  running: boolean;
+  again: boolean;
+  lastAt: number;
+  busy: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
 /**
- * Turns pane notifications into looks: a session whose pane printed or died
- * is looked at at once when it was quiet, then at most once per
- * `throttleMs` while its output goes on, and once more after the last burst.
- * A busy agent prints many times a second; its status needs one look per
- * burst, not one per line.
+ * Turns pane notifications into looks. A session whose pane printed or died
+ * is looked at at once when it was quiet; while output goes on it is looked
+ * at again at most every `quietThrottleMs` until a look finds the agent
+ * working, then at most every `busyThrottleMs` (a working agent prints many
+ * times a second, and its status needs one look per burst, not per line),
+ * and once more after the last output.
  */
 export class ActivityObserver {
-  private readonly keys = new Map<string, { running: boolean; again: boolean; lastAt: number; timer: NodeJS.Timeout | null }>();
+  private readonly keys = new Map<string, Entry>();
   private readonly inFlight = new Set<Promise<void>>();
   /** Looks a screen's timing asked for (idle after N ms of silence). */
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
-  /**
-   * `look` is called with the key given to `poke`, never twice at once for
-   * one key; its errors are its own to log. It may answer a delay in ms: the
-   * screen's status depends on time (idle after N ms of silence), so the key
-   * is poked again then, output or not.
-   */
+  /** `look` is called with the key given to `poke`, never twice at once for one key; its errors are its own to log. */
   constructor(
-    private readonly look: (key: string) => Promise<number | null | void>,
-    private readonly throttleMs = 500,
+    private readonly look: (key: string) => Promise<LookResult | null>,
+    private readonly options: { readonly quietThrottleMs: number; readonly busyThrottleMs: number } = { quietThrottleMs: 50, busyThrottleMs: 500 },
   ) {}
 
-  /** Something happened to `key`: look now, or after the throttle when a look just ran or is running. */
+  /** Something happened to `key`: look now, or when its throttle window ends. */
   poke(key: string): void {
     if (this.closed) return;
     let entry = this.keys.get(key);
-    if (entry === undefined) this.keys.set(key, (entry = { running: false, again: false, lastAt: 0, timer: null }));
+    if (entry === undefined) this.keys.set(key, (entry = { running: false, again: false, lastAt: 0, busy: false, timer: null }));
     if (entry.running) {
       entry.again = true;
       return;
     }
     if (entry.timer !== null) return; // a look is already due
-    const waitMs = entry.lastAt + this.throttleMs - Date.now();
-    if (waitMs <= 0) this.run(key);
-    else entry.timer = setTimeout(() => this.run(key), waitMs);
+    const waitMs = entry.lastAt + this.throttleOf(entry) - Date.now();
+    if (waitMs <= 0) this.run(key, entry);
+    else entry.timer = setTimeout(() => this.run(key, entry), waitMs);
   }
 
-  private run(key: string): void {
-    const entry = this.keys.get(key);
-    if (entry === undefined || this.closed) return;
+  private throttleOf(entry: Entry): number {
+    return entry.busy ? this.options.busyThrottleMs : this.options.quietThrottleMs;
+  }
+
+  private run(key: string, entry: Entry): void {
+    if (this.closed || this.keys.get(key) !== entry) return;
     entry.timer = null;
     entry.again = false;
     entry.running = true;
     entry.lastAt = Date.now();
     const done = this.look(key)
-      .then((againInMs) => {
-        if (typeof againInMs !== "number" || this.closed) return;
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.poke(key);
-        }, againInMs);
-        this.timers.add(timer);
+      .then((result) => {
+        entry.busy = result?.busy ?? false;
+        if (result?.againInMs != null) this.pokeLater(key, result.againInMs);
       })
       .catch(() => undefined)
       .finally(() => {
@@ -64,12 +75,22 @@ export class ActivityObserver {
     this.inFlight.add(done);
   }
 
+  private pokeLater(key: string, delayMs: number): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.poke(key);
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
   /** Drops a quiet key once its throttle window has passed (the next poke then looks at once). */
-  private forgetLater(key: string, entry: { readonly running: boolean; readonly lastAt: number; readonly timer: NodeJS.Timeout | null }): void {
+  private forgetLater(key: string, entry: Entry): void {
+    const windowMs = this.throttleOf(entry);
     setTimeout(() => {
-      const quiet = !entry.running && entry.timer === null && Date.now() - entry.lastAt >= this.throttleMs;
+      const quiet = !entry.running && entry.timer === null && Date.now() - entry.lastAt >= windowMs;
       if (quiet && this.keys.get(key) === entry) this.keys.delete(key);
-    }, this.throttleMs).unref();
+    }, windowMs).unref();
   }
 
   /** Stops every pending look and waits for the running ones. */

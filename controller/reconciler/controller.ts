@@ -21,6 +21,7 @@ import { closeSession } from "../sessions/close-session.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
 import { releaseOrphanedReservations } from "../../state/capacity.repository.js";
 import { getSession, listSessions, type SessionRecord } from "../../state/sessions.repository.js";
+import type { LookResult } from "./activity-observer.js";
 import { StatusFileInvalidError } from "../errors.js";
 import { GitCli } from "../adapters/git.js";
 import { ManifestTracker } from "./manifest-tracker.js";
@@ -312,7 +313,7 @@ export class Controller {
    * it now rather than at the next health round, so its status (and a crash)
    * is in the ledger within milliseconds of the output.
    */
-  async observeActivity(socket: string, tmuxName: string): Promise<number | null> {
+  async observeActivity(socket: string, tmuxName: string): Promise<LookResult | null> {
     if (this.tracker.current.applied === null) return null;
     const w = this.world();
     const matches = (s: SessionRecord | undefined): s is SessionRecord => s !== undefined && s.tmuxSocket === socket && s.tmuxName === tmuxName && s.closedAt === null;
@@ -323,7 +324,7 @@ export class Controller {
   }
 
   /** Checks one session (recovering a crashed or stuck one), one check per session at a time. */
-  private superviseSession(w: World, listed: SessionRecord): Promise<number | null> {
+  private superviseSession(w: World, listed: SessionRecord): Promise<LookResult | null> {
     const previous = this.supervising.get(listed.id);
     // A check queued behind another reads the row again: the listed one may be out of date by then.
     const next = previous === undefined ? this.checkAndRecover(w, listed) : previous.then(async () => {
@@ -337,10 +338,10 @@ export class Controller {
     return tracked;
   }
 
-  private readonly supervising = new Map<string, Promise<number | null>>();
+  private readonly supervising = new Map<string, Promise<LookResult | null>>();
 
-  /** Returns when to look again (a screen whose status needs it to stay still), or null. */
-  private async checkAndRecover(w: World, session: SessionRecord): Promise<number | null> {
+  /** What the look found: whether the agent works, and when to look again (a screen whose status needs it to stay still). */
+  private async checkAndRecover(w: World, session: SessionRecord): Promise<LookResult | null> {
     const ctx = this.sessionContext(w);
     // A paused task's session belongs to the person who took it over: hands off.
     const task = w.set.tasks.find((t) => t.metadata.name === session.task);
@@ -351,7 +352,7 @@ export class Controller {
         const outcome = await recoverSession(ctx, session.id);
         this.options.logger.warn({ session: session.id, state: health.state, reason: health.reason, outcome }, `session ${session.id} ${health.state}: ${outcome}`);
       }
-      return health.lookAgainInMs ?? null;
+      return { againInMs: health.lookAgainInMs ?? null, busy: health.status === "running" };
     } catch (error) {
       this.options.logger.error({ err: error, session: session.id }, "health check failed");
       return null;

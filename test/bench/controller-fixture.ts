@@ -30,7 +30,7 @@ export function taskDoc(name: string, prompt: string, paused = false): string {
  * Project + pool + one `build` stage (no needs, approval: none, so it runs
  * at once), committed like a real control repo; `tasks` go to manifests/tasks.yaml.
  */
-export function benchControlDir(root: string, options: { readonly capacity: number; readonly tasks: readonly string[] }): BenchControlDir {
+export function benchControlDir(root: string, options: { readonly capacity: number; readonly tasks: readonly string[]; readonly extraStages?: string; readonly approval?: "none" | "required" }): BenchControlDir {
   const target = join(root, "target");
   const dir = join(root, "control");
   initRepo(target);
@@ -51,7 +51,7 @@ export function benchControlDir(root: string, options: { readonly capacity: numb
   );
   writeFileSync(
     join(dir, "manifests/playbook.yaml"),
-    `apiVersion: gaffer/v1\nkind: Playbook\nmetadata:\n  name: bench\nspec:\n  stages:\n    - name: build\n      approval: none\n      roles:\n        - name: builder\n          count: ${options.capacity}\n          allowedAgents: [scripted]\n      gate:\n        commands: [["true"]]\n`,
+    `apiVersion: gaffer/v1\nkind: Playbook\nmetadata:\n  name: bench\nspec:\n  stages:\n    - name: build\n      approval: ${options.approval ?? "none"}\n      roles:\n        - name: builder\n          count: ${options.capacity}\n          allowedAgents: [scripted]\n      gate:\n        commands: [["true"]]\n${options.extraStages ?? ""}`,
   );
   if (options.tasks.length > 0) writeFileSync(join(dir, "manifests/tasks.yaml"), options.tasks.join("---\n"));
   git(dir, "add", ".");

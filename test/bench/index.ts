@@ -9,6 +9,7 @@ import { benchGit } from "./git.bench.js";
 import { benchHosts } from "./hosts.bench.js";
 import { benchLedger } from "./ledger.bench.js";
 import { benchLedgerBackends } from "./ledger-backends.bench.js";
+import { benchRuntime } from "./runtime.bench.js";
 import { benchSessions } from "./sessions.bench.js";
 
 const sections: Record<string, () => Promise<Record<string, number>>> = {
@@ -20,6 +21,7 @@ const sections: Record<string, () => Promise<Record<string, number>>> = {
   ledger: benchLedger,
   ledgerBackends: benchLedgerBackends,
   hosts: benchHosts,
+  runtime: benchRuntime,
 };
 
 const only = process.argv[2];

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import pino from "pino";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { ActivityObserver } from "../../controller/reconciler/activity-observer.js";
+import { ActivityObserver, type LookResult } from "../../controller/reconciler/activity-observer.js";
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
 import { listEvents } from "../../state/events.repository.js";
@@ -20,33 +20,44 @@ import { testTmux } from "../helpers/session-fixture.js";
 import { waitFor } from "../helpers/temp.js";
 
 describe("ActivityObserver", () => {
-  it("looks at once after quiet, once per throttle window while pokes go on, once after the last, and when the look asks", async () => {
+  it("looks at once after quiet, once per throttle window while pokes go on (a longer one once the agent works), once after the last, and when the look asks", async () => {
     const looks: number[] = [];
-    let answer: number | null = null;
+    let result: LookResult = { againInMs: null, busy: false };
     const observer = new ActivityObserver(async () => {
       looks.push(Date.now());
-      return answer;
-    }, 150);
+      return result;
+    }, { quietThrottleMs: 40, busyThrottleMs: 150 });
     onTestFinished(() => observer.close());
-    const t0 = Date.now();
+    const pokeFor = async (ms: number): Promise<void> => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        observer.poke("a");
+        await new Promise((r) => setTimeout(r, 10)); // pokes every 10 ms, as a busy pane's output would come
+      }
+    };
     observer.poke("a");
     expect(looks.length).toBe(1); // at once: nothing was happening
-    for (let i = 0; i < 20; i++) {
-      observer.poke("a");
-      await new Promise((r) => setTimeout(r, 10)); // pokes every 10 ms, as a busy pane's output would come
-    }
-    await waitFor(() => (Date.now() - t0 > 200 + 150 + 50 ? true : undefined), { intervalMs: 20 });
-    // 200 ms of pokes at a 150 ms throttle: the first look, at most one per window, one after the last poke.
-    expect(looks.length).toBeGreaterThanOrEqual(2);
-    expect(looks.length).toBeLessThanOrEqual(3);
-    for (let i = 1; i < looks.length; i++) expect(looks[i]! - looks[i - 1]!).toBeGreaterThanOrEqual(145);
-    // A look that answers a delay gets another look then, with no poke.
-    const before = looks.length;
-    answer = 100;
-    await waitFor(() => (Date.now() - looks.at(-1)! >= 150 ? true : undefined), { intervalMs: 20 });
+    await pokeFor(200);
+    await waitFor(() => (Date.now() - looks.at(-1)! > 200 ? true : undefined), { intervalMs: 20 });
+    // Quiet agent: a look at most every 40 ms.
+    const quiet = looks.splice(0);
+    expect(quiet.length).toBeGreaterThanOrEqual(3);
+    expect(quiet.length).toBeLessThanOrEqual(7);
+    for (let i = 1; i < quiet.length; i++) expect(quiet[i]! - quiet[i - 1]!).toBeGreaterThanOrEqual(38);
+    // Working agent: at most every 150 ms.
+    result = { againInMs: null, busy: true };
     observer.poke("a");
-    answer = null;
-    await waitFor(() => (looks.length >= before + 2 ? true : undefined), { timeoutMs: 2000, what: "the look asked for" });
+    await pokeFor(400);
+    await waitFor(() => (Date.now() - looks.at(-1)! > 200 ? true : undefined), { intervalMs: 20 });
+    const busy = looks.splice(0);
+    expect(busy.length).toBeGreaterThanOrEqual(2);
+    expect(busy.length).toBeLessThanOrEqual(5);
+    for (let i = 2; i < busy.length; i++) expect(busy[i]! - busy[i - 1]!).toBeGreaterThanOrEqual(145);
+    // A look that answers a delay gets another look then, with no poke.
+    result = { againInMs: 100, busy: false };
+    observer.poke("a");
+    result = { againInMs: null, busy: false };
+    await waitFor(() => (looks.length >= 2 ? true : undefined), { timeoutMs: 2000, what: "the look asked for" });
   });
 });
 
@@ -61,14 +72,15 @@ describe("a running controller looks at a pane when it prints or dies", () => {
     const created = await gaffer("session", "create", "--task", "add-a", "--agent", "scripted", "--override", "trying by hand", "--json");
     const id = (JSON.parse(created.stdout) as { id: string }).id;
     let stop!: () => void;
-    const running = runController({ dir: fx.dir, logger: pino({ level: "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 600_000, stopSignal: new Promise<void>((r) => (stop = r)) });
+    const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 600_000, stopSignal: new Promise<void>((r) => (stop = r)) });
     const db = await openLedger(join(fx.dir, LEDGER_FILE));
     try {
       const changes = async (to: string) => (await listEvents(db, { subject: `session/${id}`, action: "SessionStatusChanged" })).filter((e) => e.payload.to === to && e.actor === "controller");
       // The controller follows the session it adopted; a person attaches and types a command.
       await waitFor(async () => ((await tmux.capturePane(id, 40)).includes("scripted> ") ? true : undefined), { what: "the agent's prompt" });
-      // The controller's control-mode client is attached (it follows the adopted session from then on).
-      await waitFor(async () => ((await execa("tmux", ["-L", tmux.socket, "list-clients", "-F", "#{client_control_mode}"], { reject: false })).stdout.includes("1") ? true : undefined), { what: "the controller's control client" });
+      // The controller's control-mode client follows the adopted session: its window is linked into the control session.
+      const linked = async () => (await execa("tmux", ["-L", tmux.socket, "list-windows", "-t", "=gaffer-control", "-F", "#{window_id}"], { reject: false })).stdout.split("\n").filter(Boolean).length;
+      await waitFor(async () => ((await linked()) >= 2 ? true : undefined), { what: "the controller's control client following the session" });
       await tmux.pasteText(id, "sleep 1500");
       await tmux.sendEnter(id);
       const busy = await waitFor(async () => (await changes("running")).at(-1), { timeoutMs: 10_000, what: "the controller records the session running" });
