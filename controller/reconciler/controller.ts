@@ -16,14 +16,13 @@ import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
 import { listPauses, loadStageRecords, loadTaskRecords, saveStage, saveTask } from "../../state/controller.repository.js";
 import type { Ledger } from "../../state/ledger.js";
 import { TmuxAdapter } from "../adapters/tmux.js";
-import type { ScreenActivity, Tmux } from "../ports.js";
+import type { Git, ScreenActivity, Tmux } from "../ports.js";
 import { closeSession } from "../sessions/close-session.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
 import { releaseOrphanedReservations } from "../../state/capacity.repository.js";
 import { getSession, listSessions, type SessionRecord } from "../../state/sessions.repository.js";
 import type { LookResult } from "./activity-observer.js";
 import { StatusFileInvalidError } from "../errors.js";
-import { GitCli } from "../adapters/git.js";
 import { ManifestTracker } from "./manifest-tracker.js";
 import { isLedgerEmpty, recognizeLandedTasks } from "./world-memory.js";
 import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
@@ -54,6 +53,8 @@ export interface ControllerOptions {
   readonly actor?: string;
   /** gaffer's tmux server for a socket name, built once per process by the composition root (default: a plain adapter, polling). */
   readonly tmuxFor?: (socket: string) => { readonly tmux: Tmux; readonly activity?: ScreenActivity };
+  /** The Git port, built by the composition root. */
+  readonly git: Git;
 }
 
 /** What one pass saw and did, for logs, `--once` and status. */
@@ -112,7 +113,7 @@ export class Controller {
     const hosts = resolveHosts(set, this.options.dir);
     const base = this.options.tmuxFor?.(config.tmuxSocket) ?? { tmux: new TmuxAdapter({ socket: config.tmuxSocket }) };
     const { tmux, activity, hosts: agentHosts } = withAgentHosts(base, { hosts, db: this.options.db, logger: this.options.logger });
-    return { dir: this.options.dir, db: this.options.db, logger: this.options.logger, actor: this.actor, set, config, agents, limits: capacityLimits(config, agents, hosts), tmux, ...(activity === undefined ? {} : { activity }), ...(agentHosts === undefined ? {} : { hosts: agentHosts }), isPaused: (task) => isTaskPaused(set, pauses, task) };
+    return { dir: this.options.dir, db: this.options.db, logger: this.options.logger, actor: this.actor, set, config, agents, limits: capacityLimits(config, agents, hosts), tmux, git: this.options.git, ...(activity === undefined ? {} : { activity }), ...(agentHosts === undefined ? {} : { hosts: agentHosts }), isPaused: (task) => isTaskPaused(set, pauses, task) };
   }
 
   /** Restores stage snapshots and task actors from the ledger (after a restart). */
@@ -233,7 +234,7 @@ export class Controller {
     if (this.worldRead) return;
     this.worldRead = true;
     if (this.tasks.size > 0 || this.restored.size > 0 || this.stages.size > 0 || !(await isLedgerEmpty(this.options.db))) return;
-    const report = await recognizeLandedTasks({ dir: this.options.dir, db: this.options.db, git: new GitCli(), set, actor: this.actor });
+    const report = await recognizeLandedTasks({ dir: this.options.dir, db: this.options.db, git: this.options.git, set, actor: this.actor });
     if (report.merged.length === 0) return;
     this.options.logger.warn({ merged: report.merged.map((m) => m.task), toRun: report.toRun }, `empty ledger: ${report.merged.length} task(s) already merged recorded Merged, not run again`);
     await appendEvent(this.options.db, { actor: this.actor, action: "LedgerRebuilt", subject: "project/ledger", payload: { ledgerWasEmpty: true, merged: report.merged.map((m) => m.task), toRun: report.toRun } });

@@ -3,13 +3,12 @@
  * without leaving any change in the task's worktree is sent back once, then
  * the task fails with NO_CHANGES instead of gating and merging nothing.
  */
-import { GitCli } from "../adapters/git.js";
 import { NoChangesError } from "../errors.js";
+import type { Git } from "../ports.js";
 import { appendEvent } from "../../state/events.repository.js";
 import type { AgentJob, AgentJobResult } from "./agent-runner.js";
 import type { World } from "./world.js";
 
-const git = new GitCli();
 
 /** What the worktree shows against its base: uncommitted paths and whether HEAD moved past the base. */
 export interface WorktreeWork {
@@ -19,7 +18,7 @@ export interface WorktreeWork {
 }
 
 /** Reads the worktree's uncommitted changes (untracked included, ignored not) and whether HEAD has commits the base lacks. */
-export async function readWorktreeWork(worktree: string, baseSha: string): Promise<WorktreeWork> {
+export async function readWorktreeWork(git: Git, worktree: string, baseSha: string): Promise<WorktreeWork> {
   const status = await git.status(worktree);
   const newCommits = status.head !== null && status.head !== baseSha && !(await git.isAncestor(worktree, status.head, baseSha));
   return { uncommitted: status.entries.length, newCommits, head: status.head };
@@ -55,13 +54,13 @@ export async function runExpectingChanges(world: () => World, run: (job: AgentJo
   const task = job.task.metadata.name;
   const base = await baseOf(world(), task);
   if (base === null || job.signal.aborted) return first;
-  const before = await readWorktreeWork(job.worktree, base);
+  const before = await readWorktreeWork(world().git, job.worktree, base);
   if (hasWork(before)) return first;
   const note = (round: number, result: AgentJobResult): Promise<number> =>
     appendEvent(world().db, { actor: world().actor, action: "AgentNoChanges", subject: `task/${task}`, payload: { key: job.key, round, session: result.sessionId, base, head: before.head, summary: result.summary.slice(0, 500), next: round === 1 ? "follow-up prompt" : "task fails NO_CHANGES" } });
   await note(1, first);
   const second = await run({ ...job, key: `${job.key}:no-changes`, text: noChangesPrompt(task, base, job.task.spec.prompt) });
-  if (job.signal.aborted || hasWork(await readWorktreeWork(job.worktree, base))) return second;
+  if (job.signal.aborted || hasWork(await readWorktreeWork(world().git, job.worktree, base))) return second;
   await note(2, second);
   throw new NoChangesError(`the agent finished without changing anything: after the prompt and one follow-up the worktree ${job.worktree} has no change and no commit since ${base.slice(0, 12)}; read the sessions' last screens (\`gaffer log --subject task/${task}\`), fix the task's prompt if the work is already done or unclear, then \`gaffer retry ${task}\``, { details: { task, base, sessions: [first.sessionId, second.sessionId] } });
 }

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { watchDirs, type DirWatcher } from "../adapters/watcher.js";
 import { commitTriggerPaths } from "../adapters/git-refs.js";
 import { WatchedTmux } from "../adapters/watched-tmux.js";
+import { GitCli } from "../adapters/git.js";
 import { closeHostServers } from "../app/host-world.js";
 import { listSessions } from "../../state/sessions.repository.js";
 import type { TaskEffects } from "../machines/task.machine.js";
@@ -91,7 +92,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     }
     return { tmux: server, activity: server };
   };
-  controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects, tmuxFor });
+  controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects, tmuxFor, git: new GitCli() });
   await appendEvent(db, { actor: controller.actor, action: "ControllerStarted", subject: "controller", payload: { pid: process.pid, once: options.once === true } });
   let watcher: DirWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;

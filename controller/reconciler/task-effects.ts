@@ -1,5 +1,4 @@
 import { fromPromise } from "xstate";
-import { GitCli } from "../adapters/git.js";
 import { findTask } from "../core/project-config.js";
 import { GateFailedError, NotFoundError } from "../errors.js";
 import { runGate, taskGate, missingGateReason, type GateResult } from "../gates/gate-runner.js";
@@ -18,7 +17,6 @@ import { runExpectingChanges } from "./no-changes.js";
 import { removeBrokenWorktreeEntries, rollBackWorktreeAdd } from "./worktree-repair.js";
 import type { World } from "./world.js";
 
-const git = new GitCli();
 
 /** Runs the functions given to it one at a time, in call order. */
 function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -48,7 +46,7 @@ const provisioning = oneAtATime();
 const MERGE_RETRIES = 3;
 
 function workspace(world: World): WorkspaceContext {
-  return { db: world.db, git, config: world.config, manifests: world.set, controlDir: world.dir, actor: world.actor, recordTaskPhases: false };
+  return { db: world.db, git: world.git, config: world.config, manifests: world.set, controlDir: world.dir, actor: world.actor, recordTaskPhases: false };
 }
 
 function requireManifest(world: World, name: string) {
@@ -139,7 +137,7 @@ export function buildTaskEffects(world: () => World): TaskEffects {
       const missing = missingGateReason(gate);
       // Not the agent's to fix: fail the task at once instead of sending it rounds it cannot win.
       if (missing !== null || gate === null) throw new GateFailedError(`no gate to decide on: ${missing}; a stage passes only on evidence, so add gate.commands to the stage or the task`);
-      const head = await git.resolveCommit(worktree.path, "HEAD");
+      const head = await w.git.resolveCommit(worktree.path, "HEAD");
       const result = await runGate({ db: w.db, actor: w.actor, task: input.task, worktree: worktree.path, gate, headSha: head, reviewer: agents.reviewer(task, signal) });
       return { passed: result.passed, summary: result.passed ? "" : gateSummary(result) };
     }),

@@ -1,4 +1,3 @@
-import { GitCli } from "../adapters/git.js";
 import { closeSession } from "../sessions/close-session.js";
 import { removeWorktree } from "../workspace/worktree-removal.js";
 import { appendEvent } from "../../state/events.repository.js";
@@ -39,7 +38,7 @@ export async function cancelRemovedTask(w: World, task: { readonly name: string;
     if (result.closed) closed.push(session.id);
   }
   const active = await findActiveWorktree(w.db, task.name);
-  const removed = active === null ? null : await removeWorktree({ db: w.db, git: new GitCli(), config: w.config, manifests: w.set, controlDir: w.dir, actor: w.actor }, task.name, { force: true });
+  const removed = active === null ? null : await removeWorktree({ db: w.db, git: w.git, config: w.config, manifests: w.set, controlDir: w.dir, actor: w.actor }, task.name, { force: true });
   const cancellation: Cancellation = { task: task.name, sessions: closed, worktree: removed?.path ?? null, salvageBranch: removed?.salvageBranch ?? null };
   await immediateTransaction(w.db, async (trx) => {
     await setTaskPhase(trx, { name: task.name, stage: task.stage, role: task.role }, "Cancelled", { actor: w.actor, reason: `removed from the manifests while ${task.phase}` });

@@ -2,7 +2,7 @@ import type { ResolvedAgent } from "../core/agent-profiles.js";
 import type { CapacityLimits } from "../core/capacity.js";
 import type { ManifestSet, TaskManifest } from "../core/manifest-types.js";
 import type { ProjectConfig } from "../core/project-config.js";
-import type { AgentHosts, ScreenActivity, Tmux } from "../ports.js";
+import type { AgentHosts, Git, ScreenActivity, Tmux } from "../ports.js";
 import type { Ledger } from "../../state/ledger.js";
 import type { Logger } from "pino";
 
@@ -18,6 +18,8 @@ export interface World {
   readonly limits: CapacityLimits;
   /** gaffer's tmux server for this project (`config.tmuxSocket`), one per process. */
   readonly tmux: Tmux;
+  /** The Git port, built once by the composition root (run-controller.ts). */
+  readonly git: Git;
   /** Pane notifications of that server, when the runtime has them. */
   readonly activity?: ScreenActivity;
   /** Agent hosts (AgentPool `hosts`), when any are listed. */
