@@ -8,11 +8,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import Module, { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 
 /** The admin URL of the run's cluster, for test/helpers/postgres.ts (and child processes). */
@@ -42,34 +40,9 @@ function asServerUser(bin: string, args: readonly string[]): void {
   execFileSync(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/**
- * The `pg` driver for the tests and the gaffer processes they start: the one
- * installed beside gaffer, else Debian's node-pg extracted by
- * .ci/pg-driver.sh and put on NODE_PATH (which the workers inherit).
- */
-function provideDriver(): void {
-  try {
-    createRequire(import.meta.url)("pg");
-    return;
-  } catch {
-    // not installed beside gaffer: fetch Debian's
-  }
-  let dir: string;
-  try {
-    dir = execFileSync("bash", [fileURLToPath(new URL("../../.ci/pg-driver.sh", import.meta.url))], { stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
-  } catch (error) {
-    throw new Error(`PostgreSQL tests need the pg driver and .ci/pg-driver.sh could not fetch Debian's node-pg: ${String((error as { stderr?: Buffer }).stderr ?? error)}; install it (npm install pg) or put it on NODE_PATH`);
-  }
-  if (!existsSync(join(dir, "pg", "package.json"))) throw new Error(`PostgreSQL tests need the pg driver: ${dir} has no pg/`);
-  process.env.NODE_PATH = [dir, ...(process.env.NODE_PATH ?? "").split(delimiter).filter((p) => p !== "")].join(delimiter);
-  // NODE_PATH is read once at start-up: this process (the bench runs in it) reads it again; workers inherit it.
-  (Module as unknown as { _initPaths(): void })._initPaths();
-}
-
 /** vitest globalSetup: starts the cluster and provides its admin URL; the returned function stops it. */
 export default async function setup(_project: TestProject): Promise<() => void> {
   if (process.env[PG_URL_ENV] !== undefined) return () => undefined; // a server given from outside
-  provideDriver();
   const bin = serverBin();
   const dir = mkdtempSync(join(tmpdir(), "gaffer-pg-"));
   const data = join(dir, "data");

@@ -4,18 +4,9 @@
  * connection still on it) when the test finishes.
  */
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
+import pg from "pg";
 import { onTestFinished } from "vitest";
 import { PG_URL_ENV } from "./postgres-cluster.js";
-
-interface AdminClient {
-  connect(): Promise<void>;
-  query(text: string): Promise<{ rows: Record<string, unknown>[] }>;
-  end(): Promise<void>;
-}
-
-/** Loaded on first use: the run's globalSetup may have put the driver on NODE_PATH only now. */
-const loadPg = (): { Client: new (config: { connectionString: string }) => AdminClient } => createRequire(import.meta.url)("pg");
 
 function adminUrl(): string {
   const url = process.env[PG_URL_ENV];
@@ -25,7 +16,7 @@ function adminUrl(): string {
 
 /** Runs `text` as the cluster's superuser. */
 export async function adminQuery(text: string): Promise<Record<string, unknown>[]> {
-  const client = new (loadPg().Client)({ connectionString: adminUrl() });
+  const client = new pg.Client({ connectionString: adminUrl() });
   await client.connect();
   try {
     return (await client.query(text)).rows;
