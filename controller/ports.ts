@@ -66,6 +66,8 @@ export interface AgentHosts {
   prepare(host: ResolvedHost, spec: { readonly task: string; readonly worktree: string }): Promise<string>;
   /** Brings the agent's work on the host back into the local worktree (its commits, and its other changes uncommitted). */
   collect(host: ResolvedHost, spec: { readonly task: string; readonly worktree: string }): Promise<void>;
+  /** Removes the task's worktree on the host (after its merge). */
+  remove(host: ResolvedHost, task: string): Promise<void>;
 }
 
 /** One entry of `git worktree list --porcelain`. */

@@ -51,8 +51,10 @@ export async function reserveCapacity(db: Ledger, limits: CapacityLimits, reques
   const outcome = await immediateTransaction(db, async (trx): Promise<{ refused: CapacityExceeded } | { reservation: Reservation }> => {
     const usage = await readCapacityUsage(trx);
     // The host is chosen inside the transaction, so racing reservations never pick the same last slot.
-    const host = request.host !== undefined ? request.host : usesHosts(limits) ? pickHost(limits, usage) : null;
-    const refused = checkCapacity(limits, usage, { ...request, host });
+    const picked = request.host !== undefined ? request.host : usesHosts(limits) ? pickHost(limits, usage) : null;
+    // No host with a free slot: checked against all hosts together, so the refusal names the host scope.
+    const refused = checkCapacity(limits, usage, { ...request, host: request.host === undefined && picked === null && usesHosts(limits) ? undefined : picked });
+    const host = picked;
     const subject = request.task ? `task/${request.task}` : `agent/${request.agent}`;
     if (refused !== null) {
       await appendEvent(trx, { actor: request.actor, action: "CapacityRefused", subject, payload: { ...refused, agent: request.agent, role: request.role, holder: request.holder, ...(host === null ? {} : { host }) } });

@@ -86,7 +86,11 @@ export function pickHost(limits: CapacityLimits, usage: CapacityUsage): string |
   return best;
 }
 
-/** The first limit `requested` more slots for (agent, role, host) would break, checked global, role, agent, host; or null. */
+/**
+ * The first limit `requested` more slots for (agent, role, host) would break,
+ * checked global, role, agent, host; or null. `host` left out while hosts are
+ * listed: all hosts together; null: this machine (no host scope).
+ */
 export function checkCapacity(limits: CapacityLimits, usage: CapacityUsage, request: { readonly agent: string; readonly role: string; readonly count?: number; readonly host?: string | null }): CapacityExceeded | null {
   const requested = request.count ?? 1;
   const scopes: (readonly [CapacityScope, string])[] = [
@@ -95,7 +99,7 @@ export function checkCapacity(limits: CapacityLimits, usage: CapacityUsage, requ
     ["agent", request.agent],
   ];
   if (typeof request.host === "string") scopes.push(["host", request.host]);
-  else if (usesHosts(limits)) scopes.push(["host", ANY_HOST]);
+  else if (request.host === undefined && usesHosts(limits)) scopes.push(["host", ANY_HOST]);
   for (const [scope, key] of scopes) {
     const limit = limitOf(limits, scope, key);
     const inUse = usageOf(usage, scope, key);

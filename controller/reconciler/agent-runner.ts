@@ -29,6 +29,8 @@ export interface AgentJob {
   /** Idempotency key of the prompt: a done command with this key is never sent again. */
   readonly key: string;
   readonly signal: AbortSignal;
+  /** Start the session on this machine even when hosts are listed (a resolver works on the conflicted checkout here). */
+  readonly local?: boolean;
 }
 
 export interface AgentJobResult {
@@ -163,7 +165,7 @@ export class AgentRunner {
     for (;;) {
       for (const agent of allowed.filter((a) => !missing.has(a))) {
         try {
-          return await createSession(ctx, { task: job.task.metadata.name, agent, ...(role?.model === undefined ? {} : { model: role.model }), role: job.role, stage: job.task.spec.stage, worktree: job.worktree });
+          return await createSession(ctx, { task: job.task.metadata.name, agent, ...(role?.model === undefined ? {} : { model: role.model }), role: job.role, stage: job.task.spec.stage, worktree: job.worktree, ...(job.local === true ? { host: null } : {}) });
         } catch (error) {
           if (error instanceof AgentNotInstalledError) {
             // Fall back to the next allowed agent, and say so; with none left the task fails with the install hint.
@@ -239,7 +241,8 @@ export class AgentRunner {
       resolve: async (request) => {
         const stage = findStage(this.world().set, task.spec.stage);
         const role = stage?.roles.find((r) => r.name === "resolver")?.name ?? task.spec.role;
-        const result = await this.run({ task, role, worktree: request.worktree, text: request.prompt, key, signal });
+        // A merge in progress lives in this checkout's index, which a host's worktree cannot have: resolved here.
+        const result = await this.run({ task, role, worktree: request.worktree, text: request.prompt, key, signal, local: true });
         return { summary: result.summary || `resolved by session ${result.sessionId}` };
       },
     };

@@ -36,3 +36,18 @@ export async function collectHostWork(world: World, sessionId: string, job: Agen
   if (host === undefined) return;
   await untilReachable(world, job, () => world.hosts!.collect(host, { task: job.task.metadata.name, worktree: job.worktree }));
 }
+
+/**
+ * After a merge (worktreeRetention remove-after-merge): the task's worktrees
+ * on the hosts its sessions ran on are removed. Best effort: a host that
+ * cannot be reached keeps its copy, and a `WorktreeRetentionFailed` event says so.
+ */
+export async function removeHostWorktrees(world: World, task: string): Promise<void> {
+  if (world.hosts === undefined || world.config.policy.worktreeRetention !== "remove-after-merge") return;
+  const rows = await world.db.selectFrom("sessions").innerJoin("reservations", "reservations.id", "sessions.reservation_id").select("reservations.host").distinct().where("sessions.task", "=", task).where("reservations.host", "is not", null).execute();
+  for (const row of rows) {
+    const host = world.hosts.hosts.find((h) => h.name === row.host);
+    if (host === undefined) continue;
+    await world.hosts.remove(host, task).catch((error: unknown) => appendEvent(world.db, { actor: world.actor, action: "WorktreeRetentionFailed", subject: `task/${task}`, payload: { host: host.name, error: (error as Error).message } }));
+  }
+}

@@ -12,6 +12,7 @@ import { latestResolveJob } from "../../state/resolve-jobs.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { join } from "node:path";
 import { AgentRunner } from "./agent-runner.js";
+import { removeHostWorktrees } from "./host-steps.js";
 import { journaled } from "./effect-journal.js";
 import { runExpectingChanges } from "./no-changes.js";
 import { removeBrokenWorktreeEntries, rollBackWorktreeAdd } from "./worktree-repair.js";
@@ -150,6 +151,7 @@ export function buildTaskEffects(world: () => World): TaskEffects {
         const merge = await serialized(() => mergeWorktree(workspace(w), input.task, { reviewer: agents.reviewer(task, signal) }));
         if (merge.state === "merged") {
           await agents.closeTaskSessions(input.task, "task merged");
+          await removeHostWorktrees(w, input.task);
           return { result: "merged", sha: merge.mergeSha ?? "" };
         }
         if (merge.state === "conflict") return { result: "conflict", files: merge.conflictedFiles ?? [] };

@@ -29,6 +29,8 @@ export interface CreateSessionInput {
   readonly stage?: string | null;
   /** Directory the agent starts in (a worktree or the target repo). */
   readonly worktree: string;
+  /** The agent host to run on; null: this machine; left out: the host with the most free slots when hosts are listed. */
+  readonly host?: string | null;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function createSession(ctx: SessionServiceContext, input: CreateSes
   const id = sessionNameFor(input.task, randomBytes(4).toString("hex").slice(0, 6));
   const local = checkDir(input.worktree);
   const role = input.role ?? "worker";
-  const reservation = await reserveCapacity(ctx.db, ctx.limits, { agent: agent.name, role, stage: input.stage ?? null, task: input.task, holder: `pending:${id}`, actor: ctx.actor });
+  const reservation = await reserveCapacity(ctx.db, ctx.limits, { agent: agent.name, role, stage: input.stage ?? null, task: input.task, holder: `pending:${id}`, actor: ctx.actor, ...(input.host === undefined ? {} : { host: input.host }) });
   try {
     // On an agent host the agent works in the task's worktree there; hooks need gaffer itself, so only screen rules apply.
     const host = hostOf(ctx, reservation.host);

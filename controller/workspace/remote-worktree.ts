@@ -81,6 +81,22 @@ export async function collectRemoteWork(host: ResolvedHost, spec: { readonly tas
   return capture;
 }
 
+/**
+ * Removes a task's worktree and its refs from the host (its work is merged
+ * here): `git worktree remove --force`, falling back to deleting the
+ * directory, then a prune. Nothing else under `workdir` is touched.
+ */
+export async function removeRemoteWorktree(host: ResolvedHost, task: string): Promise<void> {
+  const paths = remotePaths(host, task);
+  const q = { repo: shellQuote(paths.repo), tree: shellQuote(paths.worktree) };
+  await remote(host, [
+    `[ -d ${q.repo} ] || exit 0`,
+    `git --git-dir=${q.repo} worktree remove --force ${q.tree} 2>/dev/null || rm -rf ${q.tree}`,
+    `git --git-dir=${q.repo} worktree prune`,
+    `git --git-dir=${q.repo} update-ref -d ${shellQuote(baseRef(task))} 2>/dev/null; git --git-dir=${q.repo} update-ref -d ${shellQuote(syncRef(task))} 2>/dev/null; exit 0`,
+  ].join("\n"), "removing the worktree");
+}
+
 /** The AgentHosts port over ssh and git. */
 export function sshAgentHosts(hosts: readonly ResolvedHost[]): AgentHosts {
   return {
@@ -89,5 +105,6 @@ export function sshAgentHosts(hosts: readonly ResolvedHost[]): AgentHosts {
     collect: async (host, spec) => {
       await collectRemoteWork(host, spec);
     },
+    remove: (host, task) => removeRemoteWorktree(host, task),
   };
 }

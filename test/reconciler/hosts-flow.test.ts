@@ -83,10 +83,15 @@ test("two agent hosts over ssh: tasks spread by host capacity, worktrees and ses
   for (const s of sessions) {
     const host = byName.get(s.host!)!;
     expect(s.worktree).toBe(`${host.workdir}/worktrees/${s.task}`);
-    expect(existsSync(join(s.worktree, ".git"))).toBe(true);
-    for (const other of hosts.filter((h) => h.name !== host.name)) {
-      if (!sessions.some((x) => x.task === s.task && x.host === other.name)) expect(existsSync(`${other.workdir}/worktrees/${s.task}`)).toBe(false);
-    }
+    // Merged: the worktree on its host is gone with its refs (worktreeRetention remove-after-merge), the clone stays.
+    expect(existsSync(s.worktree)).toBe(false);
+    expect(git(`${host.workdir}/repo.git`, "for-each-ref", `refs/gaffer/base/${s.task}`)).toBe("");
+  }
+  // Each host received (and its clone holds) only the work of its own sessions.
+  for (const host of hosts) {
+    const created = (await listEvents(db, { action: "SessionCreated" })).filter((e) => e.payload.host === host.name).map((e) => String(e.payload.worktree));
+    expect(created.length).toBeGreaterThan(0);
+    for (const path of created) expect(path.startsWith(`${host.workdir}/worktrees/`)).toBe(true);
   }
   // Host capacity held at every moment (host-a 1, host-b 2), and everything was released.
   const held = new Map<string, number>();

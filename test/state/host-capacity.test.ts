@@ -23,6 +23,9 @@ test("reservations pick the host with the most free slots in their transaction; 
   await releaseCapacity(db, first.id, "test");
   await expect(reserveCapacity(db, limits, { ...request, holder: "pending:s5", host: "a" })).rejects.toThrow(/^host limit for a is 2 and 2 are in use/);
   expect((await reserveCapacity(db, limits, { ...request, holder: "pending:s6" })).host).toBe("b");
+  // Every host full: a slot asked for on this machine (a resolver's) is still given, and counts nowhere but here.
+  expect((await reserveCapacity(db, limits, { ...request, holder: "pending:r1", host: null })).host).toBeNull();
+  await expect(reserveCapacity(db, limits, { ...request, holder: "pending:s8" })).rejects.toThrow(/^host limit for any host is 3 and 3 are in use/);
   // Without hosts, a slot is on this machine.
   expect((await reserveCapacity(db, { global: 10, perAgent: { scripted: 10 }, perRole: {} }, { ...request, holder: "pending:s7" })).host).toBeNull();
   await db.destroy();
