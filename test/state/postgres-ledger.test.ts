@@ -24,7 +24,9 @@ describe("the controller lease on a PostgreSQL ledger", () => {
     const url = await testDatabase();
     const env = { GAFFER_LEDGER_URL: url };
     const socket = `gaffer-pg-lease-${process.pid}`;
-    onTestFinished(() => void execa("tmux", ["-L", socket, "kill-server"], { reject: false, env: { TMUX: "" } }));
+    onTestFinished(async () => {
+      await execa("tmux", ["-L", socket, "kill-server"], { reject: false, env: { TMUX: "" } });
+    });
     const { dir } = controlDir({ project: { tmuxSocket: socket }, tasks: [{ name: "t1" }] });
     const first = upOnHost(dir, "machine-a", env);
     const db = await openLocation(url);
