@@ -101,6 +101,16 @@ const input = ({ context }: { context: TaskContext }): EffectInput => ({
   round: context.round,
 });
 
+/**
+ * The attempt limits, in one place: the task machine's guards and the
+ * CLI/MCP verbs that act on a task (`gaffer merge`, `resolve`) both ask
+ * these. `used` attempts of `max` (policy.maxGateAttempts or
+ * policy.maxResolveAttempts) leave none once `used >= max`.
+ */
+export function attemptsExhausted(used: number, max: number): boolean {
+  return used >= max;
+}
+
 const errorText = (error: unknown): string => (error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error));
 
 /**
@@ -145,7 +155,7 @@ export const taskMachine = setup({
         input,
         onDone: [
           { guard: ({ event }) => event.output.passed, target: "Merging", actions: assign({ gateAttempts: ({ context }) => context.gateAttempts + 1, feedback: () => null }) },
-          { guard: ({ context }) => context.gateAttempts + 1 < context.maxGateAttempts, target: "Working", actions: assign({ gateAttempts: ({ context }) => context.gateAttempts + 1, attempt: ({ context }) => context.attempt + 1, feedback: ({ event }) => event.output.summary }) },
+          { guard: ({ context }) => !attemptsExhausted(context.gateAttempts + 1, context.maxGateAttempts), target: "Working", actions: assign({ gateAttempts: ({ context }) => context.gateAttempts + 1, attempt: ({ context }) => context.attempt + 1, feedback: ({ event }) => event.output.summary }) },
           { target: "Failed", actions: assign({ gateAttempts: ({ context }) => context.gateAttempts + 1, reason: ({ event, context }) => `gate failed ${context.gateAttempts + 1} time(s): ${event.output.summary}` }) },
         ],
         onError: { target: "Failed", actions: assign({ reason: ({ event }) => `gate could not run: ${errorText(event.error)}` }) },
@@ -158,7 +168,7 @@ export const taskMachine = setup({
         onDone: [
           { guard: ({ event }) => event.output.result === "merged", target: "Merged" },
           { guard: ({ event }) => event.output.result === "conflict", target: "Conflict", actions: assign({ conflictedFiles: ({ event }) => (event.output.result === "conflict" ? event.output.files : []) }) },
-          { guard: ({ context }) => context.gateAttempts < context.maxGateAttempts, target: "Working", actions: assign({ attempt: ({ context }) => context.attempt + 1, gateAttempts: ({ context }) => context.gateAttempts + 1, feedback: ({ event }) => (event.output.result === "gate-failed" ? event.output.summary : null) }) },
+          { guard: ({ context }) => !attemptsExhausted(context.gateAttempts, context.maxGateAttempts), target: "Working", actions: assign({ attempt: ({ context }) => context.attempt + 1, gateAttempts: ({ context }) => context.gateAttempts + 1, feedback: ({ event }) => (event.output.result === "gate-failed" ? event.output.summary : null) }) },
           { target: "Failed", actions: assign({ reason: () => "the gate failed on the updated branch too many times" }) },
         ],
         onError: { target: "Failed", actions: assign({ reason: ({ event }) => `merge failed: ${errorText(event.error)}` }) },
@@ -166,7 +176,7 @@ export const taskMachine = setup({
     },
     Conflict: {
       always: [
-        { guard: ({ context }) => context.resolveAttempts < context.maxResolveAttempts, target: "Resolving", actions: assign({ resolveAttempts: ({ context }) => context.resolveAttempts + 1 }) },
+        { guard: ({ context }) => !attemptsExhausted(context.resolveAttempts, context.maxResolveAttempts), target: "Resolving", actions: assign({ resolveAttempts: ({ context }) => context.resolveAttempts + 1 }) },
         { target: "Failed", actions: assign({ reason: ({ context }) => `conflict in ${context.conflictedFiles.join(", ")} not resolved after ${context.resolveAttempts} attempt(s)` }) },
       ],
     },

@@ -5,6 +5,7 @@
  * markers remain and the gate passes, then puts the branch back in the queue.
  * Every round is ledgered; after policy.maxResolveAttempts the task is Failed.
  */
+import { attemptsExhausted } from "../machines/task.machine.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildResolvePrompt, extractConflictHunks, findConflictMarkers, type ConflictHunk } from "../core/resolve-prompt.js";
@@ -74,7 +75,7 @@ interface RoundFacts extends ConflictFound {
 async function openRound(ctx: WorkspaceContext, task: TaskIdentity, facts: RoundFacts): Promise<void> {
   const used = (await readTaskRecord(ctx.db, task.name))?.resolveAttempts ?? 0;
   const max = ctx.config.policy.maxResolveAttempts;
-  if (used >= max) {
+  if (attemptsExhausted(used, max)) {
     await markTaskPhase(ctx, ctx.db, task, "Failed", { actor: ctx.actor, reason: `conflict not resolved after ${used} round${used === 1 ? "" : "s"} (policy.maxResolveAttempts ${max})`, evidence: { merge: facts.merge, files: facts.files } });
     return;
   }

@@ -3,6 +3,7 @@
  * to date with the integration head (merge | squash | rebase), gate that
  * exact head, and only then fast-forward the integration branch.
  */
+import { attemptsExhausted } from "../machines/task.machine.js";
 import type { TaskManifest } from "../core/manifest-types.js";
 import { findTask } from "../core/project-config.js";
 import { GafferError, GitError, MergeBlockedError, MergeConflictError, NotFoundError, PolicyError } from "../errors.js";
@@ -125,7 +126,7 @@ async function recordFailure(ctx: WorkspaceContext, merge: MergeRecord, task: Ta
     await appendEvent(trx, { actor: ctx.actor, action: state === "refused" ? "MergeRefused" : "MergeFailed", subject: `task/${merge.task}`, payload: { merge: merge.id, code: error.code, message: error.message } });
     if (task === undefined) return;
     const attempts = (await trx.selectFrom("tasks").select("gate_attempts").where("name", "=", merge.task).executeTakeFirst())?.gate_attempts ?? 0;
-    const exhausted = attempts >= ctx.config.policy.maxGateAttempts;
+    const exhausted = attemptsExhausted(attempts, ctx.config.policy.maxGateAttempts);
     await markTaskPhase(ctx, trx, identity(task), exhausted ? "Failed" : "Working", { actor: ctx.actor, reason: exhausted ? `gate failed ${attempts} times (policy.maxGateAttempts)` : `merge ${merge.id} ${state}: ${error.code}`, evidence: { merge: merge.id, code: error.code } });
   });
 }

@@ -57,4 +57,9 @@ describe("one owner per state", () => {
     const writers = all.filter((s) => /(updateTable|insertInto)\("(tasks|stages)"\)|(update|insert into)\s+(tasks|stages)\b/i.test(s.text)).map((s) => s.file).sort();
     expect(writers).toEqual(["state/controller.repository.ts", "state/task-phase.repository.ts"]);
   });
+
+  it("the attempt limits live in the task machine: no other module compares attempt counters with their policy limit", () => {
+    const comparison = /ttempts\s*(\+ 1\s*)?(>=|<=|<|>)\s|(>=|<=|<|>)\s*[a-zA-Z.]*max(Gate|Resolve)Attempts/;
+    expect(all.filter((s) => s.file !== "controller/machines/task.machine.ts" && comparison.test(s.text)).map((s) => s.file)).toEqual([]);
+  });
 });
