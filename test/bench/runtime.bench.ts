@@ -79,6 +79,7 @@ async function outputToStatus(): Promise<Record<string, number>> {
   const child = gafferUp(dir, root);
   const ledger = new SqliteDatabase(join(dir, LEDGER_FILE), { readonly: true });
   const floors = ids.map((id) => floorClient(socket, id));
+  const statusOf = ledger.prepare("select status from sessions where id = ?");
   const lastChange = ledger.prepare("select id, at from events where subject = ? and action = 'SessionStatusChanged' and json_extract(payload, '$.to') = ? and actor = 'controller' and id > ? order by id limit 1");
   try {
     // The controller follows the adopted sessions once its control client is attached and has linked their windows.
@@ -93,8 +94,8 @@ async function outputToStatus(): Promise<Record<string, number>> {
     for (let round = 0; round < ROUNDS; round++) {
       const i = round % SESSIONS;
       const id = ids[i]!;
-      // Idle again (the controller recorded it, or it never left idle since start-up): then type.
-      if (round >= SESSIONS) await until(`${id} idle`, () => lastChange.get(`session/${id}`, "idle", seen[i]) as { id: number } | undefined);
+      // Recorded idle (by the controller, or by `session create`): then type, so the change to running is one to record.
+      await until(`${id} idle`, () => ((statusOf.get(id) as { status: string } | undefined)?.status === "idle" ? true : undefined));
       const floor = floors[i]!.next();
       const t0 = Date.now();
       await execa("tmux", ["-L", socket, "send-keys", "-t", `=${id}:`, "sleep 200", "Enter"], { env });
