@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { execa } from "execa";
 import pino from "pino";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { ActivityObserver, type LookResult } from "../../controller/reconciler/activity-observer.js";
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
@@ -19,45 +19,40 @@ import { controlDir } from "../helpers/control-dir.js";
 import { testTmux } from "../helpers/session-fixture.js";
 import { waitFor } from "../helpers/temp.js";
 
-describe("ActivityObserver", () => {
+describe("ActivityObserver (on vitest's fake clock: every time below is exact)", () => {
   it("looks at once after quiet, once per throttle window while pokes go on (a longer one once the agent works), once after the last, and when the look asks", async () => {
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
+    const t0 = Date.now();
     const looks: number[] = [];
     let result: LookResult = { againInMs: null, busy: false };
     const observer = new ActivityObserver(async () => {
-      looks.push(Date.now());
+      looks.push(Date.now() - t0);
       return result;
     }, { quietThrottleMs: 40, busyThrottleMs: 150 });
     onTestFinished(() => observer.close());
-    const pokeFor = async (ms: number): Promise<void> => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
+    /** A poke every 10 ms for `ms`, as a busy pane's output comes, then 300 ms of silence. */
+    const pokeFor = async (ms: number): Promise<number[]> => {
+      for (let elapsed = 0; elapsed < ms; elapsed += 10) {
         observer.poke("a");
-        await new Promise((r) => setTimeout(r, 10)); // pokes every 10 ms, as a busy pane's output would come
+        await vi.advanceTimersByTimeAsync(10);
       }
+      await vi.advanceTimersByTimeAsync(300);
+      return looks.splice(0);
     };
-    observer.poke("a");
-    expect(looks.length).toBe(1); // at once: nothing was happening
-    await pokeFor(200);
-    await waitFor(() => (Date.now() - looks.at(-1)! > 200 ? true : undefined), { intervalMs: 20 });
-    // Quiet agent: a look at most every 40 ms.
-    const quiet = looks.splice(0);
-    expect(quiet.length).toBeGreaterThanOrEqual(3);
-    expect(quiet.length).toBeLessThanOrEqual(7);
-    for (let i = 1; i < quiet.length; i++) expect(quiet[i]! - quiet[i - 1]!).toBeGreaterThanOrEqual(38);
-    // Working agent: at most every 150 ms.
+    // Quiet agent: the first poke is looked at at once, then one look per 40 ms window, one after the last poke.
+    expect(await pokeFor(200)).toEqual([0, 40, 80, 120, 160, 200]);
+    // Working agent (the last look said busy): one look per 150 ms window.
     result = { againInMs: null, busy: true };
-    observer.poke("a");
-    await pokeFor(400);
-    await waitFor(() => (Date.now() - looks.at(-1)! > 200 ? true : undefined), { intervalMs: 20 });
-    const busy = looks.splice(0);
-    expect(busy.length).toBeGreaterThanOrEqual(2);
-    expect(busy.length).toBeLessThanOrEqual(5);
-    for (let i = 2; i < busy.length; i++) expect(busy[i]! - busy[i - 1]!).toBeGreaterThanOrEqual(145);
+    await vi.advanceTimersByTimeAsync(1000); // past any window: the next poke is looked at at once
+    expect(await pokeFor(400)).toEqual([1500, 1650, 1800, 1950]);
     // A look that answers a delay gets another look then, with no poke.
     result = { againInMs: 100, busy: false };
+    await vi.advanceTimersByTimeAsync(1000);
     observer.poke("a");
     result = { againInMs: null, busy: false };
-    await waitFor(() => (looks.length >= 2 ? true : undefined), { timeoutMs: 2000, what: "the look asked for" });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(looks).toEqual([3200, 3300]);
   });
 });
 
