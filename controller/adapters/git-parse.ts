@@ -108,3 +108,17 @@ export function parseCommitSha(stdout: string): string | null {
 export function parseRefList(text: string): Map<string, string> {
   return new Map(text.split("\n").filter((l) => l.includes("\0")).map((l) => l.split("\0") as [string, string]));
 }
+
+/** One path component that every rule of `git check-ref-format` accepts. */
+const PLAIN_COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Pure: a branch name `git check-ref-format --branch` certainly accepts:
+ * `/`-separated components of letters, digits, `_`, `.` and `-`, none
+ * starting with `.` or `-`, ending in `.` or `.lock`, no `..`, not `HEAD`.
+ * A strict subset of git's rules: false means "ask git", not "invalid".
+ */
+export function isPlainBranchName(name: string): boolean {
+  if (name === "HEAD" || name.includes("..")) return false;
+  return name.split("/").every((c) => PLAIN_COMPONENT.test(c) && !c.endsWith(".") && !c.endsWith(".lock"));
+}

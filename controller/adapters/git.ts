@@ -5,12 +5,13 @@
  * single plumbing/porcelain call whose `-z` output git-parse.ts reads.
  */
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { execa } from "execa";
 import { GitError } from "../errors.js";
 import type { Git, GitFileChange, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
-import { parseCommitSha, parsePathList, parseRawNumstat, parseRefList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
+import { checkoutsFromGitDir, gitDirFromFiles, readLooseRef, SHA } from "./git-dir.js";
+import { isPlainBranchName, parseCommitSha, parsePathList, parseRawNumstat, parseRefList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
 
 /** What one git process returned. */
 export interface GitOutput {
@@ -55,71 +56,22 @@ async function conflictOrThrow(cwd: string, out: GitOutput, args: readonly strin
   throw new GitError(`git ${args.join(" ")} failed in ${cwd} (exit ${out.exitCode}): ${out.stderr.trim() || out.stdout.trim()}`, { details: { command: ["git", ...args], cwd, exitCode: out.exitCode, stderr: out.stderr } });
 }
 
-/** The git dir of a checkout: `.git` itself, or where a worktree's `.git` file points (`gitdir: PATH`). */
+/** The git dir of a checkout, from its files, else asked of git. */
 async function gitDir(cwd: string): Promise<string> {
-  const dotGit = join(cwd, ".git");
-  const text = await readFile(dotGit, "utf8").catch(() => null);
-  if (text === null) return existsSync(dotGit) ? dotGit : (await runGit(cwd, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
-  const pointer = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
-  if (pointer === undefined) return (await runGit(cwd, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
-  return isAbsolute(pointer) ? pointer : resolve(cwd, pointer);
-}
-
-const SHA = /^[0-9a-f]{40}$/;
-
-/**
- * `HEAD` or `refs/heads/X` read straight from the git dir when the ref is a
- * loose file (git keeps an updated ref loose until `pack-refs`), else null and
- * the caller asks git. Saves a process on the merge hot path.
- */
-async function readLooseRef(cwd: string, rev: string): Promise<string | null> {
-  if (rev !== "HEAD" && !rev.startsWith("refs/heads/")) return null;
-  try {
-    const dir = await gitDir(cwd);
-    const common = await readFile(join(dir, "commondir"), "utf8").then((c) => resolve(dir, c.trim()), () => dir);
-    let ref = rev;
-    if (rev === "HEAD") {
-      const head = (await readFile(join(dir, "HEAD"), "utf8")).trim();
-      if (SHA.test(head)) return head;
-      if (!head.startsWith("ref: refs/heads/")) return null;
-      ref = head.slice(5);
-    }
-    const sha = (await readFile(join(common, ref), "utf8")).trim();
-    return SHA.test(sha) ? sha : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Checkouts of `branch`, read from the git dirs (what `git worktree list`
- * reads): the main worktree when `repo` is a work tree, and every linked
- * worktree whose HEAD names the branch and whose directory still exists.
- */
-async function checkoutsFromGitDir(repo: string, branch: string): Promise<string[]> {
-  const want = `ref: refs/heads/${branch}`;
-  const paths: string[] = [];
-  const main = await gitDir(repo);
-  const common = await readFile(join(main, "commondir"), "utf8").then((c) => resolve(main, c.trim()), () => main);
-  if (existsSync(join(repo, ".git")) && (await readFile(join(main, "HEAD"), "utf8")).trim() === want) paths.push(repo);
-  const linked = await readdir(join(common, "worktrees")).catch(() => [] as string[]);
-  for (const id of linked) {
-    const dir = join(common, "worktrees", id);
-    if ((await readFile(join(dir, "HEAD"), "utf8").catch(() => "")).trim() !== want) continue;
-    const path = dirname((await readFile(join(dir, "gitdir"), "utf8")).trim());
-    if (existsSync(path) && path !== repo) paths.push(path);
-  }
-  return paths;
+  return (await gitDirFromFiles(cwd)) ?? (await runGit(cwd, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
 }
 
 /** The real Git port over the `git` binary. */
 export class GitCli implements Git {
   async isValidBranchName(repo: string, name: string): Promise<boolean> {
+    // NOTE: a plainly valid name (a strict subset of git's rules) needs no process; anything else is asked of git.
+    if (isPlainBranchName(name)) return true;
     return (await runGit(repo, ["check-ref-format", "--branch", name], { ok: [1, 128] })).exitCode === 0;
   }
 
   async resolveCommit(cwd: string, rev: string): Promise<string | null> {
-    const loose = await readLooseRef(cwd, rev);
+    const dir = rev === "HEAD" || rev.startsWith("refs/heads/") ? await gitDirFromFiles(cwd) : null;
+    const loose = dir === null ? null : await readLooseRef(dir, rev);
     if (loose !== null) return loose;
     const out = await runGit(cwd, ["rev-parse", "--verify", "-q", `${rev}^{commit}`], { ok: [1] });
     return out.exitCode === 0 ? out.stdout.trim() : null;
@@ -191,17 +143,23 @@ export class GitCli implements Git {
   }
 
   async mergeCommitOnto(cwd: string, rev: string, message: string): Promise<GitUpdateResult> {
-    const branchHead = (await runGit(cwd, ["rev-parse", "HEAD"])).stdout.trim();
+    const branchHead = await this.headOf(cwd);
     const merged = await this.mergeInto(cwd, rev, message);
     if (merged.kind === "conflict") return merged;
-    const head = (await runGit(cwd, ["rev-parse", "HEAD"])).stdout.trim();
-    const target = (await runGit(cwd, ["rev-parse", `${rev}^{commit}`])).stdout.trim();
+    const [head, target] = await Promise.all([this.headOf(cwd), SHA.test(rev) ? rev : this.headOf(cwd, `${rev}^{commit}`)]);
     if (head === target) return merged; // the branch had nothing of its own: nothing to merge
-    const tree = (await runGit(cwd, ["rev-parse", "HEAD^{tree}"])).stdout.trim();
-    const commit = (await runGit(cwd, ["commit-tree", tree, "-p", target, "-p", branchHead, "-F", "-"], { input: message })).stdout.trim();
+    // NOTE: commit-tree takes `HEAD^{tree}` itself: the merged tree needs no rev-parse of its own.
+    const commit = (await runGit(cwd, ["commit-tree", `${head}^{tree}`, "-p", target, "-p", branchHead, "-F", "-"], { input: message })).stdout.trim();
     // NOTE: same tree as the merge just made, so a soft reset moves the branch without touching files.
     await runGit(cwd, ["reset", "-q", "--soft", commit]);
     return merged;
+  }
+
+  /** The commit `rev` (default HEAD) names, which must exist. */
+  private async headOf(cwd: string, rev = "HEAD"): Promise<string> {
+    const sha = await this.resolveCommit(cwd, rev);
+    if (sha !== null) return sha;
+    throw new GitError(`${rev} does not name a commit in ${cwd}`, { details: { cwd, rev } });
   }
 
   async rebaseOnto(cwd: string, rev: string): Promise<GitUpdateResult> {
@@ -212,10 +170,9 @@ export class GitCli implements Git {
   async squashOnto(cwd: string, rev: string, message: string): Promise<GitUpdateResult> {
     const merged = await this.mergeInto(cwd, rev, message);
     if (merged.kind === "conflict") return merged;
-    const tree = (await runGit(cwd, ["rev-parse", "HEAD^{tree}"])).stdout.trim();
-    const base = (await runGit(cwd, ["rev-parse", `${rev}^{tree}`])).stdout.trim();
+    const [tree, base] = (await runGit(cwd, ["rev-parse", "HEAD^{tree}", `${rev}^{tree}`])).stdout.trim().split("\n");
     if (tree === base) return merged; // nothing of the branch's own left to squash
-    const commit = (await runGit(cwd, ["commit-tree", tree, "-p", rev, "-F", "-"], { input: message })).stdout.trim();
+    const commit = (await runGit(cwd, ["commit-tree", tree!, "-p", rev, "-F", "-"], { input: message })).stdout.trim();
     // NOTE: the index already holds exactly this tree, so a soft reset moves the branch without touching files.
     await runGit(cwd, ["reset", "-q", "--soft", commit]);
     return merged;
@@ -244,7 +201,7 @@ export class GitCli implements Git {
 
   async checkoutsOf(repo: string, branch: string): Promise<string[]> {
     try {
-      return await checkoutsFromGitDir(repo, branch);
+      return await checkoutsFromGitDir(repo, await gitDir(repo), branch);
     } catch {
       return (await this.listWorktrees(repo)).filter((e) => e.branch === branch && !e.bare && !e.prunable).map((e) => e.path);
     }
