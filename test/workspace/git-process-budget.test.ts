@@ -1,0 +1,57 @@
+/**
+ * The git processes of the hot paths, counted by git itself (trace2): one
+ * provision of N worktrees, N commits, and one merge-queue run of N branches.
+ * A bound per task, so an extra git call on these paths fails here, whatever
+ * the machine's speed (the timing belongs to `npm run bench git`).
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { commitChanges } from "../../controller/workspace/commit.js";
+import { processMergeQueue, requestMerge } from "../../controller/workspace/merge-queue.js";
+import { createWorktrees } from "../../controller/workspace/worktrees.js";
+import { traceGit, type GitTrace } from "../helpers/git-trace.js";
+import { workspaceFixture } from "./workspace-fixture.js";
+
+const N = 4;
+const names = Array.from({ length: N }, (_, i) => `task-${i}`);
+
+/** A readable tally for the failure message: `{ "worktree add": 4, ... }`. */
+function tally(trace: GitTrace): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const c of trace.commands) counts[c] = (counts[c] ?? 0) + 1;
+  return counts;
+}
+
+function expectAtMost(what: string, trace: GitTrace, bound: number): void {
+  console.log(`${what}: ${trace.count} git processes for ${N} tasks ${JSON.stringify(tally(trace))}`);
+  expect(trace.count, `${what} ran ${JSON.stringify(tally(trace))}`).toBeLessThanOrEqual(bound);
+}
+
+describe("git process budget", () => {
+  it("provisions, commits and merges N tasks within a fixed number of git processes per task", async () => {
+    const fx = await workspaceFixture({ tasks: names.map((name) => ({ name })) });
+
+    const provision = await traceGit(() => createWorktrees(fx.ctx, names));
+    expect(provision.result.map((o) => o.action)).toEqual(names.map(() => "created"));
+    // One `worktree add` per task; the batch reads the worktree list and the branches once.
+    expectAtMost("provision", provision.trace, N + 2);
+
+    const commits = await traceGit(async () => {
+      for (const { task, worktree } of provision.result) {
+        writeFileSync(join(worktree.path, `${task}.txt`), `${task}\n`);
+        await commitChanges(fx.ctx, { task, message: `feat: ${task}` });
+      }
+    });
+    // `add -A`, the staged changes (secrets and protected paths are judged on them), `commit`.
+    expectAtMost("commit", commits.trace, 3 * N);
+
+    const merges = await traceGit(async () => {
+      for (const task of names) await requestMerge(fx.ctx, task);
+      return processMergeQueue(fx.ctx, "main");
+    });
+    expect(merges.result.finished.map((m) => m.state)).toEqual(names.map(() => "merged"));
+    // status, merge + commit-tree + reset (first parent main), the protected-path diff, the fast-forward, worktree remove.
+    expectAtMost("merge", merges.trace, 7 * N);
+  });
+});
