@@ -25,6 +25,8 @@ export interface GitRunOptions {
   readonly ok?: readonly number[];
   /** Text for stdin. */
   readonly input?: string;
+  /** More environment for this call (e.g. `GIT_SSH_COMMAND` for a transport). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 // NOTE: LC_ALL=C keeps messages parseable; GIT_EDITOR/GIT_MERGE_AUTOEDIT stop git from ever opening an editor.
@@ -33,11 +35,12 @@ const GIT_ENV = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", GIT
 
 /** Runs `git ARGS` in `cwd`; a non-zero exit not listed in `ok` throws GitError with command, cwd, exit code and stderr. */
 export async function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitOutput> {
-  const result = await execa("git", args, { cwd, reject: false, env: GIT_ENV, stripFinalNewline: false, ...(options.input === undefined ? {} : { input: options.input }) });
+  const result = await execa("git", args, { cwd, reject: false, env: options.env === undefined ? GIT_ENV : { ...GIT_ENV, ...options.env }, stripFinalNewline: false, ...(options.input === undefined ? {} : { input: options.input }) });
   const exitCode = result.exitCode ?? -1;
   const output = { stdout: String(result.stdout), stderr: String(result.stderr), exitCode };
   if (exitCode === 0 || (options.ok ?? []).includes(exitCode)) return output;
-  const firstLine = output.stderr.trim().split("\n").find((l) => l.length > 0) ?? result.shortMessage ?? "no output";
+  // NOTE: ssh (a transport git starts) ends its lines with \r\n.
+  const firstLine = output.stderr.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? result.shortMessage ?? "no output";
   throw new GitError(`git ${args.join(" ")} failed in ${cwd} (exit ${exitCode}): ${firstLine}`, {
     cause: result,
     details: { command: ["git", ...args], cwd, exitCode, stderr: output.stderr },

@@ -8,24 +8,16 @@
  * policy checks, gates and merges run on the control host exactly as for a
  * local agent. Only sshd, git and a POSIX shell are used on the host.
  */
-import { execa } from "execa";
 import { remotePaths, type ResolvedHost } from "../core/hosts.js";
 import { GitError } from "../errors.js";
 import type { AgentHosts } from "../ports.js";
-import { gitSshCommand, gitUrl, runRemoteScript, shellQuote } from "./../adapters/ssh.js";
+import { applyCapture, checkoutHead, fetchFromHost, pushToHost } from "../adapters/host-git.js";
+import { runRemoteScript, shellQuote } from "../adapters/ssh.js";
 
 /** The ref the base of a task's work is pushed to on the host. */
 const baseRef = (task: string): string => `refs/gaffer/base/${task}`;
 /** The ref the agent's work is captured in on the host. */
 const syncRef = (task: string): string => `refs/gaffer/sync/${task}`;
-
-async function localGit(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
-  const result = await execa("git", args, { cwd, env: { GIT_OPTIONAL_LOCKS: "0", ...env }, reject: false, stdin: "ignore" });
-  if (result.exitCode !== 0) {
-    throw new GitError(`git ${args[0]} failed in ${cwd} (exit ${result.exitCode ?? "?"}): ${result.stderr.trim() || result.shortMessage}; check the agent host's workdir and the local worktree`, { cause: result, details: { command: ["git", ...args], cwd, exitCode: result.exitCode ?? null, stderr: result.stderr } });
-  }
-  return result.stdout.trim();
-}
 
 async function remote(host: ResolvedHost, script: string, what: string): Promise<string> {
   const result = await runRemoteScript(host, script);
@@ -45,8 +37,8 @@ export async function prepareRemoteWorktree(host: ResolvedHost, spec: { readonly
   const paths = remotePaths(host, spec.task);
   const q = { repo: shellQuote(paths.repo), tree: shellQuote(paths.worktree), dir: shellQuote(`${host.workdir}/worktrees`) };
   await remote(host, `mkdir -p ${q.dir} && { [ -d ${q.repo} ] || git init -q --bare ${q.repo}; }`, "creating the clone");
-  const head = await localGit(spec.worktree, ["rev-parse", "HEAD"]);
-  await localGit(spec.worktree, ["push", "-q", "--force", "--no-verify", gitUrl(host, paths.repo), `${head}:${baseRef(spec.task)}`], { GIT_SSH_COMMAND: gitSshCommand(host) });
+  const head = await checkoutHead(spec.worktree);
+  await pushToHost(host, spec.worktree, { repo: paths.repo, sha: head, ref: baseRef(spec.task) });
   const sha = shellQuote(head);
   await remote(host, [
     `if [ -e ${q.tree}/.git ]; then`,
@@ -71,13 +63,9 @@ export async function collectRemoteWork(host: ResolvedHost, spec: { readonly tas
     `git read-tree HEAD && git add -A && t=$(git write-tree) && rm -f "$GIT_INDEX_FILE"`,
     `c=$(git -c user.name=gaffer -c user.email=gaffer@localhost commit-tree "$t" -p HEAD -m 'gaffer: capture of the agent work') && git update-ref ${shellQuote(syncRef(spec.task))} "$c" && echo "$c"`,
   ].join("\n"), "capturing the agent's work");
-  await localGit(spec.worktree, ["fetch", "-q", "--no-tags", gitUrl(host, paths.repo), syncRef(spec.task)], { GIT_SSH_COMMAND: gitSshCommand(host) });
-  const fetched = await localGit(spec.worktree, ["rev-parse", "FETCH_HEAD"]);
+  const fetched = await fetchFromHost(host, spec.worktree, { repo: paths.repo, ref: syncRef(spec.task) });
   if (fetched !== capture) throw new GitError(`fetched ${fetched} from agent host ${host.name}, expected ${capture}; run again`);
-  // The agent's own commits first (a fast-forward only: rewritten history comes back as changes).
-  await localGit(spec.worktree, ["merge", "-q", "--ff-only", `${capture}^`]).catch(() => undefined);
-  await localGit(spec.worktree, ["read-tree", "-m", "-u", "HEAD", capture]);
-  await localGit(spec.worktree, ["reset", "-q"]);
+  await applyCapture(spec.worktree, capture);
   return capture;
 }
 

@@ -138,10 +138,8 @@ describe("the import graph", () => {
 
   it("git runs through its adapters: execa is imported for git only by adapters/, governance/git-cli.ts and the tools that build repos (init, demo)", () => {
     const RUNS_GIT = ["controller/governance/git-cli.ts", "controller/cli/init.command.ts", "controller/demo/demo-repos.ts"];
-    // NOTE: a debt, listed so that it can only shrink: remote worktrees (agent hosts) run git over ssh directly.
-    const KNOWN_DEBT = ["controller/workspace/remote-worktree.ts"];
     const gitCallers = graph
-      .filter((e) => e.spec === "execa" && !under("controller/adapters/")(e.from) && !RUNS_GIT.includes(e.from) && !KNOWN_DEBT.includes(e.from))
+      .filter((e) => e.spec === "execa" && !under("controller/adapters/")(e.from) && !RUNS_GIT.includes(e.from))
       .filter((e) => /execa\(\s*"git"/.test(readFileSync(join(ROOT, e.from), "utf8")))
       .map((e) => e.from);
     expect(gitCallers).toEqual([]);
