@@ -83,6 +83,14 @@ export interface GitWorktreeEntry {
   readonly prunable: boolean;
 }
 
+/** One local branch from `git for-each-ref refs/heads`. */
+export interface GitBranch {
+  /** The commit the branch points at. */
+  readonly sha: string;
+  /** Path of the worktree that has it checked out (as git records it, even when that directory is gone), else null. */
+  readonly checkout: string | null;
+}
+
 /** One changed path from `git status --porcelain=v2`. */
 export interface GitStatusEntry {
   readonly path: string;
@@ -131,8 +139,8 @@ export interface Git {
   status(cwd: string): Promise<GitStatus>;
   /** The checked-out branch (short name), null when detached; read from the git dir, no process. */
   currentBranch(cwd: string): Promise<string | null>;
-  /** Local branches and their commits (`for-each-ref refs/heads`). */
-  listBranches(repo: string): Promise<Map<string, string>>;
+  /** Local branches, their commits and checkouts (one `for-each-ref refs/heads`). */
+  listBranches(repo: string): Promise<Map<string, GitBranch>>;
   /** Stages every change (`add -A`). */
   stageAll(cwd: string): Promise<void>;
   /** What is staged, against HEAD, with line counts. */
@@ -172,7 +180,7 @@ export interface Git {
   /** Per `Gaffer-Task:` trailer value, the newest commit reachable from `rev` carrying it (`range` limits the walk, e.g. `base..main`). */
   taskTrailers(cwd: string, range: string): Promise<Map<string, string>>;
   /** Paths (repo-relative) that differ between commits `from` and `to`. */
-  changedPaths(cwd: string, from: string, to: string): Promise<string[]>;
+  changedPaths(cwd: string, from: string, to: string, limitTo?: readonly string[]): Promise<string[]>;
   /** Deletes a local branch (callers check protection first). */
   deleteBranch(repo: string, branch: string, options: { readonly force: boolean }): Promise<void>;
 }

@@ -2,7 +2,7 @@
  * Parsers for git's machine-readable output (`-z` / `--porcelain`): pure
  * text -> data, so the adapter stays a thin argv wrapper.
  */
-import type { GitFileChange, GitStatus, GitStatusEntry, GitWorktreeEntry } from "../ports.js";
+import type { GitBranch, GitFileChange, GitStatus, GitStatusEntry, GitWorktreeEntry } from "../ports.js";
 
 /** `git worktree list --porcelain` (newline-separated records, blank line between). */
 export function parseWorktreeList(text: string): GitWorktreeEntry[] {
@@ -104,9 +104,15 @@ export function parseCommitSha(stdout: string): string | null {
   return /^\[[^\]]*?([0-9a-f]{40})\]/m.exec(stdout)?.[1] ?? null;
 }
 
-/** `git for-each-ref --format=%(refname:short)%00%(objectname)` lines. */
-export function parseRefList(text: string): Map<string, string> {
-  return new Map(text.split("\n").filter((l) => l.includes("\0")).map((l) => l.split("\0") as [string, string]));
+/** `git for-each-ref --format=%(refname:short)%00%(objectname)%00%(worktreepath)` lines. */
+export function parseRefList(text: string): Map<string, GitBranch> {
+  const branches = new Map<string, GitBranch>();
+  for (const line of text.split("\n")) {
+    const [name, sha, checkout] = line.split("\0");
+    if (name === undefined || sha === undefined) continue;
+    branches.set(name, { sha, checkout: checkout === undefined || checkout === "" ? null : checkout });
+  }
+  return branches;
 }
 
 /** One path component that every rule of `git check-ref-format` accepts. */

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { GitError } from "../errors.js";
-import type { Git, GitFileChange, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
+import type { Git, GitBranch, GitFileChange, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
 import { checkoutsFromGitDir, gitDirFromFiles, readLooseRef, SHA } from "./git-dir.js";
 import { isPlainBranchName, parseCommitSha, parsePathList, parseRawNumstat, parseRefList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
 
@@ -110,8 +110,8 @@ export class GitCli implements Git {
     return head.startsWith("ref: refs/heads/") ? head.slice("ref: refs/heads/".length) : null;
   }
 
-  async listBranches(repo: string): Promise<Map<string, string>> {
-    return parseRefList((await runGit(repo, ["for-each-ref", "--format=%(refname:short)%00%(objectname)", "refs/heads"])).stdout);
+  async listBranches(repo: string): Promise<Map<string, GitBranch>> {
+    return parseRefList((await runGit(repo, ["for-each-ref", "--format=%(refname:short)%00%(objectname)%00%(worktreepath)", "refs/heads"])).stdout);
   }
 
   async stagedChanges(cwd: string): Promise<GitFileChange[]> {
@@ -241,8 +241,9 @@ export class GitCli implements Git {
     return found;
   }
 
-  async changedPaths(cwd: string, from: string, to: string): Promise<string[]> {
-    const out = await runGit(cwd, ["diff", "--name-only", "--no-renames", "-z", from, to, "--"]);
+  async changedPaths(cwd: string, from: string, to: string, limitTo: readonly string[] = []): Promise<string[]> {
+    // NOTE: literal pathspecs: a limit is a path prefix, never a glob.
+    const out = await runGit(cwd, ["--literal-pathspecs", "diff", "--name-only", "--no-renames", "-z", from, to, "--", ...limitTo]);
     return out.stdout.split("\0").filter((l) => l.length > 0);
   }
 

@@ -71,7 +71,7 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
     return { kind: "conflict", files: update.files, hunks, branchHead, targetHead };
   }
   const headSha = (await ctx.git.resolveCommit(worktree.path, "HEAD"))!;
-  await checkProtectedPaths(ctx, { task: merge.task, what: `merge ${merge.id}`, paths: await ctx.git.changedPaths(worktree.path, targetHead, headSha) });
+  await checkProtectedPaths(ctx, { task: merge.task, what: `merge ${merge.id}`, paths: (prefixes) => ctx.git.changedPaths(worktree.path, targetHead, headSha, prefixes) });
   await immediateTransaction(ctx.db, (trx) => markTaskPhase(ctx, trx, identity(task), "Gating", { actor: ctx.actor, reason: `gating ${headSha.slice(0, 12)} for merge ${merge.id}` }));
   const result = await runGate({ db: ctx.db, actor: ctx.actor, task: merge.task, worktree: worktree.path, gate: gate!, headSha, ...(options.reviewer === undefined ? {} : { reviewer: options.reviewer }) });
   await bumpTaskCounter(ctx.db, merge.task, "gate_attempts");

@@ -24,10 +24,15 @@ export function protectedHits(prefixes: readonly string[], paths: readonly strin
   return paths.filter((p) => prefixes.some((prefix) => p.startsWith(prefix)));
 }
 
-/** Refuses (ledgered `PolicyRefused`) when `paths` touch the control repo's protected folders. */
-export async function checkProtectedPaths(ctx: WorkspaceContext, input: { readonly task: string; readonly what: string; readonly paths: readonly string[] }): Promise<void> {
+/**
+ * Refuses (ledgered `PolicyRefused`) when `paths` touch the control repo's
+ * protected folders. `paths` may be a function of the prefixes, asked only
+ * when there are any (e.g. a diff limited to those folders).
+ */
+export async function checkProtectedPaths(ctx: WorkspaceContext, input: { readonly task: string; readonly what: string; readonly paths: readonly string[] | ((prefixes: readonly string[]) => Promise<readonly string[]>) }): Promise<void> {
   const prefixes = protectedPrefixes(ctx);
-  const hits = protectedHits(prefixes, input.paths);
+  if (prefixes.length === 0) return;
+  const hits = protectedHits(prefixes, typeof input.paths === "function" ? await input.paths(prefixes) : input.paths);
   if (hits.length === 0) return;
   const listed = hits.slice(0, 5).join(", ") + (hits.length > 5 ? ` and ${hits.length - 5} more` : "");
   throw await policyRefusal(ctx, {

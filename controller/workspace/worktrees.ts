@@ -9,7 +9,7 @@ import type { TaskManifest } from "../core/manifest-types.js";
 import { isProtectedBranch } from "../core/git-policy.js";
 import { taskBranch } from "../core/project-config.js";
 import { GitError, NotFoundError, WorktreeConflictError } from "../errors.js";
-import type { GitWorktreeEntry } from "../ports.js";
+import type { GitBranch, GitWorktreeEntry } from "../ports.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { findActiveWorktree, insertWorktree, markWorktreeRemoved, type WorktreeRecord } from "../../state/worktrees.repository.js";
@@ -31,8 +31,9 @@ interface BatchFacts {
   readonly repo: string;
   readonly root: string;
   readonly integrationSha: string;
-  entries: GitWorktreeEntry[];
-  readonly branches: Map<string, string>;
+  /** `git worktree list`, read only once a task needs it (its path exists, or its branch is checked out somewhere). */
+  entries: GitWorktreeEntry[] | null;
+  readonly branches: Map<string, GitBranch>;
 }
 
 async function readBatchFacts(ctx: WorkspaceContext): Promise<BatchFacts> {
@@ -40,9 +41,13 @@ async function readBatchFacts(ctx: WorkspaceContext): Promise<BatchFacts> {
   const integration = ctx.config.integrationBranch;
   const integrationSha = await ctx.git.resolveCommit(repo, `refs/heads/${integration}`);
   if (integrationSha === null) throw new NotFoundError(`integration branch "${integration}" does not exist in ${repo}; create it (git branch ${integration}) or set spec.integrationBranch`);
-  const [listed, branches] = await Promise.all([ctx.git.listWorktrees(repo), ctx.git.listBranches(repo)]);
-  const entries = listed.map((e) => ({ ...e, path: canonicalPath(e.path) }));
-  return { repo, root: worktreeRootPath(ctx), integrationSha, entries, branches };
+  return { repo, root: worktreeRootPath(ctx), integrationSha, entries: null, branches: await ctx.git.listBranches(repo) };
+}
+
+/** The worktree list, read fresh (`again`) or once per batch. */
+async function worktreeEntries(ctx: WorkspaceContext, facts: BatchFacts, again = false): Promise<GitWorktreeEntry[]> {
+  if (facts.entries === null || again) facts.entries = (await ctx.git.listWorktrees(facts.repo)).map((e) => ({ ...e, path: canonicalPath(e.path) }));
+  return facts.entries;
 }
 
 /** Refuses a branch gaffer must not work on: protected, or not a valid git branch name (asked of real git). */
@@ -77,31 +82,35 @@ export async function createWorktrees(ctx: WorkspaceContext, taskNames: readonly
 
 async function provision(ctx: WorkspaceContext, facts: BatchFacts, task: TaskManifest, branch: string): Promise<WorktreeOutcome> {
   const path = confineWorktreePath(facts.root, task.metadata.name);
-  const entry = facts.entries.find((e) => e.path === path);
-  if (entry !== undefined) return adopt(ctx, task, entry, path, branch);
-  if (existsSync(path)) {
-    throw new WorktreeConflictError(`${path} exists but is not a worktree of ${facts.repo} (stale or foreign); move it away or delete it, then run again`, { details: { path, task: task.metadata.name } });
-  }
-  const holder = facts.entries.find((e) => e.branch === branch);
-  if (holder !== undefined) {
-    throw new WorktreeConflictError(`branch ${branch} is already checked out at ${holder.path}; remove that worktree (git worktree remove ${holder.path}) or give task ${task.metadata.name} another branch`, { details: { branch, path: holder.path } });
-  }
   const known = facts.branches.get(branch) ?? null;
+  // NOTE: a new path on a branch checked out nowhere needs no worktree list: `worktree add` itself refuses anything stale there.
+  if (existsSync(path) || (known !== null && known.checkout !== null)) {
+    const entries = await worktreeEntries(ctx, facts);
+    const entry = entries.find((e) => e.path === path);
+    if (entry !== undefined) return adopt(ctx, task, entry, path, branch);
+    if (existsSync(path)) {
+      throw new WorktreeConflictError(`${path} exists but is not a worktree of ${facts.repo} (stale or foreign); move it away or delete it, then run again`, { details: { path, task: task.metadata.name } });
+    }
+    const holder = entries.find((e) => e.branch === branch);
+    if (holder !== undefined) {
+      throw new WorktreeConflictError(`branch ${branch} is already checked out at ${holder.path}; remove that worktree (git worktree remove ${holder.path}) or give task ${task.metadata.name} another branch`, { details: { branch, path: holder.path } });
+    }
+  }
   // A branch whose work all landed (a Merged task run again because its spec changed) restarts from the integration head.
-  const landed = known !== null && known !== facts.integrationSha && (await ctx.git.isAncestor(facts.repo, known, facts.integrationSha));
-  const existing = landed ? null : known;
+  const landed = known !== null && known.sha !== facts.integrationSha && (await ctx.git.isAncestor(facts.repo, known.sha, facts.integrationSha));
+  const existing = landed || known === null ? null : known.sha;
   try {
     await ctx.git.addWorktree(facts.repo, existing === null ? { path, branch, createFrom: facts.integrationSha, ...(landed ? { reset: true } : {}) } : { path, branch });
   } catch (error) {
-    // Another process may have created exactly this worktree meanwhile: adopt it then.
-    facts.entries = (await ctx.git.listWorktrees(facts.repo)).map((e) => ({ ...e, path: canonicalPath(e.path) }));
-    const raced = facts.entries.find((e) => e.path === path);
+    // Another process may have created exactly this worktree meanwhile (or a stale one is registered there): adopt or report it.
+    const raced = (await worktreeEntries(ctx, facts, true)).find((e) => e.path === path);
     if (raced !== undefined && error instanceof GitError) return adopt(ctx, task, raced, path, branch);
     throw error;
   }
-  facts.entries.push({ path, head: existing ?? facts.integrationSha, branch, bare: false, prunable: false });
   const baseSha = existing ?? facts.integrationSha;
-  const worktree = await record(ctx, task, { path, branch, baseSha }, "WorktreeCreated", { existingBranch: existing !== null, ...(landed ? { restartedFrom: known } : {}) });
+  facts.entries?.push({ path, head: baseSha, branch, bare: false, prunable: false });
+  facts.branches.set(branch, { sha: baseSha, checkout: path });
+  const worktree = await record(ctx, task, { path, branch, baseSha }, "WorktreeCreated", { existingBranch: existing !== null, ...(landed ? { restartedFrom: known!.sha } : {}) });
   return { task: task.metadata.name, action: "created", worktree };
 }
 
