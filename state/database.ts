@@ -4,6 +4,7 @@ import type { ControllerLeaseTable } from "./controller-lease.table.js";
 import type { EventsTable } from "./events.table.js";
 import type { MergeLeasesTable } from "./merge-leases.table.js";
 import type { ReservationsTable } from "./reservations.table.js";
+import type { ReportEventsTable, SessionStatusHeadsTable, SessionStatusTotalsTable } from "./report-rollups.table.js";
 import type { SessionsTable } from "./sessions.table.js";
 import type { ApprovalsTable, EffectsTable, GatesTable, MemoryTable, MergesTable, PausesTable, StagesTable, TasksTable } from "./workflow.table.js";
 import type { WorktreesTable } from "./worktrees.table.js";
@@ -26,4 +27,7 @@ export interface Database {
   merge_leases: MergeLeasesTable;
   controller_lease: ControllerLeaseTable;
   agent_events: AgentEventsTable;
+  report_events: ReportEventsTable;
+  session_status_heads: SessionStatusHeadsTable;
+  session_status_totals: SessionStatusTotalsTable;
 }

@@ -57,8 +57,12 @@ async function refuseNonEmpty(target: Ledger, tables: readonly string[]): Promis
   throw new LedgerTargetNotEmptyError(`the target ledger already has rows in ${filled.join(", ")}; migrate copies only into an empty database: create a new one (\`createdb NAME\`) or empty this one (\`dropdb NAME && createdb NAME\`), then run migrate again`, { details: { tables: filled } });
 }
 
+/** Tables the target's triggers fill as events are inserted (migration 0019): replaced by the source's rows, which outlive compacted events. */
+const TRIGGER_FILLED = new Set(["report_events", "session_status_heads", "session_status_totals"]);
+
 async function copyTable(source: Ledger, trx: Ledger, table: string, total: number, options: CopyOptions): Promise<void> {
   const batchSize = options.batchSize ?? 500;
+  if (TRIGGER_FILLED.has(table)) await trx.deleteFrom(table as never).execute();
   let after = -Infinity;
   let copied = 0;
   for (;;) {

@@ -38,9 +38,9 @@ export class ReportFold {
   constructor(private readonly ctx: ReportContext) {
     this.now = ms(ctx.now);
     this.taskStage = new Map(ctx.tasks.map((t) => [t.name, t.stage]));
-    this.sessions = ctx.sessions.filter((s) => this.inStage(s.stage));
-    const drawn = new Set(this.sessions.slice(-MAX_LANES).map((s) => s.id));
-    this.sessionFold = new SessionFold(this.sessions, this.pauses, { now: this.now, drawn });
+    this.sessions = reportSessions(ctx);
+    const drawn = drawnSessions(this.sessions);
+    this.sessionFold = new SessionFold(this.sessions, this.pauses, { now: this.now, drawn, ...(ctx.seeds === undefined ? {} : { seeds: ctx.seeds }) });
     this.merge = mergeQueueWait((task) => this.taskInStage(task));
     this.capacity = capacityWait((task) => this.taskInStage(task));
   }
@@ -111,6 +111,16 @@ export class ReportFold {
     for (const c of this.ctx.commands) if (ids.has(c.sessionId)) out[c.state] = (out[c.state] ?? 0) + (c.count ?? 1);
     return out;
   }
+}
+
+/** The sessions a report covers: all, or its stage's. */
+export function reportSessions(ctx: Pick<ReportContext, "sessions" | "stage">): ReportSessionRow[] {
+  return ctx.sessions.filter((s) => ctx.stage === undefined || s.stage === ctx.stage);
+}
+
+/** The sessions drawn on the timeline: the newest `MAX_LANES`. */
+export function drawnSessions(sessions: readonly ReportSessionRow[]): Set<string> {
+  return new Set(sessions.slice(-MAX_LANES).map((s) => s.id));
 }
 
 function phaseLanes(byName: Changes, kind: "stage" | "task", end: number): Lane[] {

@@ -12,6 +12,7 @@ import type { TokenUsage } from "../core/token-usage.js";
 import type { GateRun, ReportGateRow } from "./report-gate-runs.js";
 import { ReportFold } from "./report-fold.js";
 import type { HostFigures } from "./report-hosts.js";
+import type { SessionRollup } from "./report-session-fold.js";
 
 export type { Bottleneck } from "./report-bottlenecks.js";
 export type { Interval } from "./report-intervals.js";
@@ -53,6 +54,8 @@ export interface ReportContext {
   readonly usage?: ReadonlyMap<string, TokenUsage>;
   /** Prices by agent and model (AgentPool `pricing`). */
   readonly pricing?: PricingTable;
+  /** Sessions whose figures come from the ledger's rollups (their status events are not folded). */
+  readonly seeds?: ReadonlyMap<string, SessionRollup>;
 }
 
 export interface Lane {
@@ -146,6 +149,8 @@ export interface Report {
   readonly end: number;
   /** Per agent host: sessions, busy and lifetime, utilization; present only when sessions ran on agent hosts. */
   readonly hosts?: readonly HostFigures[];
+  /** Present when `gaffer ledger compact` dropped events older than this: sessions created before it count from their rollups (not drawn, pauses not carved out). */
+  readonly compactedBefore?: string;
 }
 
 /** The records the report is computed from, events in memory. */

@@ -65,9 +65,13 @@ interface Open {
 /** Folds `SessionStatusChanged` events into per-session totals. */
 export class SessionFold {
   private readonly sessions = new Map<string, Open>();
+  private readonly seeds: ReadonlyMap<string, SessionRollup>;
 
-  constructor(sessions: readonly FoldSession[], private readonly pauses: PauseTracker, options: { readonly now: number; readonly drawn: ReadonlySet<string> }) {
+  /** `seeds`: sessions already rolled up (report-rollup-plan.ts); their events are not read. */
+  constructor(sessions: readonly FoldSession[], private readonly pauses: PauseTracker, options: { readonly now: number; readonly drawn: ReadonlySet<string>; readonly seeds?: ReadonlyMap<string, SessionRollup> }) {
+    this.seeds = options.seeds ?? new Map();
     for (const s of sessions) {
+      if (this.seeds.has(s.id)) continue;
       const start = ms(s.createdAt);
       const stop = s.closedAt === null ? options.now : ms(s.closedAt);
       const targets = ["project", `stage/${s.stage}`, `task/${s.task}`];
@@ -92,7 +96,7 @@ export class SessionFold {
 
   /** Every session's rollup, by id, once all events are in; open pauses end at `now`. */
   finish(now: number): Map<string, SessionRollup> {
-    const out = new Map<string, SessionRollup>();
+    const out = new Map<string, SessionRollup>(this.seeds);
     for (const open of this.sessions.values()) {
       this.close(open, open.stop);
       const pauses = this.pauses.of(open.targets, now);

@@ -1,0 +1,85 @@
+import { sql } from "kysely";
+import { dialectOf } from "./dialect.js";
+import type { Ledger } from "./ledger.js";
+import type { StatusHead } from "./session-status-rollup.js";
+
+/** An event as the report reads it: only the payload fields it uses. */
+export interface RollupEvent {
+  readonly id: number;
+  readonly at: string;
+  readonly action: string;
+  readonly subject: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/** One session's screen-status rollup: its head and the totals of its closed stretches (ms by status). */
+export interface SessionStatusRollup {
+  readonly head: StatusHead;
+  readonly totals: Readonly<Record<string, number>>;
+}
+
+/** Every session's rollup, by session id (one row per session and one per status it was in). */
+export async function readSessionRollups(db: Ledger): Promise<Map<string, SessionStatusRollup>> {
+  const heads = await db.selectFrom("session_status_heads").selectAll().execute();
+  const totals = new Map<string, Record<string, number>>();
+  for (const t of await db.selectFrom("session_status_totals").selectAll().execute()) {
+    const of = totals.get(t.session_id) ?? {};
+    of[t.state] = Number(t.ms);
+    totals.set(t.session_id, of);
+  }
+  const out = new Map<string, SessionStatusRollup>();
+  for (const h of heads) {
+    const head: StatusHead = { state: h.state, since: h.since, firstAt: h.first_at, firstSince: h.first_since, lastAt: h.last_at, irregular: Number(h.irregular) !== 0 };
+    out.set(h.session_id, { head, totals: totals.get(h.session_id) ?? {} });
+  }
+  return out;
+}
+
+/** `Paused` and `Resumed` events, oldest first (few: a person pauses). */
+export async function readPauseEvents(db: Ledger): Promise<RollupEvent[]> {
+  const rows = await db.selectFrom("report_events").select(["id", "at", "action", "subject", "to_state", "role"]).where("action", "in", ["Paused", "Resumed"]).orderBy("at").orderBy("id").execute();
+  return rows.map(projected);
+}
+
+function projected(r: { id: number | string; at: string; action: string; subject: string; to_state: string | null; role: string | null }): RollupEvent {
+  return { id: Number(r.id), at: r.at, action: r.action, subject: r.subject, payload: { to: r.to_state, role: r.role } };
+}
+
+/** The projected report events (every report action but status changes), oldest first, in keyset pages along report_events_at. */
+export async function* streamProjectedEvents(db: Ledger, pageSize = 5000): AsyncGenerator<RollupEvent> {
+  let after: { at: string; id: number } | null = null;
+  for (;;) {
+    let q = db.selectFrom("report_events").select(["id", "at", "action", "subject", "to_state", "role"]);
+    if (after !== null) q = q.where(sql<boolean>`(at, id) > (${after.at}, ${after.id})`);
+    const rows = await q.orderBy("at").orderBy("id").limit(pageSize).execute();
+    for (const r of rows) yield projected(r);
+    if (rows.length < pageSize) return;
+    after = { at: rows.at(-1)!.at, id: Number(rows.at(-1)!.id) };
+  }
+}
+
+/** The `SessionStatusChanged` events of the given sessions, oldest first, in keyset pages along events_subject. */
+export async function* streamStatusEvents(db: Ledger, sessionIds: readonly string[], pageSize = 5000): AsyncGenerator<RollupEvent> {
+  if (sessionIds.length === 0) return;
+  const dialect = dialectOf(db);
+  const json = (key: string) => dialect.jsonText("payload", key);
+  const subjects = sessionIds.map((id) => `session/${id}`);
+  let after: { at: string; id: number } | null = null;
+  for (;;) {
+    // NOTE: `+action` keeps the planner on events_subject (a few sessions' rows) rather than every status change.
+    let q = db.selectFrom("events").select(["id", "at", "action", "subject", json("to").as("to"), json("role").as("role"), json("since").as("since")])
+      .where(dialect.unindexed("action"), "=", "SessionStatusChanged").where("subject", "in", subjects);
+    if (after !== null) q = q.where(sql<boolean>`(at, id) > (${after.at}, ${after.id})`);
+    const rows = await q.orderBy("at").orderBy("id").limit(pageSize).execute();
+    for (const e of rows) yield { id: Number(e.id), at: e.at, action: e.action, subject: e.subject, payload: { to: e.to, role: e.role, ...(e.since === null ? {} : { since: e.since }) } };
+    if (rows.length < pageSize) return;
+    after = { at: rows.at(-1)!.at, id: Number(rows.at(-1)!.id) };
+  }
+}
+
+/** The latest `before` of `gaffer ledger compact` (events older than it may be gone), or null. */
+export async function readCompactedBefore(db: Ledger): Promise<string | null> {
+  const rows = await db.selectFrom("events").select(dialectOf(db).jsonText("payload", "before").as("before")).where("action", "=", "LedgerCompacted").execute();
+  const befores = rows.map((r) => r.before).filter((b): b is string => typeof b === "string").sort();
+  return befores.at(-1) ?? null;
+}
