@@ -91,6 +91,13 @@ export interface GitBranch {
   readonly checkout: string | null;
 }
 
+/** Object ids from one long-lived git process (`cat-file --batch-check`); close it when the pass is done. */
+export interface GitObjectReader {
+  /** The id of each object name (`<rev>:<path>`, `<rev>^{tree}`), null where git finds none. */
+  ids(names: readonly string[]): Promise<(string | null)[]>;
+  close(): Promise<void>;
+}
+
 /** One changed path from `git status --porcelain=v2`. */
 export interface GitStatusEntry {
   readonly path: string;
@@ -181,6 +188,8 @@ export interface Git {
   taskTrailers(cwd: string, range: string): Promise<Map<string, string>>;
   /** Paths (repo-relative) that differ between commits `from` and `to`. */
   changedPaths(cwd: string, from: string, to: string, limitTo?: readonly string[]): Promise<string[]>;
+  /** A reader for many object-id lookups in `repo` through one git process. */
+  openObjectReader(repo: string): GitObjectReader;
   /** Deletes a local branch (callers check protection first). */
   deleteBranch(repo: string, branch: string, options: { readonly force: boolean }): Promise<void>;
 }

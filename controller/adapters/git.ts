@@ -9,7 +9,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { GitError } from "../errors.js";
-import type { Git, GitBranch, GitFileChange, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
+import type { Git, GitBranch, GitFileChange, GitObjectReader, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
+import { CatFileReader } from "./git-objects.js";
 import { checkoutsFromGitDir, gitDirFromFiles, readLooseRef, SHA } from "./git-dir.js";
 import { isPlainBranchName, parseCommitSha, parsePathList, parseRawNumstat, parseRefList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
 
@@ -245,6 +246,10 @@ export class GitCli implements Git {
     // NOTE: literal pathspecs: a limit is a path prefix, never a glob.
     const out = await runGit(cwd, ["--literal-pathspecs", "diff", "--name-only", "--no-renames", "-z", from, to, "--", ...limitTo]);
     return out.stdout.split("\0").filter((l) => l.length > 0);
+  }
+
+  openObjectReader(repo: string): GitObjectReader {
+    return new CatFileReader(repo, GIT_ENV);
   }
 
   async deleteBranch(repo: string, branch: string, options: { force: boolean }): Promise<void> {

@@ -9,13 +9,14 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { NotFoundError } from "../errors.js";
 import type { GateReviewer } from "../gates/gate-runner.js";
+import type { GitObjectReader } from "../ports.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { deleteMergeLease, findMerge, findOpenMerge, insertMerge, oldestQueuedMerge, readMergeLease, requeueRunningMerges, setMergeState, writeMergeLease, type MergeLease, type MergeRecord } from "../../state/merges.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import { landedMergeRecord } from "./merge-evidence.js";
 import { resolveMergeConflict, type ConflictResolver, type ResolveOutcome } from "./conflicts.js";
-import { requireTask, type WorkspaceContext } from "./context.js";
+import { requireTask, targetRepoPath, type WorkspaceContext } from "./context.js";
 import { runMergeStep } from "./merge-step.js";
 
 export { mergeError } from "./merge-step.js";
@@ -88,16 +89,26 @@ async function claimNext(ctx: WorkspaceContext, target: string, ttlMs: number): 
 /**
  * Lands queued merges into `target`, oldest first, until the queue is empty.
  * Returns the rows this call finished; `busy` when another live process holds
- * the lease (it will work through the queue, ours included).
+ * the lease (it will work through the queue, ours included). The pass's
+ * object-id lookups share one git process, closed at its end.
  */
 export async function processMergeQueue(ctx: WorkspaceContext, target: string, options: MergeQueueOptions = {}): Promise<{ readonly finished: readonly MergeRecord[]; readonly busy: boolean }> {
+  const objects = ctx.git.openObjectReader(targetRepoPath(ctx));
+  try {
+    return await workQueue(ctx, target, options, objects);
+  } finally {
+    await objects.close();
+  }
+}
+
+async function workQueue(ctx: WorkspaceContext, target: string, options: MergeQueueOptions, objects: GitObjectReader): Promise<{ readonly finished: readonly MergeRecord[]; readonly busy: boolean }> {
   const finished: MergeRecord[] = [];
   for (;;) {
     const claimed = await claimNext(ctx, target, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS);
     if (claimed === "busy") return { finished, busy: true };
     if (claimed === null) return { finished, busy: false };
     try {
-      finished.push(await runMergeStep(ctx, claimed, options.reviewer === undefined ? {} : { reviewer: options.reviewer }));
+      finished.push(await runMergeStep(ctx, claimed, { objects, ...(options.reviewer === undefined ? {} : { reviewer: options.reviewer }) }));
     } catch (error) {
       // An unexpected failure: give the lease up so the queue does not stall until it expires.
       await immediateTransaction(ctx.db, async (trx) => {

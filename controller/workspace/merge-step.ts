@@ -7,7 +7,7 @@ import { attemptsExhausted } from "../machines/task.machine.js";
 import type { TaskManifest } from "../core/manifest-types.js";
 import { findTask } from "../core/project-config.js";
 import { GafferError, GitError, MergeBlockedError, MergeConflictError, NotFoundError, PolicyError } from "../errors.js";
-import type { GitUpdateResult } from "../ports.js";
+import type { GitObjectReader, GitUpdateResult } from "../ports.js";
 import { missingGateReason, runGate, taskGate, type GateReviewer } from "../gates/gate-runner.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
@@ -18,12 +18,14 @@ import { readConflictHunks, recordConflict, type ConflictFound } from "./conflic
 import { markTaskPhase, policyRefusal, targetRepoPath, type WorkspaceContext } from "./context.js";
 import { fastForwardIntegration } from "./integration-ref.js";
 import { findLandedInGit } from "./merge-evidence.js";
-import { checkProtectedPaths } from "./protected-paths.js";
+import { changedProtectedPaths, checkProtectedPaths } from "./protected-paths.js";
 import { removeWorktree } from "./worktree-removal.js";
 
 export interface MergeStepOptions {
   /** Gives review verdicts when a gate requires review. */
   readonly reviewer?: GateReviewer;
+  /** The pass's object reader (one git process for the whole queue run). */
+  readonly objects?: GitObjectReader;
 }
 
 type Outcome =
@@ -71,7 +73,7 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
     return { kind: "conflict", files: update.files, hunks, branchHead, targetHead };
   }
   const headSha = (await ctx.git.resolveCommit(worktree.path, "HEAD"))!;
-  await checkProtectedPaths(ctx, { task: merge.task, what: `merge ${merge.id}`, paths: (prefixes) => ctx.git.changedPaths(worktree.path, targetHead, headSha, prefixes) });
+  await checkProtectedPaths(ctx, { task: merge.task, what: `merge ${merge.id}`, paths: changedProtectedPaths(ctx, { cwd: worktree.path, from: targetHead, to: headSha, ...(options.objects === undefined ? {} : { objects: options.objects }) }) });
   await immediateTransaction(ctx.db, (trx) => markTaskPhase(ctx, trx, identity(task), "Gating", { actor: ctx.actor, reason: `gating ${headSha.slice(0, 12)} for merge ${merge.id}` }));
   const result = await runGate({ db: ctx.db, actor: ctx.actor, task: merge.task, worktree: worktree.path, gate: gate!, headSha, ...(options.reviewer === undefined ? {} : { reviewer: options.reviewer }) });
   await bumpTaskCounter(ctx.db, merge.task, "gate_attempts");

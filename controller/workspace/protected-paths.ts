@@ -5,6 +5,7 @@
  * those are what people review and approve, never an agent's work product.
  */
 import { isAbsolute, relative } from "node:path";
+import type { GitObjectReader } from "../ports.js";
 import { policyRefusal, targetRepoPath, type WorkspaceContext } from "./context.js";
 import { canonicalPath } from "./worktree-path.js";
 
@@ -43,3 +44,18 @@ export async function checkProtectedPaths(ctx: WorkspaceContext, input: { readon
   });
 }
 
+
+/**
+ * The protected paths that differ between commits `from` and `to`, for
+ * `checkProtectedPaths`: when `objects` shows each protected folder's tree
+ * the same on both sides (one batch of id lookups), nothing there changed and
+ * no diff runs; otherwise a diff limited to those folders lists the paths.
+ */
+export function changedProtectedPaths(ctx: WorkspaceContext, spec: { readonly cwd: string; readonly from: string; readonly to: string; readonly objects?: GitObjectReader }): (prefixes: readonly string[]) => Promise<readonly string[]> {
+  return async (prefixes) => {
+    const dirs = prefixes.map((p) => p.replace(/\/$/, ""));
+    const ids = spec.objects === undefined ? null : await spec.objects.ids(dirs.flatMap((d) => [`${spec.from}:${d}`, `${spec.to}:${d}`])).catch(() => null);
+    if (ids !== null && dirs.every((_, i) => ids[2 * i] === ids[2 * i + 1])) return [];
+    return ctx.git.changedPaths(spec.cwd, spec.from, spec.to, prefixes);
+  };
+}

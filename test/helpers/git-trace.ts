@@ -3,7 +3,7 @@
  * function runs, GIT_TRACE2_EVENT points every git that gaffer starts (they
  * inherit the environment) at one file; its `start` events are the count.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./temp.js";
 
@@ -42,7 +42,8 @@ export async function traceGit<T>(fn: () => Promise<T>): Promise<{ readonly resu
     if (previous === undefined) delete process.env.GIT_TRACE2_EVENT;
     else process.env.GIT_TRACE2_EVENT = previous;
   }
-  const starts = readFileSync(file, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as StartEvent).filter((e) => e.event === "start");
+  // NOTE: no file at all when no git ran.
+  const starts = (existsSync(file) ? readFileSync(file, "utf8") : "").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as StartEvent).filter((e) => e.event === "start");
   const sids = new Set(starts.map((e) => e.sid));
   // NOTE: a child git's sid is `<parent sid>/<own>`; a top-level one's parent is not in the file.
   const top = starts.filter((e) => !sids.has(e.sid.slice(0, Math.max(0, e.sid.lastIndexOf("/")))));

@@ -1,0 +1,54 @@
+/**
+ * One long-lived `git cat-file --batch-check` for many object-id lookups
+ * (`<rev>:<path>`, `<rev>^{tree}`): a pass that asks dozens of them starts one
+ * git process instead of one per question, and none if it asks nothing.
+ */
+import { createInterface } from "node:readline";
+import { execa, type ResultPromise } from "execa";
+import { GitError } from "../errors.js";
+import type { GitObjectReader } from "../ports.js";
+import { SHA } from "./git-dir.js";
+
+type BatchProcess = ResultPromise<{ buffer: false; reject: false }>;
+
+/** The `cat-file --batch-check=%(objectname)` reader of the repo at `repo`, started on the first lookup. */
+export class CatFileReader implements GitObjectReader {
+  private child: BatchProcess | null = null;
+  private readonly waiting: Array<{ resolve(line: string): void; reject(error: Error): void }> = [];
+  private failure: Error | null = null;
+
+  /** `env`: the adapter's git environment. */
+  constructor(
+    private readonly repo: string,
+    private readonly env: Readonly<Record<string, string>>,
+  ) {}
+
+  async ids(names: readonly string[]): Promise<(string | null)[]> {
+    if (names.some((s) => s.includes("\n"))) throw new GitError(`an object name with a newline cannot be looked up in ${this.repo}`, { details: { names } });
+    if (this.failure !== null) throw this.failure;
+    const child = this.child ?? this.start();
+    const answers = names.map(() => new Promise<string>((resolve, reject) => this.waiting.push({ resolve, reject })));
+    child.stdin.write(names.map((s) => `${s}\n`).join(""));
+    // NOTE: a name git cannot resolve answers `<name> missing` (or `ambiguous`): no id.
+    return (await Promise.all(answers)).map((line) => (SHA.test(line) ? line : null));
+  }
+
+  async close(): Promise<void> {
+    if (this.child === null) return;
+    this.child.stdin.end();
+    await this.child;
+  }
+
+  private start(): BatchProcess {
+    const child: BatchProcess = execa("git", ["cat-file", "--batch-check=%(objectname)"], { cwd: this.repo, env: this.env, buffer: false, reject: false });
+    createInterface({ input: child.stdout }).on("line", (line) => this.waiting.shift()?.resolve(line));
+    void child.then((result) => this.fail(new GitError(`git cat-file --batch-check ended in ${this.repo} (exit ${result.exitCode ?? "?"})`, { details: { command: ["git", "cat-file", "--batch-check"], cwd: this.repo, exitCode: result.exitCode ?? null } })));
+    this.child = child;
+    return child;
+  }
+
+  private fail(error: Error): void {
+    this.failure = error;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+  }
+}
