@@ -13,6 +13,9 @@ import { TmuxControlClient } from "./tmux-control.js";
  */
 /** How often an unwatched session is looked at while it waits (notifications off). */
 const UNWATCHED_POLL_MS = 500;
+/** First wait before a given-up control client is started again; doubled on each failure up to RECONNECT_MAX_MS. */
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
 
 export class WatchedTmux implements Tmux, ScreenActivity {
   readonly socket: string;
@@ -55,9 +58,11 @@ export class WatchedTmux implements Tmux, ScreenActivity {
     });
     client.on("serverExited", (reason) => {
       if (this.control === client) this.control = null;
+      for (const name of this.watched) this.lost.add(name);
       this.watched.clear();
       this.wakeAll();
-      this.logger.warn({ socket: this.socket, reason }, "tmux notifications stopped; sessions are polled until the next session starts");
+      this.logger.warn({ socket: this.socket, reason }, "tmux notifications stopped; sessions are polled until a control client follows them again");
+      this.reconnectLater();
     });
     try {
       await client.start();
@@ -68,6 +73,47 @@ export class WatchedTmux implements Tmux, ScreenActivity {
     this.control = client;
     this.logger.debug({ socket: this.socket }, "tmux control client attached");
     return client;
+  }
+
+  /** Sessions followed when notifications stopped: followed again once a control client attaches. */
+  private readonly lost = new Set<string>();
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectMs = RECONNECT_MIN_MS;
+  /** Bumped by close(): a reconnection begun before it does nothing after it. */
+  private generation = 0;
+
+  /**
+   * A control client that was given up (a server frozen past the command
+   * timeout, a client killed) is started again with backoff while sessions
+   * it followed still exist; each is followed again and looked at once (its
+   * output in between was not notified). A server that died with its
+   * sessions is not started again here: the next session starts it.
+   */
+  private reconnectLater(): void {
+    if (this.reconnectTimer !== null || this.lost.size === 0) return;
+    const generation = this.generation;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.reconnect(generation).catch((error: unknown) => this.logger.warn({ socket: this.socket, err: error }, "tmux notifications: reconnecting failed"));
+    }, this.reconnectMs);
+    this.reconnectTimer.unref();
+  }
+
+  private async reconnect(generation: number): Promise<void> {
+    const alive = new Set(await this.inner.listSessions().catch(() => []));
+    if (generation !== this.generation) return;
+    for (const name of [...this.lost]) if (!alive.has(name)) this.lost.delete(name);
+    if (this.lost.size === 0) return;
+    if ((await this.client()) === null || generation !== this.generation) {
+      this.reconnectMs = Math.min(this.reconnectMs * 2, RECONNECT_MAX_MS);
+      this.reconnectLater();
+      return;
+    }
+    const names = [...this.lost];
+    this.lost.clear();
+    for (const name of names) if (await this.watch(name)) this.wake(name, true);
+    this.reconnectMs = RECONNECT_MIN_MS;
+    this.logger.info({ socket: this.socket, sessions: names.length }, "tmux notifications resumed");
   }
 
   /** Follows an existing session's output and exit (adoption after a restart); false when it is gone or notifications are off. */
@@ -149,6 +195,10 @@ export class WatchedTmux implements Tmux, ScreenActivity {
 
   /** Detaches the control client (the sessions and the control session stay). */
   async close(): Promise<void> {
+    this.generation++;
+    this.lost.clear();
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
     const client = this.control;
     this.control = null;
     this.watched.clear();

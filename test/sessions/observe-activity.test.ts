@@ -100,7 +100,7 @@ describe("observation by notification", () => {
     expect(Date.now() - polled).toBeGreaterThanOrEqual(450);
   });
 
-  it("a control connection that stops answering is given up: the look is answered by tmux directly, then sessions are polled", async () => {
+  it("a control connection that stops answering is given up: the look is answered by tmux directly, sessions are polled, then followed again", async () => {
     const f = await sessionFixture();
     const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }), commandTimeoutMs: 300 });
     onTestFinished(() => watched.close());
@@ -119,5 +119,17 @@ describe("observation by notification", () => {
     const seen = await look;
     expect(seen?.screen).toContain("scripted>");
     expect(seen?.pane.dead).toBe(false);
+    // Once tmux answers again a new control client follows the session on its own (no new session needed):
+    // its output is notified again, and the session is poked once for what it printed unwatched.
+    const poked: string[] = [];
+    watched.onActivity((name) => poked.push(name));
+    await waitFor(() => (watched.isWatching(session.tmuxName) ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(() => (poked.includes(session.tmuxName) ? true : undefined));
+    const quiet = await waitFor(() => {
+      const at = Date.now();
+      return watched.changedSince(session.tmuxName, at) ? undefined : at;
+    });
+    await watched.pasteText(session.tmuxName, "y");
+    await waitFor(() => (watched.changedSince(session.tmuxName, quiet) ? true : undefined));
   });
 });
