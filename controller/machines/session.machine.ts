@@ -13,9 +13,12 @@ export type SessionPhase = SessionState;
  * - `screen`: the screen status (idle/running/waiting) sets the state;
  * - `held`: nothing is delivered to it;
  * - `recoverable`: the health loop restarts it (Crashed, Stuck);
- * - `recovering`: the health loop is working on it: wait for the outcome, never start a second session.
+ * - `recovering`: the health loop is working on it: wait for the outcome, never start a second session;
+ * - `clocked`: a timer of the state runs whatever the screen shows (Backoff's end): the health round must
+ *   tell the machine the time even when nothing was seen. The other timers are armed by what a look saw
+ *   (trouble, a settling screen), so a session whose pane was silent since a settled look needs no check.
  */
-export type SessionTag = "open" | "live" | "observed" | "screen" | "held" | "recoverable" | "recovering";
+export type SessionTag = "open" | "live" | "observed" | "screen" | "held" | "recoverable" | "recovering" | "clocked";
 
 /** The agent's timings and restart policy the machine's guards and timers use. */
 export interface SessionLimits {
@@ -151,7 +154,7 @@ export const sessionMachine = sessionSetup.createMachine({
       },
     },
     Backoff: {
-      tags: ["open", "live", "observed"],
+      tags: ["open", "live", "observed", "clocked"],
       after: { backoff: { target: "Idle", actions: "clearBackoff" } },
       on: {
         "session.checked": { target: "Backoff", reenter: true, actions: "stamp" },

@@ -78,6 +78,8 @@ export interface Observation {
   readonly evidence: StatusEvidence;
   readonly pane: PaneState | null;
   readonly session: SessionRecord;
+  /** Answered from the last look: a settled idle or waiting screen, and the pane silent since (no capture). */
+  readonly recalled?: boolean;
 }
 
 /** A full look at least this often, notifications or not (a missed notification costs at most this). */
@@ -101,7 +103,7 @@ function recall(activity: ScreenActivity | undefined, session: SessionRecord, ho
   const seen = look.observation.session;
   if (seen.state !== session.state || seen.panePid !== session.panePid || seen.statusHash !== session.statusHash || look.observation.pane?.dead !== false) return null;
   if (activity!.changedSince(session.tmuxName, look.at)) return null;
-  return { ...look.observation, session };
+  return { ...look.observation, session, recalled: true };
 }
 
 /**

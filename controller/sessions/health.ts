@@ -81,6 +81,10 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
     const why = pane === null ? "tmux session gone" : pane.exitStatus !== null ? `exit status ${pane.exitStatus}` : pane.signal !== null ? "killed by a signal" : "ended, no exit status reported";
     return report(await requireSession(ctx, sessionId), why);
   }
+  // A settled idle or waiting screen that the pane has not changed since (notifications vouch for it) carries
+  // no trouble, so no timer of the machine can be armed by this check; only a clocked state (Backoff) is told
+  // the time, and a rate-limit line still on screen is heard again below.
+  if (seen.recalled === true && seen.evidence.ruleKind !== "rateLimit" && !sessionHasTag(seen.session.state, "clocked")) return report(seen.session, null);
   const now = Date.now();
   if (seen.evidence.ruleKind === "rateLimit") {
     const until = Math.max(parseResetTime(seen.evidence.matched ?? "", now) ?? now + agent.rateLimitDelayMs, now);
