@@ -127,6 +127,11 @@ export async function recoverSession(ctx: SessionServiceContext, sessionId: stri
   if (session.state === "Stuck") {
     await transitionSessionCommands(ctx.db, sessionId, { to: "failed", from: ["acknowledged"], actor: ctx.actor, evidence: { reason: "session stuck; restarted", resent: false } });
     await requeueUndelivered(ctx.db, sessionId, ctx.actor);
+  } else {
+    // markCrashed fails the dead agent's prompts in its own write after the state's: should this restart come
+    // between the two, they are failed here, before a new agent exists. Its first idle screen must never
+    // finish (`done`) a prompt the dead agent took.
+    await transitionSessionCommands(ctx.db, sessionId, { to: "failed", from: ["acknowledged", "submitted"], actor: ctx.actor, evidence: { reason: `session crashed: ${crashedBecause(session)}`, resent: false } });
   }
   try {
     await ctx.tmux.newSession({ name: session.tmuxName, cwd: session.worktree, argv: session.argv, env: sessionEnv(agent, session.id, ctx.agentAuthor, agentHookEnv(agent.profile, session.id, ctx.controlDir)) });
@@ -146,6 +151,11 @@ export async function recoverSession(ctx: SessionServiceContext, sessionId: stri
   }
   if (options.resend !== false) await drainQueue(ctx, sessionId);
   return "restarted";
+}
+
+/** Why a Crashed session's agent is gone, from its recorded exit status. */
+function crashedBecause(session: SessionRecord): string {
+  return session.lastExitStatus === null ? "the agent process ended" : `the agent process exited (status ${session.lastExitStatus})`;
 }
 
 async function giveUp(ctx: SessionServiceContext, session: SessionRecord, reason: string): Promise<RecoveryOutcome> {

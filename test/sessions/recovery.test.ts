@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkSessionHealth, createSession, recoverSession, sendCommand } from "../../controller/sessions/index.js";
+import { checkSessionHealth, createSession, readSessionOutput, recoverSession, sendCommand } from "../../controller/sessions/index.js";
+import { changeSession } from "../../controller/sessions/session-store.js";
 import { readCapacityUsage } from "../../state/capacity.repository.js";
-import { listCommands } from "../../state/commands.repository.js";
+import { listCommands, markBusySeen } from "../../state/commands.repository.js";
 import { listEvents } from "../../state/events.repository.js";
 import { getSession } from "../../state/sessions.repository.js";
 import { sessionFixture } from "../helpers/session-fixture.js";
@@ -42,6 +43,23 @@ describe("health and recovery", () => {
     expect(states).toEqual([[1, "done", null], [2, "failed", false], [3, "done", null]]);
     const actions = (await listEvents(f.ctx.db, { subject: `session/${s.id}` })).map((e) => e.action).filter((a) => a.startsWith("Session") && a !== "SessionStatusChanged");
     expect(actions).toEqual(["SessionStarting", "SessionCreated", "SessionCrashed", "SessionRestarting", "SessionRestarted"]);
+  });
+
+  it("a restart that comes between a crash's state and its prompts' failure still fails them: the new agent's idle screen never finishes the dead agent's prompt", async () => {
+    const f = await sessionFixture();
+    const s = await createSession(f.ctx, { task: "round-trip", agent: "scripted", worktree: f.dir });
+    const taken = await sendCommand(f.ctx, { sessionId: s.id, text: "sleep 5000\nappend log.txt never" });
+    expect(taken.state).toBe("acknowledged");
+    await markBusySeen(f.ctx.db, s.id); // a queue loop saw the agent work on it: an idle screen after this would mean `done`
+    process.kill(s.panePid!, "SIGKILL");
+    await waitFor(async () => ((await f.tmux.paneState(s.tmuxName))?.dead === true ? true : undefined));
+    // The crash's first write (the state) lands; its second (failing the prompts) has not yet when the restart begins.
+    await changeSession(f.ctx, s.id, { event: { type: "session.died", at: Date.now() - 60_000 }, record: { action: "SessionCrashed", payload: { reason: "the agent process was killed by signal 9" } } });
+    expect(await recoverSession(f.ctx, s.id)).toBe("restarted");
+    await waitFor(async () => ((await readSessionOutput(f.ctx, { sessionId: s.id })).status === "idle" ? true : undefined));
+    const commands = await listCommands(f.ctx.db, s.id);
+    expect(commands.map((c) => [c.seq, c.state, c.evidence?.resent ?? null])).toEqual([[1, "failed", false]]);
+    expect(commands[0]!.evidence?.reason).toMatch(/^session crashed: /);
   });
 
   it("gives up after maxRestarts: Failed, capacity released, the id no longer usable", async () => {
