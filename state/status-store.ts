@@ -140,9 +140,18 @@ function withoutUndefined(value: Record<string, unknown>): Record<string, unknow
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
+/** The last YAML rendered per status file, by the JSON of its document: a pass that changes nothing renders nothing. */
+const rendered = new Map<string, { readonly json: string; readonly yaml: string }>();
+
 function body(kind: StatusKind, name: string, fields: Record<string, unknown>): string {
   const doc = withoutUndefined({ apiVersion: "gaffer/v1", kind: KIND_NAMES[kind], metadata: { name }, ...fields });
-  return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+  const json = JSON.stringify(doc);
+  const key = `${kind}/${name}`;
+  const last = rendered.get(key);
+  if (last?.json === json) return last.yaml;
+  const yaml = stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+  rendered.set(key, { json, yaml });
+  return yaml;
 }
 
 export async function writeStageStatus(dir: string, stage: string, status: StageStatus): Promise<WriteResult> {

@@ -11,16 +11,20 @@ interface Entry {
   again: boolean;
   lastAt: number;
   busy: boolean;
+  /** Looks since the key was last quiet: the quiet throttle doubles with each, up to the busy one. */
+  streak: number;
   timer: NodeJS.Timeout | null;
 }
 
 /**
  * Turns pane notifications into looks. A session whose pane printed or died
  * is looked at at once when it was quiet; while output goes on it is looked
- * at again at most every `quietThrottleMs` until a look finds the agent
- * working, then at most every `busyThrottleMs` (a working agent prints many
- * times a second, and its status needs one look per burst, not per line),
- * and once more after the last output.
+ * at again after `quietThrottleMs`, then after twice that, and so on (the
+ * status usually changes in the first milliseconds of a burst: a prompt's
+ * echo, then the agent's busy line), until a look finds the agent working:
+ * then at most every `busyThrottleMs` (a working agent prints many times a
+ * second, and its status needs one look per burst, not per line). One more
+ * look follows the last output.
  */
 export class ActivityObserver {
   private readonly keys = new Map<string, Entry>();
@@ -32,14 +36,14 @@ export class ActivityObserver {
   /** `look` is called with the key given to `poke`, never twice at once for one key; its errors are its own to log. */
   constructor(
     private readonly look: (key: string) => Promise<LookResult | null>,
-    private readonly options: { readonly quietThrottleMs: number; readonly busyThrottleMs: number } = { quietThrottleMs: 50, busyThrottleMs: 500 },
+    private readonly options: { readonly quietThrottleMs: number; readonly busyThrottleMs: number } = { quietThrottleMs: 20, busyThrottleMs: 500 },
   ) {}
 
   /** Something happened to `key`: look now, or when its throttle window ends. */
   poke(key: string): void {
     if (this.closed) return;
     let entry = this.keys.get(key);
-    if (entry === undefined) this.keys.set(key, (entry = { running: false, again: false, lastAt: 0, busy: false, timer: null }));
+    if (entry === undefined) this.keys.set(key, (entry = { running: false, again: false, lastAt: 0, busy: false, streak: 0, timer: null }));
     if (entry.running) {
       entry.again = true;
       return;
@@ -51,7 +55,8 @@ export class ActivityObserver {
   }
 
   private throttleOf(entry: Entry): number {
-    return entry.busy ? this.options.busyThrottleMs : this.options.quietThrottleMs;
+    const { quietThrottleMs, busyThrottleMs } = this.options;
+    return entry.busy ? busyThrottleMs : Math.min(quietThrottleMs * 2 ** Math.max(0, entry.streak - 1), busyThrottleMs);
   }
 
   private run(key: string, entry: Entry): void {
@@ -59,10 +64,13 @@ export class ActivityObserver {
     entry.timer = null;
     entry.again = false;
     entry.running = true;
+    entry.streak++;
     entry.lastAt = Date.now();
     const done = this.look(key)
       .then((result) => {
-        entry.busy = result?.busy ?? false;
+        const busy = result?.busy ?? false;
+        if (entry.busy && !busy) entry.streak = 0; // the agent stopped working: its next screens matter again (a question, a prompt)
+        entry.busy = busy;
         if (result?.againInMs != null) this.pokeLater(key, result.againInMs);
       })
       .catch(() => undefined)

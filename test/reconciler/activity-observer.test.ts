@@ -20,7 +20,7 @@ import { testTmux } from "../helpers/session-fixture.js";
 import { waitFor } from "../helpers/temp.js";
 
 describe("ActivityObserver (on vitest's fake clock: every time below is exact)", () => {
-  it("looks at once after quiet, once per throttle window while pokes go on (a longer one once the agent works), once after the last, and when the look asks", async () => {
+  it("looks at once after quiet, then after windows that double while pokes go on (the busy window once the agent works), once after the last, and when the look asks", async () => {
     vi.useFakeTimers();
     onTestFinished(() => void vi.useRealTimers());
     const t0 = Date.now();
@@ -29,7 +29,7 @@ describe("ActivityObserver (on vitest's fake clock: every time below is exact)",
     const observer = new ActivityObserver(async () => {
       looks.push(Date.now() - t0);
       return result;
-    }, { quietThrottleMs: 40, busyThrottleMs: 150 });
+    }, { quietThrottleMs: 20, busyThrottleMs: 150 });
     onTestFinished(() => observer.close());
     /** A poke every 10 ms for `ms`, as a busy pane's output comes, then 300 ms of silence. */
     const pokeFor = async (ms: number): Promise<number[]> => {
@@ -40,8 +40,8 @@ describe("ActivityObserver (on vitest's fake clock: every time below is exact)",
       await vi.advanceTimersByTimeAsync(300);
       return looks.splice(0);
     };
-    // Quiet agent: the first poke is looked at at once, then one look per 40 ms window, one after the last poke.
-    expect(await pokeFor(200)).toEqual([0, 40, 80, 120, 160, 200]);
+    // Quiet agent: the first poke is looked at at once, then after 20, 40, 80 ms and at most the busy window, one after the last poke.
+    expect(await pokeFor(200)).toEqual([0, 20, 60, 140, 290]);
     // Working agent (the last look said busy): one look per 150 ms window.
     result = { againInMs: null, busy: true };
     await vi.advanceTimersByTimeAsync(1000); // past any window: the next poke is looked at at once
@@ -52,7 +52,14 @@ describe("ActivityObserver (on vitest's fake clock: every time below is exact)",
     observer.poke("a");
     result = { againInMs: null, busy: false };
     await vi.advanceTimersByTimeAsync(300);
-    expect(looks).toEqual([3200, 3300]);
+    expect(looks.splice(0)).toEqual([3200, 3300]);
+    // The agent stops working while output goes on: the windows start short again (its next screen may be a question).
+    await vi.advanceTimersByTimeAsync(1000);
+    result = { againInMs: null, busy: true };
+    observer.poke("a");
+    await vi.advanceTimersByTimeAsync(0);
+    result = { againInMs: null, busy: false };
+    expect((await pokeFor(400)).map((at) => at - 4500)).toEqual([0, 150, 170, 190, 230, 310, 460]);
   });
 });
 
