@@ -30,6 +30,32 @@ export const UNKNOWN_AGENT_LIMITS: SessionLimits = { maxRestarts: 0, idleAfterMs
  */
 export function decideSession(current: PersistedSession, event: SessionEvent, limits: SessionLimits): SessionDecision {
   if (!sessionHasTag(current.state, "open")) return { state: current.state, restarts: current.restarts, backoffUntil: current.backoffUntil, changed: false };
+  const key = timelessKey(current, event, limits);
+  const known = key === null ? undefined : timeless.get(key);
+  if (known !== undefined) return known;
+  const decided = runMachine(current, event, limits);
+  if (key !== null && timeless.size < TIMELESS_MAX) timeless.set(key, decided);
+  return decided;
+}
+
+/**
+ * Decisions that cannot depend on the time, remembered: a screen or a health
+ * check that reports no settling and no trouble arms no timer (every timer
+ * but a clocked state's is armed by one of those), so the same row and
+ * event always get the same answer. Health rounds and resync looks ask this
+ * of every quiet session.
+ */
+const timeless = new Map<string, SessionDecision>();
+const TIMELESS_MAX = 4096;
+
+function timelessKey(current: PersistedSession, event: SessionEvent, limits: SessionLimits): string | null {
+  if (sessionHasTag(current.state, "clocked")) return null;
+  if (event.type === "session.observed" && event.settlingForMs === null) return JSON.stringify([current.state, current.restarts, current.backoffUntil, event.type, event.status, limits]);
+  if (event.type === "session.checked" && event.troubleForMs === null) return JSON.stringify([current.state, current.restarts, current.backoffUntil, event.type, limits]);
+  return null;
+}
+
+function runMachine(current: PersistedSession, event: SessionEvent, limits: SessionLimits): SessionDecision {
   const clock = new SimulatedClock();
   const backoffUntil = current.backoffUntil === null ? null : Date.parse(current.backoffUntil);
   const context = { id: current.id, limits, restarts: current.restarts, backoffUntil, now: event.at, settlingForMs: null, troubleForMs: null };

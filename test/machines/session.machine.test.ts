@@ -119,3 +119,32 @@ test("tags are the one list of what is open, live, observed and held", () => {
   expect(sessionHasTag("Closed", "open")).toBe(false);
   expect(sessionHasTag("NoSuchState", "open")).toBe(false);
 });
+
+test("a screen or health check with no settling and no trouble gets the same answer at any time except in a clocked state (so decideSession may remember it)", () => {
+  /** The machine itself, restored and run at `at` with no memory in between (what decideSession must agree with). */
+  const reference = (state: string, event: Parameters<typeof decideSession>[1]): string => {
+    const clock = new SimulatedClock();
+    const context = { id: "s1", limits: LIMITS, restarts: 0, backoffUntil: 50_000, now: event.at, settlingForMs: null, troubleForMs: null };
+    const actor = createActor(sessionMachine, { snapshot: sessionMachine.resolveState({ value: state, context }), clock, input: { id: "s1", limits: LIMITS, at: event.at } }).start();
+    actor.send(event);
+    clock.increment(0);
+    return String(actor.getSnapshot().value);
+  };
+  const events = (at: number) => [
+    ...["idle", "running", "waiting", "error", "unknown"].map((status) => ({ type: "session.observed" as const, at, status, settlingForMs: null })),
+    { type: "session.checked" as const, at, troubleForMs: null },
+  ];
+  const timeDependent = new Set<string>();
+  for (const state of sessionStatesTagged("open")) {
+    const row = { id: "s1", state, restarts: 0, backoffUntil: new Date(50_000).toISOString() };
+    for (const at of [0, 49_999, 50_000, 10 ** 12]) {
+      for (const event of events(at)) {
+        expect(decideSession(row, event, LIMITS).state, `${state} ${event.type} at ${at}`).toBe(reference(state, event));
+        if (reference(state, event) !== reference(state, { ...event, at: 0 })) timeDependent.add(state);
+      }
+    }
+  }
+  // Only a clocked state's answer moves with the time alone: every other answer is remembered safely.
+  expect([...timeDependent]).toEqual(["Backoff"]);
+  expect(sessionStatesTagged("clocked")).toEqual(["Backoff"]);
+});
