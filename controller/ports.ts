@@ -142,8 +142,8 @@ export interface Git {
   addWorktree(repo: string, spec: { readonly path: string; readonly branch: string; readonly createFrom?: string; readonly reset?: boolean }): Promise<void>;
   /** Removes a worktree (`force` drops uncommitted changes: save them first). */
   removeWorktree(repo: string, path: string, options: { readonly force: boolean }): Promise<void>;
-  /** Branch, HEAD and uncommitted changes of a checkout. */
-  status(cwd: string): Promise<GitStatus>;
+  /** Branch, HEAD and uncommitted changes of a checkout (untracked files too, unless `untracked: false`). */
+  status(cwd: string, options?: { readonly untracked?: boolean }): Promise<GitStatus>;
   /** The checked-out branch (short name), null when detached; read from the git dir, no process. */
   currentBranch(cwd: string): Promise<string | null>;
   /** Local branches, their commits and checkouts (one `for-each-ref refs/heads`). */

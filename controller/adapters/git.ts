@@ -98,8 +98,9 @@ export class GitCli implements Git {
     await runGit(repo, ["worktree", "remove", ...(options.force ? ["--force"] : []), path]);
   }
 
-  async status(cwd: string): Promise<GitStatus> {
-    return parseStatusV2((await runGit(cwd, ["status", "--porcelain=v2", "-z", "--branch", "--untracked-files=all"])).stdout);
+  async status(cwd: string, options: { readonly untracked?: boolean } = {}): Promise<GitStatus> {
+    const untracked = options.untracked === false ? "--untracked-files=no" : "--untracked-files=all";
+    return parseStatusV2((await runGit(cwd, ["status", "--porcelain=v2", "-z", "--branch", untracked])).stdout);
   }
 
   async stageAll(cwd: string): Promise<void> {
@@ -189,7 +190,7 @@ export class GitCli implements Git {
     if (!rebasing && !merging) return;
     if (rebasing) await runGit(cwd, ["rebase", "--abort"]);
     if (merging) await runGit(cwd, ["merge", "--abort"]);
-    const left = (await this.status(cwd)).entries.filter((e) => e.code !== "??");
+    const left = (await this.status(cwd, { untracked: false })).entries;
     if (left.length > 0) {
       throw new GitError(`abort left ${cwd} with changes (${left.map((e) => e.path).join(", ")}); inspect it with \`git -C ${cwd} status\``, { details: { cwd, files: left.map((e) => e.path) } });
     }

@@ -88,7 +88,8 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
 /** Recovers an interrupted merge/rebase, and checks the worktree is on the branch with nothing uncommitted. */
 async function prepareWorktree(ctx: WorkspaceContext, merge: MergeRecord, worktree: WorktreeRecord): Promise<{ targetHead: string; branchHead: string }> {
   await ctx.git.abortInProgress(worktree.path);
-  const status = await ctx.git.status(worktree.path);
+  // NOTE: untracked files never block a merge, so git need not look for them.
+  const status = await ctx.git.status(worktree.path, { untracked: false });
   if (status.branch !== merge.branch) {
     throw await policyRefusal(ctx, { rule: "WRONG_BRANCH", subject: `task/${merge.task}`, message: `the worktree of task ${merge.task} is on ${status.branch ?? "a detached HEAD"}, not ${merge.branch}; switch back (git switch ${merge.branch}) and merge again`, details: { merge: merge.id } });
   }
