@@ -5,6 +5,7 @@ import { NotFoundError, userMistake } from "../errors.js";
 import { renderReportHtml } from "../report/report-html.js";
 import { buildReport, formatReport, listReportStages } from "../report/report.js";
 import type { PricingTable } from "../report/report-tokens.js";
+import { writeJsonChunked } from "../report/json-chunks.js";
 import { allAgents } from "../core/project-config.js";
 import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
 import { printJson, printLine } from "./output.js";
@@ -59,7 +60,8 @@ export function registerReport(program: Command): void {
         else printLine(file);
         return;
       }
-      if (options.json === true) printJson(report);
+      // In pieces: a million-event ledger's report is ~12 MB of JSON, never held as one string.
+      if (options.json === true) writeJsonChunked(report, (text) => process.stdout.write(text));
       else printLine(formatReport(report));
     });
 }

@@ -22,14 +22,14 @@ const SIZES = (process.env.GAFFER_BENCH_LEDGER_SIZES ?? "100000,1000000").split(
 const LIMIT_S = Number(process.env.GAFFER_BENCH_LEDGER_LIMIT_S ?? 300);
 const TIME = "/usr/bin/time";
 
-/** Seconds and peak RSS (MB) of one CLI run, or -1/-1 past the limit. */
-async function measure(dir: string | null, args: readonly string[]): Promise<{ seconds: number; rssMb: number }> {
+/** Seconds, CPU seconds (user + system: less swayed by other work on the cores) and peak RSS (MB) of one CLI run, or -1s past the limit. */
+async function measure(dir: string | null, args: readonly string[]): Promise<{ seconds: number; cpuSeconds: number; rssMb: number }> {
   const argv = dir === null ? args : [packagePath("controller", "gaffer.js"), ...args, "--dir", dir];
-  const run = await execa(TIME, ["-f", "%e %M", process.execPath, ...argv], { reject: false, timeout: LIMIT_S * 1000, env: { ...process.env, TMUX: "" } });
-  if (run.timedOut) return { seconds: -1, rssMb: -1 };
+  const run = await execa(TIME, ["-f", "%e %M %U %S", process.execPath, ...argv], { reject: false, timeout: LIMIT_S * 1000, env: { ...process.env, TMUX: "" } });
+  if (run.timedOut) return { seconds: -1, cpuSeconds: -1, rssMb: -1 };
   if (run.exitCode !== 0) throw new Error(`bench: gaffer ${args.join(" ")} failed (exit ${run.exitCode}): ${run.stderr.slice(-500)}`);
-  const [seconds, kb] = run.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
-  return { seconds: seconds!, rssMb: Math.round(kb! / 102.4) / 10 };
+  const [seconds, kb, user, system] = run.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
+  return { seconds: seconds!, cpuSeconds: Math.round((user! + system!) * 100) / 100, rssMb: Math.round(kb! / 102.4) / 10 };
 }
 
 /** Ledger figures per size: generation time, and each read command's time and peak RSS. */
@@ -38,8 +38,9 @@ export async function benchLedger(): Promise<Record<string, number>> {
   const figures: Record<string, number> = {};
   for (const [name, argv] of [["bareNode", ["-e", "0"]], ["version", [packagePath("controller", "gaffer.js"), "--version"]]] as const) {
     const runs = [];
-    for (let i = 0; i < 5; i++) runs.push((await measure(null, argv)).seconds);
-    figures[`${name}MedianSeconds`] = runs.sort((a, b) => a - b)[2]!;
+    for (let i = 0; i < 5; i++) runs.push(await measure(null, argv));
+    figures[`${name}MedianSeconds`] = runs.map((r) => r.seconds).sort((a, b) => a - b)[2]!;
+    figures[`${name}MedianCpuSeconds`] = runs.map((r) => r.cpuSeconds).sort((a, b) => a - b)[2]!;
   }
   const beforeRollups = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < "0019"));
   for (const size of SIZES) {
@@ -55,8 +56,9 @@ export async function benchLedger(): Promise<Record<string, number>> {
       await (await openLedger(join(dir, LEDGER_FILE))).destroy();
       figures[`upgrade${label}Seconds`] = Math.round((performance.now() - upgraded) / 100) / 10;
       for (const [name, args] of [["status", ["status"]], ["log1h", ["log", "--since", "1h"]], ["reportJson", ["report", "--json"]]] as const) {
-        const { seconds, rssMb } = await measure(dir, args);
+        const { seconds, cpuSeconds, rssMb } = await measure(dir, args);
         figures[`${name}${label}Seconds`] = seconds;
+        figures[`${name}${label}CpuSeconds`] = cpuSeconds;
         figures[`${name}${label}PeakRssMb`] = rssMb;
       }
     } finally {

@@ -11,6 +11,8 @@ import { buildReport, buildReportFromEvents } from "../../controller/report/repo
 import { compactLedger } from "../../state/ledger-maintenance.repository.js";
 import { openLedger, type Ledger } from "../../state/ledger.js";
 import { MIGRATIONS } from "../../state/migrations/index.js";
+import { PROJECTED_ACTIONS } from "../../state/migrations/0019_report_rollups.js";
+import { REPORT_ACTIONS } from "../../controller/report/report-fold.js";
 import { BACKENDS, newLedgerLocation, openLocation } from "../helpers/ledger-backends.js";
 import { tempDir } from "../helpers/temp.js";
 import { generateHistory, writeHistory } from "./rollup-fixture.js";
@@ -69,6 +71,10 @@ describe.each(BACKENDS)("the report's rollups on %s", (backend) => {
 });
 
 describe("the report's rollups and the ledger's maintenance (SQLite)", () => {
+  test("the ledger projects every action the report reads but status changes (which it rolls up): a new one needs a migration", () => {
+    expect([...PROJECTED_ACTIONS, "SessionStatusChanged"].sort()).toEqual([...REPORT_ACTIONS].sort());
+  });
+
   test("a 0019 that dies after its backfill leaves the ledger at 0018, and the next open applies it once", async () => {
     const file = join(tempDir(), "ledger.sqlite");
     const history = generateHistory(SEED + 2, 50);
