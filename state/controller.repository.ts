@@ -17,9 +17,9 @@ export async function loadStageRecords(db: Ledger): Promise<MachineRecord[]> {
   return rows.map((r) => ({ name: r.name, phase: r.phase, snapshot: parse(r.snapshot) }));
 }
 
-export async function loadTaskRecords(db: Ledger): Promise<MachineRecord[]> {
-  const rows = await db.selectFrom("tasks").select(["name", "phase", "snapshot"]).execute();
-  return rows.map((r) => ({ name: r.name, phase: r.phase, snapshot: parse(r.snapshot) }));
+export async function loadTaskRecords(db: Ledger): Promise<(MachineRecord & { readonly revision: number })[]> {
+  const rows = await db.selectFrom("tasks").select(["name", "phase", "snapshot", "revision"]).execute();
+  return rows.map((r) => ({ name: r.name, phase: r.phase, snapshot: parse(r.snapshot), revision: Number(r.revision) }));
 }
 
 export interface SaveMachine {
@@ -44,19 +44,6 @@ export async function saveStage(db: Ledger, stage: SaveMachine): Promise<boolean
     if (stage.phase === "Running") await trx.updateTable("stages").set({ started_at: at }).where("name", "=", stage.name).where("started_at", "is", null).execute();
     if (stage.phase === "Passed" || stage.phase === "Failed") await trx.updateTable("stages").set({ finished_at: at }).where("name", "=", stage.name).execute();
     await appendEvent(trx, { actor: stage.actor, action: "StagePhaseChanged", subject: `stage/${stage.name}`, payload: { from: current?.phase ?? null, to: stage.phase, reason: stage.reason } });
-    return true;
-  });
-}
-
-/** Saves a task's snapshot; a phase change writes `TaskPhaseChanged` in the same transaction. */
-export async function saveTask(db: Ledger, task: SaveMachine & { readonly stage: string; readonly role: string; readonly gateAttempts: number; readonly resolveAttempts: number }): Promise<boolean> {
-  return immediateTransaction(db, async (trx) => {
-    const current = await trx.selectFrom("tasks").select(["phase"]).where("name", "=", task.name).executeTakeFirst();
-    const values = { phase: task.phase, snapshot: JSON.stringify(task.snapshot), updated_at: nowIso(), gate_attempts: task.gateAttempts, resolve_attempts: task.resolveAttempts };
-    if (current === undefined) await trx.insertInto("tasks").values({ name: task.name, stage: task.stage, role: task.role, ...values }).execute();
-    else await trx.updateTable("tasks").set(values).where("name", "=", task.name).execute();
-    if (current?.phase === task.phase) return false;
-    await appendEvent(trx, { actor: task.actor, action: "TaskPhaseChanged", subject: `task/${task.name}`, payload: { from: current?.phase ?? null, to: task.phase, reason: task.reason } });
     return true;
   });
 }

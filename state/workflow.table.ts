@@ -22,6 +22,8 @@ export interface TasksTable {
   updated_at: string;
   /** Persisted xstate snapshot (JSON), restored after a restart. */
   snapshot: Generated<string | null>;
+  /** Writes of the snapshot so far: a writer saves only over the revision it loaded. */
+  revision: Generated<number>;
 }
 
 /** A pause set by a person (`gaffer pause`): `project`, `stage/<name>` or `task/<name>`. */

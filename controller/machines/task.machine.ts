@@ -1,4 +1,4 @@
-import { assign, fromPromise, setup, type PromiseActorLogic } from "xstate";
+import { and, assign, fromPromise, not, setup, type PromiseActorLogic } from "xstate";
 
 /** What the controller observed about a task's surroundings. Sent as `task.observed`. */
 export interface TaskFacts {
@@ -12,7 +12,7 @@ export interface TaskFacts {
   readonly specDigest?: string;
 }
 
-export type TaskPhase = "Pending" | "Provisioning" | "Working" | "Committing" | "Gating" | "Merging" | "Merged" | "Conflict" | "Resolving" | "Failed" | "Paused";
+export type TaskPhase = "Pending" | "Provisioning" | "Working" | "Committing" | "Gating" | "Merging" | "Merged" | "Conflict" | "Resolving" | "Failed" | "Paused" | "Cancelled";
 
 export interface TaskContext {
   readonly name: string;
@@ -32,6 +32,8 @@ export interface TaskContext {
   readonly retryOf: number | null;
   /** Digest of the spec this round works on, bound when it leaves Pending (absent in snapshots from before it existed). */
   readonly specDigest?: string | null;
+  /** A conflict a person's `gaffer merge` found: it waits for their `gaffer resolve`, no resolver agent is sent. */
+  readonly byHand?: boolean;
 }
 
 /** Input every effect gets: enough to be idempotent (keys derive from task + attempt). */
@@ -65,7 +67,23 @@ export type MergeOutcome =
   | { readonly result: "conflict"; readonly files: readonly string[] }
   | { readonly result: "gate-failed"; readonly summary: string };
 
-export type TaskEvent = { readonly type: "task.observed"; readonly facts: TaskFacts };
+/**
+ * What a verb acting on a task outside the controller's effects (a person's
+ * `gaffer merge` / `gaffer resolve`, the MCP tools, the controller cancelling
+ * a removed task) tells the task's machine, through the task store
+ * (controller/tasks/task-store.ts). Accepted in every state but a final one.
+ */
+export type TaskCommand =
+  | { readonly type: "task.merge.started" }
+  | { readonly type: "task.gate.ran" }
+  | { readonly type: "task.merged" }
+  | { readonly type: "task.merge.failed"; readonly feedback: string }
+  | { readonly type: "task.conflicted"; readonly files: readonly string[] }
+  | { readonly type: "task.resolve.started" }
+  | { readonly type: "task.resolved" }
+  | { readonly type: "task.cancelled" };
+
+export type TaskEvent = { readonly type: "task.observed"; readonly facts: TaskFacts } | TaskCommand;
 
 /** The named effects a task invokes; the controller provides real ones (`machine.provide`). */
 export interface TaskEffects {
@@ -128,16 +146,35 @@ export const taskMachine = setup({
   },
   actors: { ...TASK_EFFECTS },
   guards: {
-    canStart: ({ event }) => event.facts.stageRunning && event.facts.depsMerged && !event.facts.paused,
-    isPaused: ({ event }) => event.facts.paused,
-    isResumed: ({ event }) => !event.facts.paused,
+    canStart: ({ event }) => event.type === "task.observed" && event.facts.stageRunning && event.facts.depsMerged && !event.facts.paused,
+    isPaused: ({ event }) => event.type === "task.observed" && event.facts.paused,
+    isResumed: ({ event }) => event.type === "task.observed" && !event.facts.paused,
+    gateAttemptsLeft: ({ context }) => !attemptsExhausted(context.gateAttempts, context.maxGateAttempts),
+    isByHand: ({ context }) => context.byHand === true,
+    resolveAttemptsLeft: ({ context }) => !attemptsExhausted(context.resolveAttempts, context.maxResolveAttempts),
   },
 }).createMachine({
   id: "task",
   context: ({ input: i }) => ({ name: i.name, maxGateAttempts: i.maxGateAttempts, maxResolveAttempts: i.maxResolveAttempts, attempt: 1, gateAttempts: 0, resolveAttempts: 0, feedback: null, conflictedFiles: [], reason: null, round: i.round ?? 0, retryOf: i.retryOf ?? null }),
   initial: "Pending",
+  on: {
+    "task.merge.started": { target: ".Merging" },
+    "task.gate.ran": { actions: assign({ gateAttempts: ({ context }) => context.gateAttempts + 1 }) },
+    "task.merged": { target: ".Merged" },
+    "task.merge.failed": [
+      { guard: "gateAttemptsLeft", target: ".Working", actions: assign({ attempt: ({ context }) => context.attempt + 1, feedback: ({ event }) => event.feedback }) },
+      { target: ".Failed", actions: assign({ reason: ({ context }) => `gate failed ${context.gateAttempts} time(s) (policy.maxGateAttempts)` }) },
+    ],
+    "task.conflicted": [
+      { guard: "resolveAttemptsLeft", target: ".Conflict", actions: assign({ conflictedFiles: ({ event }) => event.files, byHand: () => true }) },
+      { target: ".Failed", actions: assign({ conflictedFiles: ({ event }) => event.files, reason: ({ context, event }) => `conflict in ${event.files.join(", ")} not resolved after ${context.resolveAttempts} attempt(s)` }) },
+    ],
+    "task.resolve.started": { target: ".Resolving", actions: assign({ resolveAttempts: ({ context }) => context.resolveAttempts + 1 }) },
+    "task.resolved": { target: ".Merging", actions: assign({ byHand: () => false }) },
+    "task.cancelled": { target: ".Cancelled" },
+  },
   states: {
-    Pending: { on: { "task.observed": { guard: "canStart", target: "Provisioning", actions: assign({ specDigest: ({ event }) => event.facts.specDigest ?? null }) } } },
+    Pending: { on: { "task.observed": { guard: "canStart", target: "Provisioning", actions: assign({ specDigest: ({ event }) => (event.type === "task.observed" ? (event.facts.specDigest ?? null) : null) }) } } },
     Provisioning: {
       on: { "task.observed": { guard: "isPaused", target: "Paused" } },
       invoke: { src: "provisionWorktree", input, onDone: "Working", onError: { target: "Failed", actions: assign({ reason: ({ event }) => `provisioning failed: ${errorText(event.error)}` }) } },
@@ -175,9 +212,10 @@ export const taskMachine = setup({
       },
     },
     Conflict: {
+      // A person's conflict waits for their `gaffer resolve` (task.resolve.started).
       always: [
-        { guard: ({ context }) => !attemptsExhausted(context.resolveAttempts, context.maxResolveAttempts), target: "Resolving", actions: assign({ resolveAttempts: ({ context }) => context.resolveAttempts + 1 }) },
-        { target: "Failed", actions: assign({ reason: ({ context }) => `conflict in ${context.conflictedFiles.join(", ")} not resolved after ${context.resolveAttempts} attempt(s)` }) },
+        { guard: and([not("isByHand"), "resolveAttemptsLeft"]), target: "Resolving", actions: assign({ resolveAttempts: ({ context }) => context.resolveAttempts + 1 }) },
+        { guard: not("isByHand"), target: "Failed", actions: assign({ reason: ({ context }) => `conflict in ${context.conflictedFiles.join(", ")} not resolved after ${context.resolveAttempts} attempt(s)` }) },
       ],
     },
     Resolving: {
@@ -186,6 +224,7 @@ export const taskMachine = setup({
     },
     Merged: { type: "final" },
     Failed: { type: "final" },
+    Cancelled: { type: "final" },
     Paused: { on: { "task.observed": { guard: "isResumed", target: "Pending" } } },
   },
 });

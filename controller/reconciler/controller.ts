@@ -13,7 +13,9 @@ import { evaluateApprovals } from "../governance/approvals.js";
 import type { ApprovalJudgement } from "../core/approval-rules.js";
 import type { Condition } from "../core/status-types.js";
 import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
-import { listPauses, loadStageRecords, loadTaskRecords, saveStage, saveTask } from "../../state/controller.repository.js";
+import { listPauses, loadStageRecords, loadTaskRecords, saveStage } from "../../state/controller.repository.js";
+import { readTaskRevisions, readTaskState } from "../../state/task-phase.repository.js";
+import { saveTaskSnapshot } from "../tasks/task-store.js";
 import type { Ledger } from "../../state/ledger.js";
 import { TmuxAdapter } from "../adapters/tmux.js";
 import type { Git, ScreenActivity, Tmux } from "../ports.js";
@@ -125,8 +127,47 @@ export class Controller {
     }
     // Task actors start on the first pass with a valid manifest set: their effects need it.
     for (const record of await loadTaskRecords(this.options.db)) {
+      if (!this.tasks.has(record.name)) this.revisions.set(record.name, record.revision);
       if (record.snapshot !== null && !this.tasks.has(record.name)) this.restored.set(record.name, record.snapshot);
     }
+  }
+
+  /** The ledger revision of each task's row as this process last loaded or saved it (its actor saves only over it). */
+  private readonly revisions = new Map<string, number>();
+  /** Tasks whose save found a newer row: another process (`gaffer merge`) moved them; reloaded on the next pass. */
+  private readonly stale = new Set<string>();
+
+  /**
+   * Tasks another process moved since this one loaded or saved them (a newer
+   * revision in the ledger) get a new actor from the ledger's snapshot, so a
+   * stale actor never overwrites what a person's `gaffer merge` recorded.
+   */
+  private async reloadChangedTasks(): Promise<void> {
+    await this.flush();
+    const ledger = await readTaskRevisions(this.options.db);
+    for (const [name, actor] of [...this.tasks]) {
+      const revision = ledger.get(name);
+      if (revision === undefined || (!this.stale.has(name) && revision <= (this.revisions.get(name) ?? -1))) continue;
+      this.stale.delete(name);
+      const row = await readTaskState(this.options.db, name);
+      if (row === null) continue;
+      actor.stop();
+      this.tasks.delete(name);
+      this.revisions.set(name, row.revision);
+      this.options.logger.info({ task: name, phase: row.phase, revision: row.revision }, `task ${name}: ${row.phase} in the ledger (another process moved it); reloaded`);
+      this.startTask(name, row.snapshot);
+      if (row.phase === "Merged" || row.phase === "Failed") await this.settled(name, row.phase);
+    }
+  }
+
+  /** What follows a task's settling, whoever settled it: the plan goes to memory, a settled task keeps no session open. */
+  private async settled(name: string, phase: string): Promise<void> {
+    const set = this.tracker.current.applied;
+    const task = set?.tasks.find((t) => t.metadata.name === name);
+    const stage = task === undefined || set === null ? undefined : allStages(set).find((st) => st.name === task.spec.stage);
+    // The first stage's output is the plan: it goes to project memory.
+    if (phase === "Merged" && stage !== undefined && (stage.needs ?? []).length === 0) await rememberPlan(this.world(), name, stage.name);
+    if (set !== null) await this.closeTaskSessions(name, phase === "Merged" ? "task merged" : "task failed");
   }
 
   /** Snapshots read by `restore()`, waiting for a valid manifest set. */
@@ -161,12 +202,19 @@ export class Controller {
     const snapshot = actor.getPersistedSnapshot();
     const phase = String(s.value);
     this.saving = this.saving.then(async () => {
+      // A replaced actor (reloaded, a new round) saves nothing more.
+      if (this.tasks.get(name) !== actor || this.stale.has(name)) return;
       try {
-        await saveTask(this.options.db, { name, stage: task?.spec.stage ?? "?", role: task?.spec.role ?? "?", phase, snapshot, actor: this.actor, reason: s.context.reason, gateAttempts: s.context.gateAttempts, resolveAttempts: s.context.resolveAttempts });
-        // The first stage's output is the plan: it goes to project memory.
-        const stage = task === undefined || set === null ? undefined : allStages(set).find((st) => st.name === task.spec.stage);
-        if (phase === "Merged" && stage !== undefined && (stage.needs ?? []).length === 0) await rememberPlan(this.world(), name, stage.name);
-        if (phase === "Failed" && set !== null) await this.closeFailedTaskSessions(name);
+        const saved = await saveTaskSnapshot(this.options.db, { name, stage: task?.spec.stage ?? "?", role: task?.spec.role ?? "?", phase, snapshot, context: s.context, expected: this.revisions.get(name) ?? null, actor: this.actor });
+        if (saved === null) {
+          // Another process moved the task: the next pass reloads it from the ledger.
+          this.stale.add(name);
+          for (const listener of this.listeners) listener();
+          return;
+        }
+        this.revisions.set(name, saved.revision);
+        if (phase === "Merged") await this.settled(name, phase);
+        if (phase === "Failed" && set !== null) await this.closeTaskSessions(name, "task failed");
       } catch (error) {
         this.options.logger.error({ err: error, task: name }, "could not persist task snapshot");
       }
@@ -192,6 +240,7 @@ export class Controller {
     let changed = manifestsChanged;
     const world = this.world();
     await this.readWorldOnce(set);
+    await this.reloadChangedTasks();
     // Every task of the applied set has its actor before any stage is judged (a restored Passed stage must see its Merged tasks).
     for (const task of set.tasks) if (!this.tasks.has(task.metadata.name)) this.startTask(task.metadata.name, this.restored.get(task.metadata.name) ?? null);
     if (await this.answerRetries(set)) changed = true;
@@ -238,7 +287,10 @@ export class Controller {
     if (report.merged.length === 0) return;
     this.options.logger.warn({ merged: report.merged.map((m) => m.task), toRun: report.toRun }, `empty ledger: ${report.merged.length} task(s) already merged recorded Merged, not run again`);
     await appendEvent(this.options.db, { actor: this.actor, action: "LedgerRebuilt", subject: "project/ledger", payload: { ledgerWasEmpty: true, merged: report.merged.map((m) => m.task), toRun: report.toRun } });
-    for (const record of await loadTaskRecords(this.options.db)) if (record.snapshot !== null) this.restored.set(record.name, record.snapshot);
+    for (const record of await loadTaskRecords(this.options.db)) {
+      this.revisions.set(record.name, record.revision);
+      if (record.snapshot !== null) this.restored.set(record.name, record.snapshot);
+    }
   }
 
   /** The stage's approvals; an unreadable status file leaves it pending (and says so) instead of stopping every stage. */
@@ -364,12 +416,12 @@ export class Controller {
     return { db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), ...(w.hosts === undefined ? {} : { hosts: w.hosts }), limits: w.limits, actor: this.actor, agents: w.agents, controlDir: w.dir };
   }
 
-  /** A Failed task keeps no session open: its slots go back to the others. */
-  private async closeFailedTaskSessions(task: string): Promise<void> {
+  /** A settled task keeps no session open: its slots go back to the others. */
+  private async closeTaskSessions(task: string, reason: string): Promise<void> {
     const w = this.world();
     const ctx = this.sessionContext(w);
     for (const session of await listSessions(w.db)) {
-      if (session.task === task) await closeSession(ctx, session.id, "task failed").catch(() => undefined);
+      if (session.task === task && session.closedAt === null) await closeSession(ctx, session.id, reason).catch(() => undefined);
     }
   }
 

@@ -3,7 +3,8 @@ import { removeWorktree } from "../workspace/worktree-removal.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { listSessions } from "../../state/sessions.repository.js";
-import { forgetTaskSnapshot, setTaskPhase } from "../../state/task-phase.repository.js";
+import { forgetTaskSnapshot } from "../../state/task-phase.repository.js";
+import { changeTask } from "../tasks/task-store.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
 import type { World } from "./world.js";
 import type { ManifestSet } from "../core/manifest-types.js";
@@ -41,7 +42,7 @@ export async function cancelRemovedTask(w: World, task: { readonly name: string;
   const removed = active === null ? null : await removeWorktree({ db: w.db, git: w.git, config: w.config, manifests: w.set, controlDir: w.dir, actor: w.actor }, task.name, { force: true });
   const cancellation: Cancellation = { task: task.name, sessions: closed, worktree: removed?.path ?? null, salvageBranch: removed?.salvageBranch ?? null };
   await immediateTransaction(w.db, async (trx) => {
-    await setTaskPhase(trx, { name: task.name, stage: task.stage, role: task.role }, "Cancelled", { actor: w.actor, reason: `removed from the manifests while ${task.phase}` });
+    await changeTask({ db: trx, actor: w.actor, policy: w.config.policy }, { name: task.name, stage: task.stage, role: task.role }, { event: { type: "task.cancelled" }, reason: `removed from the manifests while ${task.phase}` });
     await forgetTaskSnapshot(trx, task.name);
     await appendEvent(trx, { actor: w.actor, action: "TaskCancelled", subject: `task/${task.name}`, payload: { from: task.phase, ...cancellation } });
   });

@@ -15,11 +15,11 @@ import { allAgents, allStages, resolveProject, taskBranch } from "../core/projec
 import { planStage } from "../core/stage-plan.js";
 import { evaluateApprovals } from "../governance/approvals.js";
 import { taskMachine, type TaskContext } from "../machines/task.machine.js";
+import { saveTaskSnapshot } from "../tasks/task-store.js";
 import type { Git } from "../ports.js";
 import { targetRepoPath, worktreeRootPath, type WorkspaceContext } from "../workspace/context.js";
 import { findLandedInGit, recordLandedMerge } from "../workspace/merge-evidence.js";
 import { recordApprovalVerdicts } from "../../state/approvals.repository.js";
-import { saveTask } from "../../state/controller.repository.js";
 import { appendEvent } from "../../state/events.repository.js";
 import type { Ledger } from "../../state/ledger.js";
 import { resolve, sep } from "node:path";
@@ -83,7 +83,7 @@ export async function recognizeLandedTasks(input: RebuildInput): Promise<Pick<Re
     }
     const reason = `already on ${config.integrationBranch} at ${evidence.sha.slice(0, 12)} (${evidence.how})`;
     await recordLandedMerge(ctx, name, evidence);
-    await saveTask(input.db, { name, stage: task.spec.stage, role: task.spec.role, phase: "Merged", snapshot: mergedSnapshot(task, config.policy.maxGateAttempts, config.policy.maxResolveAttempts, reason), actor: input.actor, reason, gateAttempts: 0, resolveAttempts: 0 });
+    await saveTaskSnapshot(input.db, { name, stage: task.spec.stage, role: task.spec.role, phase: "Merged", snapshot: mergedSnapshot(task, config.policy.maxGateAttempts, config.policy.maxResolveAttempts, reason), context: { reason, gateAttempts: 0, resolveAttempts: 0 }, expected: "any", actor: input.actor });
     merged.push({ task: name, stage: task.spec.stage, how: evidence.how, sha: evidence.sha });
   }
   return { merged, alreadyMerged, toRun };

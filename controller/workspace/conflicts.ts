@@ -16,9 +16,9 @@ import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { setMergeState, type MergeRecord } from "../../state/merges.repository.js";
 import { createResolveJob, latestResolveJob, updateResolveJob, type ResolveJob } from "../../state/resolve-jobs.repository.js";
-import { bumpTaskCounter, readTaskRecord, type TaskIdentity } from "../../state/task-phase.repository.js";
+import { readTaskRecord, type TaskIdentity } from "../../state/task-phase.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
-import { markTaskPhase, type WorkspaceContext } from "./context.js";
+import { tellTask, type WorkspaceContext } from "./context.js";
 
 /** What the merge queue saw before it aborted. */
 export interface ConflictFound {
@@ -76,7 +76,7 @@ async function openRound(ctx: WorkspaceContext, task: TaskIdentity, facts: Round
   const used = (await readTaskRecord(ctx.db, task.name))?.resolveAttempts ?? 0;
   const max = ctx.config.policy.maxResolveAttempts;
   if (attemptsExhausted(used, max)) {
-    await markTaskPhase(ctx, ctx.db, task, "Failed", { actor: ctx.actor, reason: `conflict not resolved after ${used} round${used === 1 ? "" : "s"} (policy.maxResolveAttempts ${max})`, evidence: { merge: facts.merge, files: facts.files } });
+    await tellTask(ctx, ctx.db, task, { event: { type: "task.conflicted", files: facts.files }, reason: `conflict not resolved after ${used} round${used === 1 ? "" : "s"} (policy.maxResolveAttempts ${max})`, evidence: { merge: facts.merge, files: facts.files } });
     return;
   }
   const round = used + 1;
@@ -84,7 +84,7 @@ async function openRound(ctx: WorkspaceContext, task: TaskIdentity, facts: Round
   // Job numbers never repeat: a retried task (its round counters reset) opens a new job, not its earlier round's finished one.
   const number = Math.max(used, (await latestResolveJob(ctx.db, task.name))?.round ?? 0) + 1;
   const job = await createResolveJob(ctx.db, { task: task.name, round: number, facts: { ...facts, prompt } });
-  await markTaskPhase(ctx, ctx.db, task, "Conflict", { actor: ctx.actor, reason: `conflict in ${facts.files.join(", ")}`, evidence: { merge: facts.merge, job: job.key } });
+  await tellTask(ctx, ctx.db, task, { event: { type: "task.conflicted", files: facts.files }, reason: `conflict in ${facts.files.join(", ")}`, evidence: { merge: facts.merge, job: job.key } });
   await appendEvent(ctx.db, { actor: ctx.actor, action: "ResolveJobCreated", subject: `task/${task.name}`, payload: { job: job.key, round: number, files: facts.files, branchHead: facts.branchHead, targetHead: facts.targetHead } });
 }
 
@@ -119,8 +119,7 @@ export async function resolveMergeConflict(ctx: WorkspaceContext, taskName: stri
   const task = { name: taskName, stage: manifest.spec.stage, role: manifest.spec.role };
   await immediateTransaction(ctx.db, async (trx) => {
     await updateResolveJob(trx, job.key, "running");
-    await bumpTaskCounter(trx, taskName, "resolve_attempts");
-    await markTaskPhase(ctx, trx, task, "Resolving", { actor: ctx.actor, reason: `resolve round ${job.round}` });
+    await tellTask(ctx, trx, task, { event: { type: "task.resolve.started" }, reason: `resolve round ${job.round}` });
     await appendEvent(trx, { actor: ctx.actor, action: "ResolveStarted", subject: `task/${taskName}`, payload: { job: job.key, round: job.round, worktree: worktree.path } });
   });
   const facts = job.result as unknown as RoundFacts & { prompt: string };
@@ -181,7 +180,7 @@ async function finishRound(ctx: WorkspaceContext, task: TaskIdentity, job: Resol
   await immediateTransaction(ctx.db, async (trx) => {
     await updateResolveJob(trx, job.key, "done", { verified: { markers: "none", gate: "passed" } });
     await appendEvent(trx, { actor: ctx.actor, action: "ResolveSucceeded", subject: `task/${task.name}`, payload: { job: job.key, round: job.round } });
-    await markTaskPhase(ctx, trx, task, "Merging", { actor: ctx.actor, reason: `conflict resolved in round ${job.round}; back in the merge queue` });
+    await tellTask(ctx, trx, task, { event: { type: "task.resolved" }, reason: `conflict resolved in round ${job.round}; back in the merge queue` });
   });
   return { task: task.name, round: job.round, resolved: true, reason: null, phase: "Merging" };
 }

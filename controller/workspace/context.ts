@@ -5,7 +5,8 @@ import { NotFoundError, PolicyError } from "../errors.js";
 import type { Git } from "../ports.js";
 import { appendEvent } from "../../state/events.repository.js";
 import type { Ledger } from "../../state/ledger.js";
-import { setTaskPhase, type TaskIdentity } from "../../state/task-phase.repository.js";
+import type { TaskIdentity } from "../../state/task-phase.repository.js";
+import { changeTask, type TaskChange } from "../tasks/task-store.js";
 
 /** What every workspace operation works with: the ledger, git, and the applied manifests. */
 export interface WorkspaceContext {
@@ -18,17 +19,18 @@ export interface WorkspaceContext {
   /** Who acts, for events (`cli:<user>`, `controller`, `mcp`, `test`). */
   readonly actor: string;
   /**
-   * Whether workspace steps record task phases themselves (the CLI and MCP
-   * tools, default) or leave them to the controller's task machine, which then
-   * is the only writer of a task's phase.
+   * Whether workspace steps tell the task's machine what they did (the CLI and
+   * MCP verbs, default: through the task store) or run as the controller's own
+   * task effects (false), whose results the running machine turns into its
+   * next phase itself.
    */
   readonly recordTaskPhases?: boolean;
 }
 
-/** Sets a task's phase unless the controller's machine owns phases (see `recordTaskPhases`). */
-export async function markTaskPhase(ctx: WorkspaceContext, db: Ledger, task: TaskIdentity, phase: string, event: Parameters<typeof setTaskPhase>[3]): Promise<void> {
+/** Tells the task's machine what a workspace step did (see `recordTaskPhases`), in the transaction `db` of that step. */
+export async function tellTask(ctx: WorkspaceContext, db: Ledger, task: TaskIdentity, change: TaskChange): Promise<void> {
   if (ctx.recordTaskPhases === false) return;
-  await setTaskPhase(db, task, phase, event);
+  await changeTask({ db, actor: ctx.actor, policy: ctx.config.policy }, task, change);
 }
 
 /** Absolute path of the target repo. */

@@ -10,7 +10,7 @@ import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { findMerge, findOpenMerge, insertMerge, setMergeState, type MergeRecord } from "../../state/merges.repository.js";
 import { findActiveWorktree } from "../../state/worktrees.repository.js";
-import { markTaskPhase, targetRepoPath, type WorkspaceContext } from "./context.js";
+import { targetRepoPath, tellTask, type WorkspaceContext } from "./context.js";
 
 /** How a landed merge was recognised, and the integration-branch commit that holds it. */
 export interface LandedEvidence {
@@ -66,7 +66,7 @@ export async function recordLandedMerge(ctx: WorkspaceContext, taskName: string,
     const open = (await findOpenMerge(trx, taskName)) ?? (await insertMerge(trx, { task: taskName, branch, target: ctx.config.integrationBranch, strategy: ctx.config.policy.mergeStrategy }));
     await setMergeState(trx, open.id, { state: "merged", headSha: evidence.sha, mergeSha: evidence.sha, reason: `recognised from git (${evidence.how})` });
     await appendEvent(trx, { actor: ctx.actor, action: "MergeRecognized", subject: `task/${taskName}`, commitSha: evidence.sha, payload: { merge: open.id, how: evidence.how, sha: evidence.sha, target: ctx.config.integrationBranch } });
-    if (task !== undefined) await markTaskPhase(ctx, trx, { name: taskName, stage: task.spec.stage, role: task.spec.role }, "Merged", { actor: ctx.actor, reason: `already on ${ctx.config.integrationBranch} at ${evidence.sha.slice(0, 12)} (${evidence.how})` });
+    if (task !== undefined) await tellTask(ctx, trx, { name: taskName, stage: task.spec.stage, role: task.spec.role }, { event: { type: "task.merged" }, reason: `already on ${ctx.config.integrationBranch} at ${evidence.sha.slice(0, 12)} (${evidence.how})` });
     return (await findMerge(trx, open.id))!;
   });
 }

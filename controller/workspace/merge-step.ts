@@ -12,10 +12,9 @@ import { missingGateReason, runGate, taskGate, type GateReviewer } from "../gate
 import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
 import { findMerge, setMergeState, type MergeRecord } from "../../state/merges.repository.js";
-import { bumpTaskCounter } from "../../state/task-phase.repository.js";
 import { findActiveWorktree, type WorktreeRecord } from "../../state/worktrees.repository.js";
 import { readConflictHunks, recordConflict, type ConflictFound } from "./conflicts.js";
-import { markTaskPhase, policyRefusal, targetRepoPath, type WorkspaceContext } from "./context.js";
+import { policyRefusal, targetRepoPath, tellTask, type WorkspaceContext } from "./context.js";
 import { fastForwardIntegration } from "./integration-ref.js";
 import { findLandedInGit } from "./merge-evidence.js";
 import { changedProtectedPaths, checkProtectedPaths } from "./protected-paths.js";
@@ -64,7 +63,7 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
     if (landed !== null) return { kind: "merged", headSha: landed.sha, mergeSha: landed.sha, from: landed.sha, synced: [] };
     throw new NotFoundError(`task ${merge.task} has no worktree to merge from; create it (gaffer worktree create --task ${merge.task})`);
   }
-  await immediateTransaction(ctx.db, (trx) => markTaskPhase(ctx, trx, identity(task), "Merging", { actor: ctx.actor, reason: `merge ${merge.id} started` }));
+  await immediateTransaction(ctx.db, (trx) => tellTask(ctx, trx, identity(task), { event: { type: "task.merge.started" }, reason: `merge ${merge.id} started` }));
   const { targetHead, branchHead } = await prepareWorktree(ctx, merge, worktree);
   const update = await bringUpToDate(ctx, merge, worktree.path, targetHead, branchHead);
   if (update.kind === "conflict") {
@@ -74,9 +73,8 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
   }
   const headSha = (await ctx.git.resolveCommit(worktree.path, "HEAD"))!;
   await checkProtectedPaths(ctx, { task: merge.task, what: `merge ${merge.id}`, paths: changedProtectedPaths(ctx, { cwd: worktree.path, from: targetHead, to: headSha, ...(options.objects === undefined ? {} : { objects: options.objects }) }) });
-  await immediateTransaction(ctx.db, (trx) => markTaskPhase(ctx, trx, identity(task), "Gating", { actor: ctx.actor, reason: `gating ${headSha.slice(0, 12)} for merge ${merge.id}` }));
   const result = await runGate({ db: ctx.db, actor: ctx.actor, task: merge.task, worktree: worktree.path, gate: gate!, headSha, ...(options.reviewer === undefined ? {} : { reviewer: options.reviewer }) });
-  await bumpTaskCounter(ctx.db, merge.task, "gate_attempts");
+  await immediateTransaction(ctx.db, (trx) => tellTask(ctx, trx, identity(task), { event: { type: "task.gate.ran" }, reason: `gate ${result.passed ? "passed" : "failed"} on ${headSha.slice(0, 12)} for merge ${merge.id}` }));
   if (!result.passed) {
     throw await policyRefusal(ctx, { rule: "GATE_REQUIRED", subject, message: `the gate did not pass on ${headSha.slice(0, 12)} (${result.reason}); ${merge.target} was not touched: fix the branch, commit, and merge again`, details: { merge: merge.id, headSha, attempt: result.attempt, gates: result.commands.map((c) => c.id) } });
   }
@@ -114,7 +112,7 @@ async function recordMerged(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
   await immediateTransaction(ctx.db, async (trx) => {
     await setMergeState(trx, merge.id, { state: "merged", headSha: outcome.headSha, mergeSha: outcome.mergeSha, reason: null });
     await appendEvent(trx, { actor: ctx.actor, action: "MergeSucceeded", subject: `task/${merge.task}`, commitSha: outcome.mergeSha, payload: { merge: merge.id, branch: merge.branch, target: merge.target, strategy: merge.strategy, from: outcome.from, to: outcome.mergeSha, syncedCheckouts: outcome.synced } });
-    await markTaskPhase(ctx, trx, identity(task), "Merged", { actor: ctx.actor, reason: `merged into ${merge.target} at ${outcome.mergeSha.slice(0, 12)}` });
+    await tellTask(ctx, trx, identity(task), { event: { type: "task.merged" }, reason: `merged into ${merge.target} at ${outcome.mergeSha.slice(0, 12)}` });
   });
   if (ctx.config.policy.worktreeRetention === "remove-after-merge") {
     await removeWorktree(ctx, merge.task).catch((error: unknown) => appendEvent(ctx.db, { actor: ctx.actor, action: "WorktreeRetentionFailed", subject: `task/${merge.task}`, payload: { error: (error as Error).message } }));
@@ -130,7 +128,7 @@ async function recordFailure(ctx: WorkspaceContext, merge: MergeRecord, task: Ta
     if (task === undefined) return;
     const attempts = (await trx.selectFrom("tasks").select("gate_attempts").where("name", "=", merge.task).executeTakeFirst())?.gate_attempts ?? 0;
     const exhausted = attemptsExhausted(attempts, ctx.config.policy.maxGateAttempts);
-    await markTaskPhase(ctx, trx, identity(task), exhausted ? "Failed" : "Working", { actor: ctx.actor, reason: exhausted ? `gate failed ${attempts} times (policy.maxGateAttempts)` : `merge ${merge.id} ${state}: ${error.code}`, evidence: { merge: merge.id, code: error.code } });
+    await tellTask(ctx, trx, identity(task), { event: { type: "task.merge.failed", feedback: `${error.code}: ${error.message}` }, reason: exhausted ? `gate failed ${attempts} times (policy.maxGateAttempts)` : `merge ${merge.id} ${state}: ${error.code}`, evidence: { merge: merge.id, code: error.code } });
   });
 }
 

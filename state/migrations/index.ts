@@ -11,6 +11,7 @@ import * as m0014 from "./0014_delivery_evidence.js";
 import * as m0015 from "./0015_query_indexes.js";
 import * as m0018 from "./0018_reservation_host.js";
 import * as m0019 from "./0019_report_rollups.js";
+import * as m0020 from "./0020_task_revision.js";
 
 /** Every migration, in order. Static, so a bundled or moved install still finds them. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -26,6 +27,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0015_query_indexes": m0015,
   "0018_reservation_host": m0018,
   "0019_report_rollups": m0019,
+  "0020_task_revision": m0020,
 };
 
 /** A provider over a fixed set (tests use a prefix of MIGRATIONS to build an older ledger). */

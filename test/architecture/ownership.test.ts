@@ -51,11 +51,16 @@ describe("one owner per state", () => {
     expect(machineUsers).toEqual(["controller/sessions/session-store.ts"]);
   });
 
-  it("task and stage rows are written only by two repositories: the controller's machine snapshots and the task-phase writer the CLI/MCP verbs share", () => {
-    // NOTE: two writers of task phases remain (the controller's machines, and `gaffer merge`/MCP through
-    // state/task-phase.repository.ts); making the task machine the single owner is the runtime issue's open item.
-    const writers = all.filter((s) => /(updateTable|insertInto)\("(tasks|stages)"\)|(update|insert into)\s+(tasks|stages)\b/i.test(s.text)).map((s) => s.file).sort();
-    expect(writers).toEqual(["state/controller.repository.ts", "state/task-phase.repository.ts"]);
+  it("task rows are written only by state/task-phase.repository.ts, and its writer is called only by the task machine's store (controller/tasks/task-store.ts): every verb sends the machine an event", () => {
+    const taskWriters = all.filter((s) => /(updateTable|insertInto|deleteFrom)\("tasks"\)|(update|insert into|delete from)\s+tasks\b/i.test(s.text)).map((s) => s.file).sort();
+    expect(taskWriters).toEqual(["state/task-phase.repository.ts"]);
+    const callers = all.filter((s) => importedFrom(s.text, "task-phase.repository.js").includes("writeTaskState")).map((s) => s.file);
+    expect(callers).toEqual(["controller/tasks/task-store.ts"]);
+    // The store decides with the machine: nothing else resolves or steps a task machine to write its decision.
+    const machineSteppers = all.filter((s) => /transition\(taskMachine/.test(s.text)).map((s) => s.file);
+    expect(machineSteppers).toEqual(["controller/tasks/task-store.ts"]);
+    const stageWriters = all.filter((s) => /(updateTable|insertInto)\("stages"\)|(update|insert into)\s+stages\b/i.test(s.text)).map((s) => s.file).sort();
+    expect(stageWriters).toEqual(["state/controller.repository.ts"]);
   });
 
   it("the attempt limits live in the task machine: no other module compares attempt counters with their policy limit", () => {

@@ -6,7 +6,7 @@ import { retryTarget } from "../../controller/app/retry.js";
 import { loadManifestSet } from "../../controller/manifest/load.js";
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
-import { saveTask } from "../../state/controller.repository.js";
+import { writeTaskState } from "../../state/task-phase.repository.js";
 import { listEvents } from "../../state/events.repository.js";
 import { openLedger, type Ledger } from "../../state/ledger.js";
 import { runGaffer } from "../helpers/cli.js";
@@ -87,7 +87,7 @@ test("retry is idempotent: a request waiting for the controller is not recorded 
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
   try {
     const set = await loadManifestSet(dir);
-    await saveTask(db, { name: "add-a", stage: "build", role: "builder", phase: "Failed", snapshot: { value: "Failed", context: { retryOf: null } }, actor: "controller", reason: "gate failed", gateAttempts: 3, resolveAttempts: 0 });
+    await writeTaskState(db, { name: "add-a", stage: "build", role: "builder", phase: "Failed", snapshot: { value: "Failed", context: { retryOf: null } }, actor: "controller", reason: "gate failed", gateAttempts: 3, resolveAttempts: 0, expected: "any" });
     const first = await retryTarget({ db, set, actor: "cli:test" }, "add-a");
     expect(first.changed).toBe(true);
     const again = await retryTarget({ db, set, actor: "cli:test" }, "build");

@@ -7,8 +7,7 @@ import type { ConflictResolver, ResolveRequest } from "../../controller/workspac
 import { mergeWorktree, resolveAndRequeue } from "../../controller/workspace/merge-queue.js";
 import { createWorktrees } from "../../controller/workspace/worktrees.js";
 import { latestResolveJob } from "../../state/resolve-jobs.repository.js";
-import { readTaskRecord } from "../../state/task-phase.repository.js";
-import { saveTask } from "../../state/controller.repository.js";
+import { readTaskRecord, writeTaskState } from "../../state/task-phase.repository.js";
 import { git } from "../helpers/git-repo.js";
 import { workspaceFixture, type WorkspaceFixture } from "./workspace-fixture.js";
 
@@ -69,7 +68,7 @@ describe("resolve_merge_conflict", () => {
     expect((await readTaskRecord(fx.ctx.db, "right"))?.phase).toBe("Merged");
     expect((await latestResolveJob(fx.ctx.db, "right"))?.state).toBe("done");
     const phases = (await fx.ctx.db.selectFrom("events").select("payload").where("subject", "=", "task/right").where("action", "=", "TaskPhaseChanged").orderBy("id").execute()).map((e) => (JSON.parse(e.payload) as { to: string }).to);
-    expect(phases).toEqual(["Merging", "Conflict", "Resolving", "Merging", "Gating", "Merged"]);
+    expect(phases).toEqual(["Merging", "Conflict", "Resolving", "Merging", "Merged"]);
     const steps = (await fx.actions("task/right")).filter((a) => !["TaskPhaseChanged", "GateCommandStarted", "GateCommandFinished", "Committed"].includes(a));
     expect(steps).toEqual(["WorktreeCreated", "MergeQueued", "MergeStarted", "MergeConflict", "ResolveJobCreated", "ResolveStarted", "GatePassed", "ResolveSucceeded", "MergeQueued", "MergeStarted", "GatePassed", "MergeSucceeded", "WorktreeRemoved"]);
     const gates = await fx.ctx.db.selectFrom("gates").select(["task", "attempt", "state"]).where("task", "=", "right").orderBy("id").execute();
@@ -99,7 +98,7 @@ describe("resolve_merge_conflict", () => {
     expect([sloppy.outcome.round, sloppy.outcome.phase]).toEqual([1, "Failed"]);
     git(join(fx.worktrees, "right"), "reset", "-q", "--hard", "HEAD~1");
     // `gaffer retry right`: the controller's new round starts with its counters reset.
-    await saveTask(fx.ctx.db, { name: "right", stage: "build", role: "builder", phase: "Merging", snapshot: null, actor: "test", reason: "retry round 1", gateAttempts: 0, resolveAttempts: 0 });
+    await writeTaskState(fx.ctx.db, { name: "right", stage: "build", role: "builder", phase: "Merging", snapshot: null, actor: "test", reason: "retry round 1", gateAttempts: 0, resolveAttempts: 0, expected: "any" });
     expect((await mergeWorktree(fx.ctx, "right")).state).toBe("conflict");
     const job = (await latestResolveJob(fx.ctx.db, "right"))!;
     expect([job.key, job.state]).toEqual(["resolve:right:2", "issued"]);
