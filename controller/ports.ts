@@ -211,3 +211,23 @@ export interface ScreenActivity {
   /** Wakes every `nextChange` waiter (another process wrote the ledger: a queued text, a hook event). */
   wakeAll(): void;
 }
+
+/** Stops a timer or a watch. */
+export type Cancel = () => void;
+
+/**
+ * Time for the controller's loop: the resync and health timers. The entry
+ * point passes the system clock (`adapters/clock.ts`); a test may pass its own.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Calls `fn` every `ms` until cancelled. */
+  every(ms: number, fn: () => void): Cancel;
+}
+
+/** Changes under directories (manifests/, approvals, the control repo's refs), one call per burst. */
+export interface Watcher {
+  /** Calls `onChange` once per burst of changes under `paths`; `close` stops watching. */
+  watch(paths: readonly string[], onChange: () => void): { close(): Promise<void> };
+}

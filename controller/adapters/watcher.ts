@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from "chokidar";
+import type { Watcher } from "../ports.js";
 
 export interface DirWatcher {
   close(): Promise<void>;
@@ -28,4 +29,9 @@ export function watchDirs(paths: readonly string[], onChange: () => void, option
       await watcher.close();
     },
   };
+}
+
+/** The Watcher port over chokidar (`watchDirs`, debounced). */
+export function chokidarWatcher(options: { readonly debounceMs?: number } = {}): Watcher {
+  return { watch: (paths, onChange) => watchDirs(paths, onChange, options) };
 }

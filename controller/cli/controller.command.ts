@@ -8,6 +8,8 @@ import { clearPause, setPause } from "../../state/controller.repository.js";
 import { describeRetry, retryTarget } from "../app/retry.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { printJson, printLine } from "./output.js";
+import { systemClock } from "../adapters/clock.js";
+import { chokidarWatcher } from "../adapters/watcher.js";
 
 interface UpOptions extends CommonOptions {
   readonly once?: boolean;
@@ -27,7 +29,7 @@ export function registerController(program: Command): void {
       const resyncMs = Number(options.resync);
       if (!Number.isInteger(resyncMs) || resyncMs < 100) throw new UsageError(`--resync must be an integer >= 100 (got ${options.resync})`);
       const dir = resolve(options.dir);
-      await runController({ dir, logger: createLogger(), effects: buildTaskEffects, once: options.once === true, resyncMs });
+      await runController({ dir, logger: createLogger(), effects: buildTaskEffects, once: options.once === true, resyncMs, clock: systemClock(), watcher: chokidarWatcher() });
     });
 
   for (const verb of ["pause", "resume"] as const) {

@@ -9,6 +9,8 @@ import { runController } from "../reconciler/run-controller.js";
 import { buildTaskEffects } from "../reconciler/task-effects.js";
 import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
 import { DEMO_APPROVER, writeDemoControl, writeDemoTarget } from "./demo-repos.js";
+import { systemClock } from "../adapters/clock.js";
+import { chokidarWatcher } from "../adapters/watcher.js";
 
 export interface DemoOptions {
   /** Where to put the control and target repos (default: a new temp dir). */
@@ -112,7 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     stop();
   }, options.timeoutMs ?? 120_000);
   try {
-    await runController({ dir: control, logger, effects: buildTaskEffects, resyncMs: 1000, stopSignal, onPass });
+    await runController({ dir: control, logger, effects: buildTaskEffects, resyncMs: 1000, stopSignal, onPass, clock: systemClock(), watcher: chokidarWatcher() });
     await progress.report(db);
   } finally {
     clearTimeout(timer);

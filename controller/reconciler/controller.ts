@@ -17,7 +17,6 @@ import { listPauses, loadStageRecords, loadTaskRecords, saveStage } from "../../
 import { readTaskRevisions, readTaskState } from "../../state/task-phase.repository.js";
 import { saveTaskSnapshot } from "../tasks/task-store.js";
 import type { Ledger } from "../../state/ledger.js";
-import { TmuxAdapter } from "../adapters/tmux.js";
 import type { Git, ScreenActivity, Tmux } from "../ports.js";
 import { closeSession } from "../sessions/close-session.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
@@ -53,8 +52,8 @@ export interface ControllerOptions {
   /** Builds the real task effects; they read the world through `world()` on every call. */
   readonly effects: (world: () => World) => TaskEffects;
   readonly actor?: string;
-  /** gaffer's tmux server for a socket name, built once per process by the composition root (default: a plain adapter, polling). */
-  readonly tmuxFor?: (socket: string) => { readonly tmux: Tmux; readonly activity?: ScreenActivity };
+  /** gaffer's tmux server for a socket name, built once per process by the composition root. */
+  readonly tmuxFor: (socket: string) => { readonly tmux: Tmux; readonly activity?: ScreenActivity };
   /** The Git port, built by the composition root. */
   readonly git: Git;
 }
@@ -113,7 +112,7 @@ export class Controller {
     const agents = allAgents(set).map(resolveAgent);
     const pauses = this.pauses;
     const hosts = resolveHosts(set, this.options.dir);
-    const base = this.options.tmuxFor?.(config.tmuxSocket) ?? { tmux: new TmuxAdapter({ socket: config.tmuxSocket }) };
+    const base = this.options.tmuxFor(config.tmuxSocket);
     const { tmux, activity, hosts: agentHosts } = withAgentHosts(base, { hosts, db: this.options.db, logger: this.options.logger });
     return { dir: this.options.dir, db: this.options.db, logger: this.options.logger, actor: this.actor, set, config, agents, limits: capacityLimits(config, agents, hosts), tmux, git: this.options.git, ...(activity === undefined ? {} : { activity }), ...(agentHosts === undefined ? {} : { hosts: agentHosts }), isPaused: (task) => isTaskPaused(set, pauses, task) };
   }

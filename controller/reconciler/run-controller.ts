@@ -1,13 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { watchDirs, type DirWatcher } from "../adapters/watcher.js";
+import { chokidarWatcher } from "../adapters/watcher.js";
+import { systemClock } from "../adapters/clock.js";
 import { commitTriggerPaths } from "../adapters/git-refs.js";
 import { WatchedTmux } from "../adapters/watched-tmux.js";
 import { GitCli } from "../adapters/git.js";
 import { closeHostServers } from "../app/host-world.js";
 import { listSessions } from "../../state/sessions.repository.js";
 import type { TaskEffects } from "../machines/task.machine.js";
+import type { Cancel, Clock, Watcher } from "../ports.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { openLedgerAt, type Ledger } from "../../state/ledger.js";
 import { watchLedgerWrites, type LedgerWatch } from "../../state/ledger-watch.js";
@@ -34,23 +36,27 @@ export interface RunControllerOptions {
   readonly healthMs?: number;
   /** Controller lease timing (tests shorten it). */
   readonly leaseTiming?: Partial<LeaseTiming>;
+  /** The clock of the loop's timers, built by the entry point (default: the system clock). */
+  readonly clock?: Clock;
+  /** The watcher of manifests/, approvals and the control repo's refs, built by the entry point (default: chokidar). */
+  readonly watcher?: Watcher;
 }
 
 /** Runs `controller.superviseSessions()` every `intervalMs`, one round at a time. */
-function superviseEvery(controller: Controller, intervalMs: number, faulted: () => boolean): { stop(): Promise<void> } {
+function superviseEvery(clock: Clock, controller: Controller, intervalMs: number, faulted: () => boolean): { stop(): Promise<void> } {
   let current: Promise<void> = Promise.resolve();
   let running = false;
-  const timer = setInterval(() => {
+  const cancel = clock.every(intervalMs, () => {
     if (running) return; // a slow round is still going: skip this tick rather than queue rounds up
     if (faulted()) return; // passes are failing (ledger fault): a round could record nothing; resume with the passes
     running = true;
     current = controller.superviseSessions().finally(() => {
       running = false;
     });
-  }, intervalMs);
+  });
   return {
     stop: async () => {
-      clearInterval(timer);
+      cancel();
       await current;
     },
   };
@@ -92,13 +98,14 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     }
     return { tmux: server, activity: server };
   };
+  const clock = options.clock ?? systemClock();
   controller = new Controller({ dir: options.dir, db, logger: options.logger, effects: options.effects, tmuxFor, git: new GitCli() });
   await appendEvent(db, { actor: controller.actor, action: "ControllerStarted", subject: "controller", payload: { pid: process.pid, once: options.once === true } });
-  let watcher: DirWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let watcher: { close(): Promise<void> } | undefined;
+  let timer: Cancel | undefined;
   let ledgerWatch: LedgerWatch | undefined;
   const loop = new PassLoop(controller, options);
-  const health = superviseEvery(controller, options.healthMs ?? 2000, () => loop.faulted);
+  const health = superviseEvery(clock, controller, options.healthMs ?? 2000, () => loop.faulted);
   let unsubscribe: () => void = () => undefined;
   let stopping: ReturnType<typeof waitForStop> | null = null;
   try {
@@ -124,9 +131,9 @@ export async function runController(options: RunControllerOptions): Promise<Cont
       // A commit in the control repo (an approval committed from an already edited file changes no watched
       // file) is a trigger too: HEAD, its reflog and the branch refs.
       const refs = await commitTriggerPaths(options.dir).catch(() => []);
-      watcher = watchDirs([join(options.dir, "manifests"), join(options.dir, "status", "stages"), ...refs], () => loop.request());
+      watcher = (options.watcher ?? chokidarWatcher()).watch([join(options.dir, "manifests"), join(options.dir, "status", "stages"), ...refs], () => loop.request());
       unsubscribe = controller.onTaskChange(() => loop.request());
-      timer = setInterval(() => loop.request(), options.resyncMs ?? 30_000);
+      timer = clock.every(options.resyncMs ?? 30_000, () => loop.request());
       // Another process wrote the ledger (`gaffer pause`, `session send`...): SQLite bumps data_version, PostgreSQL notifies.
       onLedgerWrite = () => loop.request();
       loop.request();
@@ -140,7 +147,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     stopping?.dispose();
     unsubscribe();
     loop.close();
-    if (timer !== undefined) clearInterval(timer);
+    timer?.();
     await ledgerWatch?.close();
     await watcher?.close();
     await loop.idle();
