@@ -155,18 +155,18 @@ export class Controller {
       this.revisions.set(name, row.revision);
       this.options.logger.info({ task: name, phase: row.phase, revision: row.revision }, `task ${name}: ${row.phase} in the ledger (another process moved it); reloaded`);
       this.startTask(name, row.snapshot);
-      if (row.phase === "Merged" || row.phase === "Failed") await this.settled(name, row.phase);
+      if (row.phase === "Merged" || row.phase === "Failed") await this.settled(name, row.phase, { closeSessions: true });
     }
   }
 
   /** What follows a task's settling, whoever settled it: the plan goes to memory, a settled task keeps no session open. */
-  private async settled(name: string, phase: string): Promise<void> {
+  private async settled(name: string, phase: string, options: { readonly closeSessions: boolean }): Promise<void> {
     const set = this.tracker.current.applied;
     const task = set?.tasks.find((t) => t.metadata.name === name);
     const stage = task === undefined || set === null ? undefined : allStages(set).find((st) => st.name === task.spec.stage);
     // The first stage's output is the plan: it goes to project memory.
     if (phase === "Merged" && stage !== undefined && (stage.needs ?? []).length === 0) await rememberPlan(this.world(), name, stage.name);
-    if (set !== null) await this.closeTaskSessions(name, phase === "Merged" ? "task merged" : "task failed");
+    if (set !== null && options.closeSessions) await this.closeTaskSessions(name, phase === "Merged" ? "task merged" : "task failed");
   }
 
   /** Snapshots read by `restore()`, waiting for a valid manifest set. */
@@ -212,8 +212,8 @@ export class Controller {
           return;
         }
         this.revisions.set(name, saved.revision);
-        if (phase === "Merged") await this.settled(name, phase);
-        if (phase === "Failed" && set !== null) await this.closeTaskSessions(name, "task failed");
+        // The merge effect closed the task's sessions itself before Merged.
+        if (phase === "Merged" || phase === "Failed") await this.settled(name, phase, { closeSessions: phase === "Failed" });
       } catch (error) {
         this.options.logger.error({ err: error, task: name }, "could not persist task snapshot");
       }
