@@ -2,25 +2,27 @@
  * Every failure a user can meet, one class per kind, each with a literal `code`.
  * The CLI prints `error: CODE: message`; `exitCode` says how the process ends
  * (1: refused or failed action, 2: usage error).
+ * The base class and the errors the ledger raises live in state/errors.ts
+ * (state/ imports nothing from controller/) and are re-exported here: every
+ * error is still imported from this one module.
  */
-export abstract class GafferError extends Error {
-  abstract readonly code: string;
-  /** Process exit code for this failure. */
-  readonly exitCode: number = 1;
-  /** Structured detail for `--json` output and the ledger. */
-  readonly details: Readonly<Record<string, unknown>>;
+import { GafferError } from "../state/errors.js";
 
-  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.details = options.details ?? {};
-  }
-
-  /** The one line a user sees. */
-  toLine(): string {
-    return `error: ${this.code}: ${this.message}`;
-  }
-}
+export {
+  GafferError,
+  isGafferError,
+  LedgerCorruptError,
+  LedgerLockedError,
+  LedgerDiskFullError,
+  LedgerReadonlyError,
+  LedgerMissingError,
+  LedgerMigrationError,
+  LedgerUnreachableError,
+  LedgerUrlInvalidError,
+  LedgerTargetNotEmptyError,
+  LedgerUnsupportedError,
+  CapacityExceededError,
+} from "../state/errors.js";
 
 export class UsageError extends GafferError {
   readonly code = "USAGE";
@@ -37,58 +39,6 @@ export class NotFoundError extends GafferError {
 
 export class AlreadyExistsError extends GafferError {
   readonly code = "ALREADY_EXISTS";
-}
-
-export class LedgerCorruptError extends GafferError {
-  readonly code = "LEDGER_CORRUPT";
-}
-
-export class LedgerLockedError extends GafferError {
-  readonly code = "LEDGER_LOCKED";
-}
-
-/** The filesystem holding the ledger is full (SQLITE_FULL, ENOSPC). */
-export class LedgerDiskFullError extends GafferError {
-  readonly code = "LEDGER_DISK_FULL";
-}
-
-/** The ledger file or its directory cannot be written (SQLITE_READONLY, EROFS, EACCES). */
-export class LedgerReadonlyError extends GafferError {
-  readonly code = "LEDGER_READONLY";
-}
-
-/** The ledger file (or `.gaffer/`) is gone: deleted or moved, before or while in use. */
-export class LedgerMissingError extends GafferError {
-  readonly code = "LEDGER_MISSING";
-}
-
-export class LedgerMigrationError extends GafferError {
-  readonly code = "LEDGER_MIGRATION_FAILED";
-}
-
-/** The PostgreSQL ledger cannot be reached, refused the login, or the driver is missing. */
-export class LedgerUnreachableError extends GafferError {
-  readonly code = "LEDGER_UNREACHABLE";
-}
-
-/** GAFFER_LEDGER_URL or spec.ledger.url cannot name a PostgreSQL database. */
-export class LedgerUrlInvalidError extends GafferError {
-  readonly code = "LEDGER_URL_INVALID";
-  override readonly exitCode = 2;
-}
-
-/** `gaffer ledger migrate --to` found rows in the target: it copies only into an empty ledger. */
-export class LedgerTargetNotEmptyError extends GafferError {
-  readonly code = "LEDGER_TARGET_NOT_EMPTY";
-}
-
-/** The ledger's backend cannot do this (e.g. `compact`'s archive copy on PostgreSQL). */
-export class LedgerUnsupportedError extends GafferError {
-  readonly code = "LEDGER_UNSUPPORTED";
-}
-
-export class CapacityExceededError extends GafferError {
-  readonly code = "CAPACITY_EXCEEDED";
 }
 
 export class AllocationBlockedError extends GafferError {
@@ -169,10 +119,6 @@ export class DemoFailedError extends GafferError {
 /** Anything not anticipated: a bug. The message asks for a report. */
 export class InternalError extends GafferError {
   readonly code = "INTERNAL";
-}
-
-export function isGafferError(value: unknown): value is GafferError {
-  return value instanceof GafferError;
 }
 
 export class InvalidTextError extends GafferError {

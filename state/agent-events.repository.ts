@@ -1,7 +1,14 @@
-import type { TokenUsage } from "../controller/core/token-usage.js";
 import type { Ledger } from "./ledger.js";
 import { nowIso } from "./ledger.js";
 import type { AgentEventRow } from "./agent-events.table.js";
+
+/** Token counts of one agent turn, as stored (core/token-usage.ts's TokenUsage has this shape). */
+export interface TokenCounts {
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead: number;
+  readonly cacheWrite: number;
+}
 
 /** One lifecycle event an agent reported about itself (through `gaffer hook`). */
 export interface AgentEvent {
@@ -20,7 +27,7 @@ export interface AgentEvent {
   readonly reason: string | null;
   readonly transcriptPath: string | null;
   /** Session token totals read from the transcript at this event, if any. */
-  readonly usage: TokenUsage | null;
+  readonly usage: TokenCounts | null;
   readonly payload: Readonly<Record<string, unknown>>;
   readonly receivedAt: string;
 }
@@ -53,7 +60,7 @@ export interface NewAgentEvent {
   readonly prompt?: string | null;
   readonly reason?: string | null;
   readonly transcriptPath?: string | null;
-  readonly usage?: TokenUsage | null;
+  readonly usage?: TokenCounts | null;
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
@@ -71,7 +78,7 @@ function toEvent(row: AgentEventRow): AgentEvent {
   return {
     id: row.id, sessionId: row.session_id, agent: row.agent, event: row.event, evidenceId: row.evidence_id, kind: hookKind(row.event),
     prompt: row.prompt, reason: row.reason, transcriptPath: row.transcript_path,
-    usage: row.usage === null ? null : (JSON.parse(row.usage) as TokenUsage), payload: JSON.parse(row.payload) as Record<string, unknown>, receivedAt: row.received_at,
+    usage: row.usage === null ? null : (JSON.parse(row.usage) as TokenCounts), payload: JSON.parse(row.payload) as Record<string, unknown>, receivedAt: row.received_at,
   };
 }
 
@@ -97,7 +104,7 @@ export async function lastAgentEventId(db: Ledger, sessionId: string): Promise<n
 }
 
 /** Each session's latest reported token usage (sessions that never reported one are absent). */
-export async function latestUsageBySession(db: Ledger): Promise<Map<string, TokenUsage>> {
+export async function latestUsageBySession(db: Ledger): Promise<Map<string, TokenCounts>> {
   const rows = await db.selectFrom("agent_events").select(["session_id", "usage"]).where("usage", "is not", null).orderBy("id").execute();
-  return new Map(rows.map((r) => [r.session_id, JSON.parse(r.usage!) as TokenUsage]));
+  return new Map(rows.map((r) => [r.session_id, JSON.parse(r.usage!) as TokenCounts]));
 }

@@ -1,4 +1,3 @@
-import type { ApprovalJudgement, EntryJudgement } from "../controller/core/approval-rules.js";
 import { dialectOf } from "./dialect.js";
 import { appendEvent } from "./events.repository.js";
 import { immediateTransaction, nowIso, type Ledger } from "./ledger.js";
@@ -18,9 +17,29 @@ export interface ApprovalRecord {
   readonly recordedAt: string;
 }
 
+/** One judged `approvals:` entry, as recorded (the approval rules' EntryJudgement has this shape). */
+export interface VerdictToRecord {
+  readonly requestId: string;
+  readonly decision: string;
+  readonly comment: string | null;
+  readonly line: number;
+  readonly commit: { readonly sha: string; readonly authorEmail: string } | null;
+  readonly verdict: string;
+  readonly message: string;
+}
+
+/** A stage's approval judgement, as recorded (the approval rules' ApprovalJudgement has this shape). */
+export interface JudgementToRecord {
+  readonly requestId: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly approvers: readonly string[];
+  readonly verdicts: readonly VerdictToRecord[];
+}
+
 export interface RecordVerdictsInput {
   readonly stage: string;
-  readonly judgement: ApprovalJudgement;
+  readonly judgement: JudgementToRecord;
   readonly actor: string;
 }
 
@@ -53,7 +72,7 @@ export async function recordApprovalVerdicts(db: Ledger, input: RecordVerdictsIn
   });
 }
 
-async function hasVerdict(db: Ledger, stage: string, v: EntryJudgement): Promise<boolean> {
+async function hasVerdict(db: Ledger, stage: string, v: VerdictToRecord): Promise<boolean> {
   const row = await db
     .selectFrom("approvals")
     .select("id")

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { checkCapacity, pickHost, usesHosts, type CapacityExceeded, type CapacityLimits, type CapacityUsage } from "../controller/core/capacity.js";
-import { CapacityExceededError } from "../controller/errors.js";
+import { CapacityExceededError } from "./errors.js";
 import { appendEvent } from "./events.repository.js";
 import { immediateTransaction, nowIso, type Ledger } from "./ledger.js";
 

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { PostgresAdapter, sql, type ColumnDefinitionBuilder, type Kysely, type RawBuilder } from "kysely";
 
-import { LedgerUnsupportedError } from "../controller/errors.js";
+import { LedgerUnsupportedError } from "./errors.js";
 
 /**
  * What differs between the ledger's two backends, in one place: the

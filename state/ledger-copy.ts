@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { LedgerMigrationError, LedgerTargetNotEmptyError } from "../controller/errors.js";
+import { LedgerMigrationError, LedgerTargetNotEmptyError } from "./errors.js";
 import { dialectOf } from "./dialect.js";
 import type { Ledger } from "./ledger.js";
 import { countRows } from "./ledger-maintenance.repository.js";

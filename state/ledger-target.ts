@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { LedgerUrlInvalidError } from "../controller/errors.js";
+import { LedgerUrlInvalidError } from "./errors.js";
 
 /** Where the SQLite ledger lives under a control dir (the default backend). */
 export const LEDGER_FILE = ".gaffer/ledger.sqlite";

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, sql, type Migration, type MigrationResultSet } from "kysely";
-import { isGafferError, LedgerMigrationError } from "../controller/errors.js";
+import { isGafferError, LedgerMigrationError } from "./errors.js";
 import type { Database } from "./database.js";
 import { dialectOf } from "./dialect.js";
 import type { LedgerTarget } from "./ledger-target.js";

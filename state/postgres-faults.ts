@@ -1,4 +1,4 @@
-import { isGafferError, LedgerDiskFullError, LedgerReadonlyError, LedgerUnreachableError, type GafferError } from "../controller/errors.js";
+import { isGafferError, LedgerDiskFullError, LedgerReadonlyError, LedgerUnreachableError, type GafferError } from "./errors.js";
 
 /**
  * PostgreSQL ledger faults with names, like state/sqlite-faults.ts for the

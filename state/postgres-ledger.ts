@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
 import { Kysely, Migrator, PostgresDialect, sql, type Migration, type PostgresPool, type PostgresPoolClient } from "kysely";
-import { isGafferError, LedgerMigrationError, LedgerUnreachableError } from "../controller/errors.js";
+import { isGafferError, LedgerMigrationError, LedgerUnreachableError } from "./errors.js";
 import type { Database } from "./database.js";
 import { dialectOf } from "./dialect.js";
 import { MIGRATIONS, staticMigrations } from "./migrations/index.js";

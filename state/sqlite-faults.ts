@@ -2,7 +2,7 @@ import { existsSync, statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteDatabase, SqliteStatement } from "kysely";
-import { isGafferError, LedgerCorruptError, LedgerDiskFullError, LedgerLockedError, LedgerMissingError, LedgerReadonlyError, type GafferError } from "../controller/errors.js";
+import { isGafferError, LedgerCorruptError, LedgerDiskFullError, LedgerLockedError, LedgerMissingError, LedgerReadonlyError, type GafferError } from "./errors.js";
 
 /**
  * Ledger faults with names. Every driver or filesystem error a user can meet
