@@ -31,18 +31,23 @@ export class WatchedTmux implements Tmux, ScreenActivity {
 
   private readonly host: ResolvedHost | null;
 
-  /** `host`: an agent host's tmux (over ssh); left out, this machine's. */
-  constructor(options: { readonly socket: string; readonly logger: Logger; readonly commandTimeoutMs?: number; readonly host?: ResolvedHost | null }) {
+  private readonly notifications: boolean;
+
+  /** `host`: an agent host's tmux (over ssh); left out, this machine's. `notifications: false` polls every session. */
+  constructor(options: { readonly socket: string; readonly logger: Logger; readonly commandTimeoutMs?: number; readonly host?: ResolvedHost | null; readonly notifications?: boolean }) {
     this.socket = options.socket;
     this.commandTimeoutMs = options.commandTimeoutMs;
     this.host = options.host ?? null;
     this.inner = new TmuxAdapter({ socket: options.socket, host: this.host });
     this.logger = options.logger.child({ host: this.host?.name ?? "local" });
+    this.notifications = options.notifications !== false;
+    if (!this.notifications) this.logger.info({ socket: this.socket }, "tmux notifications off: sessions are polled");
   }
 
   /** The live control client, starting one when there is a server to attach to; null means polling. */
   private async client(): Promise<TmuxControlClient | null> {
     if (this.control !== null) return this.control;
+    if (!this.notifications) return null;
     this.starting ??= this.startClient().finally(() => {
       this.starting = null;
     });

@@ -14,6 +14,7 @@ import { chokidarWatcher } from "../adapters/watcher.js";
 interface UpOptions extends CommonOptions {
   readonly once?: boolean;
   readonly resync?: string;
+  readonly poll?: boolean;
 }
 
 interface PauseOptions extends CommonOptions {
@@ -25,11 +26,12 @@ export function registerController(program: Command): void {
   withCommon(program.command("up").description("run the controller: reconcile manifests, approvals and the live world"))
     .option("--once", "run passes until nothing more can happen without a person, then exit")
     .option("--resync <ms>", "resync timer in ms", "30000")
+    .option("--poll", "read panes by polling instead of tmux control-mode notifications (for a tmux whose control mode misbehaves)")
     .action(async (options: UpOptions) => {
       const resyncMs = Number(options.resync);
       if (!Number.isInteger(resyncMs) || resyncMs < 100) throw new UsageError(`--resync must be an integer >= 100 (got ${options.resync})`);
       const dir = resolve(options.dir);
-      await runController({ dir, logger: createLogger(), effects: buildTaskEffects, once: options.once === true, resyncMs, clock: systemClock(), watcher: chokidarWatcher() });
+      await runController({ dir, logger: createLogger(), effects: buildTaskEffects, once: options.once === true, resyncMs, clock: systemClock(), watcher: chokidarWatcher(), notifications: options.poll !== true });
     });
 
   for (const verb of ["pause", "resume"] as const) {

@@ -34,6 +34,8 @@ export interface RunControllerOptions {
   readonly onPass?: (controller: Controller) => void;
   /** Session health check interval (default 2 s; sessions working on a prompt are also watched by their queue loop). */
   readonly healthMs?: number;
+  /** Follow panes through tmux control mode (default true); false polls them (`gaffer up --poll`). */
+  readonly notifications?: boolean;
   /** Controller lease timing (tests shorten it). */
   readonly leaseTiming?: Partial<LeaseTiming>;
   /** The clock of the loop's timers, built by the entry point (default: the system clock). */
@@ -93,7 +95,7 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   const tmuxFor = (socket: string): { tmux: WatchedTmux; activity: WatchedTmux } => {
     let server = servers.get(socket);
     if (server === undefined) {
-      servers.set(socket, (server = new WatchedTmux({ socket, logger: options.logger })));
+      servers.set(socket, (server = new WatchedTmux({ socket, logger: options.logger, notifications: options.notifications !== false })));
       server.onActivity((name) => observer.poke(`${socket}\0${name}`));
     }
     return { tmux: server, activity: server };

@@ -4,7 +4,8 @@
  * question and wait for a person (`waiting`), so every session is open and
  * watched but nothing moves. Then IDLE_MS of wall time is measured from
  * /proc: the controller's own CPU, its reaped children's (tmux/git clients
- * it spawns) and the tmux server's.
+ * it spawns) and the tmux server's. Then the same fleet under
+ * `gaffer up --poll` (the fallback without control mode), same window.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
@@ -79,7 +80,46 @@ async function untilWaiting(dir: string, child: { exitCode: number | null }): Pr
 
 const pct = (ticks: number, wallMs: number): number => Math.round((ticks / CLK_TCK / (wallMs / 1000)) * 1000) / 10;
 
-/** Idle figures: CPU% (of one core) and RSS of `gaffer up` watching 20 waiting agent sessions. */
+interface IdleSample {
+  readonly wallMs: number;
+  readonly selfPct: number;
+  readonly childrenPct: number;
+  readonly tmuxPct: number;
+  readonly rssMb: number;
+  readonly peakRssMb: number;
+}
+
+/** CPU of the controller, its reaped children and the tmux server over IDLE_MS; every session must still wait after it. */
+async function sample(pid: number, server: number, dir: string): Promise<IdleSample> {
+  const [c0, s0, t0] = [cpuTicks(pid), cpuTicks(server), performance.now()];
+  await sleep(IDLE_MS); // the idle sample itself: measured over this window (its deadline)
+  const [c1, s1, wallMs] = [cpuTicks(pid), cpuTicks(server), performance.now() - t0];
+  const still = await waitingSessions(dir);
+  if (still < SESSIONS) throw new Error(`bench: ${still} of ${SESSIONS} sessions still waiting after the idle window`);
+  const mb = (key: string): number => Math.round(statusKb(pid, key) / 102.4) / 10;
+  return { wallMs, selfPct: pct(c1.self - c0.self, wallMs), childrenPct: pct(c1.children - c0.children, wallMs), tmuxPct: pct(s1.self - s0.self, wallMs), rssMb: mb("VmRSS"), peakRssMb: mb("VmHWM") };
+}
+
+/** Until the ledger holds `count` ControllerStarted events (a restarted controller is up). */
+async function untilStarted(dir: string, count: number, child: { exitCode: number | null }): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const reader = new SqliteDatabase(join(dir, LEDGER_FILE), { readonly: true, fileMustExist: true });
+    const n = (reader.prepare("select count(*) as n from events where action = 'ControllerStarted'").get() as { n: number }).n;
+    reader.close();
+    if (n >= count) return;
+    if (child.exitCode !== null) throw new Error(`bench: gaffer up --poll exited with ${child.exitCode}`);
+    if (performance.now() - started > 60_000) throw new Error("bench: gaffer up --poll did not start within 60 s");
+    await sleep(100); // poll until the controller has started
+  }
+}
+
+async function stop(child: ReturnType<typeof spawn>): Promise<void> {
+  child.kill("SIGTERM");
+  await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+}
+
+/** Idle figures: CPU% (of one core) and RSS of `gaffer up` watching waiting agent sessions, by notification and polled. */
 export async function benchControllerIdle(): Promise<Record<string, number>> {
   const root = mkdtempSync(join(tmpdir(), "gaffer-bench-idle-"));
   const tasks = Array.from({ length: SESSIONS }, (_, i) => taskDoc(`idle-${i}`, "ask Shall I go on?"));
@@ -88,29 +128,35 @@ export async function benchControllerIdle(): Promise<Record<string, number>> {
   const env = { ...process.env, TMUX: "", GAFFER_LOG_LEVEL: "info" };
   // GAFFER_BENCH_CPU_PROF=DIR writes the controller's V8 CPU profile there (read its idle window's samples).
   const profile = process.env.GAFFER_BENCH_CPU_PROF === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", process.env.GAFFER_BENCH_CPU_PROF];
-  const child = spawn(process.execPath, [...profile, packagePath("controller", "gaffer.js"), "up", "--dir", dir], { env, stdio: ["ignore", log, log] });
+  let child = spawn(process.execPath, [...profile, packagePath("controller", "gaffer.js"), "up", "--dir", dir], { env, stdio: ["ignore", log, log] });
   try {
     const startMs = await untilWaiting(dir, child);
     await sleep(1000); // settle before the sample: its deadline starts after
     const server = Number((await execa("tmux", ["-L", socket, "display-message", "-p", "#{pid}"], { env })).stdout.trim());
-    const [c0, s0, t0] = [cpuTicks(child.pid!), cpuTicks(server), performance.now()];
-    await sleep(IDLE_MS); // the idle sample itself: measured over this window (its deadline)
-    const [c1, s1, wall] = [cpuTicks(child.pid!), cpuTicks(server), performance.now() - t0];
-    const still = await waitingSessions(dir);
-    if (still < SESSIONS) throw new Error(`bench: ${still} of ${SESSIONS} sessions still waiting after the idle window`);
+    const notified = await sample(child.pid!, server, dir);
+    // The same fleet under `gaffer up --poll` (the fallback when control mode is unavailable): a new
+    // controller adopts the 50 sessions, then the same window.
+    await stop(child);
+    child = spawn(process.execPath, [packagePath("controller", "gaffer.js"), "up", "--poll", "--dir", dir], { env, stdio: ["ignore", log, log] });
+    await untilStarted(dir, 2, child);
+    await sleep(3000); // adoption's first looks at every session: settle before the sample
+    const polled = await sample(child.pid!, server, dir);
     return {
       sessions: SESSIONS,
       startToAllWaitingMs: Math.round(startMs),
-      idleWallMs: Math.round(wall),
-      idleCpuPct: pct(c1.self - c0.self, wall),
-      idleChildrenCpuPct: pct(c1.children - c0.children, wall),
-      idleTmuxServerCpuPct: pct(s1.self - s0.self, wall),
-      idleRssMb: Math.round(statusKb(child.pid!, "VmRSS") / 102.4) / 10,
-      peakRssMb: Math.round(statusKb(child.pid!, "VmHWM") / 102.4) / 10,
+      idleWallMs: Math.round(notified.wallMs),
+      idleCpuPct: notified.selfPct,
+      idleChildrenCpuPct: notified.childrenPct,
+      idleTmuxServerCpuPct: notified.tmuxPct,
+      idleRssMb: notified.rssMb,
+      peakRssMb: notified.peakRssMb,
+      idlePollingCpuPct: polled.selfPct,
+      idlePollingChildrenCpuPct: polled.childrenPct,
+      idlePollingTmuxServerCpuPct: polled.tmuxPct,
+      idlePollingRssMb: polled.rssMb,
     };
   } finally {
-    child.kill("SIGTERM");
-    await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+    await stop(child);
     await execa("tmux", ["-L", socket, "kill-server"], { env, reject: false });
     rmSync(join(`/tmp/tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
     if (process.env.GAFFER_BENCH_KEEP === undefined) rmSync(root, { recursive: true, force: true });

@@ -99,3 +99,33 @@ describe("a running controller looks at a pane when it prints or dies", () => {
     }
   }, 90_000);
 });
+
+describe("gaffer up --poll (no control mode)", () => {
+  it("starts no control client and still records a person's command through the health round's looks", async () => {
+    const tmux = testTmux();
+    const stages = [{ name: "build", approval: "required" as const, roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }];
+    const fx = controlDir({ project: { tmuxSocket: tmux.socket }, stages, tasks: [{ name: "add-a" }], agents: [{ name: "scripted", profile: "scripted", capacity: 2, idleAfterMs: 2000, maxRestarts: 0 }] });
+    const gaffer = (...args: string[]) => runGaffer([...args, "--dir", fx.dir]);
+    expect((await gaffer("worktree", "create", "--task", "add-a", "--override", "trying by hand")).exitCode).toBe(0);
+    const id = (JSON.parse((await gaffer("session", "create", "--task", "add-a", "--agent", "scripted", "--override", "trying by hand", "--json")).stdout) as { id: string }).id;
+    let stop!: () => void;
+    const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 200, notifications: false, stopSignal: new Promise<void>((r) => (stop = r)) });
+    const db = await openLedger(join(fx.dir, LEDGER_FILE));
+    try {
+      const changes = async (to: string) => (await listEvents(db, { subject: `session/${id}`, action: "SessionStatusChanged" })).filter((e) => e.payload.to === to && e.actor === "controller");
+      // The controller's first looks: it records the settled prompt idle.
+      await waitFor(async () => (await changes("idle")).at(0), { timeoutMs: 20_000, what: "the controller records the session idle" });
+      // The scripted agent shows no busy line while it sleeps: its changed screen counts as working until it
+      // has been still for idleAfterMs (2 s here, so that the health round's looks fall inside it).
+      await tmux.pasteText(id, "sleep 1500");
+      await tmux.sendEnter(id);
+      await waitFor(async () => (await changes("running")).at(0), { timeoutMs: 10_000, what: "the controller records the session running" });
+      // Polled, never followed: tmux has no control session on this server.
+      expect((await execa("tmux", ["-L", tmux.socket, "has-session", "-t", "=gaffer-control"], { reject: false })).exitCode).toBe(1);
+    } finally {
+      stop();
+      await running;
+      await db.destroy();
+    }
+  }, 60_000);
+});
