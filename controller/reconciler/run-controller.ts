@@ -87,10 +87,12 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   // into notifications, so idle sessions are not captured on every health round.
   const servers = new Map<string, WatchedTmux>();
   // A pane that printed or died is looked at within milliseconds (throttled per session), not at the next health round.
+  // Both set below (the controller needs tmuxFor, which needs the observer): a look before then does nothing.
   let controller: Controller | null = null;
+  let loop: PassLoop | null = null;
   const observer = new ActivityObserver(async (key) => {
     const [socket, name] = key.split("\0") as [string, string];
-    return loop.faulted || controller === null ? null : controller.observeActivity(socket, name);
+    return loop === null || loop.faulted || controller === null ? null : controller.observeActivity(socket, name);
   });
   const tmuxFor = (socket: string): { tmux: WatchedTmux; activity: WatchedTmux } => {
     let server = servers.get(socket);
@@ -106,8 +108,9 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   let watcher: { close(): Promise<void> } | undefined;
   let timer: Cancel | undefined;
   let ledgerWatch: LedgerWatch | undefined;
-  const loop = new PassLoop(controller, options);
-  const health = superviseEvery(clock, controller, options.healthMs ?? 2000, () => loop.faulted);
+  const passes = new PassLoop(controller, options);
+  loop = passes;
+  const health = superviseEvery(clock, controller, options.healthMs ?? 2000, () => passes.faulted);
   let unsubscribe: () => void = () => undefined;
   let stopping: ReturnType<typeof waitForStop> | null = null;
   try {
