@@ -58,20 +58,30 @@ export async function* streamProjectedEvents(db: Ledger, pageSize = 5000): Async
   }
 }
 
-/** The `SessionStatusChanged` events of the given sessions, oldest first, in keyset pages along events_subject. */
+/** Past this many sessions, one walk along events_at (filtering in memory) beats naming them all in the query. */
+const MAX_NAMED = 1000;
+
+/**
+ * The `SessionStatusChanged` events of the given sessions, oldest first, in
+ * keyset pages: along events_subject for a few sessions, else along events_at.
+ */
 export async function* streamStatusEvents(db: Ledger, sessionIds: readonly string[], pageSize = 5000): AsyncGenerator<RollupEvent> {
   if (sessionIds.length === 0) return;
   const dialect = dialectOf(db);
   const json = (key: string) => dialect.jsonText("payload", key);
   const subjects = sessionIds.map((id) => `session/${id}`);
+  const wanted = new Set(subjects);
   let after: { at: string; id: number } | null = null;
   for (;;) {
-    // NOTE: `+action` keeps the planner on events_subject (a few sessions' rows) rather than every status change.
+    // NOTE: `+action` keeps the planner off events_action: on events_subject for a few sessions, else walking events_at in order.
     let q = db.selectFrom("events").select(["id", "at", "action", "subject", json("to").as("to"), json("role").as("role"), json("since").as("since")])
-      .where(dialect.unindexed("action"), "=", "SessionStatusChanged").where("subject", "in", subjects);
+      .where(dialect.unindexed("action"), "=", "SessionStatusChanged");
+    if (subjects.length <= MAX_NAMED) q = q.where("subject", "in", subjects);
     if (after !== null) q = q.where(sql<boolean>`(at, id) > (${after.at}, ${after.id})`);
     const rows = await q.orderBy("at").orderBy("id").limit(pageSize).execute();
-    for (const e of rows) yield { id: Number(e.id), at: e.at, action: e.action, subject: e.subject, payload: { to: e.to, role: e.role, ...(e.since === null ? {} : { since: e.since }) } };
+    for (const e of rows) {
+      if (wanted.has(e.subject)) yield { id: Number(e.id), at: e.at, action: e.action, subject: e.subject, payload: { to: e.to, role: e.role, ...(e.since === null ? {} : { since: e.since }) } };
+    }
     if (rows.length < pageSize) return;
     after = { at: rows.at(-1)!.at, id: Number(rows.at(-1)!.id) };
   }

@@ -23,8 +23,6 @@ import { PauseTracker } from "./report-session-fold.js";
 
 /** Events read per page: the report's memory does not grow with the ledger. */
 const PAGE = 5000;
-/** Past this many sessions to replay (a long pause over a busy fleet), one pass over every event is cheaper than per-session reads. */
-const MAX_REPLAY = 1000;
 
 /** What a report is asked for. */
 export interface ReportOptions {
@@ -97,7 +95,6 @@ export async function readRollupPlan(db: Ledger, ctx: ReportContext): Promise<Ro
 export async function buildReport(db: Ledger, options: ReportOptions = {}): Promise<Report> {
   const ctx = await readReportContext(db, options);
   const plan = await readRollupPlan(db, ctx);
-  if (plan.replay.length > MAX_REPLAY && plan.compactedBefore === null) return buildReportFromEvents(db, options);
   const fold = new ReportFold({ ...ctx, seeds: plan.seeds });
   for await (const e of mergeByTime(streamProjectedEvents(db, PAGE), streamStatusEvents(db, plan.replay, PAGE))) fold.add(e);
   const report = withHostFigures(fold.finish(), await readReportHosts(db));

@@ -10,6 +10,7 @@ import { readReportContext, readRollupPlan } from "../../controller/report/repor
 import { buildReport, buildReportFromEvents } from "../../controller/report/report.js";
 import { compactLedger } from "../../state/ledger-maintenance.repository.js";
 import { openLedger, type Ledger } from "../../state/ledger.js";
+import { streamStatusEvents } from "../../state/report-rollups.repository.js";
 import { MIGRATIONS } from "../../state/migrations/index.js";
 import { PROJECTED_ACTIONS } from "../../state/migrations/0019_report_rollups.js";
 import { REPORT_ACTIONS } from "../../controller/report/report-fold.js";
@@ -46,6 +47,16 @@ describe.each(BACKENDS)("the report's rollups on %s", (backend) => {
       const plan = await readRollupPlan(db, await readReportContext(db, { now: history.now }));
       expect(plan.seeds.size).toBeGreaterThan(200);
       expect(plan.replay.length).toBeLessThan(450);
+      // Replaying many sessions (a long pause over a busy fleet) walks the time index instead of naming them: the same events.
+      const ids = (await db.selectFrom("sessions").select("id").execute()).map((r) => r.id);
+      const read = async (of: string[]) => {
+        const out: unknown[] = [];
+        for await (const e of streamStatusEvents(db, of, 97)) out.push(e);
+        return out;
+      };
+      const named = await read(ids);
+      expect(named.length).toBeGreaterThan(3000);
+      expect(await read([...ids, ...Array.from({ length: 400 }, (_, i) => `absent-${i}`)])).toEqual(named);
     } finally {
       await db.destroy();
     }
