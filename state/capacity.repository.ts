@@ -1,6 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { checkCapacity, pickHost, usesHosts, type CapacityExceeded, type CapacityLimits, type CapacityUsage } from "../controller/core/capacity.js";
-import { CapacityExceededError } from "./errors.js";
 import { appendEvent } from "./events.repository.js";
 import { immediateTransaction, nowIso, type Ledger } from "./ledger.js";
 
@@ -29,7 +27,7 @@ export interface Reservation {
 }
 
 /** Slots held now, counted from the ledger. */
-export async function readCapacityUsage(db: Ledger): Promise<CapacityUsage> {
+export async function readCapacityUsage(db: Ledger): Promise<HeldCapacity> {
   const rows = await db.selectFrom("reservations").select(["agent", "role", "host"]).where("state", "=", "held").execute();
   const byAgent: Record<string, number> = {};
   const byRole: Record<string, number> = {};
@@ -42,38 +40,41 @@ export async function readCapacityUsage(db: Ledger): Promise<CapacityUsage> {
   return { global: rows.length, byAgent, byRole, ...(Object.keys(byHost).length === 0 ? {} : { byHost }) };
 }
 
+/** Slots held now, as counted from the ledger (core/capacity.ts's CapacityUsage has this shape). */
+export interface HeldCapacity {
+  readonly global: number;
+  readonly byAgent: Readonly<Record<string, number>>;
+  readonly byRole: Readonly<Record<string, number>>;
+  readonly byHost?: Readonly<Record<string, number>>;
+}
+
+/** A decision on one request, taken on the usage read inside the reservation's transaction. */
+export type SlotDecision<R extends object> = { readonly refused: R; readonly host: string | null } | { readonly refused: null; readonly host: string | null; readonly limit: number };
+
 /**
- * Checks and takes one slot in a single BEGIN IMMEDIATE transaction, so
- * processes racing for the last slot can never both win. A refusal is itself
- * ledgered (`CapacityRefused`) and thrown as CAPACITY_EXCEEDED with the reason.
+ * Reads the usage, asks `decide` (the capacity rules) and takes the slot, in
+ * a single BEGIN IMMEDIATE transaction, so processes racing for the last
+ * slot can never both win. A refusal is itself ledgered (`CapacityRefused`)
+ * and returned; the caller raises it.
  */
-export async function reserveCapacity(db: Ledger, limits: CapacityLimits, request: ReservationRequest): Promise<Reservation> {
-  const outcome = await immediateTransaction(db, async (trx): Promise<{ refused: CapacityExceeded } | { reservation: Reservation }> => {
+export async function takeSlot<R extends object>(db: Ledger, request: ReservationRequest, decide: (usage: HeldCapacity) => SlotDecision<R>): Promise<{ readonly refused: R } | { readonly reservation: Reservation }> {
+  return immediateTransaction(db, async (trx): Promise<{ refused: R } | { reservation: Reservation }> => {
     const usage = await readCapacityUsage(trx);
-    // The host is chosen inside the transaction, so racing reservations never pick the same last slot.
-    const picked = request.host !== undefined ? request.host : usesHosts(limits) ? pickHost(limits, usage) : null;
-    // No host with a free slot: checked against all hosts together, so the refusal names the host scope.
-    const refused = checkCapacity(limits, usage, { ...request, host: request.host === undefined && picked === null && usesHosts(limits) ? undefined : picked });
-    const host = picked;
+    const decision = decide(usage);
+    const host = decision.host;
     const subject = request.task ? `task/${request.task}` : `agent/${request.agent}`;
-    if (refused !== null) {
-      await appendEvent(trx, { actor: request.actor, action: "CapacityRefused", subject, payload: { ...refused, agent: request.agent, role: request.role, holder: request.holder, ...(host === null ? {} : { host }) } });
-      return { refused };
+    if (!("limit" in decision)) {
+      await appendEvent(trx, { actor: request.actor, action: "CapacityRefused", subject, payload: { ...decision.refused, agent: request.agent, role: request.role, holder: request.holder, ...(host === null ? {} : { host }) } });
+      return { refused: decision.refused };
     }
     const reservation: Reservation = { id: randomUUID(), agent: request.agent, role: request.role, holder: request.holder, state: "held", acquiredAt: nowIso(), releasedAt: null, host };
     await trx
       .insertInto("reservations")
       .values({ id: reservation.id, agent: reservation.agent, role: reservation.role, stage: request.stage ?? null, task: request.task ?? null, holder: reservation.holder, state: "held", acquired_at: reservation.acquiredAt, released_at: null, host })
       .execute();
-    await appendEvent(trx, { actor: request.actor, action: "CapacityReserved", subject, payload: { reservation: reservation.id, agent: request.agent, role: request.role, holder: request.holder, inUse: usage.global + 1, limit: limits.global, ...(host === null ? {} : { host }) } });
+    await appendEvent(trx, { actor: request.actor, action: "CapacityReserved", subject, payload: { reservation: reservation.id, agent: request.agent, role: request.role, holder: request.holder, inUse: usage.global + 1, limit: decision.limit, ...(host === null ? {} : { host }) } });
     return { reservation };
   });
-  if ("refused" in outcome) {
-    const r = outcome.refused;
-    const raise = r.scope === "host" ? "raise the host's capacity in its AgentPool (or list another host)" : "raise spec.capacity";
-    throw new CapacityExceededError(`${r.scope} limit ${r.scope === "global" ? "" : `for ${r.key} `}is ${r.limit} and ${r.inUse} ${r.inUse === 1 ? "is" : "are"} in use; close a session (\`gaffer session close ID\`) or ${raise}`, { details: { ...r } });
-  }
-  return outcome.reservation;
 }
 
 /** Releases a slot; releasing twice is a no-op that returns false. */

@@ -13,7 +13,7 @@ import { evaluateApprovals } from "../governance/approvals.js";
 import type { ControlDir } from "./control-dir.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { nowIso } from "../../state/ledger.js";
-import { readStageStatus, writeStageStatus } from "../../state/status-store.js";
+import { readStageStatus, writeStageStatus } from "../status/status-store.js";
 import { refuse } from "./gatekeeper.js";
 import { proposeStage } from "./planning.js";
 

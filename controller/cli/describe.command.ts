@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { NotFoundError, UsageError } from "../errors.js";
 import { listEvents } from "../../state/events.repository.js";
 import { getSession } from "../../state/sessions.repository.js";
-import { statusFilePath } from "../../state/status-store.js";
+import { statusFilePath } from "../status/status-store.js";
 import { formatEvent } from "./ledger.command.js";
 import { withCommon, withControlDir, type CommonOptions } from "./context.js";
 import { printJson, printLine } from "./output.js";

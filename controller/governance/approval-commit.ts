@@ -1,6 +1,6 @@
 import type { ApprovalDecision } from "../core/status-types.js";
 import { ApprovalError, GitError } from "../errors.js";
-import { appendStageApproval, readStageStatus, restoreStatusText } from "../../state/status-store.js";
+import { appendStageApproval, readStageStatus, restoreStatusText } from "../status/status-store.js";
 import { runGit, type GitResult } from "./git-cli.js";
 
 /** How long approve waits for another git process (an editor's `git status`, a person's commit) to release `index.lock`. */

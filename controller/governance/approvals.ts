@@ -1,7 +1,7 @@
 import { isAbsolute, join } from "node:path";
 import { judgeApprovals, type ApprovalCommit, type ApprovalJudgement, type ApprovalPolicy, type EntryFacts } from "../core/approval-rules.js";
 import type { ApprovalEntry, ApprovalRequest } from "../core/status-types.js";
-import { readStageApprovals } from "../../state/status-store.js";
+import { readStageApprovals } from "../status/status-store.js";
 import { parseBlamePorcelain, runGit, type BlameLine } from "./git-cli.js";
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runGit } from "../governance/git-cli.js";
-import { statusFilePath } from "../../state/status-store.js";
+import { statusFilePath } from "../status/status-store.js";
 
 /**
  * Remembers each stage's approval judgement while nothing it depends on

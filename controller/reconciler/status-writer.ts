@@ -8,7 +8,7 @@ import { stagePhaseOf, type stageMachine } from "../machines/stage.machine.js";
 import type { taskMachine } from "../machines/task.machine.js";
 import { StatusFileInvalidError } from "../errors.js";
 import { nowIso, type Ledger } from "../../state/ledger.js";
-import { readStageStatus, readTaskStatus, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../state/status-store.js";
+import { readStageStatus, readTaskStatus, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../status/status-store.js";
 import { readTaskDetails } from "../../state/task-details.repository.js";
 import { readTaskStall } from "../../state/sessions.repository.js";
 import type { ManifestState } from "./manifest-tracker.js";

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { readControllerLiveness } from "./controller-liveness.js";
 import { blockedWork, dependencyDeadlocks, type TaskFact } from "./waiting-for.js";
 import type { Ledger } from "../../state/ledger.js";
-import { readControllerStatus, readStageStatus, readTaskStatus } from "../../state/status-store.js";
+import { readControllerStatus, readStageStatus, readTaskStatus } from "./status-store.js";
 import { readTaskDetails } from "../../state/task-details.repository.js";
 import { readSessionHosts } from "../../state/hosts.repository.js";
 import { LOCAL_HOST, resolveHosts } from "../core/hosts.js";

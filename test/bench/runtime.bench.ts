@@ -16,7 +16,7 @@ import { execa } from "execa";
 import SqliteDatabase from "better-sqlite3";
 import { packagePath } from "../../controller/paths.js";
 import { LEDGER_FILE } from "../../state/ledger.js";
-import { appendStageApproval, readStageStatus } from "../../state/status-store.js";
+import { appendStageApproval, readStageStatus } from "../../controller/status/status-store.js";
 import { benchControlDir, taskDoc } from "./controller-fixture.js";
 
 const SESSIONS = 4;

@@ -2,7 +2,7 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
-import { reserveCapacity } from "../../state/capacity.repository.js";
+import { reserveCapacity } from "../../controller/sessions/reserve-capacity.js";
 import { openLedger } from "../../state/ledger.js";
 import { runGaffer } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { evaluateApprovals } from "../../controller/governance/approvals.js";
 import { listApprovalRecords, recordApprovalVerdicts } from "../../state/approvals.repository.js";
 import { listEvents } from "../../state/events.repository.js";
-import { writeStageStatus } from "../../state/status-store.js";
+import { writeStageStatus } from "../../controller/status/status-store.js";
 import { ALICE, AUTHOR, BOB, MALLORY, addEntry, commitAs, governanceRepo, ledgerOf, policyFor, requestFor, sshSigner, stageWith } from "../helpers/governance-fixtures.js";
 import { tempDir } from "../helpers/temp.js";
 

@@ -1,6 +1,7 @@
 // A child process for the capacity race test: makes N reservation attempts
 // against one ledger (a SQLite file or a PostgreSQL URL), holding each won slot briefly before releasing it.
-import { reserveCapacity, releaseCapacity, readCapacityUsage } from "../../state/capacity.repository.js";
+import { releaseCapacity, readCapacityUsage } from "../../state/capacity.repository.js";
+import { reserveCapacity } from "../../controller/sessions/reserve-capacity.js";
 import { openLocation } from "./ledger-backends.js";
 import { CapacityExceededError } from "../../controller/errors.js";
 import { existsSync } from "node:fs";

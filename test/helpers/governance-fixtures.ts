@@ -5,7 +5,7 @@ import { onTestFinished } from "vitest";
 import type { ApprovalPolicy } from "../../controller/core/approval-rules.js";
 import type { ApprovalRequest, StageStatus } from "../../controller/core/status-types.js";
 import { openLedger, type Ledger } from "../../state/ledger.js";
-import { appendStageApproval, writeStageStatus } from "../../state/status-store.js";
+import { appendStageApproval, writeStageStatus } from "../../controller/status/status-store.js";
 import { git, gitRepo } from "./git-repo.js";
 
 export const ALICE = "alice@example.com";

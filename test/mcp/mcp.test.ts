@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { MCP_TOOLS } from "../../controller/mcp/mcp-server.js";
 import { listEvents } from "../../state/events.repository.js";
 import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
-import { readStageStatus } from "../../state/status-store.js";
+import { readStageStatus } from "../../controller/status/status-store.js";
 import { runGaffer } from "../helpers/cli.js";
 import { APPROVER, flowFixture } from "../helpers/flow-fixture.js";
 import { recordStagePhase } from "../helpers/stage-phase.js";

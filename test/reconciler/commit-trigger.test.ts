@@ -7,7 +7,7 @@ import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
 import { listEvents } from "../../state/events.repository.js";
 import { openLedger, type Ledger } from "../../state/ledger.js";
-import { appendStageApproval, readStageStatus } from "../../state/status-store.js";
+import { appendStageApproval, readStageStatus } from "../../controller/status/status-store.js";
 import { APPROVER, commitAs, flowFixture } from "../helpers/flow-fixture.js";
 import { waitFor } from "../helpers/temp.js";
 

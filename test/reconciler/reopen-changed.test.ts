@@ -6,7 +6,7 @@ import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
 import { listEvents } from "../../state/events.repository.js";
 import { openLedger, type Ledger } from "../../state/ledger.js";
-import { readStageStatus, readTaskStatus } from "../../state/status-store.js";
+import { readStageStatus, readTaskStatus } from "../../controller/status/status-store.js";
 import { runGaffer } from "../helpers/cli.js";
 import { APPROVER, MANIFEST_AUTHOR, commitAs, flowFixture } from "../helpers/flow-fixture.js";
 import { git } from "../helpers/git-repo.js";

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { readCapacityUsage, releaseCapacity, reserveCapacity } from "../../state/capacity.repository.js";
+import { readCapacityUsage, releaseCapacity } from "../../state/capacity.repository.js";
+import { reserveCapacity } from "../../controller/sessions/reserve-capacity.js";
 import { listEvents } from "../../state/events.repository.js";
 import { openLedger } from "../../state/ledger.js";
 import { tempDir } from "../helpers/temp.js";

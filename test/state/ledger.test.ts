@@ -86,7 +86,8 @@ test("a corrupt ledger file gives LEDGER_CORRUPT on the CLI, never a stack trace
 });
 
 test("slots held by nobody (a closed session, or none ever recorded) are released; a fresh pending one is kept", async () => {
-  const { reserveCapacity, releaseOrphanedReservations, readCapacityUsage } = await import("../../state/capacity.repository.js");
+  const { releaseOrphanedReservations, readCapacityUsage } = await import("../../state/capacity.repository.js");
+  const { reserveCapacity } = await import("../../controller/sessions/reserve-capacity.js");
   const db = await openLedger(join(tempDir(), "ledger.sqlite"));
   const limits = { global: 5, perAgent: { scripted: 5 }, perRole: {} };
   const old = await reserveCapacity(db, limits, { agent: "scripted", role: "builder", holder: "pending:gone-1", actor: "test" });

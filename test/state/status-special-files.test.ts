@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readStageStatus } from "../../state/status-store.js";
+import { readStageStatus } from "../../controller/status/status-store.js";
 import { tempDir } from "../helpers/temp.js";
 
 function statusDir(): string {

@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { setCondition } from "../../controller/core/conditions.js";
 import { appendApprovalText } from "../../controller/core/status-text.js";
 import type { Condition, StageStatus } from "../../controller/core/status-types.js";
-import { readControllerStatus, readStageApprovals, readStageStatus, statusHeader, toManifestErrors, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../state/status-store.js";
+import { readControllerStatus, readStageApprovals, readStageStatus, statusHeader, toManifestErrors, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../../controller/status/status-store.js";
 import { tempDir } from "../helpers/temp.js";
 
 const T0 = "2025-01-01T00:00:00.000Z";

@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import type { BigIntStats } from "node:fs";
 import { lstat, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
-import { readBoundedFile } from "../controller/adapters/bounded-read.js";
+import { readBoundedFile } from "../adapters/bounded-read.js";
 import { stringify } from "yaml";
-import type { ApprovalsLocation } from "../controller/core/status-text.js";
-import { appendApprovalText, parseStatusText } from "../controller/core/status-text.js";
-import type { ControllerStatus, ManifestErrorEntry, StageStatus, TaskStatus } from "../controller/core/status-types.js";
-import type { ManifestIssue } from "../controller/manifest/manifest-issue.js";
-import { InvalidNameError, StatusFileInvalidError } from "../controller/errors.js";
+import type { ApprovalsLocation } from "../core/status-text.js";
+import { appendApprovalText, parseStatusText } from "../core/status-text.js";
+import type { ControllerStatus, ManifestErrorEntry, StageStatus, TaskStatus } from "../core/status-types.js";
+import type { ManifestIssue } from "../manifest/manifest-issue.js";
+import { InvalidNameError, StatusFileInvalidError } from "../errors.js";
 
 /**
  * The status-file store: `status/stages/<stage>.yaml`, `status/tasks/<task>.yaml`
