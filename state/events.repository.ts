@@ -85,6 +85,13 @@ function toEvent(r: EventRow): LedgerEvent {
   return { id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, payload: JSON.parse(r.payload) as Record<string, unknown>, commitSha: r.commit_sha };
 }
 
+/** The smallest id among events at or after `since` (null: none), read from the events_at index. */
+async function firstIdSince(db: Ledger, since: string): Promise<number | null> {
+  const recent = db.selectFrom("events").select("id").where("at", ">=", since).orderBy("at").as("recent");
+  const row = await db.selectFrom(recent).select((eb) => eb.fn.min("recent.id").as("id")).executeTakeFirst();
+  return row?.id === null || row?.id === undefined ? null : Number(row.id);
+}
+
 export async function listEvents(db: Ledger, query: EventQuery = {}): Promise<LedgerEvent[]> {
   let q = eventQuery(db, query).orderBy("id", "desc");
   if (query.limit !== undefined) q = q.limit(query.limit);
@@ -100,6 +107,12 @@ export async function listEvents(db: Ledger, query: EventQuery = {}): Promise<Le
  */
 export async function* streamEvents(db: Ledger, query: Omit<EventQuery, "limit"> = {}, pageSize = 500): AsyncGenerator<LedgerEvent> {
   let afterId = query.afterId;
+  if (query.since !== undefined) {
+    // Pages go by id: start at the first id of the span (found along events_at), not by walking every older event.
+    const first = await firstIdSince(db, query.since);
+    if (first === null) return;
+    if (afterId === undefined || afterId < first - 1) afterId = first - 1;
+  }
   for (;;) {
     const rows = await eventQuery(db, { ...query, ...(afterId === undefined ? {} : { afterId }) }).orderBy("id", "asc").limit(pageSize).execute();
     for (const row of rows) yield toEvent(row);

@@ -56,6 +56,19 @@ describe("a ledger of a million events", () => {
     expect(Math.min(status.ms, again.ms) - startup).toBeLessThan(STATUS_BEYOND_STARTUP_MS);
   }, 120_000);
 
+  test("log --since pages from the first event of the span (found along the time index), never walking the older million", async () => {
+    const db = await openLedger(join(dir, LEDGER_FILE));
+    const since = (await db.selectFrom("events").select("at").orderBy("id", "desc").offset(1200).limit(1).executeTakeFirstOrThrow()).at;
+    const expected = (await db.selectFrom("events").select("id").where("at", ">=", since).orderBy("id").execute()).map((r) => r.id);
+    await db.destroy();
+    const startup = (await timed(["--version"])).ms;
+    const log = await timed(["log", "--since", since, "--json", "--dir", dir]);
+    expect((JSON.parse(log.stdout) as { id: number }[]).map((e) => e.id)).toEqual(expected);
+    const hour = await timed(["log", "--since", "1h", "--dir", dir]);
+    console.log(`1M events: --version ${Math.round(startup)} ms, log --since (${expected.length} events) ${Math.round(log.ms)} ms, log --since 1h ${Math.round(hour.ms)} ms`);
+    expect(hour.ms - startup).toBeLessThan(STATUS_BEYOND_STARTUP_MS);
+  }, 120_000);
+
   test("report --json from the rollups: every session's exact figures within a generous bound", async () => {
     const report = await timed(["report", "--json", "--dir", dir]);
     console.log(`1M events: report --json ${Math.round(report.ms)} ms for ${sessions} sessions`);
