@@ -155,7 +155,8 @@ export class Controller {
       this.revisions.set(name, row.revision);
       this.options.logger.info({ task: name, phase: row.phase, revision: row.revision }, `task ${name}: ${row.phase} in the ledger (another process moved it); reloaded`);
       this.startTask(name, row.snapshot);
-      if (row.phase === "Merged" || row.phase === "Failed") await this.settled(name, row.phase, { closeSessions: true });
+      // Not awaited: closing a session may wait on its pane, and the pass must not wait with it.
+      if (row.phase === "Merged" || row.phase === "Failed") void this.settled(name, row.phase, { closeSessions: true }).catch((error: unknown) => this.options.logger.error({ err: error, task: name }, `task ${name}: could not settle after reload`));
     }
   }
 

@@ -28,7 +28,7 @@ function until(db: Ledger, table: "stages" | "tasks", name: string, phase: strin
   return waitFor(async () => ((await phaseOf(db, table, name)) === phase ? true : undefined), { timeoutMs: 60_000, what: `${table}/${name} ${phase}` });
 }
 
-test("gaffer merge by a person while gaffer up gates the same task: one Merged, no phase backwards, ledger and status file agree", async () => {
+test("gaffer merge by a person while gaffer up gates the same task: one Merged, no phase backwards, ledger and status file agree, its sessions closed", async () => {
   // The gate waits for <root>/go (the worktree is <root>/target.gaffer-worktrees/add-a): the controller's task holds in Gating.
   const { dir, target } = flowFixture({ capacity: 1, gate: `[[sh, -c, "while [ ! -f ../../go ]; do sleep 0.05; done"]]` });
   const go = join(dir, "../go");
@@ -58,6 +58,8 @@ test("gaffer merge by a person while gaffer up gates the same task: one Merged, 
     expect(ranks.every((r, i) => r >= 0 && (i === 0 || r >= ranks[i - 1]!)), `phases ${phases.join(" -> ")}`).toBe(true);
     const landings = (await listEvents(db, { subject: "task/add-a" })).filter((e) => e.action === "MergeSucceeded" || e.action === "MergeRecognized");
     expect(landings.map((e) => e.action)).toEqual(["MergeSucceeded"]);
+    // A merged task keeps no session open, whichever process merged it.
+    await waitFor(async () => ((await db.selectFrom("sessions").select("id").where("task", "=", "add-a").where("closed_at", "is", null).execute()).length === 0 ? true : undefined), { what: "add-a's sessions closed" });
   } finally {
     stop();
     await running;
