@@ -1,23 +1,15 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { MANIFEST_KINDS, type ManifestKind } from "../core/manifest-types.js";
 import type { ManifestIssue } from "./manifest-issue.js";
 import type { DocPath, ParsedDoc } from "./parse.js";
 import { readSchemas } from "./schemas.js";
+import { loadValidators } from "./validator-cache.js";
 
 let validators: Readonly<Record<ManifestKind, ValidateFunction>> | undefined;
 
-/** Compiles the four schemas once per process. */
+/** The four schemas' validators, once per process (compiled once per schema version: validator-cache.ts). */
 function getValidators(): Readonly<Record<ManifestKind, ValidateFunction>> {
-  if (validators === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
-    const schemas = readSchemas();
-    validators = {
-      Project: ajv.compile(schemas.Project),
-      AgentPool: ajv.compile(schemas.AgentPool),
-      Playbook: ajv.compile(schemas.Playbook),
-      Task: ajv.compile(schemas.Task),
-    };
-  }
+  validators ??= loadValidators(readSchemas());
   return validators;
 }
 
