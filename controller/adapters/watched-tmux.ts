@@ -217,18 +217,31 @@ export class WatchedTmux implements Tmux, ScreenActivity {
   listSessions(): Promise<string[]> {
     return this.inner.listSessions();
   }
-  paneState(name: string): Promise<PaneState | null> {
-    return this.inner.paneState(name);
+  async paneState(name: string): Promise<PaneState | null> {
+    const seen = await this.overControl(name, 1);
+    return seen === undefined ? this.inner.paneState(name) : (seen?.pane ?? null);
   }
-  capturePane(name: string, lines: number): Promise<string> {
-    return this.inner.capturePane(name, lines);
+  async capturePane(name: string, lines: number): Promise<string> {
+    const seen = await this.overControl(name, lines);
+    // A session gone is the plain call's error (capturePane throws for it).
+    return seen === undefined || seen === null ? this.inner.capturePane(name, lines) : seen.screen;
   }
   /** Over the control connection when the session is watched (no tmux process per look), else one tmux call. */
-  snapshot(name: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null> {
+  async snapshot(name: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null> {
+    const seen = await this.overControl(name, lines);
+    return seen === undefined ? this.inner.snapshot(name, lines) : seen;
+  }
+
+  /**
+   * A look over the control connection when the session is watched (a crash
+   * check or a capture then starts no tmux process: under load each costs
+   * tens of ms); undefined when it must be a plain tmux call, including a
+   * connection that failed (abandoned, server gone): a look is never lost.
+   */
+  private async overControl(name: string, lines: number): Promise<{ readonly pane: PaneState; readonly screen: string } | null | undefined> {
     const client = this.control;
-    if (client === null || !this.watched.has(name)) return this.inner.snapshot(name, lines);
-    // A connection that failed (abandoned, server gone) is answered by one plain tmux call: a look is never lost.
-    return client.snapshot(name, lines).catch(() => this.inner.snapshot(name, lines));
+    if (client === null || !this.watched.has(name)) return undefined;
+    return client.snapshot(name, lines).catch(() => undefined);
   }
   pasteText(name: string, text: string): Promise<void> {
     return this.inner.pasteText(name, text);
