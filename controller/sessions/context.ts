@@ -83,7 +83,7 @@ export interface Observation {
 }
 
 /** A full look at least this often, notifications or not (a missed notification costs at most this). */
-export const RESYNC_LOOK_MS = 10_000;
+export const RESYNC_LOOK_MS = 30_000;
 
 interface Look {
   readonly at: number;
