@@ -4,7 +4,8 @@
  * question and wait for a person (`waiting`), so every session is open and
  * watched but nothing moves. Then IDLE_MS of wall time is measured from
  * /proc: the controller's own CPU, its reaped children's (tmux/git clients
- * it spawns) and the tmux server's. Then the same fleet under
+ * it spawns) and the tmux server's, from when the ledger has been still for
+ * 3 s (start-up's tail over). Then the same fleet under
  * `gaffer up --poll` (the fallback without control mode), same window.
  */
 import { spawn } from "node:child_process";
@@ -114,6 +115,23 @@ async function untilStarted(dir: string, count: number, child: { exitCode: numbe
   }
 }
 
+/** Until no event was appended for QUIET_MS (start-up's tail is over), at most 60 s. */
+async function untilLedgerQuiet(dir: string): Promise<void> {
+  const QUIET_MS = 3000;
+  const started = performance.now();
+  let last = -1;
+  let since = performance.now();
+  for (;;) {
+    const reader = new SqliteDatabase(join(dir, LEDGER_FILE), { readonly: true, fileMustExist: true });
+    const top = (reader.prepare("select coalesce(max(id), 0) as id from events").get() as { id: number }).id;
+    reader.close();
+    if (top !== last) [last, since] = [top, performance.now()];
+    if (performance.now() - since >= QUIET_MS) return;
+    if (performance.now() - started > 60_000) throw new Error("bench: the ledger kept changing for 60 s after every session waited");
+    await sleep(100); // poll until the ledger is still
+  }
+}
+
 async function stop(child: ReturnType<typeof spawn>): Promise<void> {
   child.kill("SIGTERM");
   await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
@@ -131,7 +149,8 @@ export async function benchControllerIdle(): Promise<Record<string, number>> {
   let child = spawn(process.execPath, [...profile, packagePath("controller", "gaffer.js"), "up", "--dir", dir], { env, stdio: ["ignore", log, log] });
   try {
     const startMs = await untilWaiting(dir, child);
-    await sleep(1000); // settle before the sample: its deadline starts after
+    // A session shows its question before its delivery's last steps are ledgered: the fleet is idle once the ledger is still.
+    await untilLedgerQuiet(dir);
     const server = Number((await execa("tmux", ["-L", socket, "display-message", "-p", "#{pid}"], { env })).stdout.trim());
     const notified = await sample(child.pid!, server, dir);
     // The same fleet under `gaffer up --poll` (the fallback when control mode is unavailable): a new
@@ -139,7 +158,7 @@ export async function benchControllerIdle(): Promise<Record<string, number>> {
     await stop(child);
     child = spawn(process.execPath, [packagePath("controller", "gaffer.js"), "up", "--poll", "--dir", dir], { env, stdio: ["ignore", log, log] });
     await untilStarted(dir, 2, child);
-    await sleep(3000); // adoption's first looks at every session: settle before the sample
+    await untilLedgerQuiet(dir); // adoption's first looks at every session
     const polled = await sample(child.pid!, server, dir);
     return {
       sessions: SESSIONS,
