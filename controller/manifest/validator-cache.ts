@@ -11,8 +11,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { Ajv2020, type Options, type ValidateFunction } from "ajv/dist/2020.js";
-import standalone from "ajv/dist/standalone/index.js";
+import type { Ajv2020, Options, ValidateFunction } from "ajv/dist/2020.js";
 import { MANIFEST_KINDS, type ManifestKind } from "../core/manifest-types.js";
 import { packagePath } from "../paths.js";
 
@@ -20,8 +19,6 @@ export type Validators = Readonly<Record<ManifestKind, ValidateFunction>>;
 
 const OPTIONS: Options = { allErrors: true, strict: true, verbose: true };
 const require = createRequire(import.meta.url);
-/** The package's default export under both module systems (ajv ships CommonJS). */
-const standaloneCode = ((standalone as unknown as { default?: unknown }).default ?? standalone) as (ajv: Ajv2020, refs: Record<string, string>) => string;
 
 /** Where the compiled validators of these schemas live (one file per schema version). */
 export function validatorCacheFile(schemas: Readonly<Record<ManifestKind, object>>, dir: string = packagePath(".gaffer-build")): string {
@@ -39,7 +36,10 @@ export function loadValidators(schemas: Readonly<Record<ManifestKind, object>>, 
   } catch {
     // not cached yet, or unreadable: compiled below
   }
-  const ajv = new Ajv2020({ ...OPTIONS, code: { source: true } });
+  // ajv itself (~50 ms to load) is needed only here: a process that finds the cache never loads it.
+  const { Ajv2020: Ajv } = require("ajv/dist/2020.js") as { Ajv2020: typeof Ajv2020 };
+  const standaloneCode = (require("ajv/dist/standalone/index.js") as { default: (ajv: Ajv2020, refs: Record<string, string>) => string }).default;
+  const ajv = new Ajv({ ...OPTIONS, code: { source: true } });
   for (const kind of MANIFEST_KINDS) ajv.addSchema(schemas[kind], kind);
   const compiled = Object.fromEntries(MANIFEST_KINDS.map((kind) => [kind, ajv.getSchema(kind)!])) as Validators;
   writeCache(file, () => standaloneCode(ajv, Object.fromEntries(MANIFEST_KINDS.map((kind) => [kind, kind]))));

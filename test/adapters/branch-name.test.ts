@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { isPlainBranchName } from "../../controller/adapters/git-parse.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 function gitAccepts(name: string): boolean {
   try {
@@ -15,18 +16,6 @@ function gitAccepts(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ALPHABET = ["a", "b", "Z", "0", "9", "task", "/x", "_", ".", "-", "/", "@", "{", " ", "~", "^", ":", "?", "*", "[", "\\", "lock", "HEAD", "é"];
@@ -43,7 +32,7 @@ describe("plain branch names", () => {
   it("agrees with git check-ref-format --branch on every random name it accepts", () => {
     const seed = Number(process.env.GAFFER_BRANCH_SEED ?? Date.now() % 2 ** 31);
     console.log(`branch-name seed ${seed} (GAFFER_BRANCH_SEED=${seed} replays it)`);
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const names = Array.from({ length: 400 }, () => Array.from({ length: 1 + Math.floor(random() * 6) }, () => ALPHABET[Math.floor(random() * ALPHABET.length)]!).join(""));
     const plain = names.filter(isPlainBranchName);
     // NOTE: git is asked only about the names the fast path accepts: those are the ones that must agree.

@@ -8,6 +8,7 @@ import { approvedFlowFixture } from "../helpers/approved-fixture.js";
 import { GAFFER_BIN } from "../helpers/cli.js";
 import { git } from "../helpers/git-repo.js";
 import { tempDir } from "../helpers/temp.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 /**
  * The crash fuzz: `gaffer up --once` killed with SIGKILL at random moments
@@ -31,18 +32,6 @@ const PARALLEL = 4;
 const TASKS = { "add-a": "append a.txt alpha\ncommit feat(add-a): add a", "add-b": "append b.txt beta\ncommit feat(add-b): add b" };
 const PLAN = "write PLAN.md <<<plan: build the tasks\ncommit docs(write-plan): plan";
 const PROMPTS = [PLAN, ...Object.values(TASKS)].sort();
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** When to kill: after a random delay, or the moment a prompt reaches a delivery step (plus a small random delay). */
 type Kill = { readonly kind: "random"; readonly afterMs: number } | { readonly kind: "issued" | "typed" | "submitted"; readonly delayMs: number };
@@ -171,7 +160,7 @@ function planKills(random: () => number, run: number): Kill[] {
 
 test("crash fuzz: kill -9 of `gaffer up` at random moments and at each delivery step; every prompt reaches the agent once, no duplicate commit, every merged branch's task Merged", async () => {
   process.stderr.write(`crash fuzz: seed ${SEED}, ${RUNS} runs (replay with GAFFER_FUZZ_SEED=${SEED})\n`);
-  const random = prng(SEED);
+  const random = seededRandom(SEED);
   const all = Array.from({ length: ONLY === null ? RUNS : ONLY + 1 }, (_, run) => planKills(random, run));
   const plans = ONLY === null ? all : all.slice(ONLY);
   const finished = { "stage/plan": "Passed", "stage/build": "Passed", "task/write-plan": "Merged", "task/add-a": "Merged", "task/add-b": "Merged" };

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { prettyJsonChunks, writeJsonChunked } from "../../controller/report/json-chunks.js";
-import { seededRandom } from "./rollup-fixture.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 const SEED = Number(process.env.GAFFER_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 

@@ -8,18 +8,7 @@
  */
 import { appendEvents, type NewEvent } from "../../state/events.repository.js";
 import type { Ledger } from "../../state/ledger.js";
-
-/** mulberry32: a small seeded generator (the seed is printed by the tests). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../helpers/seeded-random.js";
 
 export const HISTORY_BASE = Date.parse("2026-01-01T00:00:00.000Z");
 const STATUSES = ["running", "idle", "waiting", "error", "unknown"];
