@@ -190,6 +190,8 @@ export interface Git {
   changedPaths(cwd: string, from: string, to: string, limitTo?: readonly string[]): Promise<string[]>;
   /** A reader for many object-id lookups in `repo` through one git process. */
   openObjectReader(repo: string): GitObjectReader;
+  /** git's housekeeping when it is due (`maintenance run --auto`), which gaffer's own git calls skip; once per merge-queue pass. */
+  runAutoMaintenance(repo: string): Promise<void>;
   /** Deletes a local branch (callers check protection first). */
   deleteBranch(repo: string, branch: string, options: { readonly force: boolean }): Promise<void>;
 }

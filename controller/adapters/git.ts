@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
+import { appendTrailers } from "../core/commit-trailers.js";
 import { GitError } from "../errors.js";
 import type { Git, GitBranch, GitFileChange, GitObjectReader, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
 import { CatFileReader } from "./git-objects.js";
@@ -30,9 +31,20 @@ export interface GitRunOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/**
+ * `maintenance.auto=false` for every git gaffer starts, added to any
+ * `GIT_CONFIG_COUNT` entries of the environment: each commit and merge would
+ * otherwise start a `git maintenance run --auto` after its work, one more git
+ * process every time; the merge queue runs it once per pass instead.
+ */
+function noAutoMaintenance(env: NodeJS.ProcessEnv): Record<string, string> {
+  const count = Number.parseInt(env.GIT_CONFIG_COUNT ?? "0", 10) || 0;
+  return { GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: "maintenance.auto", [`GIT_CONFIG_VALUE_${count}`]: "false" };
+}
+
 // NOTE: LC_ALL=C keeps messages parseable; GIT_EDITOR/GIT_MERGE_AUTOEDIT stop git from ever opening an editor.
 /** GIT_OPTIONAL_LOCKS=0: a read (`git status`) never takes `index.lock` under an agent's or a person's commit. */
-const GIT_ENV = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", GIT_MERGE_AUTOEDIT: "no", GIT_OPTIONAL_LOCKS: "0" };
+const GIT_ENV = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", GIT_MERGE_AUTOEDIT: "no", GIT_OPTIONAL_LOCKS: "0", ...noAutoMaintenance(process.env) };
 
 /** Runs `git ARGS` in `cwd`; a non-zero exit not listed in `ok` throws GitError with command, cwd, exit code and stderr. */
 export async function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitOutput> {
@@ -126,10 +138,12 @@ export class GitCli implements Git {
   }
 
   async commit(cwd: string, spec: { message: string; trailers: readonly (readonly [string, string])[]; author?: { name: string; email: string } }): Promise<string> {
-    const trailers = spec.trailers.flatMap(([key, value]) => ["--trailer", `${key}: ${value}`]);
+    // NOTE: `--trailer` starts a `git interpret-trailers` per commit; where the result is certain, the message carries them already.
+    const withTrailers = appendTrailers(spec.message, spec.trailers);
+    const trailers = withTrailers !== null ? [] : spec.trailers.flatMap(([key, value]) => ["--trailer", `${key}: ${value}`]);
     const author = spec.author === undefined ? [] : [`--author=${spec.author.name} <${spec.author.email}>`];
     // NOTE: with core.abbrev=40 the summary line `[branch sha] subject` carries the full sha: no rev-parse needed.
-    const out = await runGit(cwd, ["-c", "core.abbrev=40", "commit", "--no-edit", "-F", "-", ...author, ...trailers], { input: spec.message });
+    const out = await runGit(cwd, ["-c", "core.abbrev=40", "commit", "--no-edit", "-F", "-", ...author, ...trailers], { input: withTrailers ?? spec.message });
     return parseCommitSha(out.stdout) ?? (await runGit(cwd, ["rev-parse", "HEAD"])).stdout.trim();
   }
 
@@ -251,6 +265,10 @@ export class GitCli implements Git {
 
   openObjectReader(repo: string): GitObjectReader {
     return new CatFileReader(repo, GIT_ENV);
+  }
+
+  async runAutoMaintenance(repo: string): Promise<void> {
+    await runGit(repo, ["maintenance", "run", "--auto", "--quiet"]);
   }
 
   async deleteBranch(repo: string, branch: string, options: { force: boolean }): Promise<void> {

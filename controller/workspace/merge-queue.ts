@@ -90,15 +90,20 @@ async function claimNext(ctx: WorkspaceContext, target: string, ttlMs: number): 
  * Lands queued merges into `target`, oldest first, until the queue is empty.
  * Returns the rows this call finished; `busy` when another live process holds
  * the lease (it will work through the queue, ours included). The pass's
- * object-id lookups share one git process, closed at its end.
+ * object-id lookups share one git process, closed at its end; git's auto
+ * maintenance runs once after a pass that finished a merge.
  */
 export async function processMergeQueue(ctx: WorkspaceContext, target: string, options: MergeQueueOptions = {}): Promise<{ readonly finished: readonly MergeRecord[]; readonly busy: boolean }> {
   const objects = ctx.git.openObjectReader(targetRepoPath(ctx));
+  let result: { readonly finished: readonly MergeRecord[]; readonly busy: boolean };
   try {
-    return await workQueue(ctx, target, options, objects);
+    result = await workQueue(ctx, target, options, objects);
   } finally {
     await objects.close();
   }
+  // NOTE: gaffer's git calls skip git's per-command auto maintenance; one check per pass that made commits keeps the repo packed.
+  if (result.finished.length > 0) await ctx.git.runAutoMaintenance(targetRepoPath(ctx)).catch(() => undefined);
+  return result;
 }
 
 async function workQueue(ctx: WorkspaceContext, target: string, options: MergeQueueOptions, objects: GitObjectReader): Promise<{ readonly finished: readonly MergeRecord[]; readonly busy: boolean }> {

@@ -11,6 +11,8 @@ import { tempDir } from "./temp.js";
 export interface GitTrace {
   readonly count: number;
   readonly commands: readonly string[];
+  /** Every git process, the ones git started itself included (`interpret-trailers`, `maintenance run`, `status` of `worktree remove`). */
+  readonly all: number;
 }
 
 interface StartEvent {
@@ -47,5 +49,5 @@ export async function traceGit<T>(fn: () => Promise<T>): Promise<{ readonly resu
   const sids = new Set(starts.map((e) => e.sid));
   // NOTE: a child git's sid is `<parent sid>/<own>`; a top-level one's parent is not in the file.
   const top = starts.filter((e) => !sids.has(e.sid.slice(0, Math.max(0, e.sid.lastIndexOf("/")))));
-  return { result, trace: { count: top.length, commands: top.map((e) => describeArgv(e.argv ?? [])) } };
+  return { result, trace: { count: top.length, commands: top.map((e) => describeArgv(e.argv ?? [])), all: starts.length } };
 }
