@@ -8,7 +8,8 @@ export default defineConfig({
     // Real tmux servers, git repos and child processes: keep the 2-core machine unsaturated.
     maxWorkers: 2,
     pool: "forks",
-    // One private PostgreSQL cluster per run for the ledger's PostgreSQL backend (each test makes its own database).
-    globalSetup: ["test/helpers/postgres-cluster.ts"],
+    // One private PostgreSQL cluster per run for the ledger's PostgreSQL backend (each test makes its own database),
+    // and one directory per run for fixtures several files only read (the demo run of test/demo and test/report).
+    globalSetup: ["test/helpers/postgres-cluster.ts", "test/helpers/run-dir.ts"],
   },
 });

@@ -1,24 +1,19 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../controller/report/report-model.js";
 import { openLedger } from "../../state/ledger.js";
 import { runGaffer } from "../helpers/cli.js";
+import { sharedDemo } from "../helpers/shared-demo.js";
 
-// One real `gaffer demo --keep DIR` run for the whole file (~15-20 s).
+// The run's one real `gaffer demo --keep DIR --json` (test/helpers/shared-demo.ts), shared with test/demo.
 let root = "";
 let control = "";
-let socket = "";
 let sessionIds: string[] = [];
 let commandCount = 0;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "gaffer-report-cli-"));
-  const demo = await runGaffer(["demo", "--keep", root, "--json"]);
-  expect(demo.exitCode, demo.stderr).toBe(0);
-  ({ control, socket } = JSON.parse(demo.stdout) as { control: string; socket: string });
+  ({ root, control } = await sharedDemo());
   const db = await openLedger(join(control, ".gaffer", "ledger.sqlite"));
   try {
     sessionIds = (await db.selectFrom("sessions").select("id").execute()).map((s) => s.id);
@@ -26,16 +21,7 @@ beforeAll(async () => {
   } finally {
     await db.destroy();
   }
-}, 120_000);
-
-afterAll(() => {
-  try {
-    if (socket !== "") execFileSync("tmux", ["-L", socket, "kill-server"], { stdio: "ignore", env: { ...process.env, TMUX: "" } });
-  } catch {
-    // every session was closed already
-  }
-  if (root !== "") rmSync(root, { recursive: true, force: true });
-});
+}, 300_000);
 
 describe("gaffer report on a real demo run", () => {
   it("--json prints the Report: every stage Passed, every session, every command done", async () => {
