@@ -3,9 +3,8 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { NotFoundError, userMistake } from "../errors.js";
 import { renderReportHtml } from "../report/report-html.js";
-import { buildReport, formatReport, listReportStages } from "../report/report.js";
+import { buildReport, formatReport, listReportStages, writeReportJson, type ReportOptions as BuildOptions } from "../report/report.js";
 import type { PricingTable } from "../report/report-tokens.js";
-import { writeJsonChunked } from "../report/json-chunks.js";
 import { allAgents } from "../core/project-config.js";
 import { withCommon, withControlDir, type CommonOptions, type ControlDir } from "./context.js";
 import { printJson, printLine } from "./output.js";
@@ -39,6 +38,7 @@ export function registerReport(program: Command): void {
     .option("--stage <name>", "only this stage, its tasks and sessions")
     .option("--html <file>", "write a self-contained HTML report (timeline and tables) to FILE and print its path")
     .action(async (options: ReportOptions) => {
+      const json = options.json === true && options.html === undefined;
       const report = await withControlDir(options, async (ctx) => {
         const db = await ctx.openLedger();
         if (options.stage !== undefined) {
@@ -47,8 +47,12 @@ export function registerReport(program: Command): void {
         }
         const project = await projectName(ctx);
         await observeSessionsOnce(ctx);
-        return buildReport(db, { pricing: await pricingOf(ctx), ...(options.stage === undefined ? {} : { stage: options.stage }), ...(project === null ? {} : { project }) });
+        const build: BuildOptions = { pricing: await pricingOf(ctx), ...(options.stage === undefined ? {} : { stage: options.stage }), ...(project === null ? {} : { project }) };
+        // Each session's row is written as it is read: a million-event ledger's report is ~12 MB of JSON, never held whole.
+        if (json) return writeReportJson(db, build, (text) => process.stdout.write(text));
+        return buildReport(db, build);
       });
+      if (report === undefined) return;
       if (options.html !== undefined) {
         const file = resolve(options.html);
         try {
@@ -60,8 +64,6 @@ export function registerReport(program: Command): void {
         else printLine(file);
         return;
       }
-      // In pieces: a million-event ledger's report is ~12 MB of JSON, never held as one string.
-      if (options.json === true) writeJsonChunked(report, (text) => process.stdout.write(text));
-      else printLine(formatReport(report));
+      printLine(formatReport(report));
     });
 }

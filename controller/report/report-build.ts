@@ -1,25 +1,34 @@
 /**
- * Reading the report from the ledger. `buildReport` starts from the rollups
+ * Reading the report from the ledger. `streamReport` starts from the rollups
  * the ledger keeps as events are inserted (migration 0019): per-session
  * status totals and the few events that are not status changes, so the
  * screen-status history (most of a busy ledger) is read only for the
- * sessions drawn on the timeline or touched by a pause. Memory holds the
- * sessions, tasks and stages, never the events. `buildReportFromEvents`
- * folds every event instead: the definition the rollups must agree with.
+ * sessions drawn on the timeline or touched by a pause. It reads the
+ * sessions twice, a page at a time (report-sessions.repository.ts): once to
+ * choose the sessions to replay and sum each stage's tokens, once to hand
+ * each session's row to its sink as it is computed. Memory holds the
+ * stages, tasks and replayed sessions and the sums, never every session or
+ * event. `buildReportFromEvents` folds every event instead: the definition
+ * the rollups must agree with.
  */
 import { sql } from "kysely";
-import type { Report, ReportContext, ReportEvent } from "./report-model.js";
+import type { Report, ReportContext, ReportEvent, SessionUsage } from "./report-model.js";
 import { drawnSessions, REPORT_ACTIONS, ReportFold, reportSessions } from "./report-fold.js";
+import { MAX_LANES, reportHead, bottleneckTasks, reportTail, type ReportHead, type ReportTail } from "./report-assemble.js";
+import { anySessionOnHost, countReportSessions, streamReportSessions, type ReportSessionPage, type ReportSessionQuery, type ReportSessionRecord } from "../../state/report-sessions.repository.js";
+import { ReportTally, TokenTally } from "./report-tally.js";
+import { sessionTokens, type TokenTotals } from "./report-tokens.js";
+import { PrettyObjectWriter } from "./json-chunks.js";
 import type { Ledger } from "../../state/ledger.js";
 import { nowIso } from "../../state/ledger.js";
 import { dialectOf } from "../../state/dialect.js";
 import { latestUsageBySession } from "../../state/agent-events.repository.js";
-import { readCompactedBefore, readPauseEvents, readSessionRollups, streamProjectedEvents, streamStatusEvents, type RollupEvent } from "../../state/report-rollups.repository.js";
+import { readCompactedBefore, readPauseEvents, readSessionRollups, streamProjectedEvents, streamStatusEvents } from "../../state/report-rollups.repository.js";
 import type { PricingTable } from "./report-tokens.js";
 import { readReportHosts, withHostFigures } from "./report-hosts.js";
-import { planSessionRollups, type RollupPlan } from "./report-rollup-plan.js";
+import { planSessionRollups, rollupSeed, type RollupPlan } from "./report-rollup-plan.js";
 import { ms } from "./report-intervals.js";
-import { PauseTracker } from "./report-session-fold.js";
+import { PauseTracker, SessionFold, type SessionRollup } from "./report-session-fold.js";
 
 /** Events read per page: the report's memory does not grow with the ledger. */
 const PAGE = 5000;
@@ -30,6 +39,8 @@ export interface ReportOptions {
   readonly now?: string;
   readonly project?: string;
   readonly pricing?: PricingTable;
+  /** Sessions read per page (default 4000): what a streamed report holds at once. */
+  readonly pageSize?: number;
 }
 
 /**
@@ -57,17 +68,26 @@ export async function* readReportEvents(db: Ledger, pageSize = PAGE): AsyncGener
 
 /** Everything but the events: sessions, command counts, gates, tasks, reported usage. */
 export async function readReportContext(db: Ledger, options: ReportOptions): Promise<ReportContext> {
-  const sessions = await db.selectFrom("sessions").select(["id", "task", "stage", "role", "agent", "model", "created_at", "closed_at", "restarts"]).orderBy("created_at").execute();
+  const sessions = await db.selectFrom("sessions").select(["id", "task", "stage", "role", "agent", "model", "created_at", "closed_at", "restarts"]).orderBy("created_at").orderBy("id").execute();
   const commands = await db.selectFrom("commands").select((eb) => ["session_id", "state", eb.fn.countAll<number>().as("n")]).groupBy(["session_id", "state"]).execute();
+  return {
+    ...(await readReportGlobals(db, options)),
+    sessions: sessions.map((s) => ({ id: s.id, task: s.task, stage: s.stage, role: s.role, agent: s.agent, model: s.model, createdAt: s.created_at, closedAt: s.closed_at, restarts: s.restarts })),
+    commands: commands.map((c) => ({ sessionId: c.session_id, state: c.state, count: Number(c.n) })),
+    usage: await latestUsageBySession(db),
+  };
+}
+
+/** The context without sessions, commands and usage: the rows every report holds (gates, tasks) and the options. */
+async function readReportGlobals(db: Ledger, options: ReportOptions): Promise<ReportContext> {
   const gates = await db.selectFrom("gates").select(["task", "kind", "command", "attempt", "state", "exit_code", "started_at", "duration_ms"]).orderBy("id").execute();
   const tasks = await db.selectFrom("tasks").select(["name", "stage"]).execute();
   return {
     now: options.now ?? nowIso(),
-    sessions: sessions.map((s) => ({ id: s.id, task: s.task, stage: s.stage, role: s.role, agent: s.agent, model: s.model, createdAt: s.created_at, closedAt: s.closed_at, restarts: s.restarts })),
-    commands: commands.map((c) => ({ sessionId: c.session_id, state: c.state, count: Number(c.n) })),
+    sessions: [],
+    commands: [],
     gates: gates.map((g) => ({ task: g.task, kind: g.kind, command: g.command, attempt: g.attempt, state: g.state, exitCode: g.exit_code, startedAt: g.started_at, durationMs: g.duration_ms })),
     tasks,
-    usage: await latestUsageBySession(db),
     ...(options.pricing === undefined ? {} : { pricing: options.pricing }),
     ...(options.stage === undefined ? {} : { stage: options.stage }),
     ...(options.project === undefined ? {} : { project: options.project }),
@@ -91,27 +111,114 @@ export async function readRollupPlan(db: Ledger, ctx: ReportContext): Promise<Ro
   return { ...plan, compactedBefore: compacted };
 }
 
-/** Reads what the report needs from the ledger's rollups and computes it, streaming the few events it still reads. */
-export async function buildReport(db: Ledger, options: ReportOptions = {}): Promise<Report> {
-  const ctx = await readReportContext(db, options);
-  const plan = await readRollupPlan(db, ctx);
-  const fold = new ReportFold({ ...ctx, seeds: plan.seeds });
-  for await (const e of mergeByTime(streamProjectedEvents(db, PAGE), streamStatusEvents(db, plan.replay, PAGE))) fold.add(e);
-  const report = withHostFigures(fold.finish(), await readReportHosts(db));
-  return plan.compactedBefore === null ? report : { ...report, compactedBefore: plan.compactedBefore };
+/** Where a streamed report goes: its head, then each session's row in report order, then its tail. */
+export interface ReportSink {
+  head(head: ReportHead): void;
+  session(row: SessionUsage): void;
+  tail(tail: ReportTail): void;
 }
 
-/** Two streams each in (`at`, `id`) order, merged in that order. */
-async function* mergeByTime(a: AsyncGenerator<RollupEvent>, b: AsyncGenerator<RollupEvent>): AsyncGenerator<RollupEvent> {
-  let [x, y] = [await a.next(), await b.next()];
-  while (!x.done || !y.done) {
-    const takeX = y.done || (!x.done && (x.value.at < y.value.at || (x.value.at === y.value.at && x.value.id < y.value.id)));
-    if (takeX) {
-      yield x.value as RollupEvent;
-      x = await a.next();
-    } else {
-      yield y.value as RollupEvent;
-      y = await b.next();
+/** Reads what the report needs from the ledger's rollups and computes it, handing it to `sink` in order; one snapshot of the ledger. */
+export async function streamReport(db: Ledger, options: ReportOptions, sink: ReportSink): Promise<void> {
+  await db.transaction().setIsolationLevel("repeatable read").setAccessMode("read only").execute((trx) => streamReportIn(trx, options, sink));
+}
+
+async function streamReportIn(db: Ledger, options: ReportOptions, sink: ReportSink): Promise<void> {
+  const ctx = await readReportGlobals(db, options);
+  const now = ms(ctx.now);
+  const pricing = options.pricing ?? {};
+  const query: ReportSessionQuery = { ...(options.stage === undefined ? {} : { stage: options.stage }), ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }) };
+  const pauses = new PauseTracker();
+  for (const e of await readPauseEvents(db)) pauses.add(e);
+  const compacted = await readCompactedBefore(db);
+  // The events but status changes: stage and task phases, waits (the sessions come from their rows and rollups below).
+  const fold = new ReportFold({ ...ctx, sessions: [] });
+  for await (const e of streamProjectedEvents(db, PAGE)) fold.add(e);
+  const phases = fold.finishPhases();
+  const counts = await countReportSessions(db, query);
+  sink.head(reportHead(ctx, phases, await readStageUsage(db, query, counts, pricing)));
+  const tally = new ReportTally({ now, pricing, hostsOn: await anySessionOnHost(db), wanted: bottleneckTasks(phases) });
+  // The newest MAX_LANES are drawn: the last ones read.
+  const firstDrawn = [...counts.values()].reduce((n, c) => n + c, 0) - MAX_LANES;
+  let read = 0;
+  for await (const page of streamReportSessions(db, { ...query, totals: true, commands: true })) {
+    const drawn = new Set(page.sessions.filter((_, i) => read + i >= firstDrawn).map((s) => s.id));
+    const rollups = await readPageRollups(db, page, { drawn, pauses, now, compactedBefore: compacted === null ? null : ms(compacted) });
+    for (const s of page.sessions) sink.session(tally.add({ session: s, rollup: rollups.get(s.id)!, usage: page.usage, commands: page.commands.get(s.id), host: s.host }));
+    read += page.sessions.length;
+  }
+  sink.tail(reportTail(phases, tally.finish(), compacted));
+}
+
+/** Sessions replayed per query of their status events. */
+const REPLAY_BATCH = 500;
+
+/**
+ * Each session's figures: from its rollup where that is exact (report-rollup-plan.ts), else by folding its
+ * own status events. A session's figures need only its events and the pauses (all known beforehand), so
+ * the sessions of a page are folded apart from the rest of the ledger.
+ */
+async function readPageRollups(db: Ledger, page: ReportSessionPage, plan: Parameters<typeof rollupSeed>[0]): Promise<Map<string, SessionRollup>> {
+  const out = new Map<string, SessionRollup>();
+  const replay: ReportSessionRecord[] = [];
+  for (const s of page.sessions) {
+    const seed = rollupSeed(plan, s, s.head === null ? undefined : { head: s.head, totals: page.totals.get(s.id) ?? {} });
+    if (seed === null) replay.push(s);
+    else out.set(s.id, seed);
+  }
+  for (let i = 0; i < replay.length; i += REPLAY_BATCH) {
+    const batch = replay.slice(i, i + REPLAY_BATCH);
+    const fold = new SessionFold(batch, plan.pauses, { now: plan.now, drawn: plan.drawn });
+    for await (const e of streamStatusEvents(db, batch.map((s) => s.id), PAGE)) fold.add(e);
+    for (const [id, rollup] of fold.finish(plan.now)) out.set(id, rollup);
+  }
+  return out;
+}
+
+/** Each stage's tokens (the stages come before the sessions in the report): the sessions that reported usage, in report order; the rest are unknown. */
+async function readStageUsage(db: Ledger, query: ReportSessionQuery, counts: ReadonlyMap<string | null, number>, pricing: PricingTable): Promise<Map<string, TokenTotals>> {
+  const tallies = new Map<string, { tally: TokenTally; known: number }>();
+  for await (const page of streamReportSessions(db, { ...query, withUsage: true })) {
+    for (const s of page.sessions) {
+      if (s.stage === null) continue;
+      const of = tallies.get(s.stage) ?? { tally: new TokenTally(), known: 0 };
+      tallies.set(s.stage, of);
+      of.tally.add(sessionTokens(s, page.usage, pricing));
+      of.known += 1;
     }
   }
+  const out = new Map<string, TokenTotals>();
+  for (const [stage, n] of counts) {
+    if (stage === null) continue;
+    const of = tallies.get(stage) ?? { tally: new TokenTally(), known: 0 };
+    of.tally.addUnknown(n - of.known);
+    out.set(stage, of.tally.finish());
+  }
+  return out;
+}
+
+/** The report, every session's row in memory (text and HTML; `writeReportJson` writes them as they come). */
+export async function buildReport(db: Ledger, options: ReportOptions = {}): Promise<Report> {
+  let head: ReportHead | undefined;
+  let tail: ReportTail | undefined;
+  const sessions: SessionUsage[] = [];
+  await streamReport(db, options, { head: (h) => void (head = h), session: (s) => void sessions.push(s), tail: (t) => void (tail = t) });
+  return { ...head!, sessions, ...tail! };
+}
+
+/** The report as `JSON.stringify(report, null, 2)` and a newline, written in pieces as the sessions are read. */
+export async function writeReportJson(db: Ledger, options: ReportOptions, write: (text: string) => void): Promise<void> {
+  const out = new PrettyObjectWriter(write);
+  await streamReport(db, options, {
+    head: (h) => {
+      out.fieldsOf(h);
+      out.openArray("sessions");
+    },
+    session: (s) => out.item(s),
+    tail: (t) => {
+      out.closeArray();
+      out.fieldsOf(t);
+    },
+  });
+  out.end();
 }

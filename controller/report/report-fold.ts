@@ -5,17 +5,16 @@
  * the at most `MAX_LANES` newest tasks and sessions drawn on the timeline;
  * never the events themselves. Figures are defined in README's "Reports".
  */
-import { findBottlenecks } from "./report-bottlenecks.js";
+import { bottleneckTasks, MAX_LANES, reportHead, reportTail, type ReportPhases } from "./report-assemble.js";
 import { gateRunsOf } from "./report-gate-runs.js";
-import { intervalsOf, ms, total } from "./report-intervals.js";
-import type { AgentUsage, Lane, Report, ReportContext, ReportEvent, ReportSessionRow, SessionUsage } from "./report-model.js";
-import { PauseTracker, SessionFold, type SessionRollup } from "./report-session-fold.js";
-import { taskPhaseTimes } from "./report-task-phases.js";
-import { sessionTokens, sumTokens } from "./report-tokens.js";
+import { intervalsOf, ms } from "./report-intervals.js";
+import type { Lane, Report, ReportContext, ReportEvent, ReportSessionRow } from "./report-model.js";
+import { PauseTracker, SessionFold } from "./report-session-fold.js";
+import { ReportTally, TokenTally } from "./report-tally.js";
+import { sessionTokens } from "./report-tokens.js";
 import { capacityWait, mergeQueueWait, type PairWait } from "./report-waits.js";
 
-/** The timeline draws at most this many task lanes and session lanes (the newest). */
-export const MAX_LANES = 300;
+export { MAX_LANES } from "./report-assemble.js";
 
 /** The events the report reads (`buildReport` asks the ledger for these only). */
 export const REPORT_ACTIONS: readonly string[] = ["StagePhaseChanged", "TaskPhaseChanged", "SessionStatusChanged", "Paused", "Resumed", "MergeStarted", "CapacityWait", "CapacityReserved"];
@@ -39,7 +38,7 @@ export class ReportFold {
     this.now = ms(ctx.now);
     this.taskStage = new Map(ctx.tasks.map((t) => [t.name, t.stage]));
     this.sessions = reportSessions(ctx);
-    const drawn = drawnSessions(this.sessions);
+    const drawn = ctx.drawn ?? drawnSessions(this.sessions);
     this.sessionFold = new SessionFold(this.sessions, this.pauses, { now: this.now, drawn, ...(ctx.seeds === undefined ? {} : { seeds: ctx.seeds }) });
     this.merge = mergeQueueWait((task) => this.taskInStage(task));
     this.capacity = capacityWait((task) => this.taskInStage(task));
@@ -55,40 +54,45 @@ export class ReportFold {
     if (e.action === "TaskPhaseChanged" && e.subject.startsWith("task/")) this.change(this.taskChanges, e.subject.slice(5), e);
   }
 
-  finish(): Report {
-    const { ctx, now, sessions } = this;
-    const stageLanes = phaseLanes(this.stageChanges, "stage", now).filter((l) => this.inStage(l.name));
-    const taskLanes = phaseLanes(this.taskChanges, "task", now).filter((l) => this.taskInStage(l.name));
-    const rollups = this.sessionFold.finish(now);
-    const usage = sessions.map((s) => sessionUsage(s, rollups.get(s.id)!, now, sessionTokens(s, ctx.usage ?? new Map(), ctx.pricing ?? {})));
+  /** Once every event is in: lanes, waits, gate runs and the folded sessions' figures (call once). */
+  finishPhases(): ReportPhases {
+    const { ctx, now } = this;
     const stageOf = (task: string): string | undefined => this.taskStage.get(task);
     const gates = ctx.gates.filter((g) => this.taskInStage(g.task));
-    const gateRuns = gateRunsOf(gates, now, stageOf);
-    const sessionsOfTask = groupBy(sessions, (s) => s.task ?? "");
-    const sessionLanes = sessions.flatMap((s): Lane[] => {
-      const r = rollups.get(s.id)!;
-      return r.intervals === null ? [] : [{ kind: "session", name: s.id, intervals: r.intervals, current: r.current }];
-    });
-    const drawnTasks = taskLanes.slice(-MAX_LANES);
-    const span = spanOf([...stageLanes, ...taskLanes], sessions, gateRuns, now);
     return {
-      project: ctx.project ?? null,
-      stage: ctx.stage ?? null,
-      generatedAt: ctx.now,
-      stages: stageLanes.map((l) => ({ name: l.name, phase: l.current, elapsedMs: elapsed(l), approvalWaitMs: total(l.intervals, "AwaitingApproval"), usage: sumTokens(usage.filter((_, i) => sessions[i]!.stage === l.name)) })),
-      sessions: usage,
-      commandsByState: this.commandsByState(),
-      agents: agentUsage(sessions, usage, ctx.commands),
-      taskPhases: taskPhaseTimes(taskLanes, stageOf),
-      bottlenecks: findBottlenecks({
-        capacity: this.capacity.finish(now), merge: this.merge.finish(now), gates, stageLanes, taskLanes, now, stageOf,
-        sessionsOf: (task) => (sessionsOfTask.get(task) ?? []).map((s) => s.id),
-      }),
-      lanes: [...stageLanes, ...drawnTasks, ...sessionLanes],
-      gateRuns,
-      omittedLanes: { task: taskLanes.length - drawnTasks.length, session: sessions.length - sessionLanes.length },
-      ...span,
+      now,
+      stageLanes: phaseLanes(this.stageChanges, "stage", now).filter((l) => this.inStage(l.name)),
+      taskLanes: phaseLanes(this.taskChanges, "task", now).filter((l) => this.taskInStage(l.name)),
+      gates,
+      gateRuns: gateRunsOf(gates, now, stageOf),
+      capacity: this.capacity.finish(now),
+      merge: this.merge.finish(now),
+      stageOf,
+      rollups: this.sessionFold.finish(now),
     };
+  }
+
+  /** The whole report, every session of the context in memory (`buildReport` streams them instead). */
+  finish(): Report {
+    const { ctx, sessions } = this;
+    const phases = this.finishPhases();
+    const usage = ctx.usage ?? new Map();
+    const stageUsage = new Map<string, TokenTally>();
+    for (const s of sessions) {
+      if (s.stage === null) continue;
+      let tally = stageUsage.get(s.stage);
+      if (tally === undefined) stageUsage.set(s.stage, (tally = new TokenTally()));
+      tally.add(sessionTokens(s, usage, ctx.pricing ?? {}));
+    }
+    const commands = new Map<string, Map<string, number>>();
+    for (const c of ctx.commands) {
+      const of = commands.get(c.sessionId) ?? new Map<string, number>();
+      commands.set(c.sessionId, of.set(c.state, (of.get(c.state) ?? 0) + (c.count ?? 1)));
+    }
+    const tally = new ReportTally({ now: this.now, pricing: ctx.pricing ?? {}, hostsOn: false, wanted: bottleneckTasks(phases) });
+    const rows = sessions.map((s) => tally.add({ session: s, rollup: phases.rollups.get(s.id)!, usage, commands: commands.get(s.id) ?? new Map() }));
+    const head = reportHead(ctx, phases, new Map([...stageUsage].map(([stage, t]) => [stage, t.finish()])));
+    return { ...head, sessions: rows, ...reportTail(phases, tally.finish(), null) };
   }
 
   private inStage(stage: string | null | undefined): boolean {
@@ -103,13 +107,6 @@ export class ReportFold {
     let list = changes.get(name);
     if (list === undefined) changes.set(name, (list = []));
     list.push({ at: ms(e.at), state: String(e.payload.to) });
-  }
-
-  private commandsByState(): Record<string, number> {
-    const ids = new Set(this.sessions.map((s) => s.id));
-    const out: Record<string, number> = {};
-    for (const c of this.ctx.commands) if (ids.has(c.sessionId)) out[c.state] = (out[c.state] ?? 0) + (c.count ?? 1);
-    return out;
   }
 }
 
@@ -128,68 +125,5 @@ function phaseLanes(byName: Changes, kind: "stage" | "task", end: number): Lane[
     const last = changes.at(-1)!;
     const stop = FINAL_PHASES.has(last.state) ? last.at : end;
     return { kind, name, intervals: intervalsOf(changes, stop), current: last.state };
-  });
-}
-
-/** The first and last edge of every stretch (lanes drawn or not, sessions' lifetimes, gate runs); `now` when there is none. */
-function spanOf(lanes: readonly Lane[], sessions: readonly ReportSessionRow[], gateRuns: Report["gateRuns"], now: number): { start: number; end: number } {
-  let start = Infinity;
-  let end = -Infinity;
-  const see = (from: number, to: number): void => {
-    if (from < start) start = from;
-    if (to > end) end = to;
-  };
-  for (const l of lanes) for (const i of l.intervals) see(i.start, i.end);
-  for (const s of sessions) {
-    const [from, to] = [ms(s.createdAt), s.closedAt === null ? now : ms(s.closedAt)];
-    if (to > from) see(from, to);
-  }
-  for (const g of gateRuns) see(g.start, g.end);
-  return start === Infinity ? { start: now, end: now } : { start, end };
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = out.get(k);
-    if (list === undefined) out.set(k, [item]);
-    else list.push(item);
-  }
-  return out;
-}
-
-function sessionUsage(s: ReportSessionRow, rollup: SessionRollup, end: number, tokens: ReturnType<typeof sessionTokens>): SessionUsage {
-  const lifetimeMs = Math.max(0, (s.closedAt === null ? end : ms(s.closedAt)) - ms(s.createdAt));
-  const t = (state: string): number => rollup.totals[state] ?? 0;
-  const [busyMs, idleMs, waitingMs, pausedMs, startingMs, errorMs, stuckMs] = ["running", "idle", "waiting", "paused", "starting", "error", "unknown"].map(t) as [number, number, number, number, number, number, number];
-  const otherMs = Math.max(0, lifetimeMs - busyMs - idleMs - waitingMs - pausedMs - startingMs - errorMs - stuckMs);
-  const figures = { lifetimeMs, busyMs, idleMs, waitingMs, pausedMs, startingMs, errorMs, stuckMs, otherMs };
-  return { id: s.id, task: s.task, role: s.role, agent: s.agent, model: s.model, ...figures, utilization: lifetimeMs === 0 ? 0 : busyMs / lifetimeMs, ...tokens };
-}
-
-function elapsed(lane: Lane): number {
-  const work = lane.intervals.filter((i) => i.state !== "Pending");
-  return work.length === 0 ? 0 : work.at(-1)!.end - work[0]!.start;
-}
-
-function agentUsage(sessions: readonly ReportSessionRow[], usage: readonly SessionUsage[], commands: ReportContext["commands"]): AgentUsage[] {
-  const byAgent = groupBy(usage.map((u, i) => ({ u, s: sessions[i]! })), ({ s }) => `${s.agent}\0${s.model ?? ""}`);
-  const commandsOf = new Map<string, number>();
-  for (const c of commands) commandsOf.set(c.sessionId, (commandsOf.get(c.sessionId) ?? 0) + (c.count ?? 1));
-  return [...byAgent].map(([key, rows]) => {
-    const [agent, model] = key.split("\0") as [string, string];
-    const add = (get: (row: { u: SessionUsage; s: ReportSessionRow }) => number): number => rows.reduce((n, row) => n + get(row), 0);
-    return {
-      agent,
-      model: model === "" ? null : model,
-      sessions: rows.length,
-      commands: add(({ s }) => commandsOf.get(s.id) ?? 0),
-      restarts: add(({ s }) => s.restarts),
-      busyMs: add(({ u }) => u.busyMs),
-      errorMs: add(({ u }) => u.errorMs),
-      stuckMs: add(({ u }) => u.stuckMs),
-      ...sumTokens(rows.map(({ u }) => u)),
-    };
   });
 }

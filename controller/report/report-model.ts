@@ -56,6 +56,8 @@ export interface ReportContext {
   readonly pricing?: PricingTable;
   /** Sessions whose figures come from the ledger's rollups (their status events are not folded). */
   readonly seeds?: ReadonlyMap<string, SessionRollup>;
+  /** The sessions drawn on the timeline (default: the newest `MAX_LANES` of `sessions`). */
+  readonly drawn?: ReadonlySet<string>;
 }
 
 export interface Lane {

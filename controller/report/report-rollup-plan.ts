@@ -36,18 +36,23 @@ export function planSessionRollups(input: RollupPlanInput): RollupPlan {
   const seeds = new Map<string, SessionRollup>();
   const replay: string[] = [];
   for (const s of input.sessions) {
-    const start = ms(s.createdAt);
-    const stop = s.closedAt === null ? input.now : ms(s.closedAt);
-    const rollup = input.rollups.get(s.id);
-    const compacted = input.compactedBefore !== null && start < input.compactedBefore;
-    const exact = !input.drawn.has(s.id) && !pausedDuring(input, s, start, stop) && (rollup === undefined || isExact(rollup, start, stop));
-    if (compacted || exact) seeds.set(s.id, seedOf(s, rollup, start, stop));
-    else replay.push(s.id);
+    const seed = rollupSeed(input, s, input.rollups.get(s.id));
+    if (seed === null) replay.push(s.id);
+    else seeds.set(s.id, seed);
   }
   return { seeds, replay };
 }
 
-function pausedDuring(input: RollupPlanInput, s: ReportSessionRow, start: number, stop: number): boolean {
+/** Pure: the session's figures from its rollup when they are exact (or compacted), else null (replay its events). */
+export function rollupSeed(input: Omit<RollupPlanInput, "sessions" | "rollups">, s: ReportSessionRow, rollup: SessionStatusRollup | undefined): SessionRollup | null {
+  const start = ms(s.createdAt);
+  const stop = s.closedAt === null ? input.now : ms(s.closedAt);
+  const compacted = input.compactedBefore !== null && start < input.compactedBefore;
+  const exact = !input.drawn.has(s.id) && !pausedDuring(input, s, start, stop) && (rollup === undefined || isExact(rollup, start, stop));
+  return compacted || exact ? seedOf(s, rollup, start, stop) : null;
+}
+
+function pausedDuring(input: Pick<RollupPlanInput, "pauses" | "now">, s: ReportSessionRow, start: number, stop: number): boolean {
   return input.pauses.of(["project", `stage/${s.stage}`, `task/${s.task}`], input.now).some((p) => p.start <= stop && p.end >= start);
 }
 
@@ -57,7 +62,7 @@ function isExact(rollup: SessionStatusRollup, start: number, stop: number): bool
 }
 
 /** The session's totals as SessionFold would finish them: start-up until the first change, the rolled-up stretches, the open one until `stop`. */
-function seedOf(s: ReportSessionRow, rollup: SessionStatusRollup | undefined, start: number, stop: number): SessionRollup {
+export function seedOf(s: ReportSessionRow, rollup: SessionStatusRollup | undefined, start: number, stop: number): SessionRollup {
   const totals: Record<string, number> = { ...rollup?.totals };
   const add = (state: string, n: number): void => {
     if (n > 0) totals[state] = (totals[state] ?? 0) + n;

@@ -46,7 +46,8 @@ describe.each(BACKENDS)("the report's rollups on %s", (backend) => {
       expect(heads.filter((h) => Number(h.irregular) === 1).length).toBeGreaterThan(0);
       const plan = await readRollupPlan(db, await readReportContext(db, { now: history.now }));
       expect(plan.seeds.size).toBeGreaterThan(200);
-      expect(plan.replay.length).toBeLessThan(450);
+      // ~60% replayed: the 300 drawn, and the sessions whose changes came late or out of order.
+      expect(plan.replay.length).toBeLessThan(heads.length * 0.7);
       // Replaying many sessions (a long pause over a busy fleet) walks the time index instead of naming them: the same events.
       const ids = (await db.selectFrom("sessions").select("id").execute()).map((r) => r.id);
       const read = async (of: string[]) => {
