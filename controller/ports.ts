@@ -125,6 +125,9 @@ export interface GitFileChange {
 /** How bringing a branch up to date went: done, or stopped on conflicts (still in progress). */
 export type GitUpdateResult = { readonly kind: "done" } | { readonly kind: "conflict"; readonly files: readonly string[] };
 
+/** A merge computed from commits alone: the merged tree, or the paths that conflict. */
+export type GitMergeTreeResult = { readonly kind: "clean"; readonly tree: string } | { readonly kind: "conflict"; readonly files: readonly string[] };
+
 /**
  * The git operations gaffer's workspace layer uses. Every failure is a
  * GitError carrying command, cwd, exit code and stderr.
@@ -166,6 +169,10 @@ export interface Git {
    * would make), so `git log --first-parent rev`-side history stays readable.
    */
   mergeCommitOnto(cwd: string, rev: string, message: string): Promise<GitUpdateResult>;
+  /** Merges commit `theirs` into `ours` without touching a checkout (`merge-tree --write-tree`, attributes from `cwd`). */
+  mergeTree(cwd: string, ours: string, theirs: string): Promise<GitMergeTreeResult>;
+  /** A new commit of `tree` with `parents` in that order; no ref moves. */
+  commitTree(cwd: string, spec: { readonly tree: string; readonly parents: readonly string[]; readonly message: string }): Promise<string>;
   /** Rebases the checked-out branch onto `rev`. */
   rebaseOnto(cwd: string, rev: string): Promise<GitUpdateResult>;
   /** Replaces the checked-out branch with one commit on top of `rev` holding the branch's changes. */

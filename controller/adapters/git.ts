@@ -7,58 +7,16 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { appendTrailers } from "../core/commit-trailers.js";
 import { GitError } from "../errors.js";
 import type { Git, GitBranch, GitFileChange, GitObjectReader, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
 import { CatFileReader } from "./git-objects.js";
+import { commitTree, mergeTree } from "./git-merge-tree.js";
+import { GIT_ENV, runGit, type GitOutput } from "./git-run.js";
 import { checkoutsFromGitDir, gitDirFromFiles, readLooseRef, SHA } from "./git-dir.js";
 import { isPlainBranchName, parseCommitSha, parsePathList, parseRawNumstat, parseRefList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
 
-/** What one git process returned. */
-export interface GitOutput {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly exitCode: number;
-}
-
-export interface GitRunOptions {
-  /** Exit codes that are answers, not failures (e.g. 1 for `merge-base --is-ancestor`). */
-  readonly ok?: readonly number[];
-  /** Text for stdin. */
-  readonly input?: string;
-  /** More environment for this call (e.g. `GIT_SSH_COMMAND` for a transport). */
-  readonly env?: Readonly<Record<string, string>>;
-}
-
-/**
- * `maintenance.auto=false` for every git gaffer starts, added to any
- * `GIT_CONFIG_COUNT` entries of the environment: each commit and merge would
- * otherwise start a `git maintenance run --auto` after its work, one more git
- * process every time; the merge queue runs it once per pass instead.
- */
-function noAutoMaintenance(env: NodeJS.ProcessEnv): Record<string, string> {
-  const count = Number.parseInt(env.GIT_CONFIG_COUNT ?? "0", 10) || 0;
-  return { GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: "maintenance.auto", [`GIT_CONFIG_VALUE_${count}`]: "false" };
-}
-
-// NOTE: LC_ALL=C keeps messages parseable; GIT_EDITOR/GIT_MERGE_AUTOEDIT stop git from ever opening an editor.
-/** GIT_OPTIONAL_LOCKS=0: a read (`git status`) never takes `index.lock` under an agent's or a person's commit. */
-const GIT_ENV = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", GIT_MERGE_AUTOEDIT: "no", GIT_OPTIONAL_LOCKS: "0", ...noAutoMaintenance(process.env) };
-
-/** Runs `git ARGS` in `cwd`; a non-zero exit not listed in `ok` throws GitError with command, cwd, exit code and stderr. */
-export async function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitOutput> {
-  const result = await execa("git", args, { cwd, reject: false, env: options.env === undefined ? GIT_ENV : { ...GIT_ENV, ...options.env }, stripFinalNewline: false, ...(options.input === undefined ? {} : { input: options.input }) });
-  const exitCode = result.exitCode ?? -1;
-  const output = { stdout: String(result.stdout), stderr: String(result.stderr), exitCode };
-  if (exitCode === 0 || (options.ok ?? []).includes(exitCode)) return output;
-  // NOTE: ssh (a transport git starts) ends its lines with \r\n.
-  const firstLine = output.stderr.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? result.shortMessage ?? "no output";
-  throw new GitError(`git ${args.join(" ")} failed in ${cwd} (exit ${exitCode}): ${firstLine}`, {
-    cause: result,
-    details: { command: ["git", ...args], cwd, exitCode, stderr: output.stderr },
-  });
-}
+export { runGit, type GitOutput, type GitRunOptions } from "./git-run.js";
 
 async function unmergedFiles(cwd: string): Promise<string[]> {
   return parsePathList((await runGit(cwd, ["diff", "--name-only", "-z", "--diff-filter=U"])).stdout);
@@ -172,6 +130,14 @@ export class GitCli implements Git {
     // NOTE: same tree as the merge just made, so a soft reset moves the branch without touching files.
     await runGit(cwd, ["reset", "-q", "--soft", commit]);
     return merged;
+  }
+
+  mergeTree(cwd: string, ours: string, theirs: string): ReturnType<Git["mergeTree"]> {
+    return mergeTree(cwd, ours, theirs);
+  }
+
+  commitTree(cwd: string, spec: Parameters<Git["commitTree"]>[1]): Promise<string> {
+    return commitTree(cwd, spec);
   }
 
   /** The commit `rev` (default HEAD) names, which must exist. */

@@ -7,7 +7,7 @@ import { attemptsExhausted } from "../machines/task.machine.js";
 import type { TaskManifest } from "../core/manifest-types.js";
 import { findTask } from "../core/project-config.js";
 import { GafferError, GitError, MergeBlockedError, MergeConflictError, NotFoundError, PolicyError } from "../errors.js";
-import type { GitObjectReader, GitUpdateResult } from "../ports.js";
+import type { GitObjectReader } from "../ports.js";
 import { missingGateReason, runGate, taskGate, type GateReviewer } from "../gates/gate-runner.js";
 import { appendEvent } from "../../state/events.repository.js";
 import { immediateTransaction } from "../../state/ledger.js";
@@ -16,6 +16,7 @@ import { findActiveWorktree, type WorktreeRecord } from "../../state/worktrees.r
 import { readConflictHunks, recordConflict, type ConflictFound } from "./conflicts.js";
 import { policyRefusal, targetRepoPath, tellTask, type WorkspaceContext } from "./context.js";
 import { fastForwardIntegration } from "./integration-ref.js";
+import { bringUpToDate, planMerge, type MergePlan } from "./merge-build.js";
 import { findLandedInGit } from "./merge-evidence.js";
 import { changedProtectedPaths, checkProtectedPaths } from "./protected-paths.js";
 import { removeWorktree } from "./worktree-removal.js";
@@ -64,8 +65,8 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
     throw new NotFoundError(`task ${merge.task} has no worktree to merge from; create it (gaffer worktree create --task ${merge.task})`);
   }
   await immediateTransaction(ctx.db, (trx) => tellTask(ctx, trx, identity(task), { event: { type: "task.merge.started" }, reason: `merge ${merge.id} started` }));
-  const { targetHead, branchHead } = await prepareWorktree(ctx, merge, worktree);
-  const update = await bringUpToDate(ctx, merge, worktree.path, targetHead, branchHead);
+  const { targetHead, branchHead, plan } = await prepareWorktree(ctx, merge, worktree);
+  const update = await bringUpToDate(ctx, { merge, path: worktree.path, targetHead, branchHead, plan, ...(options.objects === undefined ? {} : { objects: options.objects }) });
   if (update.kind === "conflict") {
     const hunks = await readConflictHunks(worktree.path, update.files, merge.strategy === "rebase");
     await ctx.git.abortInProgress(worktree.path);
@@ -83,29 +84,23 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
   return { kind: "merged", headSha, mergeSha: headSha, from: targetHead, synced: landed.synced };
 }
 
-/** Recovers an interrupted merge/rebase, and checks the worktree is on the branch with nothing uncommitted. */
-async function prepareWorktree(ctx: WorkspaceContext, merge: MergeRecord, worktree: WorktreeRecord): Promise<{ targetHead: string; branchHead: string }> {
+/**
+ * Recovers an interrupted merge/rebase, and checks the worktree is on the
+ * branch with nothing uncommitted; the merge itself is computed from the
+ * commits meanwhile (merge-build.ts), its result used only once these pass.
+ */
+async function prepareWorktree(ctx: WorkspaceContext, merge: MergeRecord, worktree: WorktreeRecord): Promise<{ targetHead: string; branchHead: string; plan: MergePlan | null }> {
   await ctx.git.abortInProgress(worktree.path);
+  const targetHead = await ctx.git.resolveCommit(targetRepoPath(ctx), `refs/heads/${merge.target}`);
   // NOTE: untracked files never block a merge, so git need not look for them.
-  const status = await ctx.git.status(worktree.path, { untracked: false });
+  const [status, plan] = await Promise.all([ctx.git.status(worktree.path, { untracked: false }), planMerge(ctx, merge, worktree.path, targetHead)]);
   if (status.branch !== merge.branch) {
     throw await policyRefusal(ctx, { rule: "WRONG_BRANCH", subject: `task/${merge.task}`, message: `the worktree of task ${merge.task} is on ${status.branch ?? "a detached HEAD"}, not ${merge.branch}; switch back (git switch ${merge.branch}) and merge again`, details: { merge: merge.id } });
   }
   const dirty = status.entries.filter((e) => e.code !== "??");
   if (dirty.length > 0) throw new GitError(`the worktree of task ${merge.task} has uncommitted changes (${dirty.map((e) => e.path).join(", ")}); commit them (gaffer commit --task ${merge.task} -m MSG) and merge again`);
-  const targetHead = await ctx.git.resolveCommit(targetRepoPath(ctx), `refs/heads/${merge.target}`);
   if (targetHead === null) throw new NotFoundError(`integration branch ${merge.target} does not exist`);
-  return { targetHead, branchHead: status.head! };
-}
-
-async function bringUpToDate(ctx: WorkspaceContext, merge: MergeRecord, path: string, targetHead: string, branchHead: string): Promise<GitUpdateResult> {
-  if (merge.strategy === "rebase") return ctx.git.rebaseOnto(path, targetHead);
-  if (merge.strategy === "squash") {
-    const subjects = await ctx.git.subjects(path, targetHead, branchHead);
-    const message = `${subjects.at(-1) ?? `chore: squash ${merge.branch}`}\n\n${subjects.map((s) => `* ${s}`).join("\n")}\n\nGaffer-Task: ${merge.task}\n`;
-    return ctx.git.squashOnto(path, targetHead, message);
-  }
-  return ctx.git.mergeCommitOnto(path, targetHead, `Merge ${merge.branch} into ${merge.target}\n\nGaffer-Task: ${merge.task}\n`);
+  return { targetHead, branchHead: status.head!, plan };
 }
 
 async function recordMerged(ctx: WorkspaceContext, merge: MergeRecord, task: TaskManifest, outcome: Extract<Outcome, { kind: "merged" }>): Promise<void> {

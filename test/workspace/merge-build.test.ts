@@ -1,0 +1,69 @@
+/**
+ * The `merge` strategy computes the merge from the commits (`merge-tree`,
+ * `commit-tree`) while the worktree's status is read: the result must be the
+ * merge git itself makes, and nothing may move when the worktree turns out
+ * unclean or the branch has nothing of its own.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { commitChanges } from "../../controller/workspace/commit.js";
+import { mergeWorktree } from "../../controller/workspace/merge-queue.js";
+import { createWorktree } from "../../controller/workspace/worktrees.js";
+import { git } from "../helpers/git-repo.js";
+import { workspaceFixture } from "./workspace-fixture.js";
+
+describe("merge built from commits", () => {
+  it("lands the tree git's own merge makes, with main as first parent, and leaves the branch at it", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "one" }], project: { policy: { approvers: ["approver@example.com"], worktreeRetention: "keep" } } });
+    writeFileSync(join(fx.repo, "shared.txt"), "a\nb\nc\nd\ne\n");
+    git(fx.repo, "add", "shared.txt");
+    git(fx.repo, "commit", "-q", "-m", "chore: shared file");
+    const { worktree } = await createWorktree(fx.ctx, "one");
+    writeFileSync(join(worktree.path, "shared.txt"), "a\nb\nc\nd\nE (task)\n");
+    const branchHead = (await commitChanges(fx.ctx, { task: "one", message: "feat: task edit" })).sha!;
+    writeFileSync(join(fx.repo, "shared.txt"), "A (user)\nb\nc\nd\ne\n");
+    git(fx.repo, "commit", "-q", "-am", "docs: the user's edit");
+    const before = git(fx.repo, "rev-parse", "main");
+    // What git's porcelain merge makes of the same two commits, in a throwaway checkout.
+    git(fx.repo, "worktree", "add", "-q", "--detach", join(fx.repo, "..", "porcelain"), before);
+    git(join(fx.repo, "..", "porcelain"), "merge", "-q", "--no-edit", branchHead);
+    const expectedTree = git(join(fx.repo, "..", "porcelain"), "rev-parse", "HEAD^{tree}");
+
+    const merge = await mergeWorktree(fx.ctx, "one");
+    expect(merge.state).toBe("merged");
+    const head = git(fx.repo, "rev-parse", "main");
+    expect(git(fx.repo, "rev-parse", "main^{tree}")).toBe(expectedTree);
+    expect(git(fx.repo, "show", "-s", "--format=%P", head).split(" ")).toEqual([before, branchHead]);
+    expect(git(fx.repo, "rev-parse", "gaffer/build/one")).toBe(head);
+    expect(readFileSync(join(worktree.path, "shared.txt"), "utf8")).toBe("A (user)\nb\nc\nd\nE (task)\n");
+    expect(git(worktree.path, "status", "--porcelain")).toBe("");
+  });
+
+  it("moves nothing when the worktree has uncommitted changes, though the merge was computed meanwhile", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "one" }] });
+    const { worktree } = await createWorktree(fx.ctx, "one");
+    writeFileSync(join(worktree.path, "one.txt"), "one\n");
+    const branchHead = (await commitChanges(fx.ctx, { task: "one", message: "feat: one" })).sha!;
+    git(fx.repo, "commit", "-q", "--allow-empty", "-m", "chore: main moves");
+    const before = git(fx.repo, "rev-parse", "main");
+    writeFileSync(join(worktree.path, "one.txt"), "one, edited\n");
+
+    const merge = await mergeWorktree(fx.ctx, "one");
+    expect(merge.state).toBe("failed");
+    expect(merge.reason).toBe(`GIT_FAILED: the worktree of task one has uncommitted changes (one.txt); commit them (gaffer commit --task one -m MSG) and merge again`);
+    expect(git(fx.repo, "rev-parse", "main")).toBe(before);
+    expect(git(worktree.path, "rev-parse", "HEAD")).toBe(branchHead);
+    expect(readFileSync(join(worktree.path, "one.txt"), "utf8")).toBe("one, edited\n");
+  });
+
+  it("lands nothing for a branch with nothing of its own (no empty merge commit)", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "one" }] });
+    await createWorktree(fx.ctx, "one");
+    const before = git(fx.repo, "rev-parse", "main");
+    const merge = await mergeWorktree(fx.ctx, "one");
+    expect(merge.state).toBe("merged");
+    expect(git(fx.repo, "rev-parse", "main")).toBe(before);
+    expect(merge.mergeSha).toBe(before);
+  });
+});
