@@ -10,11 +10,20 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** The `.ts` files under `dir`, relative, by walking it (`readdirSync`'s `recursive` option joins and normalises every path: ~4x slower). */
+function tsFiles(dir, rel, out) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) tsFiles(`${dir}/${entry.name}`, `${rel}${entry.name}/`, out);
+    else if (entry.name.endsWith(".ts")) out.push(`${rel}${entry.name}`);
+  }
+  return out;
+}
+
 function sourceKey() {
   const hash = createHash("sha1");
   for (const top of ["controller", "state", "package.json", "controller/gaffer.js"]) {
     const base = join(root, top);
-    const files = top.endsWith(".json") || top.endsWith(".js") ? [""] : readdirSync(base, { recursive: true }).filter((f) => f.endsWith(".ts")).sort();
+    const files = top.endsWith(".json") || top.endsWith(".js") ? [""] : tsFiles(base, "", []).sort();
     // Plain concatenation: path.join's normalising of every name cost more than the stat calls.
     for (const file of files) {
       const stat = statSync(file === "" ? base : `${base}/${file}`);

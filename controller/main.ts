@@ -1,5 +1,5 @@
 import { CommanderError } from "commander";
-import { buildProgram } from "./cli/program.js";
+import { buildProgram, buildProgramFor } from "./cli/program.js";
 import { GafferError, InternalError, UsageError, userMistake } from "./errors.js";
 
 /**
@@ -10,13 +10,14 @@ import { GafferError, InternalError, UsageError, userMistake } from "./errors.js
  */
 async function main(argv: readonly string[]): Promise<number> {
   endQuietlyOnClosedStdout();
-  const program = buildProgram();
   const json = wantsJson(argv);
   if (argv.length === 0) {
-    process.stderr.write(program.helpInformation());
+    process.stderr.write((await buildProgram()).helpInformation());
     return 2;
   }
   try {
+    // Only the named command's module is loaded: start-up pays for what that command imports.
+    const program = await buildProgramFor(argv);
     await program.parseAsync([...argv], { from: "user" });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {

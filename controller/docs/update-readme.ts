@@ -6,6 +6,6 @@ import { renderReadme } from "./reference.js";
 
 const file = packagePath("README.md");
 const before = readFileSync(file, "utf8");
-const after = renderReadme(before, buildProgram());
+const after = renderReadme(before, await buildProgram());
 if (after !== before) writeFileSync(file, after);
 process.stdout.write(after === before ? "README.md references are up to date\n" : "README.md references regenerated\n");
