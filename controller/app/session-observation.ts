@@ -1,10 +1,7 @@
 /** Keeping the screen status of every session current, whoever created it. */
-import { checkSessionHealth } from "../sessions/index.js";
 import { readControllerLiveness } from "../status/controller-liveness.js";
 import { listSessions } from "../../state/sessions.repository.js";
 import type { ControlDir } from "./control-dir.js";
-import { sessionContext } from "./contexts.js";
-import { sessionHasTag } from "../machines/session-lifecycle.js";
 
 /**
  * Observes each open session's screen once and records what it shows (its
@@ -20,7 +17,11 @@ export async function observeSessionsOnce(ctx: ControlDir): Promise<number> {
   try {
     const db = await ctx.openLedger();
     if ((await readControllerLiveness(db)).running) return 0;
-    const open = (await listSessions(db)).filter((s) => sessionHasTag(s.state, "observed")) // `Starting` belongs to the process creating it (its pane may not exist yet);
+    const sessions = await listSessions(db);
+    if (sessions.length === 0) return 0;
+    // Imported only when a session is open: the session machine, the tmux and git adapters and the logger cost a `status` ~150 ms of start-up.
+    const [{ sessionHasTag }, { checkSessionHealth }, { sessionContext }] = await Promise.all([import("../machines/session-lifecycle.js"), import("../sessions/index.js"), import("./contexts.js")]);
+    const open = sessions.filter((s) => sessionHasTag(s.state, "observed")); // `Starting` belongs to the process creating it (its pane may not exist yet)
     if (open.length === 0) return 0;
     const service = await sessionContext(ctx);
     let observed = 0;
