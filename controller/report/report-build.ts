@@ -136,7 +136,8 @@ async function streamReportIn(db: Ledger, options: ReportOptions, sink: ReportSi
   for await (const e of streamProjectedEvents(db, PAGE)) fold.add(e);
   const phases = fold.finishPhases();
   const counts = await countReportSessions(db, query);
-  sink.head(reportHead(ctx, phases, await readStageUsage(db, query, counts, pricing)));
+  // Only stages with phase changes are rows of the report (none: no usage to sum).
+  sink.head(reportHead(ctx, phases, phases.stageLanes.length === 0 ? new Map() : await readStageUsage(db, query, counts, pricing)));
   const tally = new ReportTally({ now, pricing, hostsOn: await anySessionOnHost(db), wanted: bottleneckTasks(phases) });
   // The newest MAX_LANES are drawn: the last ones read.
   const firstDrawn = [...counts.values()].reduce((n, c) => n + c, 0) - MAX_LANES;
