@@ -28,6 +28,11 @@ export interface FlowOptions {
   readonly capacity?: number;
   /** Environment of the scripted agent (e.g. GAFFER_SCRIPTED_LOG to log every prompt it receives). */
   readonly agentEnv?: Readonly<Record<string, string>>;
+  /**
+   * false: no plan stage (and no write-plan task): build is the first stage, approval still required; for tests
+   * about the build's work, which then skip an agent session, a gate and a merge (~3 s).
+   */
+  readonly planStage?: boolean;
 }
 
 /** Commits paths in `dir` as `email`. */
@@ -38,7 +43,8 @@ export function commitAs(dir: string, email: string, message: string, ...paths: 
 
 /**
  * A control repo and a target repo side by side: plan (no approval) ->
- * build (approval by alice), the scripted agent, one tmux socket per test.
+ * build (approval by alice), or build alone (`planStage: false`), the
+ * scripted agent, one tmux socket per test.
  */
 export function flowFixture(options: FlowOptions = {}): FlowFixture {
   const root = tempDir("gaffer-flow-");
@@ -90,22 +96,23 @@ spec:
       capacity: ${options.capacity ?? 3}
       idleAfterMs: 200
 ${options.agentEnv === undefined ? "" : `      env: ${JSON.stringify(options.agentEnv)}\n`}`);
-  writeFileSync(join(dir, "manifests/playbook.yaml"), `apiVersion: gaffer/v1
-kind: Playbook
-metadata:
-  name: flow
-spec:
-  stages:
-    - name: plan
+  const withPlan = options.planStage ?? true;
+  const plan = `    - name: plan
       approval: none
       roles:
         - name: planner
           allowedAgents: [scripted]
       gate:
         commands: [[test, -f, PLAN.md]]
-    - name: build
-      needs: [plan]
-      roles:
+`;
+  writeFileSync(join(dir, "manifests/playbook.yaml"), `apiVersion: gaffer/v1
+kind: Playbook
+metadata:
+  name: flow
+spec:
+  stages:
+${withPlan ? plan : ""}    - name: build
+${withPlan ? "      needs: [plan]\n" : "      approval: required\n"}      roles:
         - name: builder
           count: ${options.capacity ?? 3}
           allowedAgents: [scripted]
@@ -114,7 +121,7 @@ spec:
 `);
   const tasks = options.buildTasks ?? { "add-a": "write a.txt <<<alpha\ncommit feat(add-a): add a" };
   const docs = [
-    taskDoc("write-plan", "plan", "planner", "write PLAN.md <<<plan: build the tasks\ncommit docs(write-plan): plan"),
+    ...(withPlan ? [taskDoc("write-plan", "plan", "planner", "write PLAN.md <<<plan: build the tasks\ncommit docs(write-plan): plan")] : []),
     ...Object.entries(tasks).map(([name, prompt]) => taskDoc(name, "build", "builder", prompt)),
   ];
   writeFileSync(join(dir, "manifests/tasks.yaml"), docs.join("---\n"));

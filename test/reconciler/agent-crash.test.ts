@@ -16,7 +16,7 @@ import { tempDir, waitFor } from "../helpers/temp.js";
 const logger = pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" });
 
 test("an agent killed mid-work is detected, restarted in its worktree, and told to continue; the crashed prompt is never re-sent", async () => {
-  const { dir, target } = flowFixture({ capacity: 1, buildTasks: { "add-a": "sleep 2500\nwrite a.txt <<<alpha\ncommit feat(add-a): add a" } });
+  const { dir, target } = flowFixture({ planStage: false, capacity: 1, buildTasks: { "add-a": "sleep 2500\nwrite a.txt <<<alpha\ncommit feat(add-a): add a" } });
   let stop!: () => void;
   const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, healthMs: 200, stopSignal: new Promise<void>((r) => (stop = r)) });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
@@ -52,7 +52,7 @@ test("tmux server killed mid-prompt with non-idempotent work: the continue promp
   const root = tempDir("gaffer-h5-crash-");
   const log = join(root, "prompts.jsonl");
   const prompt = "append notes.txt one line\ncommit feat(add-a): append a line\nsleep 1500\ndone appended";
-  const { dir, target, socket } = await approvedFlowFixture({ capacity: 1, buildTasks: { "add-a": prompt }, gate: `[[sh, -c, "test $(wc -l < notes.txt) -eq 1"]]`, agentEnv: { GAFFER_SCRIPTED_LOG: log } });
+  const { dir, target, socket } = await approvedFlowFixture({ planStage: false, capacity: 1, buildTasks: { "add-a": prompt }, gate: `[[sh, -c, "test $(wc -l < notes.txt) -eq 1"]]`, agentEnv: { GAFFER_SCRIPTED_LOG: log } });
   let stop!: () => void;
   const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, healthMs: 200, stopSignal: new Promise<void>((r) => (stop = r)) });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
@@ -90,7 +90,7 @@ test("tmux server killed after uncommitted non-idempotent work: the continue pro
   const root = tempDir("gaffer-crash-uncommitted-");
   const log = join(root, "prompts.jsonl");
   const prompt = "append notes.txt one line\nsleep 2500\ncommit feat(add-a): append a line\ndone appended";
-  const { dir, target, socket } = await approvedFlowFixture({ capacity: 1, buildTasks: { "add-a": prompt }, gate: `[[sh, -c, "test $(wc -l < notes.txt) -eq 1"]]`, agentEnv: { GAFFER_SCRIPTED_LOG: log } });
+  const { dir, target, socket } = await approvedFlowFixture({ planStage: false, capacity: 1, buildTasks: { "add-a": prompt }, gate: `[[sh, -c, "test $(wc -l < notes.txt) -eq 1"]]`, agentEnv: { GAFFER_SCRIPTED_LOG: log } });
   let stop!: () => void;
   const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, healthMs: 200, stopSignal: new Promise<void>((r) => (stop = r)) });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));

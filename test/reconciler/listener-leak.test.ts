@@ -14,7 +14,7 @@ test("a task waiting for capacity polls without piling listeners on its abort si
   const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
   process.on("warning", onWarning);
   // One slot, two build tasks: the second polls for capacity (every 250 ms) while the first sleeps 4 s.
-  const { dir } = flowFixture({ capacity: 1, buildTasks: { "add-a": "sleep 4000\nwrite a.txt <<<alpha\ncommit feat(add-a): add a", "add-b": "write b.txt <<<beta\ncommit feat(add-b): add b" } });
+  const { dir } = flowFixture({ planStage: false, capacity: 1, buildTasks: { "add-a": "sleep 4000\nwrite a.txt <<<alpha\ncommit feat(add-a): add a", "add-b": "write b.txt <<<beta\ncommit feat(add-b): add b" } });
   let stop!: () => void;
   const running = runController({ dir, logger: pino({ level: "silent" }), effects: buildTaskEffects, resyncMs: 60_000, stopSignal: new Promise<void>((r) => (stop = r)) });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));

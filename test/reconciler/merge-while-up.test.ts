@@ -30,7 +30,7 @@ function until(db: Ledger, table: "stages" | "tasks", name: string, phase: strin
 
 test("gaffer merge by a person while gaffer up gates the same task: one Merged, no phase backwards, ledger and status file agree, its sessions closed", async () => {
   // The gate waits for <root>/go (the worktree is <root>/target.gaffer-worktrees/add-a): the controller's task holds in Gating.
-  const { dir, target } = flowFixture({ capacity: 1, gate: `[[sh, -c, "while [ ! -f ../../go ]; do sleep 0.05; done"]]` });
+  const { dir, target } = flowFixture({ planStage: false, capacity: 1, gate: `[[sh, -c, "while [ ! -f ../../go ]; do sleep 0.05; done"]]` });
   const go = join(dir, "../go");
   let stop!: () => void;
   const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, stopSignal: new Promise<void>((r) => (stop = r)) });

@@ -18,6 +18,7 @@ test("a prompt finished without changing anything is sent back once, then the ta
   // `late` changes nothing the first time and writes its file the second time (a marker outside the worktree counts the tries).
   const late = `run sh -c "if [ -e ../late.marker ]; then echo late > late.txt; else touch ../late.marker; fi"\ndone tried`;
   const { dir, target } = await approvedFlowFixture({
+    planStage: false,
     capacity: 2,
     buildTasks: { noop: "Look at the code and report.\ndone nothing to change", late },
     agentEnv: { GAFFER_SCRIPTED_LOG: log },

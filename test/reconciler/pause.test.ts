@@ -15,7 +15,7 @@ import { waitFor } from "../helpers/temp.js";
 const logger = pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" });
 
 test("pause hands a task to a person, who commits by hand in its worktree; resume continues from what they committed", async () => {
-  const { dir, target, socket, worktrees } = flowFixture({ capacity: 1, buildTasks: { "add-a": "ask Shall I write a.txt?\nwrite a.txt <<<from the agent\ncommit feat(add-a): add a" } });
+  const { dir, target, socket, worktrees } = flowFixture({ planStage: false, capacity: 1, buildTasks: { "add-a": "ask Shall I write a.txt?\nwrite a.txt <<<from the agent\ncommit feat(add-a): add a" } });
   let stop!: () => void;
   const running = runController({ dir, logger, effects: buildTaskEffects, resyncMs: 60_000, stopSignal: new Promise<void>((r) => (stop = r)) });
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
