@@ -45,11 +45,16 @@ function projected(r: { id: number | string; at: string; action: string; subject
   return { id: Number(r.id), at: r.at, action: r.action, subject: r.subject, payload: { to: r.to_state, role: r.role } };
 }
 
-/** The projected report events (every report action but status changes), oldest first, in keyset pages along report_events_at. */
+/**
+ * The projected report events (every report action but status changes), oldest first, in keyset pages along
+ * report_events_at. A `CapacityReserved` is read only for a task that ever waited for capacity: it matters
+ * only as the end of a `CapacityWait` (most reservations never waited).
+ */
 export async function* streamProjectedEvents(db: Ledger, pageSize = 5000): AsyncGenerator<RollupEvent> {
   let after: { at: string; id: number } | null = null;
   for (;;) {
-    let q = db.selectFrom("report_events").select(["id", "at", "action", "subject", "to_state", "role"]);
+    let q = db.selectFrom("report_events").select(["id", "at", "action", "subject", "to_state", "role"])
+      .where((eb) => eb.or([eb("action", "<>", "CapacityReserved"), eb("subject", "in", eb.selectFrom("report_events as w").select("w.subject").where("w.action", "=", "CapacityWait"))]));
     if (after !== null) q = q.where(sql<boolean>`(at, id) > (${after.at}, ${after.id})`);
     const rows = await q.orderBy("at").orderBy("id").limit(pageSize).execute();
     for (const r of rows) yield projected(r);

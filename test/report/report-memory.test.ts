@@ -64,5 +64,8 @@ describe("the report's memory does not grow with the ledger", () => {
     await writeReportJson(db, options, (piece) => void (text += piece));
     expect(text).toBe(`${JSON.stringify(await buildReportFromEvents(db, options), null, 2)}\n`);
     expect(JSON.parse(text)).toEqual(await buildReport(db, { ...options, pageSize: 4000 }));
+    // The capacity waits count (the reservations that ended them are read; the many that never waited are not).
+    const capacity = (JSON.parse(text) as { bottlenecks: { key: string; ms: number; count: number }[] }).bottlenecks.find((b) => b.key === "capacity")!;
+    expect([capacity.ms, capacity.count]).toEqual([70 * 2_000, 70]);
   });
 });
