@@ -27,7 +27,7 @@ function startController(dir: string) {
 }
 
 test("a task added to a Passed stage reopens it under a new plan digest: a new approval, then only the new task runs", async () => {
-  const { dir, target } = flowFixture();
+  const { dir, target } = flowFixture({ planStage: false });
   const controller = startController(dir);
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
   try {
@@ -64,7 +64,7 @@ test("a task added to a Passed stage reopens it under a new plan digest: a new a
 }, 600_000);
 
 test("a task removed from the manifests while it works is Cancelled (session closed, worktree removed) and its stage passes only after that", async () => {
-  const { dir, socket, worktrees } = flowFixture({ buildTasks: { "add-a": "write a.txt <<<alpha\ncommit feat(add-a): add a", "add-slow": "ask Shall I write s.txt?\nwrite s.txt <<<slow\ncommit feat(add-slow): add s" } });
+  const { dir, socket, worktrees } = flowFixture({ planStage: false, buildTasks: { "add-a": "write a.txt <<<alpha\ncommit feat(add-a): add a", "add-slow": "ask Shall I write s.txt?\nwrite s.txt <<<slow\ncommit feat(add-slow): add s" } });
   const controller = startController(dir);
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
   try {
