@@ -41,28 +41,34 @@ async function bundlePath() {
   const outDir = join(dir, `${entry.name}-${sourceKey()}`);
   const out = join(outDir, `${entry.name}.mjs`);
   if (existsSync(out)) return out;
-  const { build } = await import("esbuild");
+  const esbuild = await import("esbuild");
   const tmpDir = `${outDir}.${process.pid}.tmp`;
   mkdirSync(tmpDir, { recursive: true });
-  await build({
-    entryPoints: { [entry.name]: entry.source },
-    outdir: tmpDir,
-    outExtension: { ".js": ".mjs" },
-    // A command loads what it imports lazily (`gaffer mcp`: the MCP SDK and zod) only when it runs.
-    splitting: true,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    // Whitespace and syntax only (names kept for stack traces and error classes): fewer bytes to read and compile at every start.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    // Bundling the pure-JS dependencies too makes start-up ~3x faster (a few files instead of hundreds).
-    external: ["better-sqlite3", "esbuild", "tsx", "pino", "pino-pretty", "thread-stream", "chokidar", "playwright-core"],
-    banner: { js: "import { createRequire as __gafferCreateRequire } from 'node:module'; const require = __gafferCreateRequire(import.meta.url);" },
-    sourcemap: "linked",
-    logLevel: "error",
-  });
+  try {
+    await esbuild.build({
+      entryPoints: { [entry.name]: entry.source },
+      outdir: tmpDir,
+      outExtension: { ".js": ".mjs" },
+      // A command loads what it imports lazily (`gaffer mcp`: the MCP SDK and zod) only when it runs.
+      splitting: true,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      // Whitespace and syntax only (names kept for stack traces and error classes): fewer bytes to read and compile at every start.
+      minifyWhitespace: true,
+      minifySyntax: true,
+      // Bundling the pure-JS dependencies too makes start-up ~3x faster (a few files instead of hundreds).
+      external: ["better-sqlite3", "esbuild", "tsx", "pino", "pino-pretty", "thread-stream", "chokidar", "playwright-core"],
+      banner: { js: "import { createRequire as __gafferCreateRequire } from 'node:module'; const require = __gafferCreateRequire(import.meta.url);" },
+      sourcemap: "linked",
+      logLevel: "error",
+    });
+  } finally {
+    // esbuild's service process otherwise lives as long as this one and pings it every second (a
+    // `gaffer up` woken all day long).
+    await esbuild.stop();
+  }
   // The whole directory by one rename: a concurrent run sees every chunk or none (a run that lost the race uses the winner's).
   try {
     renameSync(tmpDir, outDir);
