@@ -1,4 +1,6 @@
+import { basename, dirname } from "node:path";
 import { sql } from "kysely";
+import { watchDirectoryEntries } from "./file-events.js";
 import type { Ledger } from "./ledger.js";
 import { postgresInfo, WRITE_CHANNEL, type PgClient, type PostgresLedgerInfo } from "./postgres-ledger.js";
 
@@ -9,22 +11,44 @@ export interface LedgerWatch {
 
 /**
  * Calls `onChange` when another process commits a write to the ledger (a
- * hook, `gaffer pause`, `session send`...). SQLite: polls `PRAGMA
- * data_version` (cheap; it changes only on other connections' commits).
+ * hook, `gaffer pause`, `session send`...). SQLite: reads `PRAGMA
+ * data_version` (it changes only on other connections' commits) when the
+ * ledger's files change (a commit writes its WAL file: `file`'s directory is
+ * watched, so an idle ledger wakes nobody), and every `intervalMs` (5 s) in
+ * case a change went unseen; without a file, or where the directory cannot be
+ * watched, every `pollMs` (200 ms).
  * PostgreSQL: LISTENs on the write channel its triggers notify, ignoring
  * this process's own writes; a lost connection is reopened (and `onChange`
  * called once, since writes may have been missed meanwhile).
  */
-export function watchLedgerWrites(db: Ledger, onChange: () => void, options: { readonly intervalMs?: number; readonly onError?: (error: unknown) => void } = {}): LedgerWatch {
+export function watchLedgerWrites(db: Ledger, onChange: () => void, options: { readonly file?: string; readonly intervalMs?: number; readonly pollMs?: number; readonly onError?: (error: unknown) => void } = {}): LedgerWatch {
   const info = postgresInfo(db);
-  return info === undefined ? pollDataVersion(db, onChange, options.intervalMs ?? 200) : listenForWrites(info, onChange, options.onError ?? (() => undefined));
+  if (info !== undefined) return listenForWrites(info, onChange, options.onError ?? (() => undefined));
+  const check = dataVersionCheck(db, onChange);
+  const events = options.file === undefined ? null : watchDirectoryEntries(dirname(options.file), (name) => (name === null || name.startsWith(basename(options.file!)) ? check.soon() : undefined));
+  const timer = setInterval(check.now, events === null ? (options.pollMs ?? 200) : (options.intervalMs ?? 5000));
+  timer.unref();
+  return {
+    close: async () => {
+      clearInterval(timer);
+      events?.close();
+      check.close();
+    },
+  };
 }
 
-function pollDataVersion(db: Ledger, onChange: () => void, intervalMs: number): LedgerWatch {
+/** Compares `pragma data_version` with the last value read; `soon` coalesces a burst of file events into one read. */
+function dataVersionCheck(db: Ledger, onChange: () => void): { now(): void; soon(): void; close(): void } {
+  const COALESCE_MS = 10;
   let last: number | null = null;
   let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
+  let again = false;
+  let pending: NodeJS.Timeout | undefined;
+  const now = (): void => {
+    if (busy) {
+      again = true;
+      return;
+    }
     busy = true;
     sql<{ data_version: number }>`pragma data_version`
       .execute(db)
@@ -36,9 +60,19 @@ function pollDataVersion(db: Ledger, onChange: () => void, intervalMs: number): 
       .catch(() => undefined)
       .finally(() => {
         busy = false;
+        if (!again) return;
+        again = false;
+        now();
       });
-  }, intervalMs);
-  return { close: async () => clearInterval(timer) };
+  };
+  const soon = (): void => {
+    pending ??= setTimeout(() => {
+      pending = undefined;
+      now();
+    }, COALESCE_MS);
+  };
+  now();
+  return { now, soon, close: () => clearTimeout(pending) };
 }
 
 const RECONNECT_MS = 1000;

@@ -10,20 +10,26 @@
 import { randomUUID } from "node:crypto";
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
+import { basename, dirname } from "node:path";
 import type { Logger } from "pino";
 import { isProcessAlive, processStart } from "../adapters/proc-info.js";
 import { ControllerLockedError, LedgerMissingError, type GafferError } from "../errors.js";
 import { claimControllerLease, releaseControllerLease, renewControllerLease, type ControllerLease } from "../../state/controller-lease.repository.js";
 import type { Ledger } from "../../state/ledger.js";
+import { watchDirectoryEntries } from "../../state/file-events.js";
 
-/** Lease timing: a lease not renewed for `ttlMs` is free; the ledger file is checked every `watchMs`. */
+/**
+ * Lease timing: a lease not renewed for `ttlMs` is free. The ledger file is
+ * checked when its directory changes and, in case a change went unseen (or
+ * the directory cannot be watched), every `watchMs`.
+ */
 export interface LeaseTiming {
   readonly ttlMs: number;
   readonly heartbeatMs: number;
   readonly watchMs: number;
 }
 
-export const DEFAULT_LEASE_TIMING: LeaseTiming = { ttlMs: 15_000, heartbeatMs: 5_000, watchMs: 1_000 };
+export const DEFAULT_LEASE_TIMING: LeaseTiming = { ttlMs: 15_000, heartbeatMs: 5_000, watchMs: 5_000 };
 
 /** A lease this process holds. */
 export interface HeldLease {
@@ -79,15 +85,19 @@ function startHeartbeat(db: Ledger, options: { readonly ledgerFile: string; read
     stopped = true;
     clearInterval(watch);
     clearInterval(beat);
+    events?.close();
     options.logger?.error({ err: error }, "the controller stops");
     fail(error);
   };
-  const watch = setInterval(() => {
+  const check = (): void => {
     const now = fileIdentity(options.ledgerFile);
     if (now === options.identity) return;
     const what = now === null ? "was deleted (or .gaffer/ with it)" : "was replaced by another file (a new ledger: another `gaffer up`, or a restore)";
     stopWith(new LedgerMissingError(`${options.ledgerFile} ${what} while this controller ran; it stopped rather than run without its ledger. Put the ledger back (from a backup) or start again with \`gaffer up\`; a new ledger has none of the old history`, { details: { file: options.ledgerFile, deleted: now === null } }));
-  }, options.timing.watchMs);
+  };
+  // A PostgreSQL ledger has no file (identity null): nothing to watch.
+  const events = options.identity === null ? null : watchDirectoryEntries(dirname(options.ledgerFile), (name) => (name === null || name === basename(options.ledgerFile) ? check() : undefined));
+  const watch = setInterval(check, options.timing.watchMs);
   const beat = setInterval(() => {
     renewControllerLease(db, options.holder, options.timing.ttlMs)
       .then((held) => {
@@ -102,6 +112,7 @@ function startHeartbeat(db: Ledger, options: { readonly ledgerFile: string; read
       stopped = true;
       clearInterval(watch);
       clearInterval(beat);
+      events?.close();
       await releaseControllerLease(db, options.holder, options.actor).catch(() => undefined);
     },
   };

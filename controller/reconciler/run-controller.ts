@@ -122,10 +122,14 @@ export async function runController(options: RunControllerOptions): Promise<Cont
     // Another process wrote the ledger (a hook, `session send`...): session queues waiting on a settled
     // screen wake (their next step may be in that write), and a running loop passes again.
     let onLedgerWrite = (): void => undefined;
-    ledgerWatch = watchLedgerWrites(db, () => {
-      for (const server of servers.values()) server.wakeAll();
-      onLedgerWrite();
-    });
+    ledgerWatch = watchLedgerWrites(
+      db,
+      () => {
+        for (const server of servers.values()) server.wakeAll();
+        onLedgerWrite();
+      },
+      target.kind === "sqlite" ? { file: target.file } : {},
+    );
     if (options.once === true) {
       await Promise.race([loop.untilSettled(), lease.lost]);
     } else {

@@ -97,7 +97,7 @@ describe("a running controller and its ledger", () => {
   /** A controller on a fresh control dir, once it holds the lease. */
   async function runningController(): Promise<{ dir: string; file: string; running: Promise<unknown> }> {
     const { dir } = flowFixture();
-    const running = runController({ dir, logger, effects: idleEffects(), leaseTiming: { watchMs: 50 } });
+    const running = runController({ dir, logger, effects: idleEffects(), leaseTiming: { watchMs: 60_000 } });
     const file = join(dir, ".gaffer/ledger.sqlite");
     await waitFor(async () => {
       const db = await openLedger(file);
