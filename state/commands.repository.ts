@@ -199,6 +199,10 @@ export interface ClaimRequest {
  * again, which could duplicate it.
  */
 export async function claimNextCommand(db: Ledger, request: ClaimRequest): Promise<ClaimResult> {
+  // Most turns of a queue loop find nothing to deliver (an agent asking a person, with no answer queued): a plain
+  // read says so without the ledger's write lock. A command enqueued just after it wakes the loop (a ledger write).
+  const any = await db.selectFrom("commands").select("id").where("session_id", "=", request.sessionId).where("state", "in", [...UNDELIVERED]).executeTakeFirst();
+  if (any === undefined) return { kind: "empty" };
   return immediateTransaction(db, async (trx) => {
     const now = nowIso();
     for (;;) {

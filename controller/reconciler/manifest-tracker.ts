@@ -7,6 +7,7 @@ import { validateManifests, type ManifestSource as ManifestFile } from "../manif
 import { MAX_FILE_BYTES } from "../adapters/bounded-read.js";
 import { appendEvent, listEvents } from "../../state/events.repository.js";
 import type { Ledger } from "../../state/ledger.js";
+import { gitPlacesOf, sourceFingerprint, type GitPlaces } from "./source-fingerprint.js";
 
 /** Where the manifests came from in the control repo. */
 export interface ManifestSource {
@@ -58,15 +59,33 @@ export class ManifestTracker {
   private state: ManifestState = { applied: null, appliedRevision: null, attempted: { revision: null, dirty: false }, errors: [] };
   private lastRejected = "";
   private lastApplied: string | null | undefined;
+  /** The control repo's git directories (found on the first refresh; null: not a git repo, nothing is skipped). */
+  private places: GitPlaces | null | undefined;
+  /** The source fingerprint of the last refresh that completed. */
+  private lastInputs: string | null = null;
 
-  constructor(private readonly dir: string, private readonly db: Ledger, private readonly actor: string) {}
+  /** `now`: the time files' changes are judged against (racy when under 2 s old). */
+  constructor(private readonly dir: string, private readonly db: Ledger, private readonly actor: string, private readonly now: () => number = Date.now) {}
 
   get current(): ManifestState {
     return this.state;
   }
 
-  /** Re-reads the files; returns true when the applied set changed. */
+  /**
+   * Re-reads the files; returns true when the applied set changed. Files and
+   * git state that did not change since the last refresh (by their stat
+   * fingerprint) are not read again: the answer would be the same.
+   */
   async refresh(): Promise<boolean> {
+    this.places ??= await gitPlacesOf(this.dir);
+    const inputs = this.places === null ? null : sourceFingerprint(this.dir, this.places, this.now());
+    if (inputs !== null && inputs === this.lastInputs) return false;
+    const changed = await this.reload();
+    this.lastInputs = inputs;
+    return changed;
+  }
+
+  private async reload(): Promise<boolean> {
     const attempted = await readSource(this.dir);
     let result = validateManifests(await readManifestSources(this.dir));
     // Strict GitOps: with requireCommittedManifests (as the working tree, or else the applied set, says),
