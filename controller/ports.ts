@@ -219,6 +219,8 @@ export interface ScreenActivity {
   nextChange(session: string, since: number, maxMs: number): Promise<void>;
   /** Wakes every `nextChange` waiter (another process wrote the ledger: a queued text, a hook event). */
   wakeAll(): void;
+  /** Wakes the session's `nextChange` waiters (a look found its screen changed although no output was notified). */
+  wakeSession(session: string): void;
 }
 
 /** Stops a timer or a watch. */

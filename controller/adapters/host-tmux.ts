@@ -115,4 +115,7 @@ export class HostTmux implements Tmux, ScreenActivity {
   wakeAll(): void {
     for (const server of [this.options.local, ...this.options.hosts.map((h) => this.options.serverOf(h))]) server.wakeAll?.();
   }
+  wakeSession(session: string): void {
+    this.known(session)?.wakeSession?.(session);
+  }
 }

@@ -164,6 +164,10 @@ export class WatchedTmux implements Tmux, ScreenActivity {
     for (const session of [...this.waiters.keys()]) this.wake(session);
   }
 
+  wakeSession(session: string): void {
+    this.wake(session);
+  }
+
   /** Calls `listener` with the session's name whenever a watched pane prints or dies; returns the unsubscribe. */
   onActivity(listener: (session: string) => void): () => void {
     this.activityListeners.add(listener);

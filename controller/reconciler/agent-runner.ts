@@ -14,7 +14,7 @@ import { getSession, type SessionRecord } from "../../state/sessions.repository.
 import { collectHostWork, untilReachable } from "./host-steps.js";
 import { continuePrompt } from "./continue-after-crash.js";
 import { rememberReview } from "./memory-writer.js";
-import type { World } from "./world.js";
+import { CONTROLLER_SESSION_TIMING, type World } from "./world.js";
 import { sessionHasTag, sessionStatesTagged } from "../machines/session-lifecycle.js";
 
 /** A safety net only (a week): a live agent's prompt ends by done, failed, stranded, Stuck or Crashed. */
@@ -67,7 +67,7 @@ export class AgentRunner {
 
   private context(): SessionServiceContext {
     const w = this.world();
-    return { db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), ...(w.hosts === undefined ? {} : { hosts: w.hosts }), limits: w.limits, actor: w.actor, agents: w.agents, controlDir: w.dir, agentAuthor: w.config.policy.agentAuthor };
+    return { timing: CONTROLLER_SESSION_TIMING, db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), ...(w.hosts === undefined ? {} : { hosts: w.hosts }), limits: w.limits, actor: w.actor, agents: w.agents, controlDir: w.dir, agentAuthor: w.config.policy.agentAuthor };
   }
 
   /** Closes every open session of a task (its work is merged or failed): the desired number is zero. */

@@ -28,6 +28,14 @@ export interface World {
   isPaused(task: TaskManifest): boolean;
 }
 
+/**
+ * Session timing in the controller: its health round looks at every settled
+ * session each RESYNC_LOOK_MS and wakes the session's queue loop when the
+ * screen changed without a notification, so a loop waiting on a settled
+ * screen (an agent asking a person) need not look for itself every 30 s.
+ */
+export const CONTROLLER_SESSION_TIMING = { settledWaitMs: 5 * 60_000 } as const;
+
 /** Paused by a manifest (`paused: true`) or by a person (`gaffer pause`). */
 export function isTaskPaused(set: ManifestSet, pauses: ReadonlySet<string>, task: TaskManifest): boolean {
   return set.project.spec.paused === true || task.spec.paused === true || pauses.has("project") || pauses.has(`stage/${task.spec.stage}`) || pauses.has(`task/${task.metadata.name}`);

@@ -28,9 +28,20 @@ export interface SessionTiming {
   readonly maxEnterRetries: number;
   /** How long a delivering process holds a command before another may take over. */
   readonly leaseMs: number;
+  /**
+   * How long a queue loop waits on a settled screen for the pane's next output before it looks again
+   * (RESYNC_LOOK_MS). In the controller its health round makes that look and wakes the loop when the
+   * screen changed unnotified, so there the loop waits longer and costs nothing while an agent waits.
+   */
+  readonly settledWaitMs: number;
+  /** A settled screen is looked at again (not answered from the last look) at least this often (RESYNC_LOOK_MS). */
+  readonly resyncLookMs: number;
 }
 
-export const DEFAULT_TIMING: SessionTiming = { pollMs: 25, deliveryPollMs: 10, echoTimeoutMs: 2000, enterRetryMs: 3000, maxEnterRetries: 2, leaseMs: 60_000 };
+/** A full look at least this often, notifications or not (a missed notification costs at most this). */
+export const RESYNC_LOOK_MS = 30_000;
+
+export const DEFAULT_TIMING: SessionTiming = { pollMs: 25, deliveryPollMs: 10, echoTimeoutMs: 2000, enterRetryMs: 3000, maxEnterRetries: 2, leaseMs: 60_000, settledWaitMs: RESYNC_LOOK_MS, resyncLookMs: RESYNC_LOOK_MS };
 
 /** Everything the session service needs: passed in by the CLI, the controller and the MCP server. */
 export interface SessionServiceContext {
@@ -82,9 +93,6 @@ export interface Observation {
   readonly recalled?: boolean;
 }
 
-/** A full look at least this often, notifications or not (a missed notification costs at most this). */
-export const RESYNC_LOOK_MS = 30_000;
-
 interface Look {
   readonly at: number;
   readonly observation: Observation;
@@ -97,9 +105,10 @@ interface Look {
 const looks = new WeakMap<ScreenActivity, Map<string, Look>>();
 
 /** The last observation, when the pane sent no output and did not die since, and the session row is the same one. */
-function recall(activity: ScreenActivity | undefined, session: SessionRecord, hookEvent: number): Observation | null {
+function recall(ctx: SessionServiceContext, session: SessionRecord, hookEvent: number): Observation | null {
+  const activity = ctx.activity;
   const look = activity === undefined ? undefined : looks.get(activity)?.get(session.id);
-  if (look === undefined || look.settling || look.hookEvent !== hookEvent || Date.now() - look.at >= RESYNC_LOOK_MS) return null;
+  if (look === undefined || look.settling || look.hookEvent !== hookEvent || Date.now() - look.at >= timingOf(ctx).resyncLookMs) return null;
   const seen = look.observation.session;
   if (seen.state !== session.state || seen.panePid !== session.panePid || seen.statusHash !== session.statusHash || look.observation.pane?.dead !== false) return null;
   if (activity!.changedSince(session.tmuxName, look.at)) return null;
@@ -111,9 +120,9 @@ function recall(activity: ScreenActivity | undefined, session: SessionRecord, ho
  * that notifications can vouch for: then waiting for the pane's next output
  * (`ScreenActivity.nextChange`) replaces polling.
  */
-export function settledLook(activity: ScreenActivity | undefined, sessionId: string): boolean {
-  const look = activity === undefined ? undefined : looks.get(activity)?.get(sessionId);
-  return look !== undefined && !look.settling && Date.now() - look.at < RESYNC_LOOK_MS;
+export function settledLook(ctx: SessionServiceContext, sessionId: string): boolean {
+  const look = ctx.activity === undefined ? undefined : looks.get(ctx.activity)?.get(sessionId);
+  return look !== undefined && !look.settling && Date.now() - look.at < timingOf(ctx).resyncLookMs;
 }
 
 function remember(activity: ScreenActivity | undefined, observation: Observation, look: Omit<Look, "observation">): void {
@@ -123,6 +132,12 @@ function remember(activity: ScreenActivity | undefined, observation: Observation
   if (activity === undefined) return;
   let map = looks.get(activity);
   if (map === undefined) looks.set(activity, (map = new Map()));
+  // A screen that changed although the pane notified no output since the last look (a missed notification,
+  // found by a resync look): whoever waits for the session's next change must not wait for the next output.
+  const before = map.get(observation.session.id);
+  if (before !== undefined && before.observation.evidence.screenHash !== observation.evidence.screenHash && !activity.changedSince(observation.session.tmuxName, before.at)) {
+    activity.wakeSession(observation.session.tmuxName);
+  }
   // The last look decides: a working screen forgets the idle one before it (settledLook must not vouch for it).
   if (observation.evidence.status !== "idle" && observation.evidence.status !== "waiting") map.delete(observation.session.id);
   else map.set(observation.session.id, { ...look, observation });
@@ -137,7 +152,7 @@ export async function observeSession(ctx: SessionServiceContext, session: Sessio
   // An agent with hooks may say it waits for a person (claude's Notification): its own words beat the screen's.
   const hookEvents = hasHooks(ctx, agent) ? await readRecentAgentEvents(ctx.db, session.id, 20) : [];
   const hookEvent = hookEvents.at(-1)?.id ?? 0;
-  const remembered = recall(ctx.activity, session, hookEvent);
+  const remembered = recall(ctx, session, hookEvent);
   if (remembered !== null) return remembered;
   const lookedAt = Date.now();
   const snap = await ctx.tmux.snapshot(session.tmuxName, SCREEN_LINES);

@@ -6,7 +6,7 @@ import { claimNextCommand, enqueueCommand, getCommand, markBusySeen, releaseClai
 import { appendEvent } from "../../state/events.repository.js";
 import { getSession, type SessionRecord } from "../../state/sessions.repository.js";
 import { requireOpenSession } from "./session-store.js";
-import { findAgent, newOwnerId, observeSession, RESYNC_LOOK_MS, settledLook, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
+import { findAgent, newOwnerId, observeSession, settledLook, sleep, timingOf, type Observation, type SessionServiceContext } from "./context.js";
 import { deliverCommand } from "./deliver.js";
 import { resumeDelivery } from "./deliver-resume.js";
 import { markCrashed } from "./mark-crashed.js";
@@ -104,13 +104,13 @@ async function driveQueue(ctx: SessionServiceContext, sessionId: string, goal: {
  * Between two turns of the queue loop. A settled idle or waiting screen
  * (an agent asking a person, or at its prompt) changes only by output, which
  * tmux notifies, or by another process's ledger write, which wakes every
- * waiter: so wait for that (at most RESYNC_LOOK_MS) instead of polling. While
+ * waiter: so wait for that (at most `settledWaitMs`) instead of polling. While
  * the agent works on a delivered prompt there is nothing to type: look every
  * BUSY_POLL_MS; otherwise (start-up, a screen settling) every `pollMs`.
  */
 async function pause(ctx: SessionServiceContext, session: SessionRecord, lookedAt: number, leftMs: number, pollMs: number): Promise<void> {
-  if (ctx.activity !== undefined && settledLook(ctx.activity, session.id)) {
-    await ctx.activity.nextChange(session.tmuxName, lookedAt, Math.min(leftMs, RESYNC_LOOK_MS));
+  if (ctx.activity !== undefined && settledLook(ctx, session.id)) {
+    await ctx.activity.nextChange(session.tmuxName, lookedAt, Math.min(leftMs, timingOf(ctx).settledWaitMs));
     return;
   }
   const working = (await ctx.db.selectFrom("commands").select("id").where("session_id", "=", session.id).where("state", "=", "acknowledged").executeTakeFirst()) !== undefined;

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it, onTestFinished } from "vitest";
 import pino from "pino";
 import { WatchedTmux } from "../../controller/adapters/watched-tmux.js";
-import { observeSession, findAgent, type SessionServiceContext } from "../../controller/sessions/context.js";
+import { observeSession, findAgent, type Observation, type SessionServiceContext } from "../../controller/sessions/context.js";
 import { createSession, readSessionOutput, sendCommand } from "../../controller/sessions/index.js";
 import { getSession } from "../../state/sessions.repository.js";
 import { sessionFixture } from "../helpers/session-fixture.js";
@@ -131,5 +131,39 @@ describe("observation by notification", () => {
     });
     await watched.pasteText(session.tmuxName, "y");
     await waitFor(() => (watched.changedSince(session.tmuxName, quiet) ? true : undefined));
+  });
+  it("a resync look that finds the screen changed with no output notified wakes whoever waits on the session", async () => {
+    const f = await sessionFixture();
+    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
+    onTestFinished(() => watched.close());
+    const captures: string[] = [];
+    const snapshot = watched.snapshot.bind(watched);
+    watched.snapshot = async (name, lines) => {
+      captures.push(name);
+      return snapshot(name, lines);
+    };
+    // Settled screens are looked at again after 200 ms (30 s by default).
+    const ctx: SessionServiceContext = { ...f.ctx, tmux: watched, activity: watched, timing: { resyncLookMs: 200 } };
+    const session = await createSession(ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
+    const agent = findAgent(ctx, "scripted");
+    const look = async (): Promise<Observation> => observeSession(ctx, (await getSession(ctx.db, session.id))!, agent);
+    await waitFor(async () => ((await look()).recalled === true ? true : undefined));
+    let woke = false;
+    void watched.nextChange(session.tmuxName, Date.now(), 60_000).then(() => (woke = true));
+    // The same screen, looked at again in full: nobody is woken.
+    const before = captures.length;
+    await waitFor(async () => ((await look()).recalled !== true ? true : undefined));
+    expect(captures.length).toBeGreaterThan(before);
+    expect(woke).toBe(false);
+    // A missed notification: the control client no longer follows the pane, then the screen changes.
+    const control = (watched as unknown as { control: { unwatch(session: string): Promise<void> } }).control;
+    await control.unwatch(session.tmuxName);
+    execFileSync("tmux", ["-L", f.socket, "send-keys", "-t", `=${session.tmuxName}:`, "-l", "typed by someone"]);
+    await waitFor(async () => ((await watched.snapshot(session.tmuxName, 50))?.screen.includes("typed by someone") ? true : undefined));
+    expect(watched.changedSince(session.tmuxName, Date.now() - 60_000)).toBe(false);
+    await waitFor(async () => {
+      await look();
+      return woke ? true : undefined;
+    }, { timeoutMs: 5000, what: "the waiter woken by the look that saw the new screen" });
   });
 });
