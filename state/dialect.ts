@@ -34,6 +34,12 @@ export interface LedgerDialect {
   reclaim(db: Kysely<any>): Promise<void>;
   /** After rows were inserted with explicit ids into `table`: the next generated id follows the largest. */
   afterExplicitIds(db: Kysely<any>, table: string): Promise<void>;
+  /**
+   * A value that changes whenever any process changed the ledger's rows (so an
+   * unchanged one vouches that a read would answer as before), or null when
+   * the backend has no cheap one (PostgreSQL: then read).
+   */
+  changeStamp(db: Kysely<any>): Promise<string | null>;
 }
 
 /** Any key: one constant names the ledger's write lock among PostgreSQL's advisory locks. */
@@ -72,6 +78,11 @@ const SQLITE: LedgerDialect = {
   },
   // AUTOINCREMENT follows the largest id inserted, explicit or not.
   afterExplicitIds: async () => undefined,
+  // Rows this connection changed, and the commits of every other connection (data_version).
+  changeStamp: async (db) => {
+    const row = (await sql<{ own: number; others: number }>`select total_changes() as own, (select data_version from pragma_data_version) as others`.execute(db)).rows[0];
+    return row === undefined ? null : `${row.own}:${row.others}`;
+  },
 };
 
 const POSTGRES: LedgerDialect = {
@@ -98,6 +109,7 @@ const POSTGRES: LedgerDialect = {
     if (sequence === undefined || sequence === null) return;
     await sql`select setval(${sequence}, coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(db);
   },
+  changeStamp: async () => null,
 };
 
 /** The dialect of the ledger behind `db` (a transaction's handle included). */

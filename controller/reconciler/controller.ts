@@ -27,8 +27,8 @@ import { StatusFileInvalidError } from "../errors.js";
 import { ManifestTracker } from "./manifest-tracker.js";
 import { isLedgerEmpty, recognizeLandedTasks } from "./world-memory.js";
 import { rememberApproval, rememberPlan, rememberStageSummary } from "./memory-writer.js";
-import { writeAllStatus } from "./status-writer.js";
-import { isTaskPaused, type World } from "./world.js";
+import { writeAllStatus, type StatusInput } from "./status-writer.js";
+import { CONTROLLER_SESSION_TIMING, isTaskPaused, type World } from "./world.js";
 import { cancelRemovedTask, changedSettledTasks, SETTLED_PHASES } from "./task-lifecycle.js";
 import { taskSpecDigest } from "../core/plan-digest.js";
 import { ApprovalMemo } from "./approval-memo.js";
@@ -80,6 +80,8 @@ export class Controller {
   private readonly savedStages = new Set<string>();
   /** Conditions last written per status file (see StatusInput.conditions). */
   private readonly conditions = new Map<string, readonly Condition[]>();
+  /** Each task's ledger facts for its status file, with the ledger's change stamp when read. */
+  private readonly taskFacts: StatusInput["details"] = new Map();
   private readonly tasks = new Map<string, TaskActor>();
   private readonly machine: typeof taskMachine;
   private pauses: ReadonlySet<string> = new Set();
@@ -233,7 +235,7 @@ export class Controller {
     const plans = new Map<string, StagePlan>();
     const judgements = new Map<string, ApprovalJudgement | null>();
     if (set === null) {
-      await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements, conditions: this.conditions });
+      await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements, conditions: this.conditions, details: this.taskFacts });
       return { changed: false, plans, judgements };
     }
     this.pauses = await listPauses(this.options.db);
@@ -272,7 +274,7 @@ export class Controller {
       if (JSON.stringify(actor.getSnapshot().value) !== before) changed = true;
     }
     await this.flush();
-    await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements, conditions: this.conditions });
+    await writeAllStatus({ dir: this.options.dir, db: this.options.db, manifests: this.tracker.current, stages: this.stages, tasks: this.tasks, plans, judgements, conditions: this.conditions, details: this.taskFacts });
     return { changed, plans, judgements };
   }
 
@@ -413,7 +415,7 @@ export class Controller {
   }
 
   private sessionContext(w: World) {
-    return { db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), ...(w.hosts === undefined ? {} : { hosts: w.hosts }), limits: w.limits, actor: this.actor, agents: w.agents, controlDir: w.dir };
+    return { timing: CONTROLLER_SESSION_TIMING, db: w.db, tmux: w.tmux, ...(w.activity === undefined ? {} : { activity: w.activity }), ...(w.hosts === undefined ? {} : { hosts: w.hosts }), limits: w.limits, actor: this.actor, agents: w.agents, controlDir: w.dir };
   }
 
   /** A settled task keeps no session open: its slots go back to the others. */

@@ -11,6 +11,7 @@ import { nowIso, type Ledger } from "../../state/ledger.js";
 import { readStageStatus, readTaskStatus, writeControllerStatus, writeStageStatus, writeTaskStatus } from "../status/status-store.js";
 import { readTaskDetails } from "../../state/task-details.repository.js";
 import { readTaskStall } from "../../state/sessions.repository.js";
+import { dialectOf } from "../../state/dialect.js";
 import type { ManifestState } from "./manifest-tracker.js";
 
 export interface StatusInput {
@@ -26,6 +27,25 @@ export interface StatusInput {
    * `approvals:`), so each file is read once per process, not on every pass.
    */
   readonly conditions: Map<string, readonly Condition[]>;
+  /** Each task's ledger details as last read, with the ledger's change stamp then (see LedgerDialect.changeStamp). */
+  readonly details: Map<string, TaskLedgerFacts>;
+}
+
+/** What a task's status file shows from the ledger: gates, merge, worktree, sessions and any stall. */
+interface TaskLedgerFacts {
+  readonly stamp: string;
+  readonly details: Awaited<ReturnType<typeof readTaskDetails>>;
+  readonly stall: Awaited<ReturnType<typeof readTaskStall>>;
+}
+
+/** The task's ledger facts: read again only when the ledger changed since the last read. */
+async function taskFacts(input: StatusInput, task: string, stamp: string | null): Promise<Omit<TaskLedgerFacts, "stamp">> {
+  const known = input.details.get(task);
+  if (stamp !== null && known?.stamp === stamp) return known;
+  const facts = { details: await readTaskDetails(input.db, task), stall: await readTaskStall(input.db, task) };
+  if (stamp === null) input.details.delete(task);
+  else input.details.set(task, { stamp, ...facts });
+  return facts;
 }
 
 async function previousConditions(input: StatusInput, key: string, read: () => Promise<{ readonly status: { readonly conditions: readonly Condition[] } | null }>): Promise<readonly Condition[]> {
@@ -89,18 +109,20 @@ async function writeStage(input: StatusInput, name: string, plan: StagePlan, gen
 
 async function writeTasks(input: StatusInput, generation: string, now: string): Promise<void> {
   const set = input.manifests.applied;
+  // An idle controller's pass changes nothing: 50 tasks' five reads each are answered from the last pass.
+  const stamp = await dialectOf(input.db).changeStamp(input.db);
   for (const task of set?.tasks ?? []) {
     const name = task.metadata.name;
     const snapshot = input.tasks.get(name)?.getSnapshot();
     const phase = String(snapshot?.value ?? "Pending");
     const previous = await previousConditions(input, `task/${name}`, () => readTaskStatus(input.dir, name));
-    const details = await readTaskDetails(input.db, name);
+    const { details, stall } = await taskFacts(input, name, stamp);
     const lastGate = details.gates.length === 0 ? null : details.gates.every((g) => g.state === "passed");
     const updates = [
       cond("Ready", phase === "Merged", phase, phase === "Merged" ? "merged into the integration branch" : `task is ${phase}`, generation),
       cond("GatePassed", lastGate === true, lastGate === null ? "NotRun" : lastGate ? "Passed" : "Failed", lastGate === null ? "no gate has run yet" : `gate attempt ${details.gates[0]!.attempt}: ${details.gates.map((g) => `${g.command} ${g.state}`).join(", ")}`, generation),
       cond("Merged", phase === "Merged", details.merge?.state ?? "NotQueued", details.merge?.mergeSha ? `merged as ${details.merge.mergeSha}` : (details.merge?.reason ?? "not merged yet"), generation),
-      stalledCondition(phase, snapshot?.context.reason ?? null, await readTaskStall(input.db, name), generation),
+      stalledCondition(phase, snapshot?.context.reason ?? null, stall, generation),
     ];
     await writeTaskStatus(input.dir, name, {
       observedGeneration: generation,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { appendEvent } from "../../state/events.repository.js";
+import { dialectOf } from "../../state/dialect.js";
 import { openLedger } from "../../state/ledger.js";
 import { watchLedgerWrites } from "../../state/ledger-watch.js";
 import { tempDir, waitFor } from "../helpers/temp.js";
@@ -27,6 +28,27 @@ describe("other connections' writes wake a SQLite ledger's watcher (by its files
       expect(wakes).toBe(4);
     } finally {
       await watch.close();
+      await own.destroy();
+      await other.destroy();
+    }
+  });
+
+  it("the change stamp moves on every write, this connection's or another's, and never on a read", async () => {
+    const file = join(tempDir(), "ledger.sqlite");
+    const own = await openLedger(file);
+    const other = await openLedger(file);
+    const stamp = (): Promise<string | null> => dialectOf(own).changeStamp(own);
+    try {
+      const seen = [await stamp()];
+      await own.selectFrom("events").select("id").execute();
+      expect(await stamp()).toBe(seen[0]);
+      await appendEvent(own, { actor: "test", action: "OwnWrite", subject: "ledger" });
+      seen.push(await stamp());
+      await appendEvent(other, { actor: "test", action: "OtherWrite", subject: "ledger" });
+      seen.push(await stamp());
+      expect(new Set(seen).size).toBe(3);
+      expect(seen.every((s) => s !== null)).toBe(true);
+    } finally {
       await own.destroy();
       await other.destroy();
     }
