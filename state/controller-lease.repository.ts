@@ -1,3 +1,4 @@
+import { leaveOutOfChangeStamp } from "./dialect.js";
 import { appendEvent } from "./events.repository.js";
 import type { ControllerLeaseRow } from "./controller-lease.table.js";
 import { immediateTransaction, nowIso, type Ledger } from "./ledger.js";
@@ -68,6 +69,7 @@ export async function renewControllerLease(db: Ledger, holder: string, ttlMs: nu
     .where("name", "=", LEASE)
     .where("holder", "=", holder)
     .executeTakeFirst();
+  leaveOutOfChangeStamp(db, Number(result.numUpdatedRows));
   return Number(result.numUpdatedRows) === 1;
 }
 

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { appendEvent } from "../../state/events.repository.js";
+import { claimControllerLease, renewControllerLease } from "../../state/controller-lease.repository.js";
 import { dialectOf } from "../../state/dialect.js";
 import { openLedger } from "../../state/ledger.js";
 import { watchLedgerWrites } from "../../state/ledger-watch.js";
@@ -47,6 +48,12 @@ describe("other connections' writes wake a SQLite ledger's watcher (by its files
       await appendEvent(other, { actor: "test", action: "OtherWrite", subject: "ledger" });
       seen.push(await stamp());
       expect(new Set(seen).size).toBe(3);
+      // The controller's lease heartbeat is left out: an idle controller's stamp stands still.
+      const lease = await claimControllerLease(own, { holder: "h", pid: process.pid, host: "here", processStart: null, actor: "controller" }, { ttlMs: 15_000, takeOver: () => null });
+      expect(lease.taken).toBe(true);
+      const held = await stamp();
+      expect(await renewControllerLease(own, "h", 15_000)).toBe(true);
+      expect(await stamp()).toBe(held);
       expect(seen.every((s) => s !== null)).toBe(true);
     } finally {
       await own.destroy();
