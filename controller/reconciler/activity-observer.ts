@@ -13,6 +13,8 @@ interface Entry {
   busy: boolean;
   /** Looks since the key was last quiet: the quiet throttle doubles with each, up to the busy one. */
   streak: number;
+  /** When the pane last printed (the last poke): a pane silent for a whole window is quiet again. */
+  outputAt: number;
   timer: NodeJS.Timeout | null;
 }
 
@@ -24,7 +26,9 @@ interface Entry {
  * echo, then the agent's busy line), until a look finds the agent working:
  * then at most every `busyThrottleMs` (a working agent prints many times a
  * second, and its status needs one look per burst, not per line). One more
- * look follows the last output.
+ * look follows the last output. A pane silent for a whole window is quiet
+ * again, whatever looks its timing asked for meanwhile (a person typing into
+ * an agent the moment it was recorded idle is looked at at once).
  */
 export class ActivityObserver {
   private readonly keys = new Map<string, Entry>();
@@ -39,11 +43,26 @@ export class ActivityObserver {
     private readonly options: { readonly quietThrottleMs: number; readonly busyThrottleMs: number } = { quietThrottleMs: 20, busyThrottleMs: 500 },
   ) {}
 
-  /** Something happened to `key`: look now, or when its throttle window ends. */
+  /** `key`'s pane printed or died: look now, or when its throttle window ends. */
   poke(key: string): void {
     if (this.closed) return;
+    const entry = this.entryOf(key);
+    const now = Date.now();
+    if (now - entry.outputAt >= this.throttleOf(entry)) {
+      entry.streak = 0;
+      entry.lastAt = 0;
+    }
+    entry.outputAt = now;
+    this.schedule(key, entry);
+  }
+
+  private entryOf(key: string): Entry {
     let entry = this.keys.get(key);
-    if (entry === undefined) this.keys.set(key, (entry = { running: false, again: false, lastAt: 0, busy: false, streak: 0, timer: null }));
+    if (entry === undefined) this.keys.set(key, (entry = { running: false, again: false, lastAt: 0, busy: false, streak: 0, outputAt: 0, timer: null }));
+    return entry;
+  }
+
+  private schedule(key: string, entry: Entry): void {
     if (entry.running) {
       entry.again = true;
       return;
@@ -77,7 +96,7 @@ export class ActivityObserver {
       .finally(() => {
         entry.running = false;
         this.inFlight.delete(done);
-        if (entry.again) this.poke(key);
+        if (entry.again) this.schedule(key, entry);
         else this.forgetLater(key, entry);
       });
     this.inFlight.add(done);
@@ -87,7 +106,7 @@ export class ActivityObserver {
     if (this.closed) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.poke(key);
+      if (!this.closed) this.schedule(key, this.entryOf(key));
     }, delayMs);
     this.timers.add(timer);
   }

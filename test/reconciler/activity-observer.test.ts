@@ -60,6 +60,17 @@ describe("ActivityObserver (on vitest's fake clock: every time below is exact)",
     await vi.advanceTimersByTimeAsync(0);
     result = { againInMs: null, busy: false };
     expect((await pokeFor(400)).map((at) => at - 4500)).toEqual([0, 150, 170, 190, 230, 310, 460]);
+    // Output right after a look the screen's timing asked for (a person types the moment the agent was
+    // recorded idle): the pane was silent for a whole window, so it is looked at at once.
+    await vi.advanceTimersByTimeAsync(1000);
+    result = { againInMs: 200, busy: false };
+    observer.poke("a");
+    await vi.advanceTimersByTimeAsync(0);
+    result = { againInMs: null, busy: false };
+    await vi.advanceTimersByTimeAsync(205);
+    observer.poke("a");
+    await vi.advanceTimersByTimeAsync(300);
+    expect(looks.splice(0).map((at) => at - 6200)).toEqual([0, 200, 205]);
   });
 });
 
