@@ -49,7 +49,7 @@ export function registerReport(program: Command): void {
         await observeSessionsOnce(ctx);
         const build: BuildOptions = { pricing: await pricingOf(ctx), ...(options.stage === undefined ? {} : { stage: options.stage }), ...(project === null ? {} : { project }) };
         // Each session's row is written as it is read: a million-event ledger's report is ~12 MB of JSON, never held whole.
-        if (json) return writeReportJson(db, build, (text) => process.stdout.write(text));
+        if (json) return writeReportJson(db, build, process.stdout);
         return buildReport(db, build);
       });
       if (report === undefined) return;

@@ -3,14 +3,13 @@
  * the ledger keeps as events are inserted (migration 0019): per-session
  * status totals and the few events that are not status changes, so the
  * screen-status history (most of a busy ledger) is read only for the
- * sessions drawn on the timeline or touched by a pause. It reads the
- * sessions twice, a page at a time (report-sessions.repository.ts): once to
- * choose the sessions to replay and sum each stage's tokens, once to hand
- * each session's row to its sink as it is computed. Memory holds the
- * stages, tasks and replayed sessions and the sums, never every session or
+ * sessions drawn on the timeline or touched by a pause, each folded from its
+ * own events. It reads the sessions a page at a time
+ * (report-sessions.repository.ts) and hands each session's row to its sink
+ * as it is computed, within one snapshot of the ledger. Memory holds a page,
+ * the stages and tasks, and the sums over sessions, never every session or
  * event. `buildReportFromEvents` folds every event instead: the definition
- * the rollups must agree with.
- */
+ * the rollups must agree with. */
 import { sql } from "kysely";
 import type { Report, ReportContext, ReportEvent, SessionUsage } from "./report-model.js";
 import { drawnSessions, REPORT_ACTIONS, ReportFold, reportSessions } from "./report-fold.js";
@@ -115,7 +114,15 @@ export async function readRollupPlan(db: Ledger, ctx: ReportContext): Promise<Ro
 export interface ReportSink {
   head(head: ReportHead): void;
   session(row: SessionUsage): void;
+  /** After each page of sessions: a writer waits here for its reader (backpressure). */
+  page?(): Promise<void>;
   tail(tail: ReportTail): void;
+}
+
+/** Where `writeReportJson` writes: a Node writable's `write` (false: wait for `drain`) and `once`. */
+export interface JsonOut {
+  write(text: string): boolean;
+  once(event: "drain", listener: () => void): unknown;
 }
 
 /** Reads what the report needs from the ledger's rollups and computes it, handing it to `sink` in order; one snapshot of the ledger. */
@@ -147,6 +154,7 @@ async function streamReportIn(db: Ledger, options: ReportOptions, sink: ReportSi
     const rollups = await readPageRollups(db, page, { drawn, pauses, now, compactedBefore: compacted === null ? null : ms(compacted) });
     for (const s of page.sessions) sink.session(tally.add({ session: s, rollup: rollups.get(s.id)!, usage: page.usage, commands: page.commands.get(s.id), host: s.host }));
     read += page.sessions.length;
+    await sink.page?.();
   }
   sink.tail(reportTail(phases, tally.finish(), compacted));
 }
@@ -207,19 +215,27 @@ export async function buildReport(db: Ledger, options: ReportOptions = {}): Prom
   return { ...head!, sessions, ...tail! };
 }
 
-/** The report as `JSON.stringify(report, null, 2)` and a newline, written in pieces as the sessions are read. */
-export async function writeReportJson(db: Ledger, options: ReportOptions, write: (text: string) => void): Promise<void> {
-  const out = new PrettyObjectWriter(write);
+/**
+ * The report as `JSON.stringify(report, null, 2)` and a newline, written in pieces as the sessions are read;
+ * after each page it waits until `out` has taken what it was given (a pipe's reader may be slower).
+ */
+export async function writeReportJson(db: Ledger, options: ReportOptions, out: JsonOut): Promise<void> {
+  let blocked = false;
+  const writer = new PrettyObjectWriter((text) => void (blocked = !out.write(text) || blocked));
   await streamReport(db, options, {
     head: (h) => {
-      out.fieldsOf(h);
-      out.openArray("sessions");
+      writer.fieldsOf(h);
+      writer.openArray("sessions");
     },
-    session: (s) => out.item(s),
+    session: (s) => writer.item(s),
+    page: async () => {
+      if (blocked) await new Promise<void>((resolve) => out.once("drain", resolve));
+      blocked = false;
+    },
     tail: (t) => {
-      out.closeArray();
-      out.fieldsOf(t);
+      writer.closeArray();
+      writer.fieldsOf(t);
     },
   });
-  out.end();
+  writer.end();
 }

@@ -4,7 +4,7 @@ import { bottleneckSubjects } from "./report-bottlenecks.js";
 import type { Ledger } from "../../state/ledger.js";
 import { formatCost, formatTokens } from "./report-tokens.js";
 
-export { buildReport, buildReportFromEvents, readReportEvents, streamReport, writeReportJson, type ReportOptions, type ReportSink } from "./report-build.js";
+export { buildReport, buildReportFromEvents, readReportEvents, streamReport, writeReportJson, type JsonOut, type ReportOptions, type ReportSink } from "./report-build.js";
 
 /** Stage names the ledger knows (rows and phase events), for checking `--stage`. */
 export async function listReportStages(db: Ledger): Promise<string[]> {

@@ -61,7 +61,10 @@ describe("the report's memory does not grow with the ledger", () => {
     onTestFinished(() => db.destroy());
     const options = { now: NOW, project: "p", pageSize: 97 };
     let text = "";
-    await writeReportJson(db, options, (piece) => void (text += piece));
+    let drains = 0;
+    // A reader that takes each piece but asks to wait every time: the writer waits for `drain` after each page.
+    await writeReportJson(db, options, { write: (piece) => ((text += piece), false), once: (_event, resume) => void (drains++, setImmediate(resume)) });
+    expect(drains).toBeGreaterThan(3);
     expect(text).toBe(`${JSON.stringify(await buildReportFromEvents(db, options), null, 2)}\n`);
     expect(JSON.parse(text)).toEqual(await buildReport(db, { ...options, pageSize: 4000 }));
     // The capacity waits count (the reservations that ended them are read; the many that never waited are not).
