@@ -90,15 +90,24 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   // Both set below (the controller needs tmuxFor, which needs the observer): a look before then does nothing.
   let controller: Controller | null = null;
   let loop: PassLoop | null = null;
+  // GAFFER_LOG_LEVEL=trace logs every notification and look with its times (to explain a slow one).
+  const tracing = options.logger.isLevelEnabled("trace");
   const observer = new ActivityObserver(async (key) => {
     const [socket, name] = key.split("\0") as [string, string];
-    return loop === null || loop.faulted || controller === null ? null : controller.observeActivity(socket, name);
+    if (loop === null || loop.faulted || controller === null) return null;
+    const started = Date.now();
+    const result = await controller.observeActivity(socket, name);
+    if (tracing) options.logger.trace({ session: name, started, lookMs: Date.now() - started, busy: result?.busy }, "look");
+    return result;
   });
   const tmuxFor = (socket: string): { tmux: WatchedTmux; activity: WatchedTmux } => {
     let server = servers.get(socket);
     if (server === undefined) {
       servers.set(socket, (server = new WatchedTmux({ socket, logger: options.logger, notifications: options.notifications !== false })));
-      server.onActivity((name) => observer.poke(`${socket}\0${name}`));
+      server.onActivity((name) => {
+        if (tracing) options.logger.trace({ session: name, at: Date.now() }, "pane activity");
+        observer.poke(`${socket}\0${name}`);
+      });
     }
     return { tmux: server, activity: server };
   };

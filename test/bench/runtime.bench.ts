@@ -24,7 +24,8 @@ const SESSIONS = 4;
 const ROUNDS = 100;
 const COMMITS = 8;
 const APPROVER = "alice@example.com";
-const env = { ...process.env, TMUX: "", GAFFER_LOG_LEVEL: "warn" };
+// GAFFER_BENCH_LOG_LEVEL=trace (with GAFFER_BENCH_KEEP=1) keeps every notification and look in controller.log.
+const env = { ...process.env, TMUX: "", GAFFER_LOG_LEVEL: process.env.GAFFER_BENCH_LOG_LEVEL ?? "warn" };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // for poll loops
 
 function percentile(values: readonly number[], p: number): number {
@@ -95,6 +96,7 @@ async function outputToStatus(): Promise<Record<string, number>> {
     }
     const gafferMs: number[] = [];
     const floorMs: number[] = [];
+    const typedAt: number[] = [];
     const seen = ids.map(() => 0);
     for (let round = 0; round < ROUNDS; round++) {
       const i = round % SESSIONS;
@@ -103,13 +105,14 @@ async function outputToStatus(): Promise<Record<string, number>> {
       await until(`${id} idle`, () => ((statusOf.get(id) as { status: string } | undefined)?.status === "idle" ? true : undefined));
       const floor = floors[i]!.next();
       const t0 = Date.now();
+      typedAt.push(t0);
       await execa("tmux", ["-L", socket, "send-keys", "-t", `=${id}:`, "sleep 200", "Enter"], { env });
       const row = await until(`${id} running`, () => lastChange.get(`session/${id}`, "running", seen[i]) as { id: number; at: string } | undefined);
       seen[i] = row.id;
       gafferMs.push(Date.parse(row.at) - t0);
       floorMs.push((await floor) - t0);
     }
-    const slowest = gafferMs.map((ms, round) => ({ round, ms, floorMs: floorMs[round]! })).sort((a, b) => b.ms - a.ms);
+    const slowest = gafferMs.map((ms, round) => ({ round, session: ids[round % SESSIONS], typedAt: typedAt[round], ms, floorMs: floorMs[round]! })).sort((a, b) => b.ms - a.ms);
     process.stderr.write(`bench: output -> status, slowest rounds: ${JSON.stringify(slowest.slice(0, 10))}\n`);
     return {
       outputToStatusP50Ms: percentile(gafferMs, 50),
