@@ -26,9 +26,11 @@ interface Entry {
  * echo, then the agent's busy line), until a look finds the agent working:
  * then at most every `busyThrottleMs` (a working agent prints many times a
  * second, and its status needs one look per burst, not per line). One more
- * look follows the last output. A pane silent for a whole window is quiet
- * again, whatever looks its timing asked for meanwhile (a person typing into
- * an agent the moment it was recorded idle is looked at at once).
+ * look follows the last output. A pane silent for a whole window, or for
+ * `quietGapMs` (a working agent's window is long), is quiet again, whatever
+ * looks its timing asked for meanwhile: its next output is looked at at once
+ * (output after a silence is what changes a status: the agent finished, a
+ * person typed into it the moment it was recorded idle).
  */
 export class ActivityObserver {
   private readonly keys = new Map<string, Entry>();
@@ -40,7 +42,7 @@ export class ActivityObserver {
   /** `look` is called with the key given to `poke`, never twice at once for one key; its errors are its own to log. */
   constructor(
     private readonly look: (key: string) => Promise<LookResult | null>,
-    private readonly options: { readonly quietThrottleMs: number; readonly busyThrottleMs: number } = { quietThrottleMs: 20, busyThrottleMs: 500 },
+    private readonly options: { readonly quietThrottleMs: number; readonly busyThrottleMs: number; readonly quietGapMs: number } = { quietThrottleMs: 20, busyThrottleMs: 500, quietGapMs: 250 },
   ) {}
 
   /** `key`'s pane printed or died: look now, or when its throttle window ends. */
@@ -48,7 +50,7 @@ export class ActivityObserver {
     if (this.closed) return;
     const entry = this.entryOf(key);
     const now = Date.now();
-    if (now - entry.outputAt >= this.throttleOf(entry)) {
+    if (now - entry.outputAt >= Math.min(this.throttleOf(entry), this.options.quietGapMs)) {
       entry.streak = 0;
       entry.lastAt = 0;
     }

@@ -29,7 +29,7 @@ describe("ActivityObserver (on vitest's fake clock: every time below is exact)",
     const observer = new ActivityObserver(async () => {
       looks.push(Date.now() - t0);
       return result;
-    }, { quietThrottleMs: 20, busyThrottleMs: 150 });
+    }, { quietThrottleMs: 20, busyThrottleMs: 150, quietGapMs: 250 });
     onTestFinished(() => observer.close());
     /** A poke every 10 ms for `ms`, as a busy pane's output comes, then 300 ms of silence. */
     const pokeFor = async (ms: number): Promise<number[]> => {
@@ -71,6 +71,29 @@ describe("ActivityObserver (on vitest's fake clock: every time below is exact)",
     observer.poke("a");
     await vi.advanceTimersByTimeAsync(300);
     expect(looks.splice(0).map((at) => at - 6200)).toEqual([0, 200, 205]);
+  });
+
+  it("a working agent's pane that was silent for quietGapMs is looked at at once when it prints, not at the end of the busy window", async () => {
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
+    const t0 = Date.now();
+    const looks: number[] = [];
+    const observer = new ActivityObserver(async () => {
+      looks.push(Date.now() - t0);
+      return { againInMs: null, busy: true };
+    }, { quietThrottleMs: 20, busyThrottleMs: 500, quietGapMs: 250 });
+    onTestFinished(() => observer.close());
+    observer.poke("a");
+    await vi.advanceTimersByTimeAsync(100);
+    // Output 100 ms after the last: inside the busy window, looked at when it ends.
+    observer.poke("a");
+    await vi.advanceTimersByTimeAsync(700);
+    // Silent for 700 ms (past the gap, inside no window any more): at once; then 300 ms after (past the gap): at once again.
+    observer.poke("a");
+    await vi.advanceTimersByTimeAsync(300);
+    observer.poke("a");
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(looks).toEqual([0, 500, 800, 1100]);
   });
 });
 
