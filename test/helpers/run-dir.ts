@@ -3,12 +3,14 @@
  * several test files only read are made once in it and shared
  * (test/helpers/shared-demo.ts). Its path goes to every worker in
  * `GAFFER_TEST_RUN_DIR`; teardown stops the tmux servers those fixtures
- * left (their sockets are listed in `tmux-sockets`) and deletes it.
+ * left (their sockets are listed in `tmux-sockets`) and deletes it, with
+ * the run's worker bundles (test/helpers/worker-bundle.ts).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The environment variable that names the run's shared directory. */
 export const RUN_DIR_ENV = "GAFFER_TEST_RUN_DIR";
@@ -31,5 +33,7 @@ export default function setup(): () => void {
       }
     }
     rmSync(dir, { recursive: true, force: true });
+    // test/helpers/worker-bundle.ts's workerBundleDir (not imported: a global setup stays free of esbuild).
+    rmSync(fileURLToPath(new URL(`../../.gaffer-build/test-workers/${basename(dir)}`, import.meta.url)), { recursive: true, force: true });
   };
 }

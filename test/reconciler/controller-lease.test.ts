@@ -16,14 +16,15 @@ import { listEvents } from "../../state/events.repository.js";
 import { openLedger } from "../../state/ledger.js";
 import { flowFixture } from "../helpers/flow-fixture.js";
 import { tempDir, waitFor } from "../helpers/temp.js";
+import { workerArgs } from "../helpers/worker-bundle.js";
 
 const WORKER = fileURLToPath(new URL("../helpers/lease-worker.ts", import.meta.url));
 const logger = pino({ level: "silent" });
 const ROUNDS = 50;
 
 /** A worker process and the JSON lines it printed, awaited one at a time. */
-function startWorker(file: string, id: string): { proc: ResultPromise; next(): Promise<Record<string, unknown>>; send(line: string): void } {
-  const proc = execa(process.execPath, ["--import", "tsx", WORKER, file, id], { stdin: "pipe" });
+async function startWorker(file: string, id: string): Promise<{ proc: ResultPromise; next(): Promise<Record<string, unknown>>; send(line: string): void }> {
+  const proc = execa(process.execPath, [...(await workerArgs(WORKER)), file, id], { stdin: "pipe" });
   const lines: string[] = [];
   const waiters: ((line: string) => void)[] = [];
   createInterface({ input: proc.stdout! }).on("line", (line) => (waiters.length > 0 ? waiters.shift()!(line) : lines.push(line)));
@@ -38,7 +39,7 @@ describe("the controller lease", () => {
   it(`two processes racing for it ${ROUNDS} times from a start barrier: exactly one winner each round, every take ledgered`, async () => {
     const file = join(tempDir(), "ledger.sqlite");
     await (await openLedger(file)).destroy();
-    const workers = [startWorker(file, "a"), startWorker(file, "b")];
+    const workers = await Promise.all([startWorker(file, "a"), startWorker(file, "b")]);
     for (const w of workers) expect(await w.next()).toMatchObject({ ready: true });
     const wins = { a: 0, b: 0 };
     for (let round = 1; round <= ROUNDS; round++) {

@@ -6,6 +6,7 @@ import { describe, expect, test } from "vitest";
 import { listEvents } from "../../state/events.repository.js";
 import { BACKENDS, newLedgerLocation, openLocation } from "../helpers/ledger-backends.js";
 import { tempDir } from "../helpers/temp.js";
+import { workerArgs } from "../helpers/worker-bundle.js";
 
 const WORKER = fileURLToPath(new URL("../helpers/capacity-worker.ts", import.meta.url));
 
@@ -15,7 +16,8 @@ test("8 processes x 25 attempts (each keeping what it wins) never hold more than
   const file = await newLedgerLocation(backend);
   const go = join(dir, "go");
   await (await openLocation(file)).destroy();
-  const workers = Array.from({ length: 8 }, (_, id) => execa(process.execPath, ["--import", "tsx", WORKER, file, "10", "25", String(id), go]));
+  const worker = await workerArgs(WORKER);
+  const workers = Array.from({ length: 8 }, (_, id) => execa(process.execPath, [...worker, file, "10", "25", String(id), go]));
   let ready = 0;
   await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.stdout.on("data", (chunk: Buffer) => {
     if (chunk.toString().includes("ready")) {
