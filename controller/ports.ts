@@ -173,6 +173,8 @@ export interface Git {
   mergeTree(cwd: string, ours: string, theirs: string): Promise<GitMergeTreeResult>;
   /** A new commit of `tree` with `parents` in that order; no ref moves. */
   commitTree(cwd: string, spec: { readonly tree: string; readonly parents: readonly string[]; readonly message: string }): Promise<string>;
+  /** Fast-forwards the checked-out branch to `to` only if nothing tracked is uncommitted (one process); `unclean`, git's complaint, or null when done. */
+  fastForwardIfClean(path: string, to: string): Promise<"unclean" | string | null>;
   /** Rebases the checked-out branch onto `rev`. */
   rebaseOnto(cwd: string, rev: string): Promise<GitUpdateResult>;
   /** Replaces the checked-out branch with one commit on top of `rev` holding the branch's changes. */

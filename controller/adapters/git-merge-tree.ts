@@ -3,7 +3,8 @@
  * writes the merged tree or names the conflicted paths without touching a
  * checkout, and `commit-tree` makes the merge commit with the parents in the
  * order gaffer wants. Neither runs hooks, re-reads an index or starts git's
- * auto maintenance.
+ * auto maintenance. The checkout then moves to the merge with a fast-forward
+ * that refuses an unclean tree in the same process.
  */
 import { GitError } from "../errors.js";
 import type { GitMergeTreeResult } from "../ports.js";
@@ -27,4 +28,21 @@ export async function mergeTree(cwd: string, ours: string, theirs: string): Prom
 export async function commitTree(cwd: string, spec: { readonly tree: string; readonly parents: readonly string[]; readonly message: string }): Promise<string> {
   const out = await runGit(cwd, ["commit-tree", spec.tree, ...spec.parents.flatMap((p) => ["-p", p]), "-F", "-"], { input: spec.message });
   return out.stdout.trim();
+}
+
+// NOTE: with LC_ALL=C, `git rebase` refuses an unclean tree (before touching anything) with one of these.
+const UNCLEAN = /cannot rebase: (You have unstaged changes|Your index contains uncommitted changes)/;
+
+/**
+ * Fast-forwards the branch checked out at `path` to `to` (a descendant of its
+ * HEAD) only when nothing tracked is uncommitted: `git rebase` checks the
+ * clean tree and moves ref, index and files in one process (untracked files
+ * stay, unless `to` would overwrite them). `unclean`: refused for uncommitted
+ * changes; otherwise git's complaint, or null when done.
+ */
+export async function fastForwardIfClean(path: string, to: string): Promise<"unclean" | string | null> {
+  const out = await runGit(path, ["rebase", "-q", "--no-autostash", "--no-update-refs", to], { ok: [1, 128] });
+  if (out.exitCode === 0) return null;
+  if (UNCLEAN.test(out.stderr)) return "unclean";
+  return out.stderr.trim().split("\n").map((l) => l.trim()).join(" ") || `git rebase exited ${out.exitCode}`;
 }

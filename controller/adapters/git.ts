@@ -11,7 +11,7 @@ import { appendTrailers } from "../core/commit-trailers.js";
 import { GitError } from "../errors.js";
 import type { Git, GitBranch, GitFileChange, GitObjectReader, GitStatus, GitUpdateResult, GitWorktreeEntry } from "../ports.js";
 import { CatFileReader } from "./git-objects.js";
-import { commitTree, mergeTree } from "./git-merge-tree.js";
+import { commitTree, fastForwardIfClean, mergeTree } from "./git-merge-tree.js";
 import { GIT_ENV, runGit, type GitOutput } from "./git-run.js";
 import { checkoutsFromGitDir, gitDirFromFiles, readLooseRef, SHA } from "./git-dir.js";
 import { isPlainBranchName, parseCommitSha, parsePathList, parseRawNumstat, parseRefList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
@@ -138,6 +138,10 @@ export class GitCli implements Git {
 
   commitTree(cwd: string, spec: Parameters<Git["commitTree"]>[1]): Promise<string> {
     return commitTree(cwd, spec);
+  }
+
+  fastForwardIfClean(path: string, to: string): Promise<"unclean" | string | null> {
+    return fastForwardIfClean(path, to);
   }
 
   /** The commit `rev` (default HEAD) names, which must exist. */

@@ -1,33 +1,40 @@
 /**
  * Bringing a task's branch up to date with the integration head, in its
  * worktree, for the three strategies. A `merge` is computed from the commits
- * alone (`merge-tree`, then `commit-tree` with main as first parent) while the
- * worktree's clean-tree status is read, and the worktree then fast-forwards
- * to it: three git processes where a porcelain `merge` and its repair took
- * four, and the status no longer waits in line. Conflicts, and a branch that
- * brings nothing of its own, take git's porcelain path, which records them.
+ * alone (`merge-tree`, then `commit-tree` with main as first parent) and the
+ * worktree fast-forwards to it with `git rebase`, which refuses an unclean
+ * tree in that same process: three git processes where a clean-tree `status`,
+ * a porcelain `merge` and its repair took four. Conflicts, and a branch that
+ * brings nothing of its own, take git's porcelain path (status first), which
+ * records them.
  */
 import { GitError } from "../errors.js";
-import type { GitMergeTreeResult, GitObjectReader, GitUpdateResult } from "../ports.js";
+import type { GitObjectReader, GitUpdateResult } from "../ports.js";
 import type { MergeRecord } from "../../state/merges.repository.js";
 import type { WorkspaceContext } from "./context.js";
 
-/** The worktree-independent part of a merge, computed while the worktree is checked. */
+/** A merge computed from the commits, ready to commit: `tree` merges `targetHead` and `branchHead` cleanly and differs from the target's. */
 export interface MergePlan {
-  /** The branch head the merge was computed from. */
+  readonly targetHead: string;
   readonly branchHead: string;
-  /** null: merge-tree could not say (the porcelain path decides and reports). */
-  readonly built: GitMergeTreeResult | null;
+  readonly tree: string;
 }
 
-/** Starts computing the merge of `targetHead` and the worktree's HEAD (merge strategy only; null otherwise). */
-export async function planMerge(ctx: WorkspaceContext, merge: MergeRecord, path: string, targetHead: string | null): Promise<MergePlan | null> {
-  if (merge.strategy !== "merge" || targetHead === null) return null;
-  const branchHead = await ctx.git.resolveCommit(path, "HEAD");
+/**
+ * The merge of `targetHead` and the worktree's HEAD computed without touching
+ * the worktree (merge strategy only), or null when git's porcelain path must
+ * decide: a conflict, a branch that adds nothing to the target, or any
+ * failure (which `git merge` then reports in its own words).
+ */
+export async function planMerge(ctx: WorkspaceContext, input: { readonly merge: MergeRecord; readonly path: string; readonly targetHead: string; readonly objects?: GitObjectReader }): Promise<MergePlan | null> {
+  if (input.merge.strategy !== "merge" || input.objects === undefined) return null;
+  const branchHead = await ctx.git.resolveCommit(input.path, "HEAD");
   if (branchHead === null) return null;
-  // NOTE: any failure here (unrelated histories, a missing object) is git merge's to report on the porcelain path.
-  const built = await ctx.git.mergeTree(path, targetHead, branchHead).catch(() => null);
-  return { branchHead, built };
+  const built = await ctx.git.mergeTree(input.path, input.targetHead, branchHead).catch(() => null);
+  if (built?.kind !== "clean") return null;
+  const [targetTree] = await input.objects.ids([`${input.targetHead}^{tree}`]).catch(() => [null]);
+  if (targetTree === null || targetTree === undefined || targetTree === built.tree) return null;
+  return { targetHead: input.targetHead, branchHead, tree: built.tree };
 }
 
 /** The message of the merge commit gaffer lands. */
@@ -35,13 +42,30 @@ export function mergeMessage(merge: MergeRecord): string {
   return `Merge ${merge.branch} into ${merge.target}\n\nGaffer-Task: ${merge.task}\n`;
 }
 
-/**
- * Brings the worktree at `path` (on the branch at `branchHead`, clean) up to
- * date with `targetHead`. `plan` is the merge computed meanwhile, used when it
- * was computed from this very branch head and is a clean merge that adds
- * something to the target.
- */
-export async function bringUpToDate(ctx: WorkspaceContext, input: { readonly merge: MergeRecord; readonly path: string; readonly targetHead: string; readonly branchHead: string; readonly plan: MergePlan | null; readonly objects?: GitObjectReader }): Promise<GitUpdateResult> {
+/** The refusal for a worktree with uncommitted changes, naming them (one `status`). */
+export async function uncommittedError(ctx: WorkspaceContext, merge: MergeRecord, path: string): Promise<GitError | null> {
+  // NOTE: untracked files never block a merge, so git need not look for them.
+  const dirty = (await ctx.git.status(path, { untracked: false })).entries.filter((e) => e.code !== "??");
+  if (dirty.length === 0) return null;
+  return new GitError(`the worktree of task ${merge.task} has uncommitted changes (${dirty.map((e) => e.path).join(", ")}); commit them (gaffer commit --task ${merge.task} -m MSG) and merge again`);
+}
+
+/** Commits `plan` (main first parent) and moves the clean worktree at `path` to it; the commit. */
+export async function landPlanInWorktree(ctx: WorkspaceContext, merge: MergeRecord, path: string, plan: MergePlan): Promise<string> {
+  const commit = await ctx.git.commitTree(path, { tree: plan.tree, parents: [plan.targetHead, plan.branchHead], message: mergeMessage(merge) });
+  const problem = await ctx.git.fastForwardIfClean(path, commit);
+  if (problem === "unclean") throw (await uncommittedError(ctx, merge, path)) ?? new GitError(`the worktree of task ${merge.task} (${path}) changed while it was being merged; merge again`);
+  if (problem !== null) {
+    await ctx.git.abortInProgress(path);
+    throw new GitError(`the worktree of task ${merge.task} (${path}) could not move to its merge commit ${commit.slice(0, 12)}: ${problem}; nothing was merged, clear what git names and merge again`, { details: { path, commit, problem } });
+  }
+  // NOTE: a commit made in the worktree meanwhile would have been replayed on top: never land what was not computed here.
+  if ((await ctx.git.resolveCommit(path, "HEAD")) !== commit) throw new GitError(`the branch ${merge.branch} of task ${merge.task} moved while it was being merged; nothing was merged, run \`gaffer merge --task ${merge.task}\` again`, { details: { path, commit } });
+  return commit;
+}
+
+/** Brings the clean worktree at `path` (on the branch at `branchHead`) up to date with `targetHead` through git's porcelain. */
+export async function bringUpToDate(ctx: WorkspaceContext, input: { readonly merge: MergeRecord; readonly path: string; readonly targetHead: string; readonly branchHead: string }): Promise<GitUpdateResult> {
   const { merge, path, targetHead, branchHead } = input;
   if (merge.strategy === "rebase") return ctx.git.rebaseOnto(path, targetHead);
   if (merge.strategy === "squash") {
@@ -49,18 +73,5 @@ export async function bringUpToDate(ctx: WorkspaceContext, input: { readonly mer
     const message = `${subjects.at(-1) ?? `chore: squash ${merge.branch}`}\n\n${subjects.map((s) => `* ${s}`).join("\n")}\n\nGaffer-Task: ${merge.task}\n`;
     return ctx.git.squashOnto(path, targetHead, message);
   }
-  const tree = input.plan?.branchHead === branchHead && input.plan.built?.kind === "clean" ? input.plan.built.tree : null;
-  if (tree !== null && input.objects !== undefined && (await addsToTarget(input.objects, targetHead, tree))) {
-    const commit = await ctx.git.commitTree(path, { tree, parents: [targetHead, branchHead], message: mergeMessage(merge) });
-    const problem = await ctx.git.fastForwardCheckout(path, commit);
-    if (problem !== null) throw new GitError(`the worktree of task ${merge.task} (${path}) could not move to its merge commit ${commit.slice(0, 12)}: ${problem}; nothing was merged, clear what git names and merge again`, { details: { path, commit, problem } });
-    return { kind: "done" };
-  }
   return ctx.git.mergeCommitOnto(path, targetHead, mergeMessage(merge));
-}
-
-/** Whether the merged tree differs from the target's (else the branch brings nothing, and git's porcelain rules decide). */
-async function addsToTarget(objects: GitObjectReader, targetHead: string, tree: string): Promise<boolean> {
-  const [targetTree] = await objects.ids([`${targetHead}^{tree}`]).catch(() => [null]);
-  return targetTree !== null && targetTree !== undefined && targetTree !== tree;
 }

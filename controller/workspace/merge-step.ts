@@ -16,7 +16,7 @@ import { findActiveWorktree, type WorktreeRecord } from "../../state/worktrees.r
 import { readConflictHunks, recordConflict, type ConflictFound } from "./conflicts.js";
 import { policyRefusal, targetRepoPath, tellTask, type WorkspaceContext } from "./context.js";
 import { fastForwardIntegration } from "./integration-ref.js";
-import { bringUpToDate, planMerge, type MergePlan } from "./merge-build.js";
+import { bringUpToDate, landPlanInWorktree, planMerge, uncommittedError, type MergePlan } from "./merge-build.js";
 import { findLandedInGit } from "./merge-evidence.js";
 import { changedProtectedPaths, checkProtectedPaths } from "./protected-paths.js";
 import { removeWorktree } from "./worktree-removal.js";
@@ -65,8 +65,8 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
     throw new NotFoundError(`task ${merge.task} has no worktree to merge from; create it (gaffer worktree create --task ${merge.task})`);
   }
   await immediateTransaction(ctx.db, (trx) => tellTask(ctx, trx, identity(task), { event: { type: "task.merge.started" }, reason: `merge ${merge.id} started` }));
-  const { targetHead, branchHead, plan } = await prepareWorktree(ctx, merge, worktree);
-  const update = await bringUpToDate(ctx, { merge, path: worktree.path, targetHead, branchHead, plan, ...(options.objects === undefined ? {} : { objects: options.objects }) });
+  const { targetHead, branchHead, plan } = await prepareWorktree(ctx, merge, worktree, options.objects);
+  const update = plan !== null ? await landPlanInWorktree(ctx, merge, worktree.path, plan).then(() => ({ kind: "done" as const })) : await bringUpToDate(ctx, { merge, path: worktree.path, targetHead, branchHead });
   if (update.kind === "conflict") {
     const hunks = await readConflictHunks(worktree.path, update.files, merge.strategy === "rebase");
     await ctx.git.abortInProgress(worktree.path);
@@ -85,22 +85,24 @@ async function attemptMerge(ctx: WorkspaceContext, merge: MergeRecord, task: Tas
 }
 
 /**
- * Recovers an interrupted merge/rebase, and checks the worktree is on the
- * branch with nothing uncommitted; the merge itself is computed from the
- * commits meanwhile (merge-build.ts), its result used only once these pass.
+ * Recovers an interrupted merge/rebase and checks the worktree is on the
+ * branch; computes the merge from the commits when it can (then the clean
+ * tree is checked by the fast-forward to it), else checks here that nothing
+ * is uncommitted.
  */
-async function prepareWorktree(ctx: WorkspaceContext, merge: MergeRecord, worktree: WorktreeRecord): Promise<{ targetHead: string; branchHead: string; plan: MergePlan | null }> {
+async function prepareWorktree(ctx: WorkspaceContext, merge: MergeRecord, worktree: WorktreeRecord, objects: GitObjectReader | undefined): Promise<{ targetHead: string; branchHead: string; plan: MergePlan | null }> {
   await ctx.git.abortInProgress(worktree.path);
-  const targetHead = await ctx.git.resolveCommit(targetRepoPath(ctx), `refs/heads/${merge.target}`);
-  // NOTE: untracked files never block a merge, so git need not look for them.
-  const [status, plan] = await Promise.all([ctx.git.status(worktree.path, { untracked: false }), planMerge(ctx, merge, worktree.path, targetHead)]);
-  if (status.branch !== merge.branch) {
-    throw await policyRefusal(ctx, { rule: "WRONG_BRANCH", subject: `task/${merge.task}`, message: `the worktree of task ${merge.task} is on ${status.branch ?? "a detached HEAD"}, not ${merge.branch}; switch back (git switch ${merge.branch}) and merge again`, details: { merge: merge.id } });
+  const branch = await ctx.git.currentBranch(worktree.path);
+  if (branch !== merge.branch) {
+    throw await policyRefusal(ctx, { rule: "WRONG_BRANCH", subject: `task/${merge.task}`, message: `the worktree of task ${merge.task} is on ${branch ?? "a detached HEAD"}, not ${merge.branch}; switch back (git switch ${merge.branch}) and merge again`, details: { merge: merge.id } });
   }
-  const dirty = status.entries.filter((e) => e.code !== "??");
-  if (dirty.length > 0) throw new GitError(`the worktree of task ${merge.task} has uncommitted changes (${dirty.map((e) => e.path).join(", ")}); commit them (gaffer commit --task ${merge.task} -m MSG) and merge again`);
+  const targetHead = await ctx.git.resolveCommit(targetRepoPath(ctx), `refs/heads/${merge.target}`);
+  const plan = targetHead === null ? null : await planMerge(ctx, { merge, path: worktree.path, targetHead, ...(objects === undefined ? {} : { objects }) });
+  if (plan !== null) return { targetHead: plan.targetHead, branchHead: plan.branchHead, plan };
+  const unclean = await uncommittedError(ctx, merge, worktree.path);
+  if (unclean !== null) throw unclean;
   if (targetHead === null) throw new NotFoundError(`integration branch ${merge.target} does not exist`);
-  return { targetHead, branchHead: status.head!, plan };
+  return { targetHead, branchHead: (await ctx.git.resolveCommit(worktree.path, "HEAD"))!, plan: null };
 }
 
 async function recordMerged(ctx: WorkspaceContext, merge: MergeRecord, task: TaskManifest, outcome: Extract<Outcome, { kind: "merged" }>): Promise<void> {

@@ -55,11 +55,12 @@ describe("git process budget", () => {
       return processMergeQueue(fx.ctx, "main");
     });
     expect(merges.result.finished.map((m) => m.state)).toEqual(names.map(() => "merged"));
-    // Per task: the clean-tree `status` while `merge-tree` computes the merge from the commits, `commit-tree` (first
-    // parent main), the worktree's fast-forward to it, main's fast-forward, `worktree remove` (and the `status` git
-    // starts for it). One `cat-file --batch-check` for the whole run compares the protected folders' trees (no diff when
-    // unchanged) and the target's tree, and one `maintenance run --auto` for the pass (git's per-command one is off).
-    expectAtMost("merge", merges.trace, 6 * N + 2, 7 * N + 2);
+    // Per task: `merge-tree` computes the merge from the commits, `commit-tree` makes it (first parent main), the
+    // worktree moves to it with a `rebase` that refuses an unclean tree in the same process, main's fast-forward,
+    // `worktree remove` (and the `status` git starts for it). One `cat-file --batch-check` for the whole run compares
+    // the protected folders' trees (no diff when unchanged) and the target's tree, and one `maintenance run --auto` for
+    // the pass (git's per-command one is off).
+    expectAtMost("merge", merges.trace, 5 * N + 2, 6 * N + 2);
     expect(tally(merges.trace).maintenance).toBe(1);
   });
 });

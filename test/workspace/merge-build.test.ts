@@ -57,6 +57,22 @@ describe("merge built from commits", () => {
     expect(readFileSync(join(worktree.path, "one.txt"), "utf8")).toBe("one, edited\n");
   });
 
+  it("moves nothing when a change is only staged (the fast-forward refuses an index that differs from HEAD)", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "one" }] });
+    const { worktree } = await createWorktree(fx.ctx, "one");
+    writeFileSync(join(worktree.path, "one.txt"), "one\n");
+    const branchHead = (await commitChanges(fx.ctx, { task: "one", message: "feat: one" })).sha!;
+    writeFileSync(join(worktree.path, "staged.txt"), "staged\n");
+    git(worktree.path, "add", "staged.txt");
+    const before = git(fx.repo, "rev-parse", "main");
+
+    const merge = await mergeWorktree(fx.ctx, "one");
+    expect(merge.reason).toBe(`GIT_FAILED: the worktree of task one has uncommitted changes (staged.txt); commit them (gaffer commit --task one -m MSG) and merge again`);
+    expect(git(fx.repo, "rev-parse", "main")).toBe(before);
+    expect(git(worktree.path, "rev-parse", "HEAD")).toBe(branchHead);
+    expect(git(worktree.path, "status", "--porcelain")).toBe("A  staged.txt");
+  });
+
   it("lands nothing for a branch with nothing of its own (no empty merge commit)", async () => {
     const fx = await workspaceFixture({ tasks: [{ name: "one" }] });
     await createWorktree(fx.ctx, "one");
