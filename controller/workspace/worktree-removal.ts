@@ -37,7 +37,9 @@ export async function removeWorktree(ctx: WorkspaceContext, task: string, option
     throw await policyRefusal(ctx, { rule: "PROTECTED_BRANCH", subject: `task/${task}`, message: `branch ${worktree.branch} is protected and is never deleted through gaffer; drop --delete-branch`, details: { branch: worktree.branch } });
   }
   let salvage: { branch: string; sha: string } | null = null;
-  if (existsSync(worktree.path)) {
+  // NOTE: asked before removing: afterwards the directory is gone either way.
+  const present = existsSync(worktree.path);
+  if (present) {
     // NOTE: a plain `worktree remove` already refuses modified or untracked files, so the clean case costs one git call.
     const removed = await ctx.git.removeWorktree(repo, worktree.path, { force: false }).then(() => true, () => false);
     if (!removed) {
@@ -48,7 +50,7 @@ export async function removeWorktree(ctx: WorkspaceContext, task: string, option
   if (options.deleteBranch === true) await ctx.git.deleteBranch(repo, worktree.branch, { force: options.force === true });
   await immediateTransaction(ctx.db, async (trx) => {
     await markWorktreeRemoved(trx, worktree.id);
-    await appendEvent(trx, { actor: ctx.actor, action: "WorktreeRemoved", subject: `task/${task}`, payload: { path: worktree.path, branch: worktree.branch, salvageBranch: salvage?.branch ?? null, salvageSha: salvage?.sha ?? null, branchDeleted: options.deleteBranch === true, missing: !existsSync(worktree.path) && salvage === null } });
+    await appendEvent(trx, { actor: ctx.actor, action: "WorktreeRemoved", subject: `task/${task}`, payload: { path: worktree.path, branch: worktree.branch, salvageBranch: salvage?.branch ?? null, salvageSha: salvage?.sha ?? null, branchDeleted: options.deleteBranch === true, missing: !present } });
   });
   return { task, path: worktree.path, branch: worktree.branch, salvageBranch: salvage?.branch ?? null, salvageSha: salvage?.sha ?? null };
 }

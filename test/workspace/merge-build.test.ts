@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { commitChanges } from "../../controller/workspace/commit.js";
 import { mergeWorktree } from "../../controller/workspace/merge-queue.js";
 import { createWorktree } from "../../controller/workspace/worktrees.js";
+import { listEvents } from "../../state/events.repository.js";
 import { git } from "../helpers/git-repo.js";
 import { workspaceFixture } from "./workspace-fixture.js";
 
@@ -81,5 +82,7 @@ describe("merge built from commits", () => {
     expect(merge.state).toBe("merged");
     expect(git(fx.repo, "rev-parse", "main")).toBe(before);
     expect(merge.mergeSha).toBe(before);
+    // The worktree was there when retention removed it.
+    expect((await listEvents(fx.ctx.db, { action: "WorktreeRemoved" })).map((e) => e.payload.missing)).toEqual([false]);
   });
 });
