@@ -31,6 +31,13 @@ export interface PaneState {
   readonly signal: number | null;
 }
 
+/** What tmux itself recorded of a session's pane: its window's last output (to the second) and whether it died. */
+export interface PaneActivity {
+  /** The start of the second of the window's last output, as Date.now() ms. */
+  readonly activityAt: number;
+  readonly dead: boolean;
+}
+
 /** gaffer's own tmux server (`tmux -L <socket>`). */
 export interface Tmux {
   /** The `-L` socket name. */
@@ -223,6 +230,12 @@ export interface ScreenActivity {
   wakeAll(): void;
   /** Wakes the session's `nextChange` waiters (a look found its screen changed although no output was notified). */
   wakeSession(session: string): void;
+  /**
+   * tmux's own record of every session's last output and pane death, in one
+   * command (a check of notifications that costs no capture); absent where
+   * the server's clock may not be this machine's (agent hosts).
+   */
+  paneActivity?(): Promise<ReadonlyMap<string, PaneActivity>>;
 }
 
 /** Stops a timer or a watch. */

@@ -2,7 +2,7 @@ import { execa, type ResultPromise } from "execa";
 import { EventEmitter } from "node:events";
 import { createInterface } from "node:readline";
 import type { ResolvedHost } from "../core/hosts.js";
-import type { PaneState } from "../ports.js";
+import type { PaneActivity, PaneState } from "../ports.js";
 import { tmuxEnv, tmuxInvocation } from "./tmux-invocation.js";
 import { CONTROL_SESSION, lastLines, PANE_FORMAT, parsePaneLine, validateTmuxName } from "./tmux.js";
 
@@ -151,6 +151,22 @@ export class TmuxControlClient extends EventEmitter<TmuxActivityEvents> {
     }
     if (pane.lines.length === 0) return null;
     return { pane: parsePaneLine(pane.lines[0]!), screen: lastLines(capture.lines.join("\n"), n) };
+  }
+
+  /**
+   * When each session's window last printed (tmux's own record, to the
+   * second: `window_activity`) and whether its pane is dead, for every
+   * session of the server, in one command.
+   */
+  async paneActivity(): Promise<ReadonlyMap<string, PaneActivity>> {
+    const answer = await this.command(`list-panes -a -F '#{session_name}\t#{window_activity}\t#{pane_dead}'`);
+    if (answer.error !== null) throw new Error(answer.error);
+    const found = new Map<string, PaneActivity>();
+    for (const line of answer.lines) {
+      const [name, seconds, dead] = line.split("\t");
+      if (name !== undefined && name !== CONTROL_SESSION && !found.has(name)) found.set(name, { activityAt: Number(seconds) * 1000, dead: dead === "1" });
+    }
+    return found;
   }
 
   private onLine(line: string): void {

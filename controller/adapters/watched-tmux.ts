@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { ResolvedHost } from "../core/hosts.js";
-import type { NewTmuxSession, PaneState, ScreenActivity, Tmux } from "../ports.js";
+import type { NewTmuxSession, PaneActivity, PaneState, ScreenActivity, Tmux } from "../ports.js";
 import { TmuxAdapter } from "./tmux.js";
 import { TmuxControlClient } from "./tmux-control.js";
 
@@ -166,6 +166,11 @@ export class WatchedTmux implements Tmux, ScreenActivity {
 
   wakeSession(session: string): void {
     this.wake(session);
+  }
+
+  /** Over the control connection; an empty map when there is none (then nothing is vouched for). */
+  async paneActivity(): Promise<ReadonlyMap<string, PaneActivity>> {
+    return (await this.control?.paneActivity().catch(() => null)) ?? new Map();
   }
 
   /** Calls `listener` with the session's name whenever a watched pane prints or dies; returns the unsubscribe. */

@@ -19,6 +19,7 @@ import { saveTaskSnapshot } from "../tasks/task-store.js";
 import type { Ledger } from "../../state/ledger.js";
 import type { Git, ScreenActivity, Tmux } from "../ports.js";
 import { closeSession } from "../sessions/close-session.js";
+import { resyncSettledLooks } from "../sessions/context.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
 import { releaseOrphanedReservations } from "../../state/capacity.repository.js";
 import { getSession, listSessions, type SessionRecord } from "../../state/sessions.repository.js";
@@ -42,6 +43,8 @@ type StageSnapshot = SnapshotFrom<typeof stageMachine>;
 type TaskActor = Actor<typeof taskMachine>;
 
 /** Phases in which a task has an effect under way. */
+/** How often settled looks are checked against tmux's record of output (a third of RESYNC_LOOK_MS: none expires between two). */
+const LOOK_RESYNC_MS = 10_000;
 const BUSY_PHASES = new Set(["Provisioning", "Working", "Committing", "Gating", "Merging", "Resolving"]);
 const PAST_WORK = new Set(["Gating", "Merging", "Merged", "Conflict", "Resolving"]);
 
@@ -358,6 +361,12 @@ export class Controller {
   async superviseSessions(): Promise<void> {
     if (this.tracker.current.applied === null) return;
     const w = this.world();
+    if (Date.now() - this.lastLookResync >= LOOK_RESYNC_MS) {
+      // Settled screens are checked against tmux's own record of output, all in one command, instead of a
+      // capture each every 30 s; a screen that printed unnotified is looked at in full by the checks below.
+      this.lastLookResync = Date.now();
+      await resyncSettledLooks(this.sessionContext(w)).catch((error: unknown) => this.options.logger.warn({ err: error }, "could not read tmux's record of pane output"));
+    }
     await releaseOrphanedReservations(w.db, this.actor).catch(() => 0);
     const sessions = await listSessions(w.db).catch(() => []);
     for (const session of sessions) await this.superviseSession(w, session);
@@ -394,6 +403,7 @@ export class Controller {
   }
 
   private readonly supervising = new Map<string, Promise<LookResult | null>>();
+  private lastLookResync = 0;
 
   /** What the look found: whether the agent works, and when to look again (a screen whose status needs it to stay still). */
   private async checkAndRecover(w: World, session: SessionRecord): Promise<LookResult | null> {

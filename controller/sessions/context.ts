@@ -143,6 +143,44 @@ function remember(activity: ScreenActivity | undefined, observation: Observation
   else map.set(observation.session.id, { ...look, observation });
 }
 
+/** What a resync by tmux's record did: looks renewed without a capture, and looks forgotten (looked at in full next). */
+export interface LookResync {
+  readonly renewed: number;
+  readonly forgotten: number;
+}
+
+/**
+ * The resync of settled looks by tmux's own record (`paneActivity`), for all
+ * sessions in one command instead of a capture each: a settled idle or
+ * waiting look whose pane tmux says printed nothing since the look (to the
+ * second) and did not die stands, as if taken when the record was asked
+ * for; any other look is forgotten, so the session's next check looks in
+ * full. Null when the activity has no such record (agent hosts).
+ */
+export async function resyncSettledLooks(ctx: SessionServiceContext): Promise<LookResync | null> {
+  const activity = ctx.activity;
+  if (activity?.paneActivity === undefined) return null;
+  const map = looks.get(activity);
+  if (map === undefined || map.size === 0) return { renewed: 0, forgotten: 0 };
+  // Output after this moment is either in the record or notified after it: a renewed look dates from here.
+  const asked = Date.now();
+  const record = await activity.paneActivity();
+  let renewed = 0;
+  let forgotten = 0;
+  for (const [id, look] of map) {
+    const pane = record.get(look.observation.session.tmuxName);
+    // The second of the last output ended before the look began: nothing printed since.
+    if (pane !== undefined && !pane.dead && !look.settling && pane.activityAt + 1000 <= look.at) {
+      map.set(id, { ...look, at: asked });
+      renewed++;
+    } else {
+      map.delete(id);
+      forgotten++;
+    }
+  }
+  return { renewed, forgotten };
+}
+
 /**
  * Captures and classifies a session's screen, recording the hash, its change
  * time and any status change (a `SessionStatusChanged` event). Stability is

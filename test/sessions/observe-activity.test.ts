@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it, onTestFinished } from "vitest";
 import pino from "pino";
 import { WatchedTmux } from "../../controller/adapters/watched-tmux.js";
-import { observeSession, findAgent, type Observation, type SessionServiceContext } from "../../controller/sessions/context.js";
+import { observeSession, findAgent, resyncSettledLooks, type Observation, type SessionServiceContext } from "../../controller/sessions/context.js";
 import { createSession, readSessionOutput, sendCommand } from "../../controller/sessions/index.js";
 import { getSession } from "../../state/sessions.repository.js";
 import { sessionFixture } from "../helpers/session-fixture.js";
@@ -165,5 +165,46 @@ describe("observation by notification", () => {
       await look();
       return woke ? true : undefined;
     }, { timeoutMs: 5000, what: "the waiter woken by the look that saw the new screen" });
+  });
+  it("settled looks stand on tmux's own record of output (one command for all sessions, no capture); a pane that printed unnotified is looked at in full", async () => {
+    const f = await sessionFixture();
+    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
+    onTestFinished(() => watched.close());
+    const captures: string[] = [];
+    const snapshot = watched.snapshot.bind(watched);
+    watched.snapshot = async (name, lines) => {
+      captures.push(name);
+      return snapshot(name, lines);
+    };
+    // Settled screens would be looked at again after 1.5 s: only a resync by the record keeps them.
+    const ctx: SessionServiceContext = { ...f.ctx, tmux: watched, activity: watched, timing: { resyncLookMs: 1500 } };
+    const session = await createSession(ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
+    const agent = findAgent(ctx, "scripted");
+    const look = async (): Promise<Observation> => observeSession(ctx, (await getSession(ctx.db, session.id))!, agent);
+    // A settled look taken a second or more after the pane's last output is renewed by the record.
+    await waitFor(async () => {
+      if ((await look()).recalled !== true) return undefined;
+      const resync = await resyncSettledLooks(ctx);
+      return resync?.renewed === 1 ? true : undefined;
+    }, { what: "a settled look the record renews" });
+    const before = captures.length;
+    for (let i = 0; i < 3; i++) {
+      // Past the 1.5 s a look would last without the record: renewed again, never captured.
+      const asked = Date.now();
+      await waitFor(() => (Date.now() - asked >= 600 ? true : undefined), { intervalMs: 100 });
+      expect(await resyncSettledLooks(ctx)).toEqual({ renewed: 1, forgotten: 0 });
+      expect((await look()).recalled).toBe(true);
+    }
+    expect(captures.length).toBe(before);
+    // A missed notification: the control client no longer follows the pane, then the screen changes.
+    const control = (watched as unknown as { control: { unwatch(session: string): Promise<void> } }).control;
+    await control.unwatch(session.tmuxName);
+    execFileSync("tmux", ["-L", f.socket, "send-keys", "-t", `=${session.tmuxName}:`, "-l", "typed by someone"]);
+    await waitFor(async () => ((await watched.snapshot(session.tmuxName, 50))?.screen.includes("typed by someone") ? true : undefined));
+    expect(watched.changedSince(session.tmuxName, Date.now() - 60_000)).toBe(false);
+    expect(await resyncSettledLooks(ctx)).toEqual({ renewed: 0, forgotten: 1 });
+    const seen = await look();
+    expect(seen.recalled).toBeUndefined();
+    expect(seen.screen).toContain("typed by someone");
   });
 });
