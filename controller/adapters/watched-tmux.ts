@@ -63,8 +63,11 @@ export class WatchedTmux implements Tmux, ScreenActivity {
     });
     client.on("serverExited", (reason) => {
       if (this.control === client) this.control = null;
-      for (const name of this.watched) this.lost.add(name);
+      const followed = [...this.watched];
+      for (const name of followed) this.lost.add(name);
       this.watched.clear();
+      // What happened to them meanwhile went unnotified: each is looked at now (a dead server is every session's crash).
+      for (const name of followed) this.wake(name, true);
       this.wakeAll();
       this.logger.warn({ socket: this.socket, reason }, "tmux notifications stopped; sessions are polled until a control client follows them again");
       this.reconnectLater();

@@ -4,6 +4,8 @@ export interface LookResult {
   readonly againInMs: number | null;
   /** The agent is working: its output rarely changes the status until it stops, so looks can be sparser. */
   readonly busy: boolean;
+  /** Nothing can change without a notification or a ledger write (see HealthReport.quiet). */
+  readonly quiet?: boolean;
 }
 
 interface Entry {

@@ -20,6 +20,7 @@ import type { Ledger } from "../../state/ledger.js";
 import type { Git, ScreenActivity, Tmux } from "../ports.js";
 import { closeSession } from "../sessions/close-session.js";
 import { resyncSettledLooks } from "../sessions/context.js";
+import { dialectOf } from "../../state/dialect.js";
 import { checkSessionHealth, recoverSession } from "../sessions/health.js";
 import { releaseOrphanedReservations } from "../../state/capacity.repository.js";
 import { getSession, listSessions, type SessionRecord } from "../../state/sessions.repository.js";
@@ -45,6 +46,8 @@ type TaskActor = Actor<typeof taskMachine>;
 /** Phases in which a task has an effect under way. */
 /** How often settled looks are checked against tmux's record of output (a third of RESYNC_LOOK_MS: none expires between two). */
 const LOOK_RESYNC_MS = 10_000;
+/** A health round runs at least this often, quiet or not. */
+const QUIET_ROUND_MAX_MS = 30_000;
 const BUSY_PHASES = new Set(["Provisioning", "Working", "Committing", "Gating", "Merging", "Resolving"]);
 const PAST_WORK = new Set(["Gating", "Merging", "Merged", "Conflict", "Resolving"]);
 
@@ -361,16 +364,32 @@ export class Controller {
   async superviseSessions(): Promise<void> {
     if (this.tracker.current.applied === null) return;
     const w = this.world();
+    let resynced = false;
     if (Date.now() - this.lastLookResync >= LOOK_RESYNC_MS) {
       // Settled screens are checked against tmux's own record of output, all in one command, instead of a
       // capture each every 30 s; a screen that printed unnotified is looked at in full by the checks below.
       this.lastLookResync = Date.now();
-      await resyncSettledLooks(this.sessionContext(w)).catch((error: unknown) => this.options.logger.warn({ err: error }, "could not read tmux's record of pane output"));
+      const resync = await resyncSettledLooks(this.sessionContext(w)).catch((error: unknown) => this.options.logger.warn({ err: error }, "could not read tmux's record of pane output"));
+      resynced = resync == null || resync.forgotten > 0;
     }
+    // A round after a quiet one, with no ledger write and no look since, would find the same: skipped.
+    const stamp = await dialectOf(w.db).changeStamp(w.db).catch(() => null);
+    if (!resynced && !this.lookedSinceRound && stamp !== null && this.quietRound?.stamp === stamp && Date.now() - this.quietRound.at < QUIET_ROUND_MAX_MS) return;
+    this.lookedSinceRound = false;
     await releaseOrphanedReservations(w.db, this.actor).catch(() => 0);
     const sessions = await listSessions(w.db).catch(() => []);
-    for (const session of sessions) await this.superviseSession(w, session);
+    let quiet = true;
+    for (const session of sessions) {
+      const look = await this.superviseSession(w, session);
+      if (look !== null && look.quiet !== true) quiet = false;
+    }
+    this.quietRound = quiet && stamp !== null ? { stamp, at: Date.now() } : null;
   }
+
+  /** The last health round in which every session was quiet, and the ledger's change stamp before it. */
+  private quietRound: { readonly stamp: string; readonly at: number } | null = null;
+  /** A look (a pane printed or died) since the last health round. */
+  private lookedSinceRound = false;
 
   /**
    * A session's pane printed or died (a control-mode notification): look at
@@ -379,6 +398,7 @@ export class Controller {
    */
   async observeActivity(socket: string, tmuxName: string): Promise<LookResult | null> {
     if (this.tracker.current.applied === null) return null;
+    this.lookedSinceRound = true;
     const w = this.world();
     const matches = (s: SessionRecord | undefined): s is SessionRecord => s !== undefined && s.tmuxSocket === socket && s.tmuxName === tmuxName && s.closedAt === null;
     // A session's tmux name is its id (create-session): one row by key, the list only for anything else.
@@ -417,10 +437,10 @@ export class Controller {
         const outcome = await recoverSession(ctx, session.id);
         this.options.logger.warn({ session: session.id, state: health.state, reason: health.reason, outcome }, `session ${session.id} ${health.state}: ${outcome}`);
       }
-      return { againInMs: health.lookAgainInMs ?? null, busy: health.status === "running" };
+      return { againInMs: health.lookAgainInMs ?? null, busy: health.status === "running", quiet: health.quiet === true };
     } catch (error) {
       this.options.logger.error({ err: error, session: session.id }, "health check failed");
-      return null;
+      return { againInMs: null, busy: false, quiet: false };
     }
   }
 

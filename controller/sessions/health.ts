@@ -24,6 +24,11 @@ export interface HealthReport {
   readonly rule: string | null;
   /** The screen's status depends on it staying still (idle after N ms of silence): look again after this long. */
   readonly lookAgainInMs?: number;
+  /**
+   * A settled idle or waiting screen that notifications vouch for, in a state with no timer: until the pane
+   * prints or dies, or the ledger changes, another check would find the same.
+   */
+  readonly quiet?: true;
 }
 
 async function requireSession(ctx: SessionServiceContext, sessionId: string): Promise<SessionRecord> {
@@ -84,7 +89,7 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
   // A settled idle or waiting screen that the pane has not changed since (notifications vouch for it) carries
   // no trouble, so no timer of the machine can be armed by this check; only a clocked state (Backoff) is told
   // the time, and a rate-limit line still on screen is heard again below.
-  if (seen.recalled === true && seen.evidence.ruleKind !== "rateLimit" && !sessionHasTag(seen.session.state, "clocked")) return report(seen.session, null);
+  if (seen.recalled === true && seen.evidence.ruleKind !== "rateLimit" && !sessionHasTag(seen.session.state, "clocked")) return { ...report(seen.session, null), quiet: true };
   const now = Date.now();
   if (seen.evidence.ruleKind === "rateLimit") {
     const until = Math.max(parseResetTime(seen.evidence.matched ?? "", now) ?? now + agent.rateLimitDelayMs, now);

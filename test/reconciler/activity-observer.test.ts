@@ -134,6 +134,39 @@ describe("a running controller looks at a pane when it prints or dies", () => {
   }, 90_000);
 });
 
+describe("a quiet fleet (health rounds skipped while nothing changes)", () => {
+  it("the tmux server killed under an idle agent is recorded as its crash within 2 s", async () => {
+    const tmux = testTmux();
+    const stages = [{ name: "build", approval: "required" as const, roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }];
+    const fx = controlDir({ project: { tmuxSocket: tmux.socket }, stages, tasks: [{ name: "add-a" }], agents: [{ name: "scripted", profile: "scripted", capacity: 2, idleAfterMs: 200, maxRestarts: 0 }] });
+    const gaffer = (...args: string[]) => runGaffer([...args, "--dir", fx.dir]);
+    expect((await gaffer("worktree", "create", "--task", "add-a", "--override", "trying by hand")).exitCode).toBe(0);
+    const id = (JSON.parse((await gaffer("session", "create", "--task", "add-a", "--agent", "scripted", "--override", "trying by hand", "--json")).stdout) as { id: string }).id;
+    let stop!: () => void;
+    const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 200, stopSignal: new Promise<void>((r) => (stop = r)) });
+    const db = await openLedger(join(fx.dir, LEDGER_FILE));
+    try {
+      // Followed, recorded idle, and quiet: nothing in the ledger moves for a second (five health rounds).
+      const linked = async () => (await execa("tmux", ["-L", tmux.socket, "list-windows", "-t", "=gaffer-control", "-F", "#{window_id}"], { reject: false })).stdout.split("\n").filter(Boolean).length;
+      await waitFor(async () => ((await linked()) >= 2 && (await getSession(db, id))?.status === "idle" ? true : undefined), { timeoutMs: 20_000, what: "the session followed and idle" });
+      let last = { id: -1, since: Date.now() };
+      await waitFor(async () => {
+        const top = (await listEvents(db, { limit: 1 }))[0]?.id ?? 0;
+        if (top !== last.id) last = { id: top, since: Date.now() };
+        return Date.now() - last.since >= 1000 ? true : undefined;
+      }, { timeoutMs: 20_000, what: "a still ledger" });
+      const killedAt = Date.now();
+      await execa("tmux", ["-L", tmux.socket, "kill-server"]);
+      const crashed = await waitFor(async () => (await listEvents(db, { subject: `session/${id}`, action: "SessionCrashed" })).at(0), { timeoutMs: 10_000, what: "SessionCrashed" });
+      expect(Date.parse(crashed.at) - killedAt).toBeLessThan(2000);
+    } finally {
+      stop();
+      await running;
+      await db.destroy();
+    }
+  }, 90_000);
+});
+
 describe("gaffer up --poll (no control mode)", () => {
   it("starts no control client and still records a person's command through the health round's looks", async () => {
     const tmux = testTmux();
