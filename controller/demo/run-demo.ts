@@ -10,6 +10,7 @@ import { buildTaskEffects } from "../reconciler/task-effects.js";
 import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
 import { DEMO_APPROVER, writeDemoControl, writeDemoTarget } from "./demo-repos.js";
 import { systemClock } from "../adapters/clock.js";
+import { TmuxAdapter } from "../adapters/tmux.js";
 import { chokidarWatcher } from "../adapters/watcher.js";
 
 export interface DemoOptions {
@@ -121,5 +122,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await db.destroy();
   }
   if (failure !== null) throw new DemoFailedError(`${failure}; everything is left in ${root} for inspection`);
+  // Every agent session is closed; the control client's session would keep the demo's own tmux server alive for good.
+  await new TmuxAdapter({ socket }).killServer().catch(() => undefined);
   return { root, control, target, socket, elapsedMs: Date.now() - started };
 }

@@ -55,6 +55,9 @@ export class ActivityObserver {
     if (now - entry.outputAt >= Math.min(this.throttleOf(entry), this.options.quietGapMs)) {
       entry.streak = 0;
       entry.lastAt = 0;
+      // A look the screen's timing asked for may wait for the end of a window: this output is looked at now.
+      if (entry.timer !== null) clearTimeout(entry.timer);
+      entry.timer = null;
     }
     entry.outputAt = now;
     this.schedule(key, entry);

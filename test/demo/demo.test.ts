@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { openLedger } from "../../state/ledger.js";
@@ -50,6 +50,9 @@ test("the demo runs plan -> build -> test -> merge end to end: everything merged
     }
     const status = await runGaffer(["status", "--dir", result.control]);
     expect(status.stdout).toContain("waiting for: nothing");
+    // The demo stops its own tmux server: no control client's session keeps it alive after the run.
+    const server = spawnSync("tmux", ["-L", result.socket, "list-sessions"], { encoding: "utf8", env: { ...process.env, TMUX: "" } });
+    expect(server.stderr).toMatch(/no server running|error connecting/);
   } finally {
     try {
       execFileSync("tmux", ["-L", result.socket, "kill-server"], { stdio: "ignore", env: { ...process.env, TMUX: "" } });

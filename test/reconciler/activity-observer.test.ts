@@ -94,6 +94,20 @@ describe("ActivityObserver (on vitest's fake clock: every time below is exact)",
     observer.poke("a");
     await vi.advanceTimersByTimeAsync(1000);
     expect(looks).toEqual([0, 500, 800, 1100]);
+    // A look the screen's timing asked for (100 ms after a busy look) waits for the busy window's end; output
+    // after a silence meanwhile is looked at at once, and the waiting look is not made twice.
+    await vi.advanceTimersByTimeAsync(1000);
+    looks.length = 0;
+    const again = new ActivityObserver(async () => {
+      looks.push(Date.now() - t0);
+      return { againInMs: looks.length === 1 ? 100 : null, busy: true };
+    }, { quietThrottleMs: 20, busyThrottleMs: 500, quietGapMs: 250 });
+    onTestFinished(() => again.close());
+    again.poke("b");
+    await vi.advanceTimersByTimeAsync(300);
+    again.poke("b");
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(looks.map((at) => at - 3100)).toEqual([0, 300]);
   });
 });
 
