@@ -37,6 +37,6 @@ export function registerDemo(program: Command): void {
       printLine(`  ${gaffer} log --dir ${result.control}`);
       printLine(`  ${gaffer} report --dir ${result.control} --html report.html`);
       printLine(`  ${gaffer} memory read --dir ${result.control}`);
-      printLine(`  tmux -L ${result.socket} ls        (sessions are closed when their work is merged)`);
+      printLine(`  (every agent session closed when its work was merged; the demo stopped its tmux server, -L ${result.socket})`);
     });
 }

@@ -13,6 +13,7 @@ import type { GateRun, ReportGateRow } from "./report-gate-runs.js";
 import { ReportFold } from "./report-fold.js";
 import type { HostFigures } from "./report-hosts.js";
 import type { SessionRollup } from "./report-session-fold.js";
+import type { ReportSessionRecord } from "../../state/report-sessions.repository.js";
 
 export type { Bottleneck } from "./report-bottlenecks.js";
 export type { Interval } from "./report-intervals.js";
@@ -26,17 +27,8 @@ export interface ReportEvent {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
-export interface ReportSessionRow {
-  readonly id: string;
-  readonly task: string | null;
-  readonly stage: string | null;
-  readonly role: string | null;
-  readonly agent: string;
-  readonly model: string | null;
-  readonly createdAt: string;
-  readonly closedAt: string | null;
-  readonly restarts: number;
-}
+/** A session as the figures need it: the ledger's page row without what the page reads beside it. */
+export type ReportSessionRow = Omit<ReportSessionRecord, "host" | "head">;
 
 /** Everything but the events, which the report folds one at a time (`ReportFold`). */
 export interface ReportContext {

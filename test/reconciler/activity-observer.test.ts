@@ -111,16 +111,25 @@ describe("ActivityObserver (on vitest's fake clock: every time below is exact)",
   });
 });
 
+/**
+ * A control dir whose only stage waits for an approval nobody gives (the
+ * controller runs no task of its own), and a scripted session a person
+ * started by hand in it, for a controller to adopt.
+ */
+async function adoptableSession(idleAfterMs: number): Promise<{ tmux: ReturnType<typeof testTmux>; fx: ReturnType<typeof controlDir>; id: string }> {
+  const tmux = testTmux();
+  const stages = [{ name: "build", approval: "required" as const, roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }];
+  const fx = controlDir({ project: { tmuxSocket: tmux.socket }, stages, tasks: [{ name: "add-a" }], agents: [{ name: "scripted", profile: "scripted", capacity: 2, idleAfterMs, maxRestarts: 0 }] });
+  const gaffer = (...args: string[]) => runGaffer([...args, "--dir", fx.dir]);
+  expect((await gaffer("worktree", "create", "--task", "add-a", "--override", "trying by hand")).exitCode).toBe(0);
+  const created = await gaffer("session", "create", "--task", "add-a", "--agent", "scripted", "--override", "trying by hand", "--json");
+  return { tmux, fx, id: (JSON.parse(created.stdout) as { id: string }).id };
+}
+
 describe("a running controller looks at a pane when it prints or dies", () => {
   it("records the session running when a person types a command into it, idle when it is done, and Crashed when the agent dies, with no health round", async () => {
-    const tmux = testTmux();
     // The stage needs an approval nobody gives: the controller runs no task of its own.
-    const stages = [{ name: "build", approval: "required" as const, roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }];
-    const fx = controlDir({ project: { tmuxSocket: tmux.socket }, stages, tasks: [{ name: "add-a" }], agents: [{ name: "scripted", profile: "scripted", capacity: 2, idleAfterMs: 200, maxRestarts: 0 }] });
-    const gaffer = (...args: string[]) => runGaffer([...args, "--dir", fx.dir]);
-    expect((await gaffer("worktree", "create", "--task", "add-a", "--override", "trying by hand")).exitCode).toBe(0);
-    const created = await gaffer("session", "create", "--task", "add-a", "--agent", "scripted", "--override", "trying by hand", "--json");
-    const id = (JSON.parse(created.stdout) as { id: string }).id;
+    const { tmux, fx, id } = await adoptableSession(200);
     let stop!: () => void;
     const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 600_000, stopSignal: new Promise<void>((r) => (stop = r)) });
     const db = await openLedger(join(fx.dir, LEDGER_FILE));
@@ -150,12 +159,7 @@ describe("a running controller looks at a pane when it prints or dies", () => {
 
 describe("a quiet fleet (health rounds skipped while nothing changes)", () => {
   it("the tmux server killed under an idle agent is recorded as its crash within 2 s", async () => {
-    const tmux = testTmux();
-    const stages = [{ name: "build", approval: "required" as const, roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }];
-    const fx = controlDir({ project: { tmuxSocket: tmux.socket }, stages, tasks: [{ name: "add-a" }], agents: [{ name: "scripted", profile: "scripted", capacity: 2, idleAfterMs: 200, maxRestarts: 0 }] });
-    const gaffer = (...args: string[]) => runGaffer([...args, "--dir", fx.dir]);
-    expect((await gaffer("worktree", "create", "--task", "add-a", "--override", "trying by hand")).exitCode).toBe(0);
-    const id = (JSON.parse((await gaffer("session", "create", "--task", "add-a", "--agent", "scripted", "--override", "trying by hand", "--json")).stdout) as { id: string }).id;
+    const { tmux, fx, id } = await adoptableSession(200);
     let stop!: () => void;
     const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 200, stopSignal: new Promise<void>((r) => (stop = r)) });
     const db = await openLedger(join(fx.dir, LEDGER_FILE));
@@ -183,12 +187,7 @@ describe("a quiet fleet (health rounds skipped while nothing changes)", () => {
 
 describe("gaffer up --poll (no control mode)", () => {
   it("starts no control client and still records a person's command through the health round's looks", async () => {
-    const tmux = testTmux();
-    const stages = [{ name: "build", approval: "required" as const, roles: [{ name: "builder", allowedAgents: ["scripted"] }], gate: { commands: [["true"]] } }];
-    const fx = controlDir({ project: { tmuxSocket: tmux.socket }, stages, tasks: [{ name: "add-a" }], agents: [{ name: "scripted", profile: "scripted", capacity: 2, idleAfterMs: 2000, maxRestarts: 0 }] });
-    const gaffer = (...args: string[]) => runGaffer([...args, "--dir", fx.dir]);
-    expect((await gaffer("worktree", "create", "--task", "add-a", "--override", "trying by hand")).exitCode).toBe(0);
-    const id = (JSON.parse((await gaffer("session", "create", "--task", "add-a", "--agent", "scripted", "--override", "trying by hand", "--json")).stdout) as { id: string }).id;
+    const { tmux, fx, id } = await adoptableSession(2000);
     let stop!: () => void;
     const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 200, notifications: false, stopSignal: new Promise<void>((r) => (stop = r)) });
     const db = await openLedger(join(fx.dir, LEDGER_FILE));

@@ -8,6 +8,36 @@ import { getSession } from "../../state/sessions.repository.js";
 import { sessionFixture } from "../helpers/session-fixture.js";
 import { waitFor } from "../helpers/temp.js";
 
+/**
+ * A scripted session on a watched server, with every capture the session
+ * service asks for counted (a spy on the real adapter), and a look at it.
+ */
+async function countedSession(timing: SessionServiceContext["timing"] = {}) {
+  const f = await sessionFixture();
+  const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
+  onTestFinished(() => watched.close());
+  const captures: string[] = [];
+  const snapshot = watched.snapshot.bind(watched);
+  watched.snapshot = async (name, lines) => {
+    captures.push(name);
+    return snapshot(name, lines);
+  };
+  const ctx: SessionServiceContext = { ...f.ctx, tmux: watched, activity: watched, timing };
+  const session = await createSession(ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
+  const agent = findAgent(ctx, "scripted");
+  const look = async (): Promise<Observation> => observeSession(ctx, (await getSession(ctx.db, session.id))!, agent);
+  return { f, watched, captures, ctx, session, agent, look };
+}
+
+/** A missed notification: the control client no longer follows the pane, then `text` is typed into it. */
+async function missNotification(watched: WatchedTmux, socket: string, session: string, text: string): Promise<void> {
+  const control = (watched as unknown as { control: { unwatch(session: string): Promise<void> } }).control;
+  await control.unwatch(session);
+  execFileSync("tmux", ["-L", socket, "send-keys", "-t", `=${session}:`, "-l", text]);
+  await waitFor(async () => ((await watched.snapshot(session, 50))?.screen.includes(text) ? true : undefined));
+  expect(watched.changedSince(session, Date.now() - 60_000)).toBe(false);
+}
+
 describe("observation by notification", () => {
   it("captures a pane again only after it printed something or died", async () => {
     const f = await sessionFixture();
@@ -133,20 +163,8 @@ describe("observation by notification", () => {
     await waitFor(() => (watched.changedSince(session.tmuxName, quiet) ? true : undefined));
   });
   it("a resync look that finds the screen changed with no output notified wakes whoever waits on the session", async () => {
-    const f = await sessionFixture();
-    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
-    onTestFinished(() => watched.close());
-    const captures: string[] = [];
-    const snapshot = watched.snapshot.bind(watched);
-    watched.snapshot = async (name, lines) => {
-      captures.push(name);
-      return snapshot(name, lines);
-    };
     // Settled screens are looked at again after 200 ms (30 s by default).
-    const ctx: SessionServiceContext = { ...f.ctx, tmux: watched, activity: watched, timing: { resyncLookMs: 200 } };
-    const session = await createSession(ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
-    const agent = findAgent(ctx, "scripted");
-    const look = async (): Promise<Observation> => observeSession(ctx, (await getSession(ctx.db, session.id))!, agent);
+    const { f, watched, captures, session, look } = await countedSession({ resyncLookMs: 200 });
     await waitFor(async () => ((await look()).recalled === true ? true : undefined));
     let woke = false;
     void watched.nextChange(session.tmuxName, Date.now(), 60_000).then(() => (woke = true));
@@ -155,32 +173,15 @@ describe("observation by notification", () => {
     await waitFor(async () => ((await look()).recalled !== true ? true : undefined));
     expect(captures.length).toBeGreaterThan(before);
     expect(woke).toBe(false);
-    // A missed notification: the control client no longer follows the pane, then the screen changes.
-    const control = (watched as unknown as { control: { unwatch(session: string): Promise<void> } }).control;
-    await control.unwatch(session.tmuxName);
-    execFileSync("tmux", ["-L", f.socket, "send-keys", "-t", `=${session.tmuxName}:`, "-l", "typed by someone"]);
-    await waitFor(async () => ((await watched.snapshot(session.tmuxName, 50))?.screen.includes("typed by someone") ? true : undefined));
-    expect(watched.changedSince(session.tmuxName, Date.now() - 60_000)).toBe(false);
+    await missNotification(watched, f.socket, session.tmuxName, "typed by someone");
     await waitFor(async () => {
       await look();
       return woke ? true : undefined;
     }, { timeoutMs: 5000, what: "the waiter woken by the look that saw the new screen" });
   });
   it("settled looks stand on tmux's own record of output (one command for all sessions, no capture); a pane that printed unnotified is looked at in full", async () => {
-    const f = await sessionFixture();
-    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
-    onTestFinished(() => watched.close());
-    const captures: string[] = [];
-    const snapshot = watched.snapshot.bind(watched);
-    watched.snapshot = async (name, lines) => {
-      captures.push(name);
-      return snapshot(name, lines);
-    };
     // Settled screens would be looked at again after 1.5 s: only a resync by the record keeps them.
-    const ctx: SessionServiceContext = { ...f.ctx, tmux: watched, activity: watched, timing: { resyncLookMs: 1500 } };
-    const session = await createSession(ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
-    const agent = findAgent(ctx, "scripted");
-    const look = async (): Promise<Observation> => observeSession(ctx, (await getSession(ctx.db, session.id))!, agent);
+    const { f, watched, captures, ctx, session, look } = await countedSession({ resyncLookMs: 1500 });
     // A settled look taken a second or more after the pane's last output is renewed by the record.
     await waitFor(async () => {
       if ((await look()).recalled !== true) return undefined;
@@ -196,12 +197,7 @@ describe("observation by notification", () => {
       expect((await look()).recalled).toBe(true);
     }
     expect(captures.length).toBe(before);
-    // A missed notification: the control client no longer follows the pane, then the screen changes.
-    const control = (watched as unknown as { control: { unwatch(session: string): Promise<void> } }).control;
-    await control.unwatch(session.tmuxName);
-    execFileSync("tmux", ["-L", f.socket, "send-keys", "-t", `=${session.tmuxName}:`, "-l", "typed by someone"]);
-    await waitFor(async () => ((await watched.snapshot(session.tmuxName, 50))?.screen.includes("typed by someone") ? true : undefined));
-    expect(watched.changedSince(session.tmuxName, Date.now() - 60_000)).toBe(false);
+    await missNotification(watched, f.socket, session.tmuxName, "typed by someone");
     expect(await resyncSettledLooks(ctx)).toEqual({ renewed: 0, forgotten: 1 });
     const seen = await look();
     expect(seen.recalled).toBeUndefined();
