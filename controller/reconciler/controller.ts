@@ -43,11 +43,11 @@ import { sessionHasTag } from "../machines/session-lifecycle.js";
 type StageSnapshot = SnapshotFrom<typeof stageMachine>;
 type TaskActor = Actor<typeof taskMachine>;
 
-/** Phases in which a task has an effect under way. */
 /** How often settled looks are checked against tmux's record of output (a third of RESYNC_LOOK_MS: none expires between two). */
 const LOOK_RESYNC_MS = 10_000;
 /** A health round runs at least this often, quiet or not. */
 const QUIET_ROUND_MAX_MS = 30_000;
+/** Phases in which a task has an effect under way. */
 const BUSY_PHASES = new Set(["Provisioning", "Working", "Committing", "Gating", "Merging", "Resolving"]);
 const PAST_WORK = new Set(["Gating", "Merging", "Merged", "Conflict", "Resolving"]);
 

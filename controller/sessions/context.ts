@@ -155,7 +155,8 @@ export interface LookResync {
  * waiting look whose pane tmux says printed nothing since the look (to the
  * second) and did not die stands, as if taken when the record was asked
  * for; any other look is forgotten, so the session's next check looks in
- * full. Null when the activity has no such record (agent hosts).
+ * full, and the session's waiters are woken. Null when the activity has no
+ * such record (agent hosts).
  */
 export async function resyncSettledLooks(ctx: SessionServiceContext): Promise<LookResync | null> {
   const activity = ctx.activity;
@@ -174,7 +175,9 @@ export async function resyncSettledLooks(ctx: SessionServiceContext): Promise<Lo
       map.set(id, { ...look, at: asked });
       renewed++;
     } else {
+      // Its screen may have changed unnotified: whoever waits for the session's next change looks now.
       map.delete(id);
+      activity.wakeSession(look.observation.session.tmuxName);
       forgotten++;
     }
   }

@@ -197,8 +197,13 @@ describe("observation by notification", () => {
       expect((await look()).recalled).toBe(true);
     }
     expect(captures.length).toBe(before);
+    let woke = false;
+    void watched.nextChange(session.tmuxName, Date.now(), 60_000).then(() => (woke = true));
     await missNotification(watched, f.socket, session.tmuxName, "typed by someone");
+    expect(woke).toBe(false);
     expect(await resyncSettledLooks(ctx)).toEqual({ renewed: 0, forgotten: 1 });
+    // Whoever waits on the session (a prompt's queue) is woken to look.
+    await waitFor(() => (woke ? true : undefined), { timeoutMs: 1000, what: "the waiter woken by the resync" });
     const seen = await look();
     expect(seen.recalled).toBeUndefined();
     expect(seen.screen).toContain("typed by someone");
