@@ -128,8 +128,10 @@ async function adoptableSession(idleAfterMs: number): Promise<{ tmux: ReturnType
 
 describe("a running controller looks at a pane when it prints or dies", () => {
   it("records the session running when a person types a command into it, idle when it is done, and Crashed when the agent dies, with no health round", async () => {
-    // The stage needs an approval nobody gives: the controller runs no task of its own.
-    const { tmux, fx, id } = await adoptableSession(200);
+    // The stage needs an approval nobody gives: the controller runs no task of its own. The scripted agent shows
+    // no busy line while it sleeps: its changed screen counts as working until still for idleAfterMs (1 s here, so
+    // that a look delayed by a loaded machine still falls inside it).
+    const { tmux, fx, id } = await adoptableSession(1000);
     let stop!: () => void;
     const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 600_000, stopSignal: new Promise<void>((r) => (stop = r)) });
     const db = await openLedger(join(fx.dir, LEDGER_FILE));
