@@ -26,14 +26,17 @@ export const EXIT_NOT_FOUND = 127;
 export const EXIT_CANNOT_RUN = 126;
 
 // NOTE: the script as a whole may not end in ";" (tmux splits commands at an argument ending in ";"),
-// and it uses only perl-base built-ins (pack, chdir, exec), so any Debian-like system runs it.
+// and it uses only perl-base built-ins (pack, chdir, exec, select), so any Debian-like system runs it.
+// `fail` lingers 1 s after its message: tmux 3.3 closes a pane's pty as soon as its process exits,
+// dropping output it has not read yet, so a message printed just before exit(2) was sometimes lost.
 const LAUNCHER_SCRIPT = [
   'my @f = map { pack "H*", $_ } split /\\./, (delete $ENV{GAFFER_LAUNCH}) // "", -1; delete $ENV{PERL_BADLANG};',
-  'if (@f < 3) { print STDERR "gaffer: launcher started without a launch spec\\n"; exit 126 };',
+  'sub fail { print STDERR "gaffer: $_[0]\\n"; select undef, undef, undef, 1; exit $_[1] }',
+  'if (@f < 3) { fail("launcher started without a launch spec", 126) };',
   "delete @ENV{grep { /^(?:CI|CONTINUOUS_INTEGRATION|CI_.*)\\z/ } keys %ENV};",
   "my $dir = shift @f; my $n = shift @f; for (1 .. $n) { my $k = shift @f; $ENV{$k} = shift @f };",
-  'chdir $dir or do { print STDERR "gaffer: cannot enter $dir: $!\\n"; exit 126 };',
-  'exec { $f[0] } @f; my $e = $!; print STDERR "gaffer: cannot run $f[0]: $e\\n"; exit($e + 0 == 2 ? 127 : 126)',
+  'chdir $dir or fail("cannot enter $dir: $!", 126);',
+  'exec { $f[0] } @f; my $e = $!; fail("cannot run $f[0]: $e", $e + 0 == 2 ? 127 : 126)',
 ].join("\n");
 
 /** tmux's client sends its whole argv in one 16 KiB message; stay well below it. */
