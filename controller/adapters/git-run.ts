@@ -1,10 +1,11 @@
 /**
- * One git process: `runGit` starts `git` through execa with an argv array
- * (never a shell string) and gaffer's git environment, and turns a failure
- * into a GitError carrying command, cwd, exit code and stderr.
+ * One git process: `runGit` starts `git` with an argv array (never a shell
+ * string) and gaffer's git environment through the light child runner
+ * (child-run.ts), and turns a failure into a GitError carrying command, cwd,
+ * exit code and stderr.
  */
-import { execa } from "execa";
 import { GitError } from "../errors.js";
+import { runChild } from "./child-run.js";
 
 /** What one git process returned. */
 export interface GitOutput {
@@ -39,12 +40,14 @@ export const GIT_ENV = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "tru
 
 /** Runs `git ARGS` in `cwd`; a non-zero exit not listed in `ok` throws GitError with command, cwd, exit code and stderr. */
 export async function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitOutput> {
-  const result = await execa("git", args, { cwd, reject: false, env: options.env === undefined ? GIT_ENV : { ...GIT_ENV, ...options.env }, stripFinalNewline: false, ...(options.input === undefined ? {} : { input: options.input }) });
+  // NOTE: the environment is read per call: a test may point GIT_TRACE2_EVENT at a file meanwhile.
+  const env = { ...process.env, ...GIT_ENV, ...options.env };
+  const result = await runChild("git", args, { cwd, env, ...(options.input === undefined ? {} : { input: options.input }) });
   const exitCode = result.exitCode ?? -1;
-  const output = { stdout: String(result.stdout), stderr: String(result.stderr), exitCode };
+  const output = { stdout: result.stdout, stderr: result.stderr, exitCode };
   if (exitCode === 0 || (options.ok ?? []).includes(exitCode)) return output;
   // NOTE: ssh (a transport git starts) ends its lines with \r\n.
-  const firstLine = output.stderr.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? result.shortMessage ?? "no output";
+  const firstLine = output.stderr.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? result.failure ?? "no output";
   throw new GitError(`git ${args.join(" ")} failed in ${cwd} (exit ${exitCode}): ${firstLine}`, {
     cause: result,
     details: { command: ["git", ...args], cwd, exitCode, stderr: output.stderr },
