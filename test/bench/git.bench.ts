@@ -7,7 +7,7 @@
  * as the gate runner does), so the ratio is gaffer's own cost, not a
  * difference between spawn libraries.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -53,10 +53,24 @@ async function workspace(dir: string, count: number): Promise<WorkspaceContext> 
   return { db: await openLedger(join(dir, LEDGER_FILE)), git: new GitCli(), config: resolveProject(manifests.project, dir), manifests, controlDir: dir, actor: "bench" };
 }
 
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const started = performance.now();
+/**
+ * CPU milliseconds of this process and of its reaped children (git and what
+ * git starts, counted once each has exited) from /proc/self/stat (clock
+ * ticks of 10 ms); null where there is no /proc.
+ */
+function cpuMs(): number | null {
+  if (!existsSync("/proc/self/stat")) return null;
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+  const own = process.cpuUsage();
+  return (own.user + own.system) / 1000 + (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** Wall and CPU milliseconds `fn` took; the CPU figure barely moves with load where the wall one does. */
+async function timed(fn: () => Promise<void>): Promise<{ readonly wall: number; readonly cpu: number }> {
+  const [started, cpuBefore] = [performance.now(), cpuMs()];
   await fn();
-  return performance.now() - started;
+  const cpuAfter = cpuMs();
+  return { wall: performance.now() - started, cpu: cpuBefore === null || cpuAfter === null ? Number.NaN : cpuAfter - cpuBefore };
 }
 
 const names = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `task-${from + i}`);
@@ -113,27 +127,32 @@ const SCENARIOS: readonly Scenario[] = [
 
 /**
  * Runs both sides in interleaved chunks (alternating which goes first) so a
- * busy machine slows both alike; the totals cover the whole work.
+ * busy machine slows both alike; the totals cover the whole work. `cpuRatio`
+ * compares the CPU both sides spent (Node's own and every process it
+ * started): on a machine shared with other work the wall ratio swings, this
+ * one much less.
  */
 async function runScenario(scratch: string, s: Scenario): Promise<Record<string, number>> {
   const bareRepo = await freshRepo(scratch, `${s.key}-bare`);
   const ctx = await workspace(await freshRepo(scratch, `${s.key}-gaffer`), s.count);
-  let [bareMs, gafferMs] = [0, 0];
+  const [bare, ours] = [{ wall: 0, cpu: 0 }, { wall: 0, cpu: 0 }];
+  const add = (into: { wall: number; cpu: number }, t: { wall: number; cpu: number }): void => void Object.assign(into, { wall: into.wall + t.wall, cpu: into.cpu + t.cpu });
   try {
     for (let from = 0, i = 0; from < s.count; from += s.chunk, i++) {
       const to = Math.min(from + s.chunk, s.count);
-      const runBare = async () => void (bareMs += await timed(() => s.bare(bareRepo, from, to)));
-      const runOurs = async () => void (gafferMs += await timed(() => s.gaffer(ctx, from, to)));
+      const runBare = async () => add(bare, await timed(() => s.bare(bareRepo, from, to)));
+      const runOurs = async () => add(ours, await timed(() => s.gaffer(ctx, from, to)));
       if (i % 2 === 0) await runBare().then(runOurs);
       else await runOurs().then(runBare);
     }
   } finally {
     await ctx.db.destroy();
   }
-  return { [`${s.key}.gafferMs`]: Math.round(gafferMs), [`${s.key}.bareMs`]: Math.round(bareMs), [`${s.key}.ratio`]: Number((gafferMs / bareMs).toFixed(3)) };
+  const figures = { gafferMs: Math.round(ours.wall), bareMs: Math.round(bare.wall), ratio: Number((ours.wall / bare.wall).toFixed(3)), gafferCpuMs: Math.round(ours.cpu), bareCpuMs: Math.round(bare.cpu), cpuRatio: Number((ours.cpu / bare.cpu).toFixed(3)) };
+  return Object.fromEntries(Object.entries(figures).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => [`${s.key}.${k}`, v]));
 }
 
-/** Milliseconds for gaffer and for bare git, and their ratio (target <= 1.25), per scenario. */
+/** Milliseconds (wall and CPU) for gaffer and for bare git, and their ratios (target <= 1.25), per scenario. */
 export async function benchGit(): Promise<Record<string, number>> {
   const scratch = mkdtempSync(join(tmpdir(), "gaffer-bench-git-"));
   try {
