@@ -1,7 +1,6 @@
 import type { ResolvedHost } from "../core/hosts.js";
 import type { Ledger } from "../../state/ledger.js";
 import { readSessionHosts } from "../../state/hosts.repository.js";
-import { sessionStatesTagged } from "../machines/session-lifecycle.js";
 
 /** One agent host on the status screen: its slots in use and its open sessions. */
 export interface HostUsage {
@@ -17,7 +16,8 @@ export interface HostUsage {
 export async function readHostUsage(db: Ledger, hosts: readonly ResolvedHost[]): Promise<HostUsage[]> {
   if (hosts.length === 0) return [];
   const held = await db.selectFrom("reservations").select("host").where("state", "=", "held").where("host", "is not", null).execute();
-  const open = await db.selectFrom("sessions").select(["id", "tmux_name"]).where("state", "in", sessionStatesTagged("open")).execute();
+  // Only a Closed or Failed session has a `closed_at` (the sessions_open index holds the rest).
+  const open = await db.selectFrom("sessions").select(["id", "tmux_name"]).where("closed_at", "is", null).orderBy("created_at").orderBy("id").execute();
   const placed = await readSessionHosts(db, open.map((s) => s.tmux_name));
   return hosts.map((h) => ({
     name: h.name,

@@ -6,11 +6,10 @@ import { readControllerLiveness } from "./controller-liveness.js";
 import { blockedWork, dependencyDeadlocks, type TaskFact } from "./waiting-for.js";
 import type { Ledger } from "../../state/ledger.js";
 import { readControllerStatus, readStageStatus, readTaskStatus } from "./status-store.js";
-import { readTaskDetails } from "../../state/task-details.repository.js";
-import { readSessionHosts } from "../../state/hosts.repository.js";
+import { readTaskView } from "../../state/task-details.repository.js";
+import { readOpenSessionHosts } from "../../state/hosts.repository.js";
 import { LOCAL_HOST, resolveHosts } from "../core/hosts.js";
 import { readHostUsage, remoteAttach, type HostUsage } from "./host-usage.js";
-import { sessionHasTag } from "../machines/session-lifecycle.js";
 
 /** One screen of what is going on in a control dir (`gaffer status`). */
 export interface StatusView {
@@ -59,12 +58,11 @@ export async function buildStatusView(dir: string, set: ManifestSet, db: Ledger)
   const facts: TaskFact[] = [];
   const pauses = new Set((await db.selectFrom("pauses").select("target").execute()).map((p) => p.target));
   const hostList = resolveHosts(set, dir);
-  const sessionHosts = hostList.length === 0 ? new Map<string, string>() : await readSessionHosts(db);
+  const sessionHosts = hostList.length === 0 ? new Map<string, string>() : await readOpenSessionHosts(db);
   for (const task of set.tasks) {
     const name = task.metadata.name;
     const status = (await readTaskStatus(dir, name)).status;
-    const details = await readTaskDetails(db, name);
-    const open = details.session !== null && sessionHasTag(details.session.state, "open");
+    const { details, sessionOpen: open } = await readTaskView(db, name);
     const gate = gateCell(details.gates, (status?.details ?? {}) as { attempt?: number; round?: number });
     const stalled = status === null ? undefined : findCondition(status.conditions, "Stalled");
     facts.push({ name, stage: task.spec.stage, phase: status?.phase ?? "Pending", reason: ((status?.details ?? {}) as { reason?: string }).reason ?? null, stalled: stalled?.status === "True" && stalled.reason !== "Failed" ? stalled.message : null });

@@ -12,6 +12,7 @@ import * as m0015 from "./0015_query_indexes.js";
 import * as m0018 from "./0018_reservation_host.js";
 import * as m0019 from "./0019_report_rollups.js";
 import * as m0020 from "./0020_task_revision.js";
+import * as m0021 from "./0021_read_indexes.js";
 
 /** Every migration, in order. Static, so a bundled or moved install still finds them. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -28,6 +29,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0018_reservation_host": m0018,
   "0019_report_rollups": m0019,
   "0020_task_revision": m0020,
+  "0021_read_indexes": m0021,
 };
 
 /** A provider over a fixed set (tests use a prefix of MIGRATIONS to build an older ledger). */
