@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
 import { Kysely, Migrator, PostgresDialect, sql, type Migration, type PostgresPool, type PostgresPoolClient } from "kysely";
+import { wantsArrayRows } from "./array-rows.js";
 import { isGafferError, LedgerMigrationError, LedgerUnreachableError } from "./errors.js";
 import type { Database } from "./database.js";
 import { dialectOf } from "./dialect.js";
@@ -110,7 +111,9 @@ function faultNamingPool(display: string, pool: PgPool): PostgresPool {
   return {
     connect: async (): Promise<PostgresPoolClient> => {
       const client = await pool.connect().catch((error: unknown) => Promise.reject(translatePostgresError(display, error)));
-      const query = (text: string, parameters: readonly unknown[]): Promise<unknown> => (client.query as (t: string, p: readonly unknown[]) => Promise<unknown>)(text, parameters).catch((error: unknown) => Promise.reject(translatePostgresError(display, error)));
+      const send = (client.query as (query: string | { text: string; values: readonly unknown[]; rowMode: "array" }, p?: readonly unknown[]) => Promise<unknown>).bind(client);
+      const query = (text: string, parameters: readonly unknown[]): Promise<unknown> =>
+        (wantsArrayRows(text) ? send({ text, values: parameters, rowMode: "array" }) : send(text, parameters)).catch((error: unknown) => Promise.reject(translatePostgresError(display, error)));
       return { query: query as PostgresPoolClient["query"], release: (destroy?: boolean) => client.release(destroy) };
     },
     end: () => pool.end(),

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { selectArrays } from "./array-rows.js";
 import { dialectOf } from "./dialect.js";
 import type { Ledger } from "./ledger.js";
 import type { StatusHead } from "./session-status-rollup.js";
@@ -45,32 +46,41 @@ function projected(r: { id: number | string; at: string; action: string; subject
   return { id: Number(r.id), at: r.at, action: r.action, subject: r.subject, payload: { to: r.to_state, role: r.role } };
 }
 
+/** A projected event as an array row: id, at, action, subject, to_state, role. */
+type ProjectedRow = readonly [id: number | string, at: string, action: string, subject: string, toState: string | null, role: string | null];
+
 /**
- * The projected report events (every report action but status changes), oldest first, in keyset pages along
- * report_events_at. A `CapacityReserved` is read only for a task that ever waited for capacity: it matters
- * only as the end of a `CapacityWait` (most reservations never waited).
+ * The projected report events (every report action but status changes), oldest first, a page at a time, in
+ * keyset pages along report_events_at (array rows: ~100k of a million-event ledger). A `CapacityReserved`
+ * is read only for a task that ever waited for capacity: it matters only as the end of a `CapacityWait`
+ * (most reservations never waited).
  */
-export async function* streamProjectedEvents(db: Ledger, pageSize = 5000): AsyncGenerator<RollupEvent> {
+export async function* streamProjectedEventPages(db: Ledger, pageSize = 5000): AsyncGenerator<readonly RollupEvent[]> {
   let after: { at: string; id: number } | null = null;
   for (;;) {
     let q = db.selectFrom("report_events").select(["id", "at", "action", "subject", "to_state", "role"])
       .where((eb) => eb.or([eb("action", "<>", "CapacityReserved"), eb("subject", "in", eb.selectFrom("report_events as w").select("w.subject").where("w.action", "=", "CapacityWait"))]));
     if (after !== null) q = q.where(sql<boolean>`(at, id) > (${after.at}, ${after.id})`);
-    const rows = await q.orderBy("at").orderBy("id").limit(pageSize).execute();
-    for (const r of rows) yield projected(r);
+    const rows = await selectArrays<ProjectedRow>(db, q.orderBy("at").orderBy("id").limit(pageSize));
+    yield rows.map(([id, at, action, subject, to, role]) => ({ id: Number(id), at, action, subject, payload: { to, role } }));
     if (rows.length < pageSize) return;
-    after = { at: rows.at(-1)!.at, id: Number(rows.at(-1)!.id) };
+    const last = rows.at(-1)!;
+    after = { at: last[1], id: Number(last[0]) };
   }
 }
 
 /** Past this many sessions, one walk along events_at (filtering in memory) beats naming them all in the query. */
 const MAX_NAMED = 1000;
 
+/** A status change as an array row: id, at, action, subject, and the payload's to, role and since. */
+type StatusRow = readonly [id: number | string, at: string, action: string, subject: string, to: string | null, role: string | null, since: string | null];
+
 /**
- * The `SessionStatusChanged` events of the given sessions, oldest first, in
- * keyset pages: along events_subject for a few sessions, else along events_at.
+ * The `SessionStatusChanged` events of the given sessions, oldest first, a
+ * page at a time, in keyset pages: along events_subject for a few sessions,
+ * else along events_at.
  */
-export async function* streamStatusEvents(db: Ledger, sessionIds: readonly string[], pageSize = 5000): AsyncGenerator<RollupEvent> {
+export async function* streamStatusEventPages(db: Ledger, sessionIds: readonly string[], pageSize = 5000): AsyncGenerator<readonly RollupEvent[]> {
   if (sessionIds.length === 0) return;
   const dialect = dialectOf(db);
   const json = (key: string) => dialect.jsonText("payload", key);
@@ -83,12 +93,15 @@ export async function* streamStatusEvents(db: Ledger, sessionIds: readonly strin
       .where(dialect.unindexed("action"), "=", "SessionStatusChanged");
     if (subjects.length <= MAX_NAMED) q = q.where("subject", "in", subjects);
     if (after !== null) q = q.where(sql<boolean>`(at, id) > (${after.at}, ${after.id})`);
-    const rows = await q.orderBy("at").orderBy("id").limit(pageSize).execute();
-    for (const e of rows) {
-      if (wanted.has(e.subject)) yield { id: Number(e.id), at: e.at, action: e.action, subject: e.subject, payload: { to: e.to, role: e.role, ...(e.since === null ? {} : { since: e.since }) } };
+    const rows = await selectArrays<StatusRow>(db, q.orderBy("at").orderBy("id").limit(pageSize));
+    const page: RollupEvent[] = [];
+    for (const [id, at, action, subject, to, role, since] of rows) {
+      if (wanted.has(subject)) page.push({ id: Number(id), at, action, subject, payload: { to, role, ...(since === null ? {} : { since }) } });
     }
+    yield page;
     if (rows.length < pageSize) return;
-    after = { at: rows.at(-1)!.at, id: Number(rows.at(-1)!.id) };
+    const last = rows.at(-1)!;
+    after = { at: last[1], id: Number(last[0]) };
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { sql } from "kysely";
 import type { TokenCounts } from "./agent-events.repository.js";
+import { selectArrays } from "./array-rows.js";
 import type { Ledger } from "./ledger.js";
 import type { StatusHead } from "./session-status-rollup.js";
 
@@ -49,7 +50,13 @@ export interface ReportSessionQuery {
   readonly pageSize?: number;
 }
 
-/** The report's sessions, oldest first, a page at a time. */
+/** A session of a page as an array row: its columns, its reservation's host, its status head. */
+type SessionRow = readonly [
+  id: string, task: string | null, stage: string | null, role: string | null, agent: string, model: string | null, createdAt: string, closedAt: string | null, restarts: number, host: string | null,
+  state: string | null, since: string | null, firstAt: string | null, firstSince: string | null, lastAt: string | null, irregular: number | string | null,
+];
+
+/** The report's sessions, oldest first, a page at a time (array rows: a million-event ledger has ~20k sessions). */
 export async function* streamReportSessions(db: Ledger, query: ReportSessionQuery = {}): AsyncGenerator<ReportSessionPage> {
   const pageSize = query.pageSize ?? 4000;
   let after: { readonly at: string; readonly id: string } | null = null;
@@ -60,33 +67,34 @@ export async function* streamReportSessions(db: Ledger, query: ReportSessionQuer
     if (query.stage !== undefined) page = page.where("stage", "=", query.stage);
     if (query.withUsage === true) page = page.where((eb) => eb.exists(eb.selectFrom("agent_events").select("agent_events.id").whereRef("agent_events.session_id", "=", "sessions.id").where("agent_events.usage", "is not", null)));
     if (from !== null) page = page.where(sql<boolean>`(created_at, id) > (${from.at}, ${from.id})`);
-    const rows = await db.selectFrom(page.orderBy("created_at").orderBy("id").limit(pageSize).as("s"))
+    const rows = await selectArrays<SessionRow>(db, db.selectFrom(page.orderBy("created_at").orderBy("id").limit(pageSize).as("s"))
       .leftJoin("reservations", "reservations.id", "s.reservation_id").leftJoin("session_status_heads as h", "h.session_id", "s.id")
       .select(["s.id", "s.task", "s.stage", "s.role", "s.agent", "s.model", "s.created_at", "s.closed_at", "s.restarts", "reservations.host"])
       .select(["h.state", "h.since", "h.first_at", "h.first_since", "h.last_at", "h.irregular"])
-      .orderBy("s.created_at").orderBy("s.id").execute();
+      .orderBy("s.created_at").orderBy("s.id"));
     if (rows.length === 0) return;
-    const ids = rows.map((r) => r.id);
+    const ids = rows.map((r) => r[0]);
     yield {
-      sessions: rows.map((s) => ({
-        id: s.id, task: s.task, stage: s.stage, role: s.role, agent: s.agent, model: s.model, createdAt: s.created_at, closedAt: s.closed_at, restarts: s.restarts, host: s.host ?? null,
-        head: s.state === null ? null : { state: s.state, since: s.since!, firstAt: s.first_at!, firstSince: s.first_since!, lastAt: s.last_at!, irregular: Number(s.irregular) !== 0 },
+      sessions: rows.map(([id, task, stage, role, agent, model, createdAt, closedAt, restarts, host, state, since, firstAt, firstSince, lastAt, irregular]) => ({
+        id, task, stage, role, agent, model, createdAt, closedAt, restarts, host: host ?? null,
+        head: state === null ? null : { state, since: since!, firstAt: firstAt!, firstSince: firstSince!, lastAt: lastAt!, irregular: Number(irregular) !== 0 },
       })),
       totals: query.totals === true ? await readTotalsOf(db, ids) : new Map(),
       usage: await readUsageOf(db, ids),
       commands: query.commands === true ? await readCommandsOf(db, ids) : new Map(),
     };
     if (rows.length < pageSize) return;
-    after = { at: rows.at(-1)!.created_at, id: rows.at(-1)!.id };
+    after = { at: rows.at(-1)![6], id: rows.at(-1)![0] };
   }
 }
 
 async function readTotalsOf(db: Ledger, ids: readonly string[]): Promise<Map<string, Record<string, number>>> {
   const totals = new Map<string, Record<string, number>>();
-  for (const t of await db.selectFrom("session_status_totals").select(["session_id", "state", "ms"]).where("session_id", "in", ids).execute()) {
-    let of = totals.get(t.session_id);
-    if (of === undefined) totals.set(t.session_id, (of = {}));
-    of[t.state] = Number(t.ms);
+  const rows = await selectArrays<readonly [sessionId: string, state: string, ms: number | string]>(db, db.selectFrom("session_status_totals").select(["session_id", "state", "ms"]).where("session_id", "in", ids));
+  for (const [sessionId, state, ms] of rows) {
+    let of = totals.get(sessionId);
+    if (of === undefined) totals.set(sessionId, (of = {}));
+    of[state] = Number(ms);
   }
   return totals;
 }

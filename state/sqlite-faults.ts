@@ -2,6 +2,7 @@ import { existsSync, statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteDatabase, SqliteStatement } from "kysely";
+import { wantsArrayRows } from "./array-rows.js";
 import { isGafferError, LedgerCorruptError, LedgerDiskFullError, LedgerLockedError, LedgerMissingError, LedgerReadonlyError, type GafferError } from "./errors.js";
 
 /**
@@ -112,6 +113,7 @@ export function faultNamingDatabase(file: string, sqlite: BetterSqlite3.Database
       // Every transaction checks that the file is still there (one stat), so the loss is named, not silent.
       if (/^\s*begin\b/i.test(sqlText) && !existsSync(file)) throw missing(file, dirname(file), "the file no longer exists");
       const statement = guarded(file, () => prepared.get(sqlText));
+      if (statement.reader && wantsArrayRows(sqlText)) statement.raw(true);
       return {
         reader: statement.reader,
         // As kysely's own driver calls them: the parameter array as one argument (better-sqlite3 binds its items).

@@ -22,7 +22,7 @@ import type { Ledger } from "../../state/ledger.js";
 import { nowIso } from "../../state/ledger.js";
 import { dialectOf } from "../../state/dialect.js";
 import { latestUsageBySession } from "../../state/agent-events.repository.js";
-import { readCompactedBefore, readPauseEvents, readSessionRollups, streamProjectedEvents, streamStatusEvents } from "../../state/report-rollups.repository.js";
+import { readCompactedBefore, readPauseEvents, readSessionRollups, streamProjectedEventPages, streamStatusEventPages } from "../../state/report-rollups.repository.js";
 import type { PricingTable } from "./report-tokens.js";
 import { readReportHosts, withHostFigures } from "./report-hosts.js";
 import { planSessionRollups, rollupSeed, type RollupPlan } from "./report-rollup-plan.js";
@@ -140,7 +140,7 @@ async function streamReportIn(db: Ledger, options: ReportOptions, sink: ReportSi
   const compacted = await readCompactedBefore(db);
   // The events but status changes: stage and task phases, waits (the sessions come from their rows and rollups below).
   const fold = new ReportFold({ ...ctx, sessions: [] });
-  for await (const e of streamProjectedEvents(db, PAGE)) fold.add(e);
+  for await (const page of streamProjectedEventPages(db, PAGE)) for (const e of page) fold.add(e);
   const phases = fold.finishPhases();
   const counts = await countReportSessions(db, query);
   // Only stages with phase changes are rows of the report (none: no usage to sum).
@@ -178,7 +178,7 @@ async function readPageRollups(db: Ledger, page: ReportSessionPage, plan: Parame
   for (let i = 0; i < replay.length; i += REPLAY_BATCH) {
     const batch = replay.slice(i, i + REPLAY_BATCH);
     const fold = new SessionFold(batch, plan.pauses, { now: plan.now, drawn: plan.drawn });
-    for await (const e of streamStatusEvents(db, batch.map((s) => s.id), PAGE)) fold.add(e);
+    for await (const events of streamStatusEventPages(db, batch.map((s) => s.id), PAGE)) for (const e of events) fold.add(e);
     for (const [id, rollup] of fold.finish(plan.now)) out.set(id, rollup);
   }
   return out;

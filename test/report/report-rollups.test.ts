@@ -10,7 +10,7 @@ import { readReportContext, readRollupPlan } from "../../controller/report/repor
 import { buildReport, buildReportFromEvents } from "../../controller/report/report.js";
 import { compactLedger } from "../../state/ledger-maintenance.repository.js";
 import { openLedger, type Ledger } from "../../state/ledger.js";
-import { streamStatusEvents } from "../../state/report-rollups.repository.js";
+import { streamStatusEventPages } from "../../state/report-rollups.repository.js";
 import { MIGRATIONS } from "../../state/migrations/index.js";
 import { PROJECTED_ACTIONS } from "../../state/migrations/0019_report_rollups.js";
 import { REPORT_ACTIONS } from "../../controller/report/report-fold.js";
@@ -52,7 +52,7 @@ describe.each(BACKENDS)("the report's rollups on %s", (backend) => {
       const ids = (await db.selectFrom("sessions").select("id").execute()).map((r) => r.id);
       const read = async (of: string[]) => {
         const out: unknown[] = [];
-        for await (const e of streamStatusEvents(db, of, 97)) out.push(e);
+        for await (const page of streamStatusEventPages(db, of, 97)) out.push(...page);
         return out;
       };
       const named = await read(ids);
