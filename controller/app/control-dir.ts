@@ -5,7 +5,6 @@ import { capacityLimits, type CapacityLimits } from "../core/capacity.js";
 import { resolveHosts, type ResolvedHost } from "../core/hosts.js";
 import type { ManifestSet } from "../core/manifest-types.js";
 import { allAgents, resolveProject, type ProjectConfig } from "../core/project-config.js";
-import { loadManifestSet } from "../manifest/load.js";
 import { ledgerTargetOf } from "../manifest/ledger-location.js";
 import { LEDGER_FILE, openLedgerAt, type Ledger } from "../../state/ledger.js";
 import type { LedgerTarget } from "../../state/ledger-target.js";
@@ -41,7 +40,8 @@ export class ControlDir {
   }
 
   async loadManifests(): Promise<ManifestSet> {
-    this.manifests ??= await loadManifestSet(this.dir);
+    // Loaded on use: the YAML parser and the schemas cost a verb that reads only the ledger (`gaffer log`) its start-up.
+    this.manifests ??= await (await import("../manifest/load.js")).loadManifestSet(this.dir);
     return this.manifests;
   }
 

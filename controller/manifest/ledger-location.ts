@@ -1,6 +1,22 @@
 import { resolveLedgerTarget, type LedgerTarget } from "../../state/ledger-target.js";
-import { readManifestSources } from "./load.js";
-import { parseManifestFile } from "./parse.js";
+import { readManifestSources } from "./manifest-sources.js";
+
+const LEDGER_KEY = new TextEncoder().encode("ledger");
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether a manifest file's bytes could hold a `ledger` key: the word
+ * appears, or a backslash does (a double-quoted key may spell it with
+ * escapes). Most control dirs name no ledger, and `gaffer log` then needs no
+ * YAML parser at all.
+ */
+function mayNameLedger(bytes: Uint8Array): boolean {
+  if (bytes.includes(BACKSLASH)) return true;
+  for (let at = bytes.indexOf(LEDGER_KEY[0]!); at !== -1; at = bytes.indexOf(LEDGER_KEY[0]!, at + 1)) {
+    if (LEDGER_KEY.every((b, i) => bytes[at + i] === b)) return true;
+  }
+  return false;
+}
 
 /**
  * The Project's `spec.ledger.url`, read from the manifests without
@@ -9,9 +25,10 @@ import { parseManifestFile } from "./parse.js";
  * there is no `manifests/` directory.
  */
 export async function readLedgerUrl(dir: string): Promise<string | undefined> {
-  const sources = await readManifestSources(dir).catch(() => []);
+  const sources = (await readManifestSources(dir).catch(() => [])).filter((s) => s.problem === undefined);
+  if (!sources.some((s) => mayNameLedger(s.bytes))) return undefined;
+  const { parseManifestFile } = await import("./parse.js");
   for (const source of sources) {
-    if (source.problem !== undefined) continue;
     for (const doc of parseManifestFile(source.file, source.bytes).docs) {
       if (doc.kind !== "Project") continue;
       const url = (doc.value as { spec?: { ledger?: { url?: unknown } } } | null)?.spec?.ledger?.url;
