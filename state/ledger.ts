@@ -88,8 +88,9 @@ async function migrateLedger(db: Ledger, file: string, migrations: Readonly<Reco
   // Tolerates a ledger that applied a later migration before an earlier one was added (development builds).
   const migrator = (on: Ledger): Migrator => new Migrator({ db: on, provider: staticMigrations(migrations), allowUnorderedMigrations: true });
   // Nothing pending (every open but the first after an upgrade): no write lock taken, so a read-only ledger still opens.
-  const known = await migrator(db).getMigrations().catch(() => null);
-  if (known !== null && known.every((m) => m.executedAt !== undefined)) return;
+  // Asked of kysely's own table directly: the migrator would first introspect every table of the schema.
+  const executed = await sql<{ name: string }>`select name from kysely_migration`.execute(db).then((r) => new Set(r.rows.map((m) => m.name)), () => null);
+  if (executed !== null && Object.keys(migrations).every((name) => executed.has(name))) return;
   let results: MigrationResultSet["results"];
   let error: unknown;
   try {

@@ -1,8 +1,8 @@
 /**
  * Migration 0021's indexes on both backends, and the read paths that use them:
  * the open sessions (`status`, a partial index that holds only rows without
- * `closed_at`), the report's pages of sessions by (`created_at`, `id`), and a
- * task's latest merge. PostgreSQL is asked with sequential scans off, so the
+ * `closed_at`), the report's pages of sessions by (`created_at`, `id`) and its
+ * count per stage, and a task's latest merge. PostgreSQL is asked with sequential scans off, so the
  * plan shows whether the index can answer the query at all.
  */
 import { sql } from "kysely";
@@ -14,6 +14,7 @@ import { BACKENDS, newLedger } from "../helpers/ledger-backends.js";
 const PATHS = [
   { index: "sessions_open", query: "select * from sessions where closed_at is null order by created_at, id" },
   { index: "sessions_created", query: "select id from sessions where (created_at, id) > ('2026-01-01T00:00:00.000Z', 'a') order by created_at, id limit 4000" },
+  { index: "sessions_stage", query: "select stage, count(*) as n from sessions group by stage" },
   { index: "merges_task", query: "select state, merge_sha from merges where task = 'add-login' order by id desc limit 1" },
 ] as const;
 
