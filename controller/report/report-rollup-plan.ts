@@ -53,6 +53,7 @@ export function rollupSeed(input: Omit<RollupPlanInput, "sessions" | "rollups">,
 }
 
 function pausedDuring(input: Pick<RollupPlanInput, "pauses" | "now">, s: ReportSessionRow, start: number, stop: number): boolean {
+  if (input.pauses.none) return false;
   return input.pauses.of(["project", `stage/${s.stage}`, `task/${s.task}`], input.now).some((p) => p.start <= stop && p.end >= start);
 }
 

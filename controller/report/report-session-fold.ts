@@ -20,6 +20,11 @@ export class PauseTracker {
     }
   }
 
+  /** No pause seen so far. */
+  get none(): boolean {
+    return this.open.size === 0 && this.closed.size === 0;
+  }
+
   /** The targets' pauses known so far; one still open ends at `openEnd`. */
   of(targets: readonly string[], openEnd: number): Interval[] {
     if (this.open.size === 0 && this.closed.size === 0) return [];

@@ -40,11 +40,11 @@ export class TokenTally {
 /** Pure: one session's row of the report from its rollup. */
 export function sessionUsage(s: ReportSessionRow, rollup: SessionRollup, end: number, tokens: SessionTokens): SessionUsage {
   const lifetimeMs = Math.max(0, (s.closedAt === null ? end : ms(s.closedAt)) - ms(s.createdAt));
-  const t = (state: string): number => rollup.totals[state] ?? 0;
-  const [busyMs, idleMs, waitingMs, pausedMs, startingMs, errorMs, stuckMs] = ["running", "idle", "waiting", "paused", "starting", "error", "unknown"].map(t) as [number, number, number, number, number, number, number];
+  const t = rollup.totals;
+  const [busyMs, idleMs, waitingMs, pausedMs, startingMs, errorMs, stuckMs] = [t.running ?? 0, t.idle ?? 0, t.waiting ?? 0, t.paused ?? 0, t.starting ?? 0, t.error ?? 0, t.unknown ?? 0];
   const otherMs = Math.max(0, lifetimeMs - busyMs - idleMs - waitingMs - pausedMs - startingMs - errorMs - stuckMs);
-  const figures = { lifetimeMs, busyMs, idleMs, waitingMs, pausedMs, startingMs, errorMs, stuckMs, otherMs };
-  return { id: s.id, task: s.task, role: s.role, agent: s.agent, model: s.model, ...figures, utilization: lifetimeMs === 0 ? 0 : busyMs / lifetimeMs, ...tokens };
+  // One literal in the row's field order (~20k rows at a million events).
+  return { id: s.id, task: s.task, role: s.role, agent: s.agent, model: s.model, lifetimeMs, busyMs, idleMs, waitingMs, pausedMs, startingMs, errorMs, stuckMs, otherMs, utilization: lifetimeMs === 0 ? 0 : busyMs / lifetimeMs, ...tokens };
 }
 
 interface AgentSums {
@@ -100,7 +100,8 @@ export class ReportTally {
 
   /** The session's row (with its host when sessions ran on hosts); `commands`: its commands by state. */
   add(input: { readonly session: ReportSessionRow; readonly rollup: SessionRollup; readonly usage: ReadonlyMap<string, TokenUsage>; readonly commands?: ReadonlyMap<string, number>; readonly host?: string | null }): SessionUsage {
-    const { session: s, rollup, options } = { ...input, options: this.options };
+    const { session: s, rollup } = input;
+    const options = this.options;
     const base = sessionUsage(s, rollup, options.now, sessionTokens(s, input.usage, options.pricing));
     const row = options.hostsOn ? { ...base, host: input.host ?? "local" } : base;
     this.count += 1;

@@ -33,8 +33,8 @@ export class PairWait {
 
   /** Takes the next event (in time order). */
   add(e: FoldEvent): void {
-    const { open: start, close = [] } = this.step(e);
-    for (const key of close) if (this.open.has(key)) this.end(key, ms(e.at));
+    const { open: start, close } = this.step(e);
+    if (close !== undefined) for (const key of close) if (this.open.has(key)) this.end(key, ms(e.at));
     if (start !== undefined && !this.open.has(start)) this.open.set(start, ms(e.at));
   }
 
@@ -54,13 +54,16 @@ export class PairWait {
 
 const taskOf = (subject: string): string | null => (subject.startsWith("task/") ? subject.slice(5) : null);
 
+/** What most events step to: no wait opens or closes (one object, not one per event). */
+const NOTHING: { readonly open?: string; readonly close?: readonly string[] } = Object.freeze({});
+
 /** Merge-queue wait: the task enters Merging until its MergeStarted (or it leaves Merging first). */
 export function mergeQueueWait(taskInStage: (task: string) => boolean): PairWait {
   return new PairWait((e) => {
+    if (e.action !== "MergeStarted" && e.action !== "TaskPhaseChanged") return NOTHING;
     const task = taskOf(e.subject);
-    if (task === null || !taskInStage(task)) return {};
+    if (task === null || !taskInStage(task)) return NOTHING;
     if (e.action === "MergeStarted") return { close: [task] };
-    if (e.action !== "TaskPhaseChanged") return {};
     return e.payload.to === "Merging" ? { open: task } : { close: [task] };
   });
 }
@@ -68,10 +71,10 @@ export function mergeQueueWait(taskInStage: (task: string) => boolean): PairWait
 /** Capacity wait: a task's CapacityWait until a slot is reserved for the same task and role. */
 export function capacityWait(taskInStage: (task: string) => boolean): PairWait {
   return new PairWait((e) => {
+    if (e.action !== "CapacityWait" && e.action !== "CapacityReserved") return NOTHING;
     const task = taskOf(e.subject);
-    if (task === null || !taskInStage(task)) return {};
+    if (task === null || !taskInStage(task)) return NOTHING;
     const key = `${task}\0${String(e.payload.role)}`;
-    if (e.action === "CapacityWait") return { open: key };
-    return e.action === "CapacityReserved" ? { close: [key] } : {};
+    return e.action === "CapacityWait" ? { open: key } : { close: [key] };
   });
 }
