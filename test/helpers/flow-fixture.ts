@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { git, gitRepo } from "./git-repo.js";
+import { copyRepoTemplate, git, gitRepo, initRepo } from "./git-repo.js";
 import { execFileSync } from "node:child_process";
 import { onTestFinished } from "vitest";
 import { tempDir } from "./temp.js";
@@ -50,19 +50,14 @@ export function flowFixture(options: FlowOptions = {}): FlowFixture {
   const root = tempDir("gaffer-flow-");
   const target = join(root, "target");
   const dir = join(root, "control");
-  mkdirSync(target);
-  mkdirSync(dir);
-  for (const repo of [target, dir]) {
-    git(repo, "init", "-q", "-b", "main");
-    git(repo, "config", "user.email", "dev@example.com");
-    git(repo, "config", "user.name", "Dev");
-    git(repo, "config", "gc.auto", "0");
-    git(repo, "config", "commit.gpgsign", "false");
-  }
-  writeFileSync(join(target, "README.md"), "# target\n");
-  writeFileSync(join(target, "app.txt"), "version = 1\n");
-  git(target, "add", ".");
-  git(target, "commit", "-q", "-m", "chore: initial commit");
+  copyRepoTemplate(target, "flow-fixture target", (repo) => {
+    initRepo(repo);
+    writeFileSync(join(repo, "README.md"), "# target\n");
+    writeFileSync(join(repo, "app.txt"), "version = 1\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "chore: initial commit");
+  });
+  copyRepoTemplate(dir, "flow-fixture control", (repo) => initRepo(repo));
   const socket = `gaffer-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   onTestFinished(() => {
     try {
