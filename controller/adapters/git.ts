@@ -4,8 +4,7 @@
  * it measured ~4x slower for `worktree add`, and each operation here is a
  * single plumbing/porcelain call whose `-z` output git-parse.ts reads.
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { appendTrailers } from "../core/commit-trailers.js";
 import { GitError } from "../errors.js";
@@ -78,7 +77,8 @@ export class GitCli implements Git {
   }
 
   async currentBranch(cwd: string): Promise<string | null> {
-    const head = (await readFile(join(await gitDir(cwd), "HEAD"), "utf8")).trim();
+    // NOTE: a few bytes from the local git dir: read in place (see git-dir.ts).
+    const head = readFileSync(join(await gitDir(cwd), "HEAD"), "utf8").trim();
     return head.startsWith("ref: refs/heads/") ? head.slice("ref: refs/heads/".length) : null;
   }
 
