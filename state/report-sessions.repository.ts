@@ -126,6 +126,8 @@ export async function countReportSessions(db: Ledger, query: Pick<ReportSessionQ
 
 /** Whether any session of the ledger ran on an agent host (then every report row names its host). */
 export async function anySessionOnHost(db: Ledger): Promise<boolean> {
-  const row = await db.selectFrom("sessions").innerJoin("reservations", "reservations.id", "sessions.reservation_id").select("sessions.id").where("reservations.host", "is not", null).limit(1).executeTakeFirst();
+  // From the reservations (few columns; a ledger with no hosts has no row to look further for), not a walk of every session's row.
+  const row = await db.selectFrom("reservations").select("reservations.id").where("reservations.host", "is not", null)
+    .where((eb) => eb.exists(eb.selectFrom("sessions").select("sessions.id").whereRef("sessions.reservation_id", "=", "reservations.id"))).limit(1).executeTakeFirst();
   return row !== undefined;
 }
