@@ -58,7 +58,9 @@ test("tmux server killed mid-prompt with non-idempotent work: the continue promp
   const db = await openLedger(join(dir, ".gaffer/ledger.sqlite"));
   try {
     // The agent appended and committed, and is still inside the prompt (sleeping): kill the whole tmux server.
-    await waitFor(async () => (git(target, "log", "--branches", "--format=%s").split("\n").includes("feat(add-a): append a line") ? true : undefined), { timeoutMs: 60_000, what: "the agent's commit" });
+    // Every 100 ms, not 25: each look forks git from this process (blocking the controller that runs in it), and the
+    // agent stays 1.5 s inside the prompt after its commit.
+    await waitFor(async () => (git(target, "log", "--branches", "--format=%s").split("\n").includes("feat(add-a): append a line") ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, what: "the agent's commit" });
     execFileSync("tmux", ["-L", socket, "kill-server"], { env: { ...process.env, TMUX: "" } });
     await waitFor(async () => ((await db.selectFrom("tasks").select("phase").where("name", "=", "add-a").executeTakeFirst())?.phase === "Merged" ? true : undefined), { timeoutMs: 90_000, what: "add-a merged" }).catch(async (error: unknown) => {
       const events = await db.selectFrom("events").select(["at", "action", "subject", "payload"]).where("action", "not in", ["SessionStatusChanged", "CapacityReserved"]).orderBy("id").execute();
