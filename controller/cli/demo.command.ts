@@ -5,10 +5,19 @@ import { openLedger } from "../../state/ledger.js";
 import { join } from "node:path";
 import { gafferInvocation } from "./invocation.js";
 import { printJson, printLine } from "./output.js";
+import { UsageError } from "../errors.js";
 
 interface DemoCommandOptions {
   readonly keep?: string;
   readonly json?: boolean;
+  readonly timeout?: string;
+}
+
+/** `--timeout SECONDS`: a whole number of seconds, at least 10. */
+function timeoutMs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]+$/.test(text) || Number(text) < 10) throw new UsageError(`--timeout takes whole seconds, at least 10 (got ${JSON.stringify(text)}); the default is 120`);
+  return Number(text) * 1000;
 }
 
 export function registerDemo(program: Command): void {
@@ -17,9 +26,11 @@ export function registerDemo(program: Command): void {
     .description("run plan -> build -> test -> merge with the scripted agent in a throwaway repo (needs Node, git, tmux)")
     .option("--keep <dir>", "put the demo's repos here (default: a new temp dir)")
     .option("--json", "print the final report as JSON")
+    .option("--timeout <seconds>", "give up when the demo has not finished after this long (default 120; a busy machine may need more)")
     .action(async (options: DemoCommandOptions) => {
       const out = options.json === true ? (line: string) => process.stderr.write(line + "\n") : printLine;
-      const result = await runDemo({ ...(options.keep === undefined ? {} : { keep: options.keep }), out });
+      const limit = timeoutMs(options.timeout);
+      const result = await runDemo({ ...(options.keep === undefined ? {} : { keep: options.keep }), ...(limit === undefined ? {} : { timeoutMs: limit }), out });
       const db = await openLedger(join(result.control, ".gaffer", "ledger.sqlite"));
       const report = await buildReport(db).finally(() => db.destroy());
       if (options.json === true) {

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { openLedger } from "../../state/ledger.js";
@@ -61,3 +62,10 @@ test("the demo runs plan -> build -> test -> merge end to end: everything merged
     }
   }
 }, 300_000);
+
+test("demo --timeout takes whole seconds, at least 10, and says so before it starts anything", async () => {
+  const result = await runGaffer(["demo", "--timeout", "5s", "--keep", "/nonexistent/gaffer-demo-canary"]);
+  expect(result.exitCode).toBe(2);
+  expect(result.stderr.trim()).toBe('error: USAGE: --timeout takes whole seconds, at least 10 (got "5s"); the default is 120');
+  expect(existsSync("/nonexistent/gaffer-demo-canary")).toBe(false);
+});
