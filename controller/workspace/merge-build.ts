@@ -6,7 +6,8 @@
  * tree in that same process: three git processes where a clean-tree `status`,
  * a porcelain `merge` and its repair took four. Conflicts, and a branch that
  * brings nothing of its own, take git's porcelain path (status first), which
- * records them.
+ * records them, as does a branch that is already the target merged (a
+ * merge stopped between the worktree's commit and the target's move).
  */
 import { GitError } from "../errors.js";
 import type { GitObjectReader, GitUpdateResult } from "../ports.js";
@@ -32,8 +33,11 @@ export async function planMerge(ctx: WorkspaceContext, input: { readonly merge: 
   if (branchHead === null) return null;
   const built = await ctx.git.mergeTree(input.path, input.targetHead, branchHead).catch(() => null);
   if (built?.kind !== "clean") return null;
-  const [targetTree] = await input.objects.ids([`${input.targetHead}^{tree}`]).catch(() => [null]);
+  const [targetTree, firstParent, secondParent] = await input.objects.ids([`${input.targetHead}^{tree}`, `${branchHead}^1`, `${branchHead}^2`]).catch(() => [null]);
   if (targetTree === null || targetTree === undefined || targetTree === built.tree) return null;
+  // The branch is this target merged already (an earlier attempt stopped before landing it): git's porcelain
+  // finds it up to date and it lands as it is, never wrapped in a second merge commit of the same name.
+  if (firstParent === input.targetHead && secondParent !== null && secondParent !== undefined) return null;
   return { targetHead: input.targetHead, branchHead, tree: built.tree };
 }
 

@@ -85,4 +85,37 @@ describe("merge built from commits", () => {
     // The worktree was there when retention removed it.
     expect((await listEvents(fx.ctx.db, { action: "WorktreeRemoved" })).map((e) => e.payload.missing)).toEqual([false]);
   });
+
+  it("lands a branch that is already the target merged (a merge stopped before main moved) as it is: one merge commit, not two", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "one" }], project: { policy: { approvers: ["approver@example.com"], worktreeRetention: "keep" } } });
+    const { worktree } = await createWorktree(fx.ctx, "one");
+    writeFileSync(join(worktree.path, "one.txt"), "one\n");
+    const branchHead = (await commitChanges(fx.ctx, { task: "one", message: "feat: one" })).sha!;
+    git(fx.repo, "commit", "-q", "--allow-empty", "-m", "chore: main moves");
+    const main = git(fx.repo, "rev-parse", "main");
+    // What the merge step leaves when it is killed after the worktree's merge commit and before main's fast-forward.
+    const tree = git(worktree.path, "merge-tree", "--write-tree", main, branchHead);
+    const stopped = git(worktree.path, "commit-tree", tree, "-p", main, "-p", branchHead, "-m", "Merge gaffer/build/one into main\n\nGaffer-Task: one");
+    git(worktree.path, "reset", "-q", "--hard", stopped);
+
+    const merge = await mergeWorktree(fx.ctx, "one");
+    expect(merge.state).toBe("merged");
+    expect(git(fx.repo, "rev-parse", "main")).toBe(stopped);
+    expect(git(fx.repo, "log", "--format=%s", `${main}..main`).split("\n")).toEqual(["Merge gaffer/build/one into main", "feat: one"]);
+  });
+
+  it("still lands main first when the agent merged main into its branch itself", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "one" }], project: { policy: { approvers: ["approver@example.com"], worktreeRetention: "keep" } } });
+    const { worktree } = await createWorktree(fx.ctx, "one");
+    writeFileSync(join(worktree.path, "one.txt"), "one\n");
+    await commitChanges(fx.ctx, { task: "one", message: "feat: one" });
+    git(fx.repo, "commit", "-q", "--allow-empty", "-m", "chore: main moves");
+    const main = git(fx.repo, "rev-parse", "main");
+    git(worktree.path, "merge", "-q", "--no-edit", "main");
+    const agentMerge = git(worktree.path, "rev-parse", "HEAD");
+
+    const merge = await mergeWorktree(fx.ctx, "one");
+    expect(merge.state).toBe("merged");
+    expect(git(fx.repo, "show", "-s", "--format=%P", "main").split(" ")).toEqual([main, agentMerge]);
+  });
 });
