@@ -129,8 +129,9 @@ async function adoptableSession(idleAfterMs: number): Promise<{ tmux: ReturnType
 describe("a running controller looks at a pane when it prints or dies", () => {
   it("records the session running when a person types a command into it, idle when it is done, and Crashed when the agent dies, with no health round", async () => {
     // The stage needs an approval nobody gives: the controller runs no task of its own. The scripted agent shows
-    // no busy line while it sleeps: its changed screen counts as working until still for idleAfterMs (1 s here, so
-    // that a look delayed by a loaded machine still falls inside it).
+    // no busy line while it sleeps: its changed screen counts as working until still for idleAfterMs (1 s here).
+    // The person's command prints a line every 600 ms for 2.4 s, so a look delayed by a loaded machine still
+    // finds the screen changing.
     const { tmux, fx, id } = await adoptableSession(1000);
     let stop!: () => void;
     const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 600_000, stopSignal: new Promise<void>((r) => (stop = r)) });
@@ -142,7 +143,7 @@ describe("a running controller looks at a pane when it prints or dies", () => {
       // The controller's control-mode client follows the adopted session: its window is linked into the control session.
       const linked = async () => (await execa("tmux", ["-L", tmux.socket, "list-windows", "-t", "=gaffer-control", "-F", "#{window_id}"], { reject: false })).stdout.split("\n").filter(Boolean).length;
       await waitFor(async () => ((await linked()) >= 2 ? true : undefined), { what: "the controller's control client following the session" });
-      await tmux.pasteText(id, "sleep 1500");
+      await tmux.pasteText(id, "sleep 600\nsleep 600\nsleep 600\nsleep 600");
       await tmux.sendEnter(id);
       const busy = await waitFor(async () => (await changes("running")).at(-1), { timeoutMs: 10_000, what: "the controller records the session running" });
       await waitFor(async () => (await changes("idle")).find((e) => e.id > busy.id), { timeoutMs: 15_000, what: "the controller records the session idle again" });
@@ -198,8 +199,9 @@ describe("gaffer up --poll (no control mode)", () => {
       // The controller's first looks: it records the settled prompt idle.
       await waitFor(async () => (await changes("idle")).at(0), { timeoutMs: 20_000, what: "the controller records the session idle" });
       // The scripted agent shows no busy line while it sleeps: its changed screen counts as working until it
-      // has been still for idleAfterMs (2 s here, so that the health round's looks fall inside it).
-      await tmux.pasteText(id, "sleep 1500");
+      // has been still for idleAfterMs (2 s here, so that the health round's looks fall inside it); the command
+      // prints a line every 600 ms for 2.4 s, so a round delayed by a loaded machine still finds it changing.
+      await tmux.pasteText(id, "sleep 600\nsleep 600\nsleep 600\nsleep 600");
       await tmux.sendEnter(id);
       await waitFor(async () => (await changes("running")).at(0), { timeoutMs: 10_000, what: "the controller records the session running" });
       // Polled, never followed: tmux has no control session on this server.
