@@ -125,8 +125,8 @@ export class GitCli implements Git {
     if (merged.kind === "conflict") return merged;
     const [head, target] = await Promise.all([this.headOf(cwd), SHA.test(rev) ? rev : this.headOf(cwd, `${rev}^{commit}`)]);
     if (head === target) return merged; // the branch had nothing of its own: nothing to merge
-    // Up to date, and already the target merged with the target first (a merge stopped before landing): land it as it is.
-    if (head === branchHead && (await this.resolveCommit(cwd, `${head}^1`)) === target) return merged;
+    // Up to date because the branch already is a merge of the target, target first (a merge stopped before it landed): as it is.
+    if (head === branchHead && (await this.isMergeOnto(cwd, head, target))) return merged;
     // NOTE: commit-tree takes `HEAD^{tree}` itself: the merged tree needs no rev-parse of its own.
     const commit = (await runGit(cwd, ["commit-tree", `${head}^{tree}`, "-p", target, "-p", branchHead, "-F", "-"], { input: message })).stdout.trim();
     // NOTE: same tree as the merge just made, so a soft reset moves the branch without touching files.
@@ -144,6 +144,12 @@ export class GitCli implements Git {
 
   fastForwardIfClean(path: string, to: string): Promise<"unclean" | string | null> {
     return fastForwardIfClean(path, to);
+  }
+
+  /** Whether `commit` is a merge whose first parent is `first`. */
+  private async isMergeOnto(cwd: string, commit: string, first: string): Promise<boolean> {
+    const [firstParent, secondParent] = await Promise.all([this.resolveCommit(cwd, `${commit}^1`), this.resolveCommit(cwd, `${commit}^2`)]);
+    return firstParent === first && secondParent !== null;
   }
 
   /** The commit `rev` (default HEAD) names, which must exist. */
