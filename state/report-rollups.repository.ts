@@ -38,16 +38,17 @@ export async function readSessionRollups(db: Ledger): Promise<Map<string, Sessio
 
 /** `Paused` and `Resumed` events, oldest first (few: a person pauses). */
 export async function readPauseEvents(db: Ledger): Promise<RollupEvent[]> {
-  const rows = await db.selectFrom("report_events").select(["id", "at", "action", "subject", "to_state", "role"]).where("action", "in", ["Paused", "Resumed"]).orderBy("at").orderBy("id").execute();
+  const rows = await selectArrays<ProjectedRow>(db, db.selectFrom("report_events").select(PROJECTED_COLUMNS).where("action", "in", ["Paused", "Resumed"]).orderBy("at").orderBy("id"));
   return rows.map(projected);
 }
 
-function projected(r: { id: number | string; at: string; action: string; subject: string; to_state: string | null; role: string | null }): RollupEvent {
-  return { id: Number(r.id), at: r.at, action: r.action, subject: r.subject, payload: { to: r.to_state, role: r.role } };
-}
-
-/** A projected event as an array row: id, at, action, subject, to_state, role. */
+/** The columns of a projected event, and one as an array row in that order. */
+const PROJECTED_COLUMNS = ["id", "at", "action", "subject", "to_state", "role"] as const;
 type ProjectedRow = readonly [id: number | string, at: string, action: string, subject: string, toState: string | null, role: string | null];
+
+function projected([id, at, action, subject, to, role]: ProjectedRow): RollupEvent {
+  return { id: Number(id), at, action, subject, payload: { to, role } };
+}
 
 /**
  * The projected report events (every report action but status changes), oldest first, a page at a time, in
@@ -58,11 +59,11 @@ type ProjectedRow = readonly [id: number | string, at: string, action: string, s
 export async function* streamProjectedEventPages(db: Ledger, pageSize = 5000): AsyncGenerator<readonly RollupEvent[]> {
   let after: { at: string; id: number } | null = null;
   for (;;) {
-    let q = db.selectFrom("report_events").select(["id", "at", "action", "subject", "to_state", "role"])
+    let q = db.selectFrom("report_events").select(PROJECTED_COLUMNS)
       .where((eb) => eb.or([eb("action", "<>", "CapacityReserved"), eb("subject", "in", eb.selectFrom("report_events as w").select("w.subject").where("w.action", "=", "CapacityWait"))]));
     if (after !== null) q = q.where(sql<boolean>`(at, id) > (${after.at}, ${after.id})`);
     const rows = await selectArrays<ProjectedRow>(db, q.orderBy("at").orderBy("id").limit(pageSize));
-    yield rows.map(([id, at, action, subject, to, role]) => ({ id: Number(id), at, action, subject, payload: { to, role } }));
+    yield rows.map(projected);
     if (rows.length < pageSize) return;
     const last = rows.at(-1)!;
     after = { at: last[1], id: Number(last[0]) };

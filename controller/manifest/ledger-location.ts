@@ -1,9 +1,6 @@
 import { resolveLedgerTarget, type LedgerTarget } from "../../state/ledger-target.js";
 import { readManifestSources } from "./manifest-sources.js";
 
-const LEDGER_KEY = new TextEncoder().encode("ledger");
-const BACKSLASH = 0x5c;
-
 /**
  * Whether a manifest file's bytes could hold a `ledger` key: the word
  * appears, or a backslash does (a double-quoted key may spell it with
@@ -11,11 +8,8 @@ const BACKSLASH = 0x5c;
  * YAML parser at all.
  */
 function mayNameLedger(bytes: Uint8Array): boolean {
-  if (bytes.includes(BACKSLASH)) return true;
-  for (let at = bytes.indexOf(LEDGER_KEY[0]!); at !== -1; at = bytes.indexOf(LEDGER_KEY[0]!, at + 1)) {
-    if (LEDGER_KEY.every((b, i) => bytes[at + i] === b)) return true;
-  }
-  return false;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return text.includes("ledger") || text.includes("\\");
 }
 
 /**

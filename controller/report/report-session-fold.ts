@@ -27,7 +27,7 @@ export class PauseTracker {
 
   /** The targets' pauses known so far; one still open ends at `openEnd`. */
   of(targets: readonly string[], openEnd: number): Interval[] {
-    if (this.open.size === 0 && this.closed.size === 0) return [];
+    if (this.none) return [];
     return targets.flatMap((t) => {
       const open = this.open.get(t);
       return [...(this.closed.get(t) ?? []), ...(open === undefined ? [] : [{ state: "paused", start: open, end: Math.max(open, openEnd) }])];

@@ -12,7 +12,7 @@ import { ActivityObserver, type LookResult } from "../../controller/reconciler/a
 import { runController } from "../../controller/reconciler/run-controller.js";
 import { buildTaskEffects } from "../../controller/reconciler/task-effects.js";
 import { listEvents } from "../../state/events.repository.js";
-import { LEDGER_FILE, openLedger } from "../../state/ledger.js";
+import { LEDGER_FILE, openLedger, type Ledger } from "../../state/ledger.js";
 import { getSession } from "../../state/sessions.repository.js";
 import { runGaffer } from "../helpers/cli.js";
 import { controlDir } from "../helpers/control-dir.js";
@@ -126,6 +126,30 @@ async function adoptableSession(idleAfterMs: number): Promise<{ tmux: ReturnType
   return { tmux, fx, id: (JSON.parse(created.stdout) as { id: string }).id };
 }
 
+/** Runs `body` beside a controller on `fx` (resync every 10 min; the ledger opened for reading), and stops both after it. */
+async function withController(fx: ReturnType<typeof controlDir>, options: { readonly healthMs: number; readonly notifications?: boolean }, body: (db: Ledger) => Promise<void>): Promise<void> {
+  let stop!: () => void;
+  const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, ...options, stopSignal: new Promise<void>((r) => (stop = r)) });
+  const db = await openLedger(join(fx.dir, LEDGER_FILE));
+  try {
+    await body(db);
+  } finally {
+    stop();
+    await running;
+    await db.destroy();
+  }
+}
+
+/** The controller's `SessionStatusChanged` events of session `id` to `to`. */
+async function statusChanges(db: Ledger, id: string, to: string) {
+  return (await listEvents(db, { subject: `session/${id}`, action: "SessionStatusChanged" })).filter((e) => e.payload.to === to && e.actor === "controller");
+}
+
+/** The windows of the controller's control session: two once its control-mode client follows the adopted session (linked in). */
+async function controlWindows(socket: string): Promise<number> {
+  return (await execa("tmux", ["-L", socket, "list-windows", "-t", "=gaffer-control", "-F", "#{window_id}"], { reject: false })).stdout.split("\n").filter(Boolean).length;
+}
+
 describe("a running controller looks at a pane when it prints or dies", () => {
   it("records the session running when a person types a command into it, idle when it is done, and Crashed when the agent dies, with no health round", async () => {
     // The stage needs an approval nobody gives: the controller runs no task of its own. The scripted agent shows
@@ -133,16 +157,12 @@ describe("a running controller looks at a pane when it prints or dies", () => {
     // The person's command prints a line every 600 ms for 2.4 s, so a look delayed by a loaded machine still
     // finds the screen changing.
     const { tmux, fx, id } = await adoptableSession(1000);
-    let stop!: () => void;
-    const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 600_000, stopSignal: new Promise<void>((r) => (stop = r)) });
-    const db = await openLedger(join(fx.dir, LEDGER_FILE));
-    try {
-      const changes = async (to: string) => (await listEvents(db, { subject: `session/${id}`, action: "SessionStatusChanged" })).filter((e) => e.payload.to === to && e.actor === "controller");
+    await withController(fx, { healthMs: 600_000 }, async (db) => {
+      const changes = (to: string) => statusChanges(db, id, to);
       // The controller follows the session it adopted; a person attaches and types a command.
       await waitFor(async () => ((await tmux.capturePane(id, 40)).includes("scripted> ") ? true : undefined), { what: "the agent's prompt" });
       // The controller's control-mode client follows the adopted session: its window is linked into the control session.
-      const linked = async () => (await execa("tmux", ["-L", tmux.socket, "list-windows", "-t", "=gaffer-control", "-F", "#{window_id}"], { reject: false })).stdout.split("\n").filter(Boolean).length;
-      await waitFor(async () => ((await linked()) >= 2 ? true : undefined), { what: "the controller's control client following the session" });
+      await waitFor(async () => ((await controlWindows(tmux.socket)) >= 2 ? true : undefined), { what: "the controller's control client following the session" });
       await tmux.pasteText(id, "sleep 600\nsleep 600\nsleep 600\nsleep 600");
       await tmux.sendEnter(id);
       const busy = await waitFor(async () => (await changes("running")).at(-1), { timeoutMs: 10_000, what: "the controller records the session running" });
@@ -152,24 +172,16 @@ describe("a running controller looks at a pane when it prints or dies", () => {
       process.kill(pid, "SIGKILL");
       const crashed = await waitFor(async () => (await listEvents(db, { subject: `session/${id}`, action: "SessionCrashed" })).at(0), { timeoutMs: 10_000, what: "SessionCrashed" });
       expect(crashed.actor).toBe("controller");
-    } finally {
-      stop();
-      await running;
-      await db.destroy();
-    }
+    });
   }, 90_000);
 });
 
 describe("a quiet fleet (health rounds skipped while nothing changes)", () => {
   it("the tmux server killed under an idle agent is recorded as its crash within 2 s", async () => {
     const { tmux, fx, id } = await adoptableSession(200);
-    let stop!: () => void;
-    const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 200, stopSignal: new Promise<void>((r) => (stop = r)) });
-    const db = await openLedger(join(fx.dir, LEDGER_FILE));
-    try {
+    await withController(fx, { healthMs: 200 }, async (db) => {
       // Followed, recorded idle, and quiet: nothing in the ledger moves for a second (five health rounds).
-      const linked = async () => (await execa("tmux", ["-L", tmux.socket, "list-windows", "-t", "=gaffer-control", "-F", "#{window_id}"], { reject: false })).stdout.split("\n").filter(Boolean).length;
-      await waitFor(async () => ((await linked()) >= 2 && (await getSession(db, id))?.status === "idle" ? true : undefined), { timeoutMs: 20_000, what: "the session followed and idle" });
+      await waitFor(async () => ((await controlWindows(tmux.socket)) >= 2 && (await getSession(db, id))?.status === "idle" ? true : undefined), { timeoutMs: 20_000, what: "the session followed and idle" });
       let last = { id: -1, since: Date.now() };
       await waitFor(async () => {
         const top = (await listEvents(db, { limit: 1 }))[0]?.id ?? 0;
@@ -180,22 +192,15 @@ describe("a quiet fleet (health rounds skipped while nothing changes)", () => {
       await execa("tmux", ["-L", tmux.socket, "kill-server"]);
       const crashed = await waitFor(async () => (await listEvents(db, { subject: `session/${id}`, action: "SessionCrashed" })).at(0), { timeoutMs: 10_000, what: "SessionCrashed" });
       expect(Date.parse(crashed.at) - killedAt).toBeLessThan(2000);
-    } finally {
-      stop();
-      await running;
-      await db.destroy();
-    }
+    });
   }, 90_000);
 });
 
 describe("gaffer up --poll (no control mode)", () => {
   it("starts no control client and still records a person's command through the health round's looks", async () => {
     const { tmux, fx, id } = await adoptableSession(2000);
-    let stop!: () => void;
-    const running = runController({ dir: fx.dir, logger: pino({ level: process.env.GAFFER_TEST_LOG ?? "silent" }), effects: buildTaskEffects, resyncMs: 600_000, healthMs: 200, notifications: false, stopSignal: new Promise<void>((r) => (stop = r)) });
-    const db = await openLedger(join(fx.dir, LEDGER_FILE));
-    try {
-      const changes = async (to: string) => (await listEvents(db, { subject: `session/${id}`, action: "SessionStatusChanged" })).filter((e) => e.payload.to === to && e.actor === "controller");
+    await withController(fx, { healthMs: 200, notifications: false }, async (db) => {
+      const changes = (to: string) => statusChanges(db, id, to);
       // The controller's first looks: it records the settled prompt idle.
       await waitFor(async () => (await changes("idle")).at(0), { timeoutMs: 20_000, what: "the controller records the session idle" });
       // The scripted agent shows no busy line while it sleeps: its changed screen counts as working until it
@@ -206,10 +211,6 @@ describe("gaffer up --poll (no control mode)", () => {
       await waitFor(async () => (await changes("running")).at(0), { timeoutMs: 10_000, what: "the controller records the session running" });
       // Polled, never followed: tmux has no control session on this server.
       expect((await execa("tmux", ["-L", tmux.socket, "has-session", "-t", "=gaffer-control"], { reject: false })).exitCode).toBe(1);
-    } finally {
-      stop();
-      await running;
-      await db.destroy();
-    }
+    });
   }, 60_000);
 });

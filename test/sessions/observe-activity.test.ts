@@ -40,23 +40,11 @@ async function missNotification(watched: WatchedTmux, socket: string, session: s
 
 describe("observation by notification", () => {
   it("captures a pane again only after it printed something or died", async () => {
-    const f = await sessionFixture();
-    const watched = new WatchedTmux({ socket: f.socket, logger: pino({ level: "silent" }) });
-    onTestFinished(() => watched.close());
-    // A spy on the real adapter: count the captures the session service asks for.
-    const captures: string[] = [];
-    const snapshot = watched.snapshot.bind(watched);
-    watched.snapshot = async (name, lines) => {
-      captures.push(name);
-      return snapshot(name, lines);
-    };
-    const ctx: SessionServiceContext = { ...f.ctx, tmux: watched, activity: watched };
-    const session = await createSession(ctx, { task: "round-trip", agent: "scripted", role: "builder", worktree: f.dir });
-    const agent = findAgent(ctx, "scripted");
+    const { watched, captures, ctx, session, look } = await countedSession();
     // Idle and settled: one more look records it, then looks are answered from memory.
-    await waitFor(async () => ((await observeSession(ctx, (await getSession(ctx.db, session.id))!, agent)).evidence.status === "idle" ? true : undefined));
+    await waitFor(async () => ((await look()).evidence.status === "idle" ? true : undefined));
     const before = captures.length;
-    for (let i = 0; i < 5; i++) expect((await observeSession(ctx, (await getSession(ctx.db, session.id))!, agent)).evidence.status).toBe("idle");
+    for (let i = 0; i < 5; i++) expect((await look()).evidence.status).toBe("idle");
     expect(captures.length).toBe(before);
     // Output arrives: the next look captures, and sees the agent work.
     await sendCommand(ctx, { sessionId: session.id, text: "sleep 300" });
@@ -65,10 +53,10 @@ describe("observation by notification", () => {
     expect(captures.length).toBeGreaterThan(before);
     // The pane dies: noticed without any output.
     const pid = (await watched.paneState(session.tmuxName))!.pid;
-    await waitFor(async () => ((await observeSession(ctx, (await getSession(ctx.db, session.id))!, agent)).evidence.status === "idle" ? true : undefined));
+    await waitFor(async () => ((await look()).evidence.status === "idle" ? true : undefined));
     process.kill(pid, "SIGKILL");
     const dead = await waitFor(async () => {
-      const seen = await observeSession(ctx, (await getSession(ctx.db, session.id))!, agent);
+      const seen = await look();
       return seen.pane === null || seen.pane.dead ? seen : undefined;
     }, { timeoutMs: 5000 });
     expect(dead.pane === null || dead.pane.dead).toBe(true);
