@@ -174,7 +174,7 @@ export class Controller {
     const task = set?.tasks.find((t) => t.metadata.name === name);
     const stage = task === undefined || set === null ? undefined : allStages(set).find((st) => st.name === task.spec.stage);
     // The first stage's output is the plan: it goes to project memory.
-    if (phase === "Merged" && stage !== undefined && (stage.needs ?? []).length === 0) await rememberPlan(this.world(), name, stage.name);
+    if (phase === "Merged" && stage !== undefined && (stage.needs ?? []).length === 0) await this.rememberPlanOf(name, stage.name);
     if (set !== null && options.closeSessions) await this.closeTaskSessions(name, phase === "Merged" ? "task merged" : "task failed");
   }
 
@@ -331,7 +331,11 @@ export class Controller {
       this.savedStages.add(name);
       const phase = stagePhaseOf(current.value);
       const moved = await saveStage(this.options.db, { name, phase, snapshot: { value: current.value, context: current.context }, actor: this.actor, reason: current.context.reason ?? judgement?.message ?? null, generation: set.generation });
-      if (moved && (phase === "Passed" || phase === "Failed")) await rememberStageSummary(this.world(), name, phase, current.context.reason);
+      if (moved && (phase === "Passed" || phase === "Failed")) {
+        // A first stage's plans go to memory before its summary, whether its tasks' settling got there first or not.
+        if ((plan.stage.needs ?? []).length === 0) for (const task of set.tasks) if (task.spec.stage === name) await this.rememberPlanOf(task.metadata.name, name);
+        await rememberStageSummary(this.world(), name, phase, current.context.reason);
+      }
     }
     return JSON.stringify(current.value) !== JSON.stringify(start.value);
   }
@@ -423,6 +427,17 @@ export class Controller {
   }
 
   private readonly supervising = new Map<string, Promise<LookResult | null>>();
+  /** The plan being written per task: a task's settling and its stage's end never write it side by side (twice). */
+  private readonly planWrites = new Map<string, Promise<void>>();
+
+  /** Writes the task's plan to memory once (nothing while it has no merge); joins a write already under way. */
+  private rememberPlanOf(task: string, stage: string): Promise<void> {
+    const running = this.planWrites.get(task);
+    if (running !== undefined) return running;
+    const write = rememberPlan(this.world(), task, stage).finally(() => this.planWrites.delete(task));
+    this.planWrites.set(task, write);
+    return write;
+  }
   private lastLookResync = 0;
 
   /** What the look found: whether the agent works, and when to look again (a screen whose status needs it to stay still). */
