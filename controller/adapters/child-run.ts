@@ -1,13 +1,20 @@
 /**
- * One short child process through `node:child_process` alone: argv array
- * (never a shell), optional stdin text, stdout and stderr collected whole.
- * The git adapter's hot paths start ten of these per task; execa's per-call
- * machinery (option normalisation, stream pipelines, abort signals) cost
- * about as much Node CPU again as the spawn itself (`npm run bench git`),
- * and none of it is needed for a process that reads argv and answers once.
- * Anything long-running, with a timeout or streamed output, still uses execa.
+ * One short child process: argv array (never a shell), optional stdin text,
+ * stdout and stderr collected whole. The git adapter's hot paths start ten
+ * of these per task. From the third one on in a process they go through a
+ * spawn helper (spawn-helper.ts), so a fork from a large Node process is not
+ * paid each time; with no perl, or with every helper busy, they start
+ * directly through `node:child_process` alone: execa's per-call machinery
+ * (option normalisation, stream pipelines, abort signals) cost about as much
+ * Node CPU again as the spawn itself (`npm run bench git`), and none of it is
+ * needed for a process that reads argv and answers once. Anything
+ * long-running, with a timeout or streamed output, still uses execa.
  */
 import { spawn } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { findPerl } from "./pane-launcher.js";
+import { SpawnHelper } from "./spawn-helper.js";
 
 /** What the child answered: its whole output, and its exit code (null when it could not start or died by a signal). */
 export interface ChildResult {
@@ -26,8 +33,73 @@ export interface ChildOptions {
   readonly input?: string;
 }
 
-/** Runs `file ARGS` to its end; never rejects (a start failure is `failure`). */
-export function runChild(file: string, args: readonly string[], options: ChildOptions): Promise<ChildResult> {
+/** Helpers at most: a call that finds them all busy starts its child directly rather than wait behind a long one. */
+const MAX_HELPERS = 4;
+/** Calls started directly before the first helper: a command that runs a git or two never pays for a helper. */
+const DIRECT_FIRST = 2;
+
+const helpers: SpawnHelper[] = [];
+let directCalls = 0;
+
+/** An idle helper, started if there is room; null to start the child directly. */
+function idleHelper(): SpawnHelper | null {
+  if (directCalls < DIRECT_FIRST) return null;
+  for (let i = helpers.length - 1; i >= 0; i--) if (helpers[i]!.gone) helpers.splice(i, 1);
+  const idle = helpers.find((h) => h.idle);
+  if (idle !== undefined || helpers.length >= MAX_HELPERS) return idle ?? null;
+  const perl = findPerl();
+  if (perl === null) return null;
+  const started = new SpawnHelper(perl);
+  helpers.push(started);
+  return started;
+}
+
+/** Where a program name was found, per PATH value and name. */
+const found = new Map<string, string>();
+
+/**
+ * The executable `file` names on `path` (its first hit, as execvp would),
+ * looked up once per PATH value; `file` itself when it has a `/` or is not
+ * found (the start then fails with git's own ENOENT).
+ *
+ * NOTE: execvp tries every PATH entry before the right one, and a failed exec
+ * costs about as much as a successful one on this VM: with nine entries before
+ * /usr/bin, `git --version` took 16 ms through the PATH and 10 ms by path.
+ */
+export function resolveProgram(file: string, path: string | undefined): string {
+  if (file.includes("/") || path === undefined) return file;
+  const key = `${file}\0${path}`;
+  const hit = found.get(key);
+  if (hit !== undefined) return hit;
+  for (const dir of path.split(delimiter)) {
+    const candidate = join(dir.length === 0 ? "." : dir, file);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (!statSync(candidate).isFile()) continue;
+    } catch {
+      continue;
+    }
+    // A relative PATH entry depends on the working directory: never remembered.
+    if (dir.startsWith("/")) found.set(key, candidate);
+    return candidate;
+  }
+  return file;
+}
+
+/** Runs `file ARGS` to its end, through a spawn helper when one is free; never rejects (a start failure is `failure`). */
+export async function runChild(file: string, args: readonly string[], options: ChildOptions): Promise<ChildResult> {
+  const program = resolveProgram(file, options.env.PATH);
+  const helper = idleHelper();
+  if (helper === null) directCalls++;
+  const result = await (helper === null ? runChildDirectly(program, args, options) : helper.run(program, args, options));
+  if (result.failure === null || program === file) return result;
+  // The program moved since it was looked up: forget where it was, and name it as it was asked for.
+  found.delete(`${file}\0${options.env.PATH}`);
+  return { ...result, failure: result.failure.replace(`spawn ${program}`, `spawn ${file}`) };
+}
+
+/** Runs `file ARGS` to its end from this process; never rejects (a start failure is `failure`). */
+export function runChildDirectly(file: string, args: readonly string[], options: ChildOptions): Promise<ChildResult> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -69,11 +69,12 @@ export function encodeLaunchSpec(spec: LaunchSpec): string {
   return encoded;
 }
 
-let perlPath: string | undefined;
+let perlPath: string | null | undefined;
 
-/** The absolute path of perl on PATH (once per process); TMUX_FAILED when there is none. */
-export function launcherPerl(): string {
+/** The absolute path of perl on PATH (looked up once per process), or null when there is none. */
+export function findPerl(): string | null {
   if (perlPath !== undefined) return perlPath;
+  perlPath = null;
   for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(delimiter)) {
     const candidate = join(dir, "perl");
     try {
@@ -83,6 +84,13 @@ export function launcherPerl(): string {
       // not here
     }
   }
+  return perlPath;
+}
+
+/** The absolute path of perl on PATH; TMUX_FAILED when there is none. */
+export function launcherPerl(): string {
+  const perl = findPerl();
+  if (perl !== null) return perl;
   throw new TmuxError("perl is not on PATH; gaffer starts agents through a small perl launcher (Debian/Ubuntu: `apt-get install perl-base`)");
 }
 

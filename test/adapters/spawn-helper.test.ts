@@ -1,0 +1,115 @@
+/**
+ * The spawn helper that starts gaffer's short children (git) for it: the
+ * child gets exactly the argv, directory, environment and stdin given, no
+ * shell reads any of it, output of any size comes back whole, and start
+ * failures, signals and a helper that dies are answers, never a hang. An
+ * idle helper never keeps gaffer running, and leaves nothing behind.
+ */
+import { execFileSync, execFile } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { onTestFinished, describe, expect, it } from "vitest";
+import { resolveProgram, runChild } from "../../controller/adapters/child-run.js";
+import { findPerl } from "../../controller/adapters/pane-launcher.js";
+import { SpawnHelper } from "../../controller/adapters/spawn-helper.js";
+import { tempDir, waitFor } from "../helpers/temp.js";
+import { workerArgs } from "../helpers/worker-bundle.js";
+
+function helper(): SpawnHelper {
+  const started = new SpawnHelper(findPerl()!);
+  onTestFinished(() => started.close());
+  return started;
+}
+
+const ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+
+describe("SpawnHelper", () => {
+  it("gives the child its argv, directory, environment and stdin exactly, with no shell in between", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    const canary = join(dir, "canary");
+    const args = ["-e", "process.stdout.write(JSON.stringify({ argv: process.argv.slice(1), cwd: process.cwd(), env: process.env, stdin: require('fs').readFileSync(0, 'utf8') }))", `$(touch ${canary})`, `; touch ${canary} ;`, "a b\nc", "'\"`\\", "é", ""];
+    const h = helper();
+    const result = await h.run(process.execPath, args, { cwd: dir, env: { ...ENV, GAFFER_X: "x y\nz $(touch canary)", EMPTY: "" }, input: "line one\nline two\n" });
+    expect(result).toMatchObject({ exitCode: 0, failure: null, stderr: "" });
+    const seen = JSON.parse(result.stdout) as { argv: string[]; cwd: string; env: Record<string, string>; stdin: string };
+    expect(seen.argv).toEqual(args.slice(2));
+    expect(seen.cwd).toBe(dir);
+    expect(seen.env).toEqual({ ...ENV, GAFFER_X: "x y\nz $(touch canary)", EMPTY: "" });
+    expect(seen.stdin).toBe("line one\nline two\n");
+    expect(existsSync(canary)).toBe(false);
+    // The next request's environment replaces this one whole, and one left out of a request is not inherited.
+    const again = await h.run(process.execPath, ["-e", "process.stdout.write(JSON.stringify(process.env))"], { cwd: dir, env: { OTHER: "1" } });
+    expect(JSON.parse(again.stdout)).toEqual({ OTHER: "1" });
+    const same = await h.run(process.execPath, ["-e", "process.stdout.write(JSON.stringify(process.env))"], { cwd: dir, env: { ...ENV, OTHER: "1" } });
+    expect(JSON.parse(same.stdout)).toEqual({ ...ENV, OTHER: "1" });
+  });
+
+  it("brings back 2 MB of stdout and stderr whole, with the exit code", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    const result = await helper().run(process.execPath, ["-e", "process.stdout.write('o'.repeat(2e6)); process.stderr.write('e'.repeat(2e6)); process.exitCode = 3"], { cwd: dir, env: ENV });
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).toBe("o".repeat(2e6));
+    expect(result.stderr).toBe("e".repeat(2e6));
+  });
+
+  it("answers a missing program or directory as Node names it, and a signal by its name", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    const h = helper();
+    expect(await h.run("gaffer-no-such-program", [], { cwd: dir, env: ENV })).toEqual({ stdout: "", stderr: "", exitCode: null, failure: "spawn gaffer-no-such-program ENOENT" });
+    expect(await h.run(process.execPath, ["-e", "0"], { cwd: join(dir, "gone"), env: ENV })).toEqual({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${process.execPath} ENOENT` });
+    writeFileSync(join(dir, "not-executable"), "#!/bin/sh\n");
+    expect((await h.run(join(dir, "not-executable"), [], { cwd: dir, env: ENV })).failure).toBe(`spawn ${join(dir, "not-executable")} EACCES`);
+    expect(await h.run(process.execPath, ["-e", "process.kill(process.pid, 'SIGTERM')"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: null, failure: "killed by SIGTERM" });
+    // Still serving after all of them.
+    expect(await h.run("git", ["--version"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: 0, failure: null });
+  });
+
+  it("answers a request whose helper is killed mid-run, and removes its directory", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    const h = helper();
+    const started = join(dir, "started");
+    const running = h.run(process.execPath, ["-e", `require('fs').writeFileSync(${JSON.stringify(started)}, ''); setTimeout(() => {}, 30000)`], { cwd: dir, env: ENV });
+    expect(h.idle).toBe(false);
+    await waitFor(() => (existsSync(started) ? true : undefined), { what: "the child to start" });
+    const helperPid = execFileSync("pgrep", ["-f", "-P", String(process.pid), "gaffer-spawn-"], { encoding: "utf8" }).trim().split("\n").at(-1)!;
+    process.kill(Number(helperPid), "SIGKILL");
+    expect(await running).toEqual({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${process.execPath}: the spawn helper exited while it ran` });
+    expect(h.gone).toBe(true);
+    expect(h.idle).toBe(false);
+  });
+});
+
+describe("runChild through the helpers", () => {
+  it("runs every call to its end, concurrent ones on more helpers, and finds a program on PATH once", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => runChild(process.execPath, ["-e", `process.stdout.write(String(${i}))`], { cwd: dir, env: ENV })));
+    expect(results.map((r) => r.stdout)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
+    // Eight at once: the helpers (at most four) each took one, the rest started directly.
+    const helpers = execFileSync("pgrep", ["-f", "-P", String(process.pid), "gaffer-spawn-"], { encoding: "utf8" }).trim().split("\n");
+    expect(helpers.length).toBeGreaterThan(1);
+    expect(helpers.length).toBeLessThanOrEqual(4);
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "gaffer-test-tool"), "#!/bin/sh\necho from-bin\n");
+    chmodSync(join(bin, "gaffer-test-tool"), 0o755);
+    const env = { PATH: `${join(dir, "empty")}:${bin}:${ENV.PATH}` };
+    expect(resolveProgram("gaffer-test-tool", env.PATH)).toBe(join(bin, "gaffer-test-tool"));
+    expect(await runChild("gaffer-test-tool", [], { cwd: dir, env })).toMatchObject({ stdout: "from-bin\n", exitCode: 0 });
+    // Gone since it was found: the failure names it as asked, and the next call looks again.
+    execFileSync("rm", [join(bin, "gaffer-test-tool")]);
+    expect(await runChild("gaffer-test-tool", [], { cwd: dir, env })).toEqual({ stdout: "", stderr: "", exitCode: null, failure: "spawn gaffer-test-tool ENOENT" });
+    expect(resolveProgram("gaffer-test-tool", env.PATH)).toBe("gaffer-test-tool");
+  });
+
+  it("never keeps a process running once its work is done, and leaves no directory behind", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    const args = await workerArgs(join(import.meta.dirname, "../helpers/child-run-worker.ts"));
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [...args, "5"], { cwd: dir, timeout: 30_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    const { helpers, dirs } = JSON.parse(out) as { helpers: string[]; dirs: string[] };
+    expect(helpers).toHaveLength(1);
+    await waitFor(() => (helpers.every((pid) => !existsSync(`/proc/${pid}`)) ? true : undefined), { what: "the helper to end" });
+    expect(dirs.filter((d) => existsSync(d))).toEqual([]);
+  });
+});
