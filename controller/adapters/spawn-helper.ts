@@ -8,41 +8,51 @@
  * are handed to a helper: a constant perl script (perl-base, which the pane
  * launcher needs already) that reads one request per line, forks, and execs
  * the program with no shell. The request is hex (only `[0-9a-f.]`): the
- * directory, the whole environment and the argv arrive as the bytes given.
- * The child's stdin, stdout and stderr are files in a private directory
- * (mkdtemp, 0700), so no output size can block either side; the helper
- * answers `x CODE`, `s SIGNAL` or `e ERRNO` (the program or its directory
- * could not be used, reported by the child before its exec through a
- * close-on-exec pipe). One request at a time per helper; the directory goes
- * when the helper's stdin closes, as it does when gaffer exits or is killed.
+ * directory, the environment, stdin and the argv arrive as the bytes given.
+ * The helper feeds stdin and drains stdout and stderr together (select), so
+ * no size of either can block the child, then answers one header line
+ * (`x CODE OUT ERR` or `s SIGNAL OUT ERR`, the byte counts) and the bytes;
+ * or `e ERRNO` when the program or its directory could not be used, which
+ * the child reports before its exec through a close-on-exec pipe. One
+ * request at a time per helper; it ends when its stdin closes, as it does
+ * when gaffer exits or is killed.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
-import { join } from "node:path";
+import { constants } from "node:os";
 import type { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import type { ChildOptions, ChildResult } from "./child-run.js";
 
-// NOTE: perl sets close-on-exec on every descriptor above 2, so the report pipe closes at a successful exec
-// (written with syswrite: `_exit` flushes no perl buffer).
-// `$ENV` is replaced whole before the exec: a name without `/` is looked up on the request's own PATH.
+// NOTE: perl sets close-on-exec on every descriptor above 2, so the pipes' own ends close at the exec and the
+// report pipe tells a failed exec from a started one (written with syswrite: `_exit` flushes no perl buffer).
+// SIGPIPE is ignored in the helper (a child that exits without reading its stdin) and restored in the child.
+// `%ENV` is replaced whole before the exec: a name without `/` is looked up on the request's own PATH.
+// The input field is empty for stdin from /dev/null, else `<` and the bytes to feed.
 const HELPER_SCRIPT = [
-  "use POSIX (); my $dir = shift @ARGV; $| = 1; my %env;",
+  'use POSIX (); $SIG{PIPE} = "IGNORE"; binmode STDIN; binmode STDOUT; $| = 1; my %env;',
   "while (my $line = <STDIN>) {",
   '  chomp $line; my @f = map { pack "H*", $_ } split /\\./, $line, -1;',
-  '  my ($cwd, $in, $n) = splice @f, 0, 3; if ($n ne "=") { %env = (); for (1 .. $n) { my $k = shift @f; $env{$k} = shift @f } }',
-  '  pipe(my $r, my $w) or do { print "e ", $! + 0, "\\n"; next };',
+  '  my ($cwd, $input, $n) = splice @f, 0, 3; if ($n ne "=") { %env = (); for (1 .. $n) { my $k = shift @f; $env{$k} = shift @f } }',
+  "  my $feed = length $input ? substr($input, 1) : undef; my ($ro, $wo, $re, $we, $r, $w, $ri, $wi);",
+  '  if (!(pipe($ro, $wo) && pipe($re, $we) && pipe($r, $w) && (!defined $feed || pipe($ri, $wi)))) { print "e ", $! + 0, "\\n"; next }',
   '  my $pid = fork; if (!defined $pid) { print "e ", $! + 0, "\\n"; next }',
   "  if ($pid == 0) {",
-  "    close $r; %ENV = %env;",
-  '    chdir $cwd and open(STDIN, "<", $in) and open(STDOUT, ">", "$dir/out") and open(STDERR, ">", "$dir/err") and exec { $f[0] } @f;',
+  '    $SIG{PIPE} = "DEFAULT"; %ENV = %env;',
+  '    chdir $cwd and (defined $feed ? open(STDIN, "<&", $ri) : open(STDIN, "<", "/dev/null")) and open(STDOUT, ">&", $wo) and open(STDERR, ">&", $we) and exec { $f[0] } @f;',
   "    syswrite $w, $! + 0; POSIX::_exit(127);",
   "  }",
-  "  close $w; my $errno = do { local $/; <$r> }; close $r; waitpid $pid, 0; my $status = $?;",
-  '  print length($errno // "") ? "e $errno\\n" : ($status & 127) ? "s " . ($status & 127) . "\\n" : "x " . ($status >> 8) . "\\n";',
+  "  close $w; close $wo; close $we; close $ri if defined $ri; my $errno = do { local $/; <$r> }; close $r;",
+  '  if (length($errno // "")) { close $wi if defined $wi; waitpid $pid, 0; print "e $errno\\n"; next }',
+  '  my ($out, $err) = ("", ""); my %open = (fileno($ro) => [$ro, \\$out], fileno($re) => [$re, \\$err]);',
+  "  while (%open || defined $wi) {",
+  '    my ($rin, $win) = ("", ""); vec($rin, $_, 1) = 1 for keys %open; vec($win, fileno($wi), 1) = 1 if defined $wi;',
+  "    select(my $rout = $rin, my $wout = $win, undef, undef) > 0 or next;",
+  "    for my $fd (keys %open) { next unless vec($rout, $fd, 1); my $got = sysread $open{$fd}[0], ${$open{$fd}[1]}, 65536, length ${$open{$fd}[1]}; delete $open{$fd} unless $got }",
+  '    if (defined $wi && vec($wout, fileno($wi), 1)) { my $put = syswrite $wi, $feed, 4096; substr($feed, 0, $put) = "" if $put; if (!$put || !length $feed) { close $wi; undef $wi } }',
+  "  }",
+  "  waitpid $pid, 0; my $status = $?;",
+  '  print +($status & 127 ? "s " . ($status & 127) : "x " . ($status >> 8)), " ", length $out, " ", length $err, "\\n", $out, $err;',
   "}",
-  'unlink "$dir/in", "$dir/out", "$dir/err"; rmdir $dir',
 ].join("\n");
 
 const nameOf = (table: Readonly<Record<string, number>>, value: number): string | undefined => Object.entries(table).find(([, v]) => v === value)?.[0];
@@ -56,19 +66,25 @@ interface Pending {
 /** One helper process; `run` takes one request at a time (see `idle`). */
 export class SpawnHelper {
   private readonly child: ChildProcessByStdio<Writable, Readable, null>;
-  private readonly dir: string;
   private pending: Pending | null = null;
-  private answer = "";
+  /** What the helper has answered and is not yet taken, in arrival order. */
+  private received: Buffer[] = [];
+  private receivedBytes = 0;
+  /** The pending answer's header and whole size, once its header line has come. */
+  private header: { readonly kind: string; readonly value: string; readonly start: number; readonly outBytes: number } | null = null;
+  private answerBytes: number | null = null;
   private dead = false;
   private lastEnv = "";
 
   /** Starts a helper through `perl` (an absolute path). */
   constructor(perl: string) {
-    this.dir = mkdtempSync(join(tmpdir(), "gaffer-spawn-"));
-    this.child = spawn(perl, ["-e", HELPER_SCRIPT, this.dir], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+    this.child = spawn(perl, ["-e", HELPER_SCRIPT, "gaffer-spawn-helper"], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
     this.child.stdin.on("error", () => undefined);
-    this.child.stdout.setEncoding("utf8");
-    this.child.stdout.on("data", (chunk: string) => this.onAnswer(chunk));
+    this.child.stdout.on("data", (chunk: Buffer) => {
+      this.received.push(chunk);
+      this.receivedBytes += chunk.length;
+      this.takeAnswer();
+    });
     this.child.on("error", () => this.onExit());
     // NOTE: `close`, not `exit`: an answer written just before the helper ended is read first.
     this.child.on("close", () => this.onExit());
@@ -88,14 +104,12 @@ export class SpawnHelper {
   /** Runs `file ARGS` to its end through the helper; never rejects. Only when `idle`. */
   run(file: string, args: readonly string[], options: ChildOptions): Promise<ChildResult> {
     if (!this.idle) throw new Error("spawn helper: a request is already running");
-    const input = join(this.dir, "in");
-    if (options.input !== undefined) writeFileSync(input, options.input);
     const env = Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined);
     // The environment travels once while it stays the same (`=`: as the last request's).
     const envText = JSON.stringify(env);
     const envFields = envText === this.lastEnv ? ["="] : [String(env.length), ...env.flat()];
     this.lastEnv = envText;
-    const fields = [options.cwd, options.input === undefined ? "/dev/null" : input, ...envFields, file, ...args];
+    const fields = [options.cwd, options.input === undefined ? "" : `<${options.input}`, ...envFields, file, ...args];
     return new Promise((resolve) => {
       this.pending = { file, resolve };
       // NOTE: while a request runs, the helper's pipe keeps the event loop alive (an awaited git call must not let Node exit).
@@ -104,23 +118,37 @@ export class SpawnHelper {
     });
   }
 
-  /** Ends the helper (its directory goes with it). */
+  /** Ends the helper. */
   close(): void {
     this.child.stdin.end();
   }
 
-  private onAnswer(chunk: string): void {
-    this.answer += chunk;
-    const end = this.answer.indexOf("\n");
-    if (end < 0 || this.pending === null) return;
-    const [kind, value] = this.answer.slice(0, end).split(" ") as [string, string];
-    this.answer = this.answer.slice(end + 1);
+  /** Answers the pending request once its header line and all the bytes it counts have arrived. */
+  private takeAnswer(): void {
+    if (this.pending === null) return;
+    if (this.answerBytes === null) {
+      const head = this.received.length === 1 ? this.received[0]! : Buffer.concat(this.received, this.receivedBytes);
+      this.received = [head];
+      const end = head.indexOf(10);
+      if (end < 0) return;
+      const [kind, value, outText, errText] = head.subarray(0, end).toString("latin1").split(" ") as [string, string, string?, string?];
+      this.header = { kind, value, start: end + 1, outBytes: Number(outText ?? 0) };
+      this.answerBytes = end + 1 + Number(outText ?? 0) + Number(errText ?? 0);
+    }
+    // NOTE: a large output arrives in many chunks: they are joined once, when all have come.
+    if (this.receivedBytes < this.answerBytes) return;
+    const all = this.received.length === 1 ? this.received[0]! : Buffer.concat(this.received, this.receivedBytes);
+    const { kind, value, start, outBytes } = this.header!;
+    const size = this.answerBytes;
+    const stdout = all.subarray(start, start + outBytes).toString("utf8");
+    const stderr = all.subarray(start + outBytes, size).toString("utf8");
+    this.received = all.length === size ? [] : [all.subarray(size)];
+    this.receivedBytes = all.length - size;
+    this.answerBytes = null;
     const { file, resolve } = this.pending;
     this.pending = null;
     this.idleHandles();
     if (kind === "e") return resolve({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${file} ${nameOf(constants.errno, Number(value)) ?? `errno ${value}`}` });
-    const read = (name: string): string => readFileSync(join(this.dir, name), "utf8");
-    const [stdout, stderr] = [read("out"), read("err")];
     if (kind === "s") return resolve({ stdout, stderr, exitCode: null, failure: `killed by ${nameOf(constants.signals, Number(value)) ?? `signal ${value}`}` });
     resolve({ stdout, stderr, exitCode: Number(value), failure: null });
   }
@@ -129,8 +157,6 @@ export class SpawnHelper {
     if (this.dead) return;
     this.dead = true;
     this.idleHandles();
-    // NOTE: the helper removes its directory when its stdin closes; one that died by a signal could not.
-    rmSync(this.dir, { recursive: true, force: true });
     const pending = this.pending;
     this.pending = null;
     pending?.resolve({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${pending.file}: the spawn helper exited while it ran` });
