@@ -3,13 +3,17 @@
  * (`<rev>:<path>`, `<rev>^{tree}`): a pass that asks dozens of them starts one
  * git process instead of one per question, and none if it asks nothing.
  */
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { createInterface } from "node:readline";
-import { execa, type ResultPromise } from "execa";
+import type { Readable, Writable } from "node:stream";
 import { GitError } from "../errors.js";
 import type { GitObjectReader } from "../ports.js";
+import { resolveProgram } from "./child-run.js";
 import { SHA } from "./git-dir.js";
 
-type BatchProcess = ResultPromise<{ buffer: false; reject: false }>;
+// NOTE: started through node:child_process, not execa: one per merge pass, and execa's per-start machinery cost
+// about as much Node CPU again as the fork itself.
+type BatchProcess = ChildProcessByStdio<Writable, Readable, null>;
 
 /** The `cat-file --batch-check=%(objectname)` reader of the repo at `repo`, started on the first lookup. */
 export class CatFileReader implements GitObjectReader {
@@ -35,20 +39,33 @@ export class CatFileReader implements GitObjectReader {
 
   async close(): Promise<void> {
     if (this.child === null) return;
+    const ended = this.ended;
     this.child.stdin.end();
-    await this.child;
+    await ended;
   }
 
+  /** Settles when the started process has ended (its output read to the end). */
+  private ended: Promise<unknown> = Promise.resolve();
+
   private start(): BatchProcess {
-    const child: BatchProcess = execa("git", ["cat-file", "--batch-check=%(objectname)"], { cwd: this.repo, env: this.env, buffer: false, reject: false });
+    const env = { ...process.env, ...this.env };
+    const child: BatchProcess = spawn(resolveProgram("git", env.PATH), ["cat-file", "--batch-check=%(objectname)"], { cwd: this.repo, env, stdio: ["pipe", "pipe", "ignore"] });
+    child.stdin.on("error", () => undefined);
     createInterface({ input: child.stdout }).on("line", (line) => this.waiting.shift()?.resolve(line));
-    void child.then((result) => this.fail(new GitError(`git cat-file --batch-check ended in ${this.repo} (exit ${result.exitCode ?? "?"})`, { details: { command: ["git", "cat-file", "--batch-check"], cwd: this.repo, exitCode: result.exitCode ?? null } })));
+    const end = (exitCode: number | null, why?: string): void => {
+      this.fail(new GitError(`git cat-file --batch-check ended in ${this.repo} (${why ?? `exit ${exitCode ?? "?"}`})`, { details: { command: ["git", "cat-file", "--batch-check"], cwd: this.repo, exitCode } }));
+    };
+    this.ended = new Promise<void>((resolve) => {
+      // NOTE: a child that never started may send no `close`.
+      child.on("error", (error) => resolve(end(null, error.message)));
+      child.on("close", (code) => resolve(end(code)));
+    });
     this.child = child;
     return child;
   }
 
   private fail(error: Error): void {
-    this.failure = error;
+    this.failure ??= error;
     for (const waiter of this.waiting.splice(0)) waiter.reject(error);
   }
 }

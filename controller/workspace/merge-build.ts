@@ -4,7 +4,9 @@
  * alone (`merge-tree`, then `commit-tree` with main as first parent) and the
  * worktree fast-forwards to it with `git rebase`, which refuses an unclean
  * tree in that same process: three git processes where a clean-tree `status`,
- * a porcelain `merge` and its repair took four. Conflicts, and a branch that
+ * a porcelain `merge` and its repair took four. A branch that has the target
+ * among its last first parents needs no `merge-tree`: its own tree is the
+ * merge's. Conflicts, and a branch that
  * brings nothing of its own, take git's porcelain path (status first), which
  * records them, as does a branch that is already the target merged (a
  * merge stopped between the worktree's commit and the target's move).
@@ -31,14 +33,27 @@ export async function planMerge(ctx: WorkspaceContext, input: { readonly merge: 
   if (input.merge.strategy !== "merge" || input.objects === undefined) return null;
   const branchHead = await ctx.git.resolveCommit(input.path, "HEAD");
   if (branchHead === null) return null;
-  const built = await ctx.git.mergeTree(input.path, input.targetHead, branchHead).catch(() => null);
-  if (built?.kind !== "clean") return null;
-  const [targetTree, firstParent, secondParent] = await input.objects.ids([`${input.targetHead}^{tree}`, `${branchHead}^1`, `${branchHead}^2`]).catch(() => [null]);
-  if (targetTree === null || targetTree === undefined || targetTree === built.tree) return null;
+  const ancestry = Array.from({ length: FIRST_PARENT_DEPTH - 1 }, (_, i) => `${branchHead}~${i + 2}`);
+  const ids = await input.objects.ids([`${input.targetHead}^{tree}`, `${branchHead}^{tree}`, `${branchHead}^1`, `${branchHead}^2`, ...ancestry]).catch(() => [null]);
+  const [targetTree, branchTree, firstParent, secondParent] = ids;
+  if (targetTree === null || targetTree === undefined || branchTree === null || branchTree === undefined) return null;
   // The branch is this target merged already (an earlier attempt stopped before landing it): git's porcelain
   // finds it up to date and it lands as it is, never wrapped in a second merge commit of the same name.
   if (firstParent === input.targetHead && secondParent !== null && secondParent !== undefined) return null;
-  return { targetHead: input.targetHead, branchHead, tree: built.tree };
+  // The target is on the branch's first-parent line: merging it changes nothing, the merged tree is the branch's.
+  const onBranch = firstParent === input.targetHead || ids.slice(4).includes(input.targetHead);
+  const tree = onBranch ? branchTree : await mergedTree(ctx, input.path, input.targetHead, branchHead);
+  if (tree === null || tree === targetTree) return null;
+  return { targetHead: input.targetHead, branchHead, tree };
+}
+
+/** How far back the branch's first parents are looked at for the target (a branch of a few commits on it needs no `merge-tree`). */
+const FIRST_PARENT_DEPTH = 8;
+
+/** The tree `merge-tree` writes for a clean merge; null on conflicts or any failure. */
+async function mergedTree(ctx: WorkspaceContext, path: string, targetHead: string, branchHead: string): Promise<string | null> {
+  const built = await ctx.git.mergeTree(path, targetHead, branchHead).catch(() => null);
+  return built?.kind === "clean" ? built.tree : null;
 }
 
 /** The message of the merge commit gaffer lands. */

@@ -12,6 +12,7 @@ import { mergeWorktree } from "../../controller/workspace/merge-queue.js";
 import { createWorktree } from "../../controller/workspace/worktrees.js";
 import { listEvents } from "../../state/events.repository.js";
 import { git } from "../helpers/git-repo.js";
+import { traceGit } from "../helpers/git-trace.js";
 import { workspaceFixture } from "./workspace-fixture.js";
 
 describe("merge built from commits", () => {
@@ -39,6 +40,32 @@ describe("merge built from commits", () => {
     expect(git(fx.repo, "rev-parse", "gaffer/build/one")).toBe(head);
     expect(readFileSync(join(worktree.path, "shared.txt"), "utf8")).toBe("A (user)\nb\nc\nd\nE (task)\n");
     expect(git(worktree.path, "status", "--porcelain")).toBe("");
+  });
+
+  it("lands a branch whose commits sit on main with no merge-tree run: a merge commit of the branch's own tree, main first", async () => {
+    const fx = await workspaceFixture({ tasks: [{ name: "one" }, { name: "two" }], project: { policy: { approvers: ["approver@example.com"], worktreeRetention: "keep" } } });
+    const [{ worktree: one }, { worktree: two }] = [await createWorktree(fx.ctx, "one"), await createWorktree(fx.ctx, "two")];
+    const main = git(fx.repo, "rev-parse", "main");
+    for (const [wt, task, count] of [[one.path, "one", 3], [two.path, "two", 2]] as const) {
+      for (let i = 0; i < count; i++) {
+        writeFileSync(join(wt, `${task}-${i}.txt`), `${i}\n`);
+        await commitChanges(fx.ctx, { task, message: `feat: ${task} ${i}` });
+      }
+    }
+    const oneHead = git(one.path, "rev-parse", "HEAD");
+    const { result: first, trace } = await traceGit(() => mergeWorktree(fx.ctx, "one"));
+    expect(first.state).toBe("merged");
+    expect(trace.commands.filter((c) => c === "merge-tree")).toEqual([]);
+    expect(git(fx.repo, "show", "-s", "--format=%P", "main").split(" ")).toEqual([main, oneHead]);
+    expect(git(fx.repo, "rev-parse", "main^{tree}")).toBe(git(one.path, "rev-parse", `${oneHead}^{tree}`));
+    // two's base is main before one landed: a real merge, computed by merge-tree.
+    const twoHead = git(two.path, "rev-parse", "HEAD");
+    const landedOne = git(fx.repo, "rev-parse", "main");
+    const { result: second, trace: secondTrace } = await traceGit(() => mergeWorktree(fx.ctx, "two"));
+    expect(second.state).toBe("merged");
+    expect(secondTrace.commands.filter((c) => c === "merge-tree")).toEqual(["merge-tree"]);
+    expect(git(fx.repo, "show", "-s", "--format=%P", "main").split(" ")).toEqual([landedOne, twoHead]);
+    expect(git(fx.repo, "ls-tree", "--name-only", "main").split("\n").filter((f) => /^(one|two)-/.test(f))).toHaveLength(5);
   });
 
   it("moves nothing when the worktree has uncommitted changes, though the merge was computed meanwhile", async () => {
