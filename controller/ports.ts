@@ -90,7 +90,7 @@ export interface GitWorktreeEntry {
   readonly prunable: boolean;
 }
 
-/** One local branch from `git for-each-ref refs/heads`. */
+/** One local branch, as `git for-each-ref refs/heads` reports it. */
 export interface GitBranch {
   /** The commit the branch points at. */
   readonly sha: string;
@@ -156,8 +156,8 @@ export interface Git {
   status(cwd: string, options?: { readonly untracked?: boolean }): Promise<GitStatus>;
   /** The checked-out branch (short name), null when detached; read from the git dir, no process. */
   currentBranch(cwd: string): Promise<string | null>;
-  /** Local branches, their commits and checkouts (one `for-each-ref refs/heads`). */
-  listBranches(repo: string): Promise<Map<string, GitBranch>>;
+  /** The named local branches that exist, their commits and checkouts (from the git dir, else one `for-each-ref refs/heads`). */
+  branches(repo: string, names: readonly string[]): Promise<Map<string, GitBranch>>;
   /** Stages every change (`add -A`). */
   stageAll(cwd: string): Promise<void>;
   /** What is staged, against HEAD, with line counts. */

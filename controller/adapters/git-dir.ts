@@ -10,7 +10,7 @@
  * many event-loop turns (measurable wall time on a loaded machine).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 
 /** A full object id. */
 export const SHA = /^[0-9a-f]{40}$/;
@@ -85,4 +85,54 @@ export async function checkoutsFromGitDir(repo: string, main: string, branch: st
     if (existsSync(path) && path !== repo) paths.push(path);
   }
   return paths;
+}
+
+/** `packed-refs` as refname -> sha (peeled `^` lines and the header skipped); empty when there is no such file. */
+function readPackedRefs(common: string): Map<string, string> {
+  const packed = new Map<string, string>();
+  for (const line of (readText(join(common, "packed-refs")) ?? "").split("\n")) {
+    const space = line.indexOf(" ");
+    if (space === 40 && SHA.test(line.slice(0, 40))) packed.set(line.slice(41).trim(), line.slice(0, 40));
+  }
+  return packed;
+}
+
+/**
+ * The named local branches that exist, with their commits and the worktree
+ * that has each checked out (as `for-each-ref` reports it: the directory git
+ * recorded, even when it is gone), read from the git dir of `repo`'s main
+ * worktree `main`: loose refs, then `packed-refs`, and every worktree's HEAD.
+ * Null, and the caller asks git, for anything but the plain layout: a ref
+ * store other than files (`reftable`), a symbolic branch ref, a bare or
+ * unusual main worktree, or a name that is not a plain path of components.
+ */
+export function readBranchesFromGitDir(main: string, names: readonly string[], isPlainName: (name: string) => boolean): Map<string, { sha: string; checkout: string | null }> | null {
+  const common = resolve(main, readText(join(main, "commondir"))?.trim() ?? ".");
+  if (!names.every(isPlainName) || basename(common) !== ".git" || existsSync(join(common, "reftable"))) return null;
+  const checkouts = new Map<string, string>();
+  const heads: Array<[string, string]> = [[join(common, "HEAD"), dirname(common)]];
+  let linked: string[] = [];
+  try {
+    linked = readdirSync(join(common, "worktrees"));
+  } catch {
+    // no linked worktrees
+  }
+  for (const id of linked) {
+    const pointer = readText(join(common, "worktrees", id, "gitdir"))?.trim();
+    if (pointer !== undefined && pointer.length > 0) heads.push([join(common, "worktrees", id, "HEAD"), dirname(pointer)]);
+  }
+  for (const [file, path] of heads) {
+    const head = readText(file)?.trim() ?? "";
+    if (head.startsWith("ref: refs/heads/") && !checkouts.has(head.slice(16))) checkouts.set(head.slice(16), path);
+  }
+  let packed: Map<string, string> | null = null;
+  const found = new Map<string, { sha: string; checkout: string | null }>();
+  for (const name of names) {
+    const loose = readText(join(common, "refs", "heads", name))?.trim();
+    if (loose !== undefined && !SHA.test(loose)) return null;
+    packed ??= loose === undefined ? readPackedRefs(common) : null;
+    const sha = loose ?? packed?.get(`refs/heads/${name}`);
+    if (sha !== undefined) found.set(name, { sha, checkout: checkouts.get(name) ?? null });
+  }
+  return found;
 }

@@ -12,7 +12,7 @@ import type { Git, GitBranch, GitFileChange, GitObjectReader, GitStatus, GitUpda
 import { CatFileReader } from "./git-objects.js";
 import { commitTree, fastForwardIfClean, mergeTree } from "./git-merge-tree.js";
 import { GIT_ENV, runGit, type GitOutput } from "./git-run.js";
-import { checkoutsFromGitDir, gitDirFromFiles, readLooseRef, SHA } from "./git-dir.js";
+import { checkoutsFromGitDir, gitDirFromFiles, readBranchesFromGitDir, readLooseRef, SHA } from "./git-dir.js";
 import { isPlainBranchName, parseCommitSha, parsePathList, parseRawNumstat, parseRefList, parseStatusV2, parseWorktreeList } from "./git-parse.js";
 
 export { runGit, type GitOutput, type GitRunOptions } from "./git-run.js";
@@ -82,8 +82,12 @@ export class GitCli implements Git {
     return head.startsWith("ref: refs/heads/") ? head.slice("ref: refs/heads/".length) : null;
   }
 
-  async listBranches(repo: string): Promise<Map<string, GitBranch>> {
-    return parseRefList((await runGit(repo, ["for-each-ref", "--format=%(refname:short)%00%(objectname)%00%(worktreepath)", "refs/heads"])).stdout);
+  async branches(repo: string, names: readonly string[]): Promise<Map<string, GitBranch>> {
+    // NOTE: a few small files of the git dir where its layout is the plain one (see git-dir.ts), else one for-each-ref.
+    const fromFiles = readBranchesFromGitDir(await gitDir(repo), names, isPlainBranchName);
+    if (fromFiles !== null) return fromFiles;
+    const all = parseRefList((await runGit(repo, ["for-each-ref", "--format=%(refname:short)%00%(objectname)%00%(worktreepath)", "refs/heads"])).stdout);
+    return new Map(names.flatMap((name) => (all.has(name) ? [[name, all.get(name)!] as const] : [])));
   }
 
   async stagedChanges(cwd: string): Promise<GitFileChange[]> {

@@ -36,12 +36,12 @@ interface BatchFacts {
   readonly branches: Map<string, GitBranch>;
 }
 
-async function readBatchFacts(ctx: WorkspaceContext): Promise<BatchFacts> {
+async function readBatchFacts(ctx: WorkspaceContext, branchNames: readonly string[]): Promise<BatchFacts> {
   const repo = targetRepoPath(ctx);
   const integration = ctx.config.integrationBranch;
   const integrationSha = await ctx.git.resolveCommit(repo, `refs/heads/${integration}`);
   if (integrationSha === null) throw new NotFoundError(`integration branch "${integration}" does not exist in ${repo}; create it (git branch ${integration}) or set spec.integrationBranch`);
-  return { repo, root: worktreeRootPath(ctx), integrationSha, entries: null, branches: await ctx.git.listBranches(repo) };
+  return { repo, root: worktreeRootPath(ctx), integrationSha, entries: null, branches: await ctx.git.branches(repo, branchNames) };
 }
 
 /** The worktree list, read fresh (`again`) or once per batch. */
@@ -70,8 +70,8 @@ export async function createWorktree(ctx: WorkspaceContext, taskName: string): P
 /** Provisions the worktrees of several tasks (e.g. all tasks of a stage), in order; stops at the first refusal. */
 export async function createWorktrees(ctx: WorkspaceContext, taskNames: readonly string[]): Promise<WorktreeOutcome[]> {
   const tasks = taskNames.map((name) => requireTask(ctx, name));
-  const facts = await readBatchFacts(ctx);
   const branches = tasks.map((task) => taskBranch(ctx.config, task));
+  const facts = await readBatchFacts(ctx, branches);
   const outcomes: WorktreeOutcome[] = [];
   for (const [i, task] of tasks.entries()) {
     await checkTaskBranch(ctx, facts.repo, task, branches[i]!);
