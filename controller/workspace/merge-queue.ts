@@ -91,7 +91,7 @@ async function claimNext(ctx: WorkspaceContext, target: string, ttlMs: number): 
  * Returns the rows this call finished; `busy` when another live process holds
  * the lease (it will work through the queue, ours included). The pass's
  * object-id lookups share one git process, closed at its end; git's auto
- * maintenance runs once after a pass that finished a merge.
+ * maintenance runs after a pass that finished a merge, at most once a minute.
  */
 export async function processMergeQueue(ctx: WorkspaceContext, target: string, options: MergeQueueOptions = {}): Promise<{ readonly finished: readonly MergeRecord[]; readonly busy: boolean }> {
   const objects = ctx.git.openObjectReader(targetRepoPath(ctx));
@@ -101,9 +101,21 @@ export async function processMergeQueue(ctx: WorkspaceContext, target: string, o
   } finally {
     await objects.close();
   }
-  // NOTE: gaffer's git calls skip git's per-command auto maintenance; one check per pass that made commits keeps the repo packed.
-  if (result.finished.length > 0) await ctx.git.runAutoMaintenance(targetRepoPath(ctx)).catch(() => undefined);
+  // NOTE: gaffer's git calls skip git's per-command auto maintenance; a check after a pass that made commits, at most
+  // once a minute per repository, keeps the repo packed (git's own thresholds take thousands of objects to reach).
+  if (result.finished.length > 0 && isMaintenanceDue(targetRepoPath(ctx))) await ctx.git.runAutoMaintenance(targetRepoPath(ctx)).catch(() => undefined);
   return result;
+}
+
+/** When this process last asked git's auto maintenance to look at a repository. */
+const maintenanceCheckedAt = new Map<string, number>();
+const MAINTENANCE_EVERY_MS = 60_000;
+
+function isMaintenanceDue(repo: string): boolean {
+  const last = maintenanceCheckedAt.get(repo);
+  if (last !== undefined && Date.now() - last < MAINTENANCE_EVERY_MS) return false;
+  maintenanceCheckedAt.set(repo, Date.now());
+  return true;
 }
 
 async function workQueue(ctx: WorkspaceContext, target: string, options: MergeQueueOptions, objects: GitObjectReader): Promise<{ readonly finished: readonly MergeRecord[]; readonly busy: boolean }> {

@@ -32,13 +32,13 @@ function expectAtMost(what: string, trace: GitTrace, bound: number, allBound: nu
 
 describe("git process budget", () => {
   it("provisions, commits and merges N tasks within a fixed number of git processes per task", async () => {
-    const fx = await workspaceFixture({ tasks: names.map((name) => ({ name })) });
+    const fx = await workspaceFixture({ tasks: [...names, "task-extra"].map((name) => ({ name })) });
 
     const provision = await traceGit(() => createWorktrees(fx.ctx, names));
     expect(provision.result.map((o) => o.action)).toEqual(names.map(() => "created"));
-    // One `worktree add` per task; the batch reads the branches (and where they are checked out) once.
+    // One `worktree add` per task; the batch reads its branches (and where they are checked out) from the git dir.
     // `worktree add` starts three gits of its own (branch, symbolic-ref, reset --hard).
-    expectAtMost("provision", provision.trace, N + 1, 4 * N + 1);
+    expectAtMost("provision", provision.trace, N, 4 * N);
 
     const commits = await traceGit(async () => {
       for (const { task, worktree } of provision.result) {
@@ -55,12 +55,23 @@ describe("git process budget", () => {
       return processMergeQueue(fx.ctx, "main");
     });
     expect(merges.result.finished.map((m) => m.state)).toEqual(names.map(() => "merged"));
-    // Per task: `merge-tree` computes the merge from the commits, `commit-tree` makes it (first parent main), the
-    // worktree moves to it with a `rebase` that refuses an unclean tree in the same process, main's fast-forward,
-    // `worktree remove` (and the `status` git starts for it). One `cat-file --batch-check` for the whole run compares
-    // the protected folders' trees (no diff when unchanged) and the target's tree, and one `maintenance run --auto` for
-    // the pass (git's per-command one is off).
-    expectAtMost("merge", merges.trace, 5 * N + 2, 6 * N + 2);
+    // Per task: `merge-tree` computes the merge from the commits (not for the first: main is its base, so its own
+    // tree is the merge's), `commit-tree` makes it (first parent main), the worktree moves to it with a `rebase` that
+    // refuses an unclean tree in the same process, main's fast-forward, `worktree remove` (and the `status` git starts
+    // for it). One `cat-file --batch-check` for the whole run compares the protected folders' trees (no diff when
+    // unchanged) and the target's tree, and one `maintenance run --auto` for the pass (git's per-command one is off).
+    expectAtMost("merge", merges.trace, 5 * N + 1, 6 * N + 1);
+    expect(tally(merges.trace)["merge-tree"]).toBe(N - 1);
     expect(tally(merges.trace).maintenance).toBe(1);
+    // A second pass within the minute: no second maintenance check.
+    const again = await traceGit(async () => {
+      const { worktree } = (await createWorktrees(fx.ctx, ["task-extra"]))[0]!;
+      writeFileSync(join(worktree.path, "extra.txt"), "extra\n");
+      await commitChanges(fx.ctx, { task: "task-extra", message: "feat: extra" });
+      await requestMerge(fx.ctx, "task-extra");
+      return processMergeQueue(fx.ctx, "main");
+    });
+    expect(again.result.finished.map((m) => m.state)).toEqual(["merged"]);
+    expect(tally(again.trace).maintenance).toBeUndefined();
   });
 });
