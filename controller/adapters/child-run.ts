@@ -40,10 +40,12 @@ const DIRECT_FIRST = 2;
 
 const helpers: SpawnHelper[] = [];
 let directCalls = 0;
+/** Set once a helper could not start (a perl that cannot run it): every child starts directly from then on. */
+let helpersUnusable = false;
 
 /** An idle helper, started if there is room; null to start the child directly. */
 function idleHelper(): SpawnHelper | null {
-  if (directCalls < DIRECT_FIRST) return null;
+  if (directCalls < DIRECT_FIRST || helpersUnusable) return null;
   for (let i = helpers.length - 1; i >= 0; i--) if (helpers[i]!.gone) helpers.splice(i, 1);
   const idle = helpers.find((h) => h.idle);
   if (idle !== undefined || helpers.length >= MAX_HELPERS) return idle ?? null;
@@ -91,7 +93,9 @@ export async function runChild(file: string, args: readonly string[], options: C
   const program = resolveProgram(file, options.env.PATH);
   const helper = idleHelper();
   if (helper === null) directCalls++;
-  const result = await (helper === null ? runChildDirectly(program, args, options) : helper.run(program, args, options));
+  let result = helper === null ? null : await helper.run(program, args, options);
+  if (helper !== null && result === null) helpersUnusable = true;
+  result ??= await runChildDirectly(program, args, options);
   if (result.failure === null || program === file) return result;
   // The program moved since it was looked up: forget where it was, and name it as it was asked for.
   found.delete(`${file}\0${options.env.PATH}`);

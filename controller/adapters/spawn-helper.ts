@@ -15,7 +15,9 @@
  * or `e ERRNO` when the program or its directory could not be used, which
  * the child reports before its exec through a close-on-exec pipe. One
  * request at a time per helper; it ends when its stdin closes, as it does
- * when gaffer exits or is killed.
+ * when gaffer exits or is killed. Its first line is `ready`: a helper that
+ * ends before it (a perl that cannot run the script) has run nothing, and
+ * its request is handed back to be run another way.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { constants } from "node:os";
@@ -29,7 +31,7 @@ import type { ChildOptions, ChildResult } from "./child-run.js";
 // `%ENV` is replaced whole before the exec: a name without `/` is looked up on the request's own PATH.
 // The input field is empty for stdin from /dev/null, else `<` and the bytes to feed.
 const HELPER_SCRIPT = [
-  'use POSIX (); $SIG{PIPE} = "IGNORE"; binmode STDIN; binmode STDOUT; $| = 1; my %env;',
+  'use POSIX (); $SIG{PIPE} = "IGNORE"; binmode STDIN; binmode STDOUT; $| = 1; my %env; print "ready\\n";',
   "while (my $line = <STDIN>) {",
   '  chomp $line; my @f = map { pack "H*", $_ } split /\\./, $line, -1;',
   '  my ($cwd, $input, $n) = splice @f, 0, 3; if ($n ne "=") { %env = (); for (1 .. $n) { my $k = shift @f; $env{$k} = shift @f } }',
@@ -55,12 +57,15 @@ const HELPER_SCRIPT = [
   "}",
 ].join("\n");
 
+const READY = Buffer.from("ready\n");
+
 const nameOf = (table: Readonly<Record<string, number>>, value: number): string | undefined => Object.entries(table).find(([, v]) => v === value)?.[0];
 const hex = (text: string): string => Buffer.from(text, "utf8").toString("hex");
 
 interface Pending {
   readonly file: string;
-  readonly resolve: (result: ChildResult) => void;
+  /** null: the helper ended before it was ready, so nothing ran. */
+  readonly resolve: (result: ChildResult | null) => void;
 }
 
 /** One helper process; `run` takes one request at a time (see `idle`). */
@@ -74,6 +79,8 @@ export class SpawnHelper {
   private header: { readonly kind: string; readonly value: string; readonly start: number; readonly outBytes: number } | null = null;
   private answerBytes: number | null = null;
   private dead = false;
+  /** Whether the helper has said `ready` (before it, an ended helper has run nothing). */
+  private ready = false;
   private lastEnv = "";
 
   /** Starts a helper through `perl` (an absolute path). */
@@ -101,8 +108,11 @@ export class SpawnHelper {
     return this.dead;
   }
 
-  /** Runs `file ARGS` to its end through the helper; never rejects. Only when `idle`. */
-  run(file: string, args: readonly string[], options: ChildOptions): Promise<ChildResult> {
+  /**
+   * Runs `file ARGS` to its end through the helper; never rejects. Only when
+   * `idle`. Null when the helper ended before it was ready: nothing ran.
+   */
+  run(file: string, args: readonly string[], options: ChildOptions): Promise<ChildResult | null> {
     if (!this.idle) throw new Error("spawn helper: a request is already running");
     const env = Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined);
     // The environment travels once while it stays the same (`=`: as the last request's).
@@ -125,6 +135,13 @@ export class SpawnHelper {
 
   /** Answers the pending request once its header line and all the bytes it counts have arrived. */
   private takeAnswer(): void {
+    if (!this.ready) {
+      const head = Buffer.concat(this.received, this.receivedBytes);
+      if (head.length < READY.length) return;
+      this.ready = true;
+      const rest = head.subarray(READY.length);
+      [this.received, this.receivedBytes] = [rest.length === 0 ? [] : [rest], rest.length];
+    }
     if (this.pending === null) return;
     if (this.answerBytes === null) {
       const head = this.received.length === 1 ? this.received[0]! : Buffer.concat(this.received, this.receivedBytes);
@@ -159,7 +176,7 @@ export class SpawnHelper {
     this.idleHandles();
     const pending = this.pending;
     this.pending = null;
-    pending?.resolve({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${pending.file}: the spawn helper exited while it ran` });
+    pending?.resolve(this.ready ? { stdout: "", stderr: "", exitCode: null, failure: `spawn ${pending.file}: the spawn helper exited while it ran` } : null);
   }
 
   /** An idle helper never keeps gaffer running. */

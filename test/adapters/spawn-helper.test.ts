@@ -6,10 +6,10 @@
  * idle helper never keeps gaffer running, and ends with it.
  */
 import { execFileSync, execFile } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { onTestFinished, describe, expect, it } from "vitest";
-import { resolveProgram, runChild } from "../../controller/adapters/child-run.js";
+import { resolveProgram, runChild, type ChildResult } from "../../controller/adapters/child-run.js";
 import { findPerl } from "../../controller/adapters/pane-launcher.js";
 import { SpawnHelper } from "../../controller/adapters/spawn-helper.js";
 import { tempDir, waitFor } from "../helpers/temp.js";
@@ -23,13 +23,20 @@ function helper(): SpawnHelper {
 
 const ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
 
+/** A request through a helper that is up (null, "nothing ran", fails the test). */
+async function ran(h: SpawnHelper, ...request: Parameters<SpawnHelper["run"]>): Promise<ChildResult> {
+  const result = await h.run(...request);
+  if (result === null) throw new Error("the spawn helper did not start");
+  return result;
+}
+
 describe("SpawnHelper", () => {
   it("gives the child its argv, directory, environment and stdin exactly, with no shell in between", async () => {
     const dir = tempDir("gaffer-spawn-test-");
     const canary = join(dir, "canary");
     const args = ["-e", "process.stdout.write(JSON.stringify({ argv: process.argv.slice(1), cwd: process.cwd(), env: process.env, stdin: require('fs').readFileSync(0, 'utf8') }))", `$(touch ${canary})`, `; touch ${canary} ;`, "a b\nc", "'\"`\\", "é", ""];
     const h = helper();
-    const result = await h.run(process.execPath, args, { cwd: dir, env: { ...ENV, GAFFER_X: "x y\nz $(touch canary)", EMPTY: "" }, input: "line one\nline two\n" });
+    const result = await ran(h, process.execPath, args, { cwd: dir, env: { ...ENV, GAFFER_X: "x y\nz $(touch canary)", EMPTY: "" }, input: "line one\nline two\n" });
     expect(result).toMatchObject({ exitCode: 0, failure: null, stderr: "" });
     const seen = JSON.parse(result.stdout) as { argv: string[]; cwd: string; env: Record<string, string>; stdin: string };
     expect(seen.argv).toEqual(args.slice(2));
@@ -38,9 +45,9 @@ describe("SpawnHelper", () => {
     expect(seen.stdin).toBe("line one\nline two\n");
     expect(existsSync(canary)).toBe(false);
     // The next request's environment replaces this one whole, and one left out of a request is not inherited.
-    const again = await h.run(process.execPath, ["-e", "process.stdout.write(JSON.stringify(process.env))"], { cwd: dir, env: { OTHER: "1" } });
+    const again = await ran(h, process.execPath, ["-e", "process.stdout.write(JSON.stringify(process.env))"], { cwd: dir, env: { OTHER: "1" } });
     expect(JSON.parse(again.stdout)).toEqual({ OTHER: "1" });
-    const same = await h.run(process.execPath, ["-e", "process.stdout.write(JSON.stringify(process.env))"], { cwd: dir, env: { ...ENV, OTHER: "1" } });
+    const same = await ran(h, process.execPath, ["-e", "process.stdout.write(JSON.stringify(process.env))"], { cwd: dir, env: { ...ENV, OTHER: "1" } });
     expect(JSON.parse(same.stdout)).toEqual({ ...ENV, OTHER: "1" });
   });
 
@@ -49,25 +56,25 @@ describe("SpawnHelper", () => {
     const h = helper();
     // The child writes to both pipes while stdin is still being fed: neither side may wait on the other.
     const script = "let n = 0; process.stdin.on('data', (d) => { n += d.length; process.stdout.write('o'.repeat(d.length)); process.stderr.write('é'); }); process.stdin.on('end', () => { process.stdout.write('o'.repeat(2e6 - n)); process.stderr.write(`|${n}`); process.exitCode = 3; })";
-    const result = await h.run(process.execPath, ["-e", script], { cwd: dir, env: ENV, input: "i".repeat(1e6) });
+    const result = await ran(h, process.execPath, ["-e", script], { cwd: dir, env: ENV, input: "i".repeat(1e6) });
     expect(result.exitCode).toBe(3);
     expect(result.stdout).toBe("o".repeat(2e6));
     expect(result.stderr).toMatch(/^(é)+\|1000000$/);
     // A child that exits without reading its stdin: an answer, and the helper goes on.
-    expect(await h.run(process.execPath, ["-e", "process.stdout.write('a\\0b')"], { cwd: dir, env: ENV, input: "x".repeat(300_000) })).toEqual({ stdout: "a\0b", stderr: "", exitCode: 0, failure: null });
-    expect(await h.run(process.execPath, ["-e", "process.stdin.pipe(process.stdout)"], { cwd: dir, env: ENV, input: "" })).toMatchObject({ stdout: "", exitCode: 0 });
+    expect(await ran(h, process.execPath, ["-e", "process.stdout.write('a\\0b')"], { cwd: dir, env: ENV, input: "x".repeat(300_000) })).toEqual({ stdout: "a\0b", stderr: "", exitCode: 0, failure: null });
+    expect(await ran(h, process.execPath, ["-e", "process.stdin.pipe(process.stdout)"], { cwd: dir, env: ENV, input: "" })).toMatchObject({ stdout: "", exitCode: 0 });
   });
 
   it("answers a missing program or directory as Node names it, and a signal by its name", async () => {
     const dir = tempDir("gaffer-spawn-test-");
     const h = helper();
-    expect(await h.run("gaffer-no-such-program", [], { cwd: dir, env: ENV })).toEqual({ stdout: "", stderr: "", exitCode: null, failure: "spawn gaffer-no-such-program ENOENT" });
-    expect(await h.run(process.execPath, ["-e", "0"], { cwd: join(dir, "gone"), env: ENV })).toEqual({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${process.execPath} ENOENT` });
+    expect(await ran(h, "gaffer-no-such-program", [], { cwd: dir, env: ENV })).toEqual({ stdout: "", stderr: "", exitCode: null, failure: "spawn gaffer-no-such-program ENOENT" });
+    expect(await ran(h, process.execPath, ["-e", "0"], { cwd: join(dir, "gone"), env: ENV })).toEqual({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${process.execPath} ENOENT` });
     writeFileSync(join(dir, "not-executable"), "#!/bin/sh\n");
-    expect((await h.run(join(dir, "not-executable"), [], { cwd: dir, env: ENV })).failure).toBe(`spawn ${join(dir, "not-executable")} EACCES`);
-    expect(await h.run(process.execPath, ["-e", "process.kill(process.pid, 'SIGTERM')"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: null, failure: "killed by SIGTERM" });
+    expect((await ran(h, join(dir, "not-executable"), [], { cwd: dir, env: ENV })).failure).toBe(`spawn ${join(dir, "not-executable")} EACCES`);
+    expect(await ran(h, process.execPath, ["-e", "process.kill(process.pid, 'SIGTERM')"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: null, failure: "killed by SIGTERM" });
     // Still serving after all of them.
-    expect(await h.run("git", ["--version"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: 0, failure: null });
+    expect(await ran(h, "git", ["--version"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: 0, failure: null });
   });
 
   it("answers a request whose helper is killed mid-run", async () => {
@@ -82,6 +89,14 @@ describe("SpawnHelper", () => {
     expect(await running).toEqual({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${process.execPath}: the spawn helper exited while it ran` });
     expect(h.gone).toBe(true);
     expect(h.idle).toBe(false);
+  });
+  it("hands a request back unrun when the helper ends before it is ready (a perl that cannot run it)", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    const broken = new SpawnHelper("/bin/false");
+    const canary = join(dir, "canary");
+    expect(await broken.run(process.execPath, ["-e", `require('fs').writeFileSync(${JSON.stringify(canary)}, '')`], { cwd: dir, env: ENV })).toBeNull();
+    expect(broken.gone).toBe(true);
+    expect(existsSync(canary)).toBe(false);
   });
 });
 
@@ -105,6 +120,21 @@ describe("runChild through the helpers", () => {
     execFileSync("rm", [join(bin, "gaffer-test-tool")]);
     expect(await runChild("gaffer-test-tool", [], { cwd: dir, env })).toEqual({ stdout: "", stderr: "", exitCode: null, failure: "spawn gaffer-test-tool ENOENT" });
     expect(resolveProgram("gaffer-test-tool", env.PATH)).toBe("gaffer-test-tool");
+  });
+
+  it("starts every child directly once a helper could not start, and loses no call", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    // A `perl` first on PATH that cannot run anything: the helper ends before it is ready.
+    mkdirSync(join(dir, "bin"));
+    writeFileSync(join(dir, "bin", "perl"), `#!/bin/sh\necho started >> ${join(dir, "perl-starts")}\nexit 2\n`);
+    chmodSync(join(dir, "bin", "perl"), 0o755);
+    const args = await workerArgs(join(import.meta.dirname, "../helpers/child-run-worker.ts"));
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [...args, "6"], { cwd: dir, timeout: 30_000, env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}` } }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    expect(JSON.parse(out)).toEqual({ helpers: [] });
+    // Six calls: two direct, one handed back by the helper that could not start, three direct without trying again.
+    expect(readFileSync(join(dir, "perl-starts"), "utf8")).toBe("started\n");
   });
 
   it("never keeps a process running once its work is done, and ends with it", async () => {
