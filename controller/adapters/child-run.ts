@@ -12,7 +12,7 @@
  */
 import { spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, isAbsolute, join } from "node:path";
 import { findPerl } from "./pane-launcher.js";
 import { SpawnHelper } from "./spawn-helper.js";
 
@@ -61,8 +61,9 @@ const found = new Map<string, string>();
 
 /**
  * The executable `file` names on `path` (its first hit, as execvp would),
- * looked up once per PATH value; `file` itself when it has a `/` or is not
- * found (the start then fails with git's own ENOENT).
+ * looked up once per PATH value; `file` itself when it has a `/`, is not
+ * found (the start then fails with its own ENOENT) or a relative PATH entry
+ * comes first (the exec resolves that from the child's directory).
  *
  * NOTE: execvp tries every PATH entry before the right one, and a failed exec
  * costs about as much as a successful one on this VM: with nine entries before
@@ -74,15 +75,16 @@ export function resolveProgram(file: string, path: string | undefined): string {
   const hit = found.get(key);
   if (hit !== undefined) return hit;
   for (const dir of path.split(delimiter)) {
-    const candidate = join(dir.length === 0 ? "." : dir, file);
+    // A relative (or empty) entry means the child's own directory: left to the exec, as it would be.
+    if (!isAbsolute(dir)) return file;
+    const candidate = join(dir, file);
     try {
       accessSync(candidate, constants.X_OK);
       if (!statSync(candidate).isFile()) continue;
     } catch {
       continue;
     }
-    // A relative PATH entry depends on the working directory: never remembered.
-    if (dir.startsWith("/")) found.set(key, candidate);
+    found.set(key, candidate);
     return candidate;
   }
   return file;

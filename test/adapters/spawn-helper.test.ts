@@ -115,6 +115,7 @@ describe("runChild through the helpers", () => {
     chmodSync(join(bin, "gaffer-test-tool"), 0o755);
     const env = { PATH: `${join(dir, "empty")}:${bin}:${ENV.PATH}` };
     expect(resolveProgram("gaffer-test-tool", env.PATH)).toBe(join(bin, "gaffer-test-tool"));
+    expect(resolveProgram("gaffer-test-tool", `relative:${env.PATH}`)).toBe("gaffer-test-tool");
     expect(await runChild("gaffer-test-tool", [], { cwd: dir, env })).toMatchObject({ stdout: "from-bin\n", exitCode: 0 });
     // Gone since it was found: the failure names it as asked, and the next call looks again.
     execFileSync("rm", [join(bin, "gaffer-test-tool")]);
