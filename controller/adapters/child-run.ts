@@ -93,7 +93,8 @@ export function resolveProgram(file: string, path: string | undefined): string {
 /** Runs `file ARGS` to its end, through a spawn helper when one is free; never rejects (a start failure is `failure`). */
 export async function runChild(file: string, args: readonly string[], options: ChildOptions): Promise<ChildResult> {
   const program = resolveProgram(file, options.env.PATH);
-  const helper = idleHelper();
+  // NOTE: a NUL byte cannot be part of an argument or a path: Node refuses it, where the helper's exec would cut it short.
+  const helper = [file, options.cwd, ...args].some((a) => a.includes("\0")) ? null : idleHelper();
   if (helper === null) directCalls++;
   let result = helper === null ? null : await helper.run(program, args, options);
   if (helper !== null && result === null) helpersUnusable = true;
@@ -116,7 +117,13 @@ export function runChildDirectly(file: string, args: readonly string[], options:
       settled = true;
     };
     const text = (chunks: Buffer[]): string => Buffer.concat(chunks).toString("utf8");
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], windowsHide: true });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], windowsHide: true });
+    } catch (error) {
+      // Refused before any start (a NUL byte in an argument): an answer too.
+      return finish({ stdout: "", stderr: "", exitCode: null, failure: (error as Error).message });
+    }
     child.stdout!.on("data", (chunk: Buffer) => out.push(chunk));
     child.stderr!.on("data", (chunk: Buffer) => err.push(chunk));
     child.on("error", (error) => {

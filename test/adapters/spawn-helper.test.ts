@@ -116,6 +116,8 @@ describe("runChild through the helpers", () => {
     const env = { PATH: `${join(dir, "empty")}:${bin}:${ENV.PATH}` };
     expect(resolveProgram("gaffer-test-tool", env.PATH)).toBe(join(bin, "gaffer-test-tool"));
     expect(resolveProgram("gaffer-test-tool", `relative:${env.PATH}`)).toBe("gaffer-test-tool");
+    // A NUL byte never reaches an exec, where it would cut the argument short: refused as Node refuses it.
+    expect((await runChild("gaffer-test-tool", ["a\0b"], { cwd: dir, env })).failure).toMatch(/must be a string without null bytes/);
     expect(await runChild("gaffer-test-tool", [], { cwd: dir, env })).toMatchObject({ stdout: "from-bin\n", exitCode: 0 });
     // Gone since it was found: the failure names it as asked, and the next call looks again.
     execFileSync("rm", [join(bin, "gaffer-test-tool")]);
