@@ -51,9 +51,14 @@ function idleHelper(): SpawnHelper | null {
   if (idle !== undefined || helpers.length >= MAX_HELPERS) return idle ?? null;
   const perl = findPerl();
   if (perl === null) return null;
-  const started = new SpawnHelper(perl);
-  helpers.push(started);
-  return started;
+  try {
+    const started = new SpawnHelper(perl);
+    helpers.push(started);
+    return started;
+  } catch {
+    // NOTE: the pipes could not be made (no file descriptors left): this call starts directly, and fails there if it must.
+    return null;
+  }
 }
 
 /** Where a program name was found, per PATH value and name. */
@@ -97,7 +102,8 @@ export async function runChild(file: string, args: readonly string[], options: C
   const helper = [file, options.cwd, ...args].some((a) => a.includes("\0")) ? null : idleHelper();
   if (helper === null) directCalls++;
   let result = helper === null ? null : await helper.run(program, args, options);
-  if (helper !== null && result === null) helpersUnusable = true;
+  // Handed back unrun: by a helper that never came up (this perl cannot run it: no helper again), or one that died idle.
+  if (helper !== null && result === null && !helper.cameUp) helpersUnusable = true;
   result ??= await runChildDirectly(program, args, options);
   if (result.failure === null || program === file) return result;
   // The program moved since it was looked up: forget where it was, and name it as it was asked for.

@@ -9,11 +9,20 @@
  * calls in place, where `fs/promises` queues four thread-pool jobs and as
  * many event-loop turns (measurable wall time on a loaded machine).
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 
 /** A full object id. */
 export const SHA = /^[0-9a-f]{40}$/;
+
+/** `path` with its symbolic links resolved (as git reports a main worktree), else as it is. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
 
 /** The text of `file`, or null when it cannot be read. */
 function readText(file: string): string | null {
@@ -87,12 +96,17 @@ export async function checkoutsFromGitDir(repo: string, main: string, branch: st
   return paths;
 }
 
-/** `packed-refs` as refname -> sha (peeled `^` lines and the header skipped); empty when there is no such file. */
-function readPackedRefs(common: string): Map<string, string> {
+/**
+ * `packed-refs` as refname -> sha (peeled `^` lines and the header skipped);
+ * empty when there is no such file, null for a line of any other shape (a
+ * SHA-256 repository's ids: git is asked instead).
+ */
+function readPackedRefs(common: string): Map<string, string> | null {
   const packed = new Map<string, string>();
   for (const line of (readText(join(common, "packed-refs")) ?? "").split("\n")) {
-    const space = line.indexOf(" ");
-    if (space === 40 && SHA.test(line.slice(0, 40))) packed.set(line.slice(41).trim(), line.slice(0, 40));
+    if (line.length === 0 || line.startsWith("#") || line.startsWith("^")) continue;
+    if (line.indexOf(" ") !== 40 || !SHA.test(line.slice(0, 40))) return null;
+    packed.set(line.slice(41).trim(), line.slice(0, 40));
   }
   return packed;
 }
@@ -110,7 +124,7 @@ export function readBranchesFromGitDir(main: string, names: readonly string[], i
   const common = resolve(main, readText(join(main, "commondir"))?.trim() ?? ".");
   if (!names.every(isPlainName) || basename(common) !== ".git" || existsSync(join(common, "reftable"))) return null;
   const checkouts = new Map<string, string>();
-  const heads: Array<[string, string]> = [[join(common, "HEAD"), dirname(common)]];
+  const heads: Array<[string, string]> = [[join(common, "HEAD"), realPath(dirname(common))]];
   let linked: string[] = [];
   try {
     linked = readdirSync(join(common, "worktrees"));
@@ -118,19 +132,22 @@ export function readBranchesFromGitDir(main: string, names: readonly string[], i
     // no linked worktrees
   }
   for (const id of linked) {
-    const pointer = readText(join(common, "worktrees", id, "gitdir"))?.trim();
-    if (pointer !== undefined && pointer.length > 0) heads.push([join(common, "worktrees", id, "HEAD"), dirname(pointer)]);
+    const admin = join(common, "worktrees", id);
+    const pointer = readText(join(admin, "gitdir"))?.trim();
+    // NOTE: newer git may record the pointer relative to the worktree's admin directory.
+    if (pointer !== undefined && pointer.length > 0) heads.push([join(admin, "HEAD"), dirname(resolve(admin, pointer))]);
   }
   for (const [file, path] of heads) {
     const head = readText(file)?.trim() ?? "";
     if (head.startsWith("ref: refs/heads/") && !checkouts.has(head.slice(16))) checkouts.set(head.slice(16), path);
   }
-  let packed: Map<string, string> | null = null;
+  let packed: Map<string, string> | null | undefined;
   const found = new Map<string, { sha: string; checkout: string | null }>();
   for (const name of names) {
     const loose = readText(join(common, "refs", "heads", name))?.trim();
     if (loose !== undefined && !SHA.test(loose)) return null;
-    packed ??= loose === undefined ? readPackedRefs(common) : null;
+    if (loose === undefined) packed ??= readPackedRefs(common);
+    if (packed === null) return null;
     const sha = loose ?? packed?.get(`refs/heads/${name}`);
     if (sha !== undefined) found.set(name, { sha, checkout: checkouts.get(name) ?? null });
   }

@@ -5,7 +5,7 @@
  * directory is gone included), detached worktrees, names that are a
  * directory of other branches; anything else is asked of git.
  */
-import { rmSync } from "node:fs";
+import { rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitCli } from "../../controller/adapters/git.js";
@@ -40,6 +40,20 @@ describe("branches from the git dir", () => {
     expect(result.get("a/b")).toEqual({ sha: base, checkout: join(repo, "..", "wt-a") });
     expect(result.get("main")?.checkout).toBe(repo);
     expect(result.has("missing")).toBe(false);
+  });
+
+  it("answers for a repository reached through a symbolic link as git does, and leaves SHA-256 packed refs to git", async () => {
+    const repo = gitRepo();
+    const link = join(repo, "..", "link-to-repo");
+    symlinkSync(repo, link);
+    expect(await new GitCli().branches(link, ["main"])).toEqual(gitSays(link, ["main"]));
+    const sha256 = join(repo, "..", "sha256");
+    git(join(repo, ".."), "init", "-q", "--object-format=sha256", "-b", "main", sha256);
+    git(sha256, "-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-q", "--allow-empty", "-m", "chore: one");
+    git(sha256, "branch", "b1");
+    git(sha256, "pack-refs", "--all");
+    expect(readBranchesFromGitDir(join(sha256, ".git"), ["b1"], isPlainBranchName)).toBeNull();
+    expect(await new GitCli().branches(sha256, ["b1"])).toEqual(gitSays(sha256, ["b1"]));
   });
 
   it("leaves to git a name that is not a plain path, a symbolic branch, and a ref store other than files", async () => {

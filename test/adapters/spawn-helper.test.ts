@@ -90,6 +90,32 @@ describe("SpawnHelper", () => {
     expect(h.gone).toBe(true);
     expect(h.idle).toBe(false);
   });
+  it("outlives a Ctrl-C to gaffer's process group, which still reaches the child; one killed while idle hands its next request back unrun", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    const h = helper();
+    expect(await ran(h, "git", ["--version"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: 0 });
+    const helperPid = Number(execFileSync("pgrep", ["-n", "-f", "-P", String(process.pid), "gaffer-spawn-"], { encoding: "utf8" }).trim());
+    process.kill(helperPid, "SIGINT");
+    process.kill(helperPid, "SIGQUIT");
+    expect(await ran(h, "git", ["--version"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: 0 });
+    expect(await ran(h, process.execPath, ["-e", "process.kill(process.pid, 'SIGINT'); setTimeout(() => {}, 5000)"], { cwd: dir, env: ENV })).toMatchObject({ failure: "killed by SIGINT" });
+    // Killed while idle, its end not yet seen: the request is handed back, nothing ran.
+    const canary = join(dir, "canary");
+    process.kill(helperPid, "SIGKILL");
+    expect(await h.run(process.execPath, ["-e", `require('fs').writeFileSync(${JSON.stringify(canary)}, '')`], { cwd: dir, env: ENV })).toBeNull();
+    expect(existsSync(canary)).toBe(false);
+  });
+
+  it("answers once the child has exited and its output closed, though a grandchild keeps the unread stdin open", async () => {
+    const dir = tempDir("gaffer-spawn-test-");
+    // The child reads none of its 200 kB: a background grandchild holds stdin (not stdout) and lives on.
+    const result = await ran(helper(), "/bin/sh", ["-c", "exec 3<&0; sleep 60 <&3 >/dev/null 2>&1 & echo $!"], { cwd: dir, env: ENV, input: "x".repeat(200_000) });
+    const grandchild = Number(result.stdout.trim());
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(`/proc/${grandchild}`)).toBe(true);
+    process.kill(grandchild, "SIGKILL");
+  });
+
   it("hands a request back unrun when the helper ends before it is ready (a perl that cannot run it)", async () => {
     const dir = tempDir("gaffer-spawn-test-");
     const broken = new SpawnHelper("/bin/false");
