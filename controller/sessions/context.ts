@@ -220,13 +220,18 @@ function screenMovesState(ctx: SessionServiceContext, session: SessionRecord, st
   return previewSessionChange(ctx, session, { type: "session.observed", at: Date.now(), status, settlingForMs }).changed;
 }
 
-/** Records whether the screen means the task needs a person (a dialog, a question, an error or unknown screen that lasted). */
-async function noteStall(ctx: SessionServiceContext, session: SessionRecord, agent: ResolvedAgent, evidence: StatusEvidence): Promise<SessionRecord> {
+/**
+ * Records whether the screen means the task needs a person (a dialog, a
+ * question, an error or unknown screen that lasted), as of `now`: a health
+ * check that finds the trouble has lasted passes its own clock, so a session
+ * it makes Stuck has its stall too (never one a moment short of the limit).
+ */
+export async function noteStall(ctx: SessionServiceContext, session: SessionRecord, agent: ResolvedAgent, evidence: StatusEvidence, now = Date.now()): Promise<SessionRecord> {
   // An agent retrying a failing API may alternate error and busy screens: the episode counts, not the last flip.
   const episode = evidence.status === "unknown" ? null : await observedErrorEpisode(ctx.db, session.id, evidence.status);
-  const since = episode?.since ?? (session.statusAt === null ? Date.now() : Date.parse(session.statusAt));
+  const since = episode?.since ?? (session.statusAt === null ? now : Date.parse(session.statusAt));
   const seen = episode === null || evidence.status === "error" ? evidence : { ...evidence, status: "error" as const, ruleId: episode.rule, matched: episode.matched };
-  const stall = stallOf({ agent, status: seen.status, ruleId: seen.ruleId, matched: seen.matched, forMs: Math.max(0, Date.now() - since), attach: `tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}` });
+  const stall = stallOf({ agent, status: seen.status, ruleId: seen.ruleId, matched: seen.matched, forMs: Math.max(0, now - since), attach: `tmux -L ${session.tmuxSocket} attach -t ${session.tmuxName}` });
   return recordStall(ctx, session, stall);
 }
 

@@ -6,7 +6,7 @@ import { releaseCapacity } from "../../state/capacity.repository.js";
 import { requeueUndelivered, transitionSessionCommands } from "../../state/commands.repository.js";
 import { nowIso } from "../../state/ledger.js";
 import { getSession, listSessions, type SessionRecord, type SessionState } from "../../state/sessions.repository.js";
-import { findAgent, observeSession, settledPane, sleep, type Observation, type SessionServiceContext } from "./context.js";
+import { findAgent, noteStall, observeSession, settledPane, sleep, type Observation, type SessionServiceContext } from "./context.js";
 import { sessionEnv, waitUntilStarted } from "./create-session.js";
 import { agentHookEnv } from "../hooks/gemini-hooks.js";
 import { observedErrorEpisode } from "./error-episode.js";
@@ -105,7 +105,11 @@ export async function checkSessionHealth(ctx: SessionServiceContext, sessionId: 
       ...(decision.state === "Stuck" && trouble !== null ? [{ action: "SessionStuck", payload: trouble.payload }] : []),
     ],
   }, seen.session);
-  const settled = report(checked.session ?? seen.session, trouble !== null && trouble.forMs >= agent.stuckAfterMs ? trouble.reason : null);
+  // The screen's stall was judged a moment before this check's clock: a session made Stuck here by trouble that
+  // just reached stuckAfterMs gets its stall in the same check (the task's Stalled reason never lags its Stuck).
+  const after = checked.session ?? seen.session;
+  const stalled = after.state === "Stuck" && after.stallReason === null ? await noteStall(ctx, after, agent, seen.evidence, now) : after;
+  const settled = report(stalled, trouble !== null && trouble.forMs >= agent.stuckAfterMs ? trouble.reason : null);
   return seen.evidence.settling ? { ...settled, lookAgainInMs: agent.idleAfterMs } : settled;
 }
 
