@@ -50,6 +50,9 @@ const QUIET_ROUND_MAX_MS = 30_000;
 /** Phases in which a task has an effect under way. */
 const BUSY_PHASES = new Set(["Provisioning", "Working", "Committing", "Gating", "Merging", "Resolving"]);
 const PAST_WORK = new Set(["Gating", "Merging", "Merged", "Conflict", "Resolving"]);
+/** A pane's output before the first manifest set is applied is looked at again this often, for this long after start. */
+const NOT_READY_LOOK_AGAIN_MS = 250;
+const NOT_READY_LOOK_FOR_MS = 60_000;
 
 export interface ControllerOptions {
   readonly dir: string;
@@ -80,6 +83,7 @@ export interface PassResult {
  */
 export class Controller {
   readonly actor: string;
+  private readonly startedAt = Date.now();
   private readonly tracker: ManifestTracker;
   private readonly stages = new Map<string, StageSnapshot>();
   /** Stages whose snapshot this process has saved at least once (a restored stage is saved again on its first pass). */
@@ -401,7 +405,10 @@ export class Controller {
    * is in the ledger within milliseconds of the output.
    */
   async observeActivity(socket: string, tmuxName: string): Promise<LookResult | null> {
-    if (this.tracker.current.applied === null) return null;
+    // Output before the first manifest set is applied (a start-up pass on a loaded machine takes seconds) is looked
+    // at again shortly: a person's command typed meanwhile is still seen running. Not forever: a set that never
+    // applies (invalid from the start) must not keep a timer going.
+    if (this.tracker.current.applied === null) return Date.now() - this.startedAt < NOT_READY_LOOK_FOR_MS ? { againInMs: NOT_READY_LOOK_AGAIN_MS, busy: false } : null;
     this.lookedSinceRound = true;
     const w = this.world();
     const matches = (s: SessionRecord | undefined): s is SessionRecord => s !== undefined && s.tmuxSocket === socket && s.tmuxName === tmuxName && s.closedAt === null;

@@ -94,7 +94,9 @@ export async function runController(options: RunControllerOptions): Promise<Cont
   const tracing = options.logger.isLevelEnabled("trace");
   const observer = new ActivityObserver(async (key) => {
     const [socket, name] = key.split("\0") as [string, string];
-    if (loop === null || loop.faulted || controller === null) return null;
+    if (loop !== null && loop.faulted) return null;
+    // Before the pass loop is up (restoring adopted sessions), output is looked at again shortly, never dropped.
+    if (loop === null || controller === null) return { againInMs: 250, busy: false };
     const started = Date.now();
     const result = await controller.observeActivity(socket, name);
     if (tracing) options.logger.trace({ session: name, started, lookMs: Date.now() - started, busy: result?.busy }, "look");
