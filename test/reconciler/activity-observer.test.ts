@@ -154,8 +154,9 @@ describe("a running controller looks at a pane when it prints or dies", () => {
   it("records the session running when a person types a command into it, idle when it is done, and Crashed when the agent dies, with no health round", async () => {
     // The stage needs an approval nobody gives: the controller runs no task of its own. The scripted agent shows
     // no busy line while it sleeps: its changed screen counts as working until still for idleAfterMs (1 s here).
-    // The person's command prints a line every 600 ms for 4.8 s, so a look delayed by a loaded machine (once by
-    // more than 3 s in a full suite run) still finds the screen changing.
+    // The person's command prints a line every 600 ms for 12 s, so a look delayed by a loaded machine still finds
+    // the screen changing: at the start of a full suite run (real agents starting beside it) looks came more than
+    // 5 s late.
     const { tmux, fx, id } = await adoptableSession(1000);
     await withController(fx, { healthMs: 600_000 }, async (db) => {
       const changes = (to: string) => statusChanges(db, id, to);
@@ -163,10 +164,10 @@ describe("a running controller looks at a pane when it prints or dies", () => {
       await waitFor(async () => ((await tmux.capturePane(id, 40)).includes("scripted> ") ? true : undefined), { what: "the agent's prompt" });
       // The controller's control-mode client follows the adopted session: its window is linked into the control session.
       await waitFor(async () => ((await controlWindows(tmux.socket)) >= 2 ? true : undefined), { what: "the controller's control client following the session" });
-      await tmux.pasteText(id, Array.from({ length: 8 }, () => "sleep 600").join("\n"));
+      await tmux.pasteText(id, Array.from({ length: 20 }, () => "sleep 600").join("\n"));
       await tmux.sendEnter(id);
-      const busy = await waitFor(async () => (await changes("running")).at(-1), { timeoutMs: 10_000, what: "the controller records the session running" });
-      await waitFor(async () => (await changes("idle")).find((e) => e.id > busy.id), { timeoutMs: 15_000, what: "the controller records the session idle again" });
+      const busy = await waitFor(async () => (await changes("running")).at(-1), { timeoutMs: 20_000, what: "the controller records the session running" });
+      await waitFor(async () => (await changes("idle")).find((e) => e.id > busy.id), { timeoutMs: 30_000, what: "the controller records the session idle again" });
       // The agent dies: a crash, seen from the pane's death, not from a health round.
       const pid = (await getSession(db, id))!.panePid!;
       process.kill(pid, "SIGKILL");
