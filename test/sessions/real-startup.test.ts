@@ -173,12 +173,13 @@ describe("real codex start-up states", () => {
       return health.state === "Stuck" ? health : undefined;
     }, { timeoutMs: 45_000, what: "Stuck on the connection error" });
     expect(stuck.reason).toMatch(/^error for \d+ ms: .*Reconnecting\.\.\. waiting for network/);
-    // The stall is judged on every look at the live screen (codex flips between its screens meanwhile): it is
-    // ConnectionError once the episode has lasted, whichever screen the last look found.
+    // The stall is judged on every look at the live screen (codex flips between its screens meanwhile), as the
+    // controller keeps looking: it is ConnectionError once the episode has lasted, whichever screen a look finds.
     const after = await waitFor(async () => {
+      await checkSessionHealth(f.ctx, session.id);
       const row = (await getSession(f.ctx.db, session.id))!;
       return row.stallReason === "ConnectionError" ? row : undefined;
-    }, { timeoutMs: 15_000, what: "the task stalled ConnectionError" });
+    }, { timeoutMs: 15_000, intervalMs: 250, what: "the task stalled ConnectionError" });
     expect(after.stallReason).toBe("ConnectionError");
     expect(after.stallMessage).toMatch(/^codex cannot reach its API \(".*Reconnecting\.\.\. waiting for network.*"\) for \d+ s: check the network and the agent's base URL and key; attach with `tmux -L \S+ attach -t \S+` to see it$/);
   }, 90_000);
