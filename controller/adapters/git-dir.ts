@@ -24,6 +24,15 @@ function realPath(path: string): string {
   }
 }
 
+/** The admin directories' names of a repository's linked worktrees (`<common>/worktrees/*`); none when there are none. */
+function linkedWorktreeIds(common: string): string[] {
+  try {
+    return readdirSync(join(common, "worktrees"));
+  } catch {
+    return [];
+  }
+}
+
 /** The text of `file`, or null when it cannot be read. */
 function readText(file: string): string | null {
   try {
@@ -81,13 +90,7 @@ export async function checkoutsFromGitDir(repo: string, main: string, branch: st
   const paths: string[] = [];
   const common = await commonDirOf(main);
   if (existsSync(join(repo, ".git")) && readFileSync(join(main, "HEAD"), "utf8").trim() === want) paths.push(repo);
-  let linked: string[] = [];
-  try {
-    linked = readdirSync(join(common, "worktrees"));
-  } catch {
-    // no linked worktrees
-  }
-  for (const id of linked) {
+  for (const id of linkedWorktreeIds(common)) {
     const dir = join(common, "worktrees", id);
     if ((readText(join(dir, "HEAD")) ?? "").trim() !== want) continue;
     const path = dirname(readFileSync(join(dir, "gitdir"), "utf8").trim());
@@ -125,13 +128,7 @@ export function readBranchesFromGitDir(main: string, names: readonly string[], i
   if (!names.every(isPlainName) || basename(common) !== ".git" || existsSync(join(common, "reftable"))) return null;
   const checkouts = new Map<string, string>();
   const heads: Array<[string, string]> = [[join(common, "HEAD"), realPath(dirname(common))]];
-  let linked: string[] = [];
-  try {
-    linked = readdirSync(join(common, "worktrees"));
-  } catch {
-    // no linked worktrees
-  }
-  for (const id of linked) {
+  for (const id of linkedWorktreeIds(common)) {
     const admin = join(common, "worktrees", id);
     const pointer = readText(join(admin, "gitdir"))?.trim();
     // NOTE: newer git may record the pointer relative to the worktree's admin directory.

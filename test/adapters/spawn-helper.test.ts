@@ -81,9 +81,11 @@ describe("SpawnHelper", () => {
     const dir = tempDir("gaffer-spawn-test-");
     const h = helper();
     const started = join(dir, "started");
-    const running = h.run(process.execPath, ["-e", `require('fs').writeFileSync(${JSON.stringify(started)}, ''); setTimeout(() => {}, 30000)`], { cwd: dir, env: ENV });
+    // The child runs until this test ends it (it outlives its helper): its pid in `started` says it is up.
+    const running = h.run(process.execPath, ["-e", `require('fs').writeFileSync(${JSON.stringify(started)}, String(process.pid)); setInterval(() => {}, 1 << 30)`], { cwd: dir, env: ENV });
     expect(h.idle).toBe(false);
-    await waitFor(() => (existsSync(started) ? true : undefined), { what: "the child to start" });
+    const child = await waitFor(() => (existsSync(started) && readFileSync(started, "utf8").length > 0 ? Number(readFileSync(started, "utf8")) : undefined), { what: "the child to start" });
+    onTestFinished(() => void process.kill(child, "SIGKILL"));
     const helperPid = execFileSync("pgrep", ["-f", "-P", String(process.pid), "gaffer-spawn-"], { encoding: "utf8" }).trim().split("\n").at(-1)!;
     process.kill(Number(helperPid), "SIGKILL");
     expect(await running).toEqual({ stdout: "", stderr: "", exitCode: null, failure: `spawn ${process.execPath}: the spawn helper exited while it ran` });
@@ -98,7 +100,7 @@ describe("SpawnHelper", () => {
     process.kill(helperPid, "SIGINT");
     process.kill(helperPid, "SIGQUIT");
     expect(await ran(h, "git", ["--version"], { cwd: dir, env: ENV })).toMatchObject({ exitCode: 0 });
-    expect(await ran(h, process.execPath, ["-e", "process.kill(process.pid, 'SIGINT'); setTimeout(() => {}, 5000)"], { cwd: dir, env: ENV })).toMatchObject({ failure: "killed by SIGINT" });
+    expect(await ran(h, process.execPath, ["-e", "process.kill(process.pid, 'SIGINT'); setInterval(() => {}, 1 << 30)"], { cwd: dir, env: ENV })).toMatchObject({ failure: "killed by SIGINT" });
     // Killed while idle, its end not yet seen: the request is handed back, nothing ran.
     const canary = join(dir, "canary");
     process.kill(helperPid, "SIGKILL");
